@@ -1,0 +1,69 @@
+"""Typed settings, with defaults, help strings and environment-variable overrides.
+
+Every setting can be set with an environment variable ``ACCESS_<NAME>`` (for example
+``ACCESS_DB=/srv/access/access.duckdb``). ``docs/configuration.md`` lists them all and a test
+checks that every setting is documented there.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    """Settings shared by the ETL and the dashboard."""
+
+    model_config = SettingsConfigDict(env_prefix="ACCESS_", extra="ignore")
+
+    db: Path = Field(
+        DATA_DIR / "access.duckdb",
+        description="DuckDB database file. The CLI's --db overrides it.",
+    )
+    boundaries: Path = Field(
+        DATA_DIR / "boundaries" / "admin1.geojson",
+        description="Admin-1 boundaries (GeoJSON with pcode, name, iso3 properties) used to place rows on areas.",
+    )
+    regions: Path = Field(
+        DATA_DIR / "regions.csv",
+        description="CSV iso3,country,region assigning each country to an operational region.",
+    )
+    day_first: bool = Field(
+        True,
+        description="Read ambiguous numeric dates such as 05/03/2025 as day/month (5 March) unless the file "
+        "itself shows otherwise.",
+    )
+    future_days: int = Field(
+        30,
+        ge=0,
+        description="Engagement dates more than this many days after today are rejected as typos.",
+    )
+    earliest_year: int = Field(1990, description="Engagement dates before 1 January of this year are rejected.")
+    country_tolerance_km: float = Field(
+        15.0,
+        ge=0,
+        description="How far outside its country's simplified boundary a point may fall and still be accepted "
+        "(boundaries are simplified; borders are approximate).",
+    )
+    lock_timeout_s: float = Field(
+        900.0,
+        ge=0,
+        description="How long a load waits for another load on the same database to finish.",
+    )
+
+    @field_validator("db", "boundaries", "regions", mode="after")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,219 @@
+"""The warehouse schema (DuckDB DDL) and the reference rows every database starts with.
+
+``docs/data-model.md`` documents each column; ``tests/test_docs.py`` checks that every column
+created here is documented there. New columns are always added at the end of a table.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from etl.vocab import OBSTACLE_CATEGORIES, VOCABULARIES
+
+SCHEMA_VERSION = "1"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS schema_info (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS loads (
+    load_id INTEGER PRIMARY KEY,
+    source_path VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    content_sha256 VARCHAR NOT NULL,
+    file_bytes BIGINT NOT NULL,
+    file_format VARCHAR NOT NULL,
+    encoding VARCHAR,
+    sheets VARCHAR,
+    column_mapping JSON,
+    ignored_columns JSON,
+    date_order VARCHAR,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL,
+    status VARCHAR NOT NULL,
+    rows_read INTEGER NOT NULL,
+    rows_loaded INTEGER NOT NULL,
+    rows_rejected INTEGER NOT NULL,
+    rows_duplicate INTEGER NOT NULL,
+    loaded_by VARCHAR,
+    etl_version VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    load_id INTEGER NOT NULL,
+    source_file VARCHAR NOT NULL,
+    sheet VARCHAR,
+    row_number INTEGER NOT NULL,
+    column_name VARCHAR,
+    value VARCHAR,
+    reason_code VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    raw_row JSON
+);
+
+CREATE TABLE IF NOT EXISTS vocabulary (
+    vocabulary VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    PRIMARY KEY (vocabulary, code)
+);
+
+CREATE TABLE IF NOT EXISTS obstacle_categories (
+    category VARCHAR PRIMARY KEY,
+    number TINYINT NOT NULL,
+    name VARCHAR NOT NULL,
+    pillar VARCHAR NOT NULL,
+    description VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS countries (
+    iso3 VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    region VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS admin_areas (
+    pcode VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    level TINYINT NOT NULL,
+    parent_pcode VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    region VARCHAR,
+    geometry BLOB,
+    centroid_lat DOUBLE,
+    centroid_lon DOUBLE,
+    source VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS counterparts (
+    counterpart_id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    name_key VARCHAR NOT NULL,
+    counterpart_type VARCHAR,
+    affiliation VARCHAR,
+    level VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    region VARCHAR,
+    first_seen DATE,
+    last_seen DATE,
+    engagements INTEGER,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS counterpart_aliases (
+    counterpart_id VARCHAR NOT NULL,
+    alias VARCHAR NOT NULL,
+    times_seen INTEGER NOT NULL,
+    load_id INTEGER NOT NULL,
+    PRIMARY KEY (counterpart_id, alias)
+);
+
+CREATE TABLE IF NOT EXISTS counterpart_review (
+    iso3 VARCHAR NOT NULL,
+    counterpart_id_a VARCHAR NOT NULL,
+    counterpart_id_b VARCHAR NOT NULL,
+    similarity DOUBLE NOT NULL,
+    status VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL,
+    PRIMARY KEY (counterpart_id_a, counterpart_id_b)
+);
+
+CREATE TABLE IF NOT EXISTS checkpoints (
+    checkpoint_id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    name_key VARCHAR NOT NULL,
+    kind VARCHAR,
+    latitude DOUBLE,
+    longitude DOUBLE,
+    iso3 VARCHAR NOT NULL,
+    admin1_pcode VARCHAR,
+    controlling_counterpart_id VARCHAR,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS access_requests (
+    request_id VARCHAR PRIMARY KEY,
+    source_request_id VARCHAR,
+    organisation VARCHAR,
+    activity VARCHAR NOT NULL,
+    requested_date DATE,
+    location VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    admin1_pcode VARCHAR,
+    people_targeted INTEGER,
+    priority VARCHAR,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS engagements (
+    engagement_id VARCHAR PRIMARY KEY,
+    source_engagement_id VARCHAR,
+    request_id VARCHAR NOT NULL,
+    engagement_date DATE NOT NULL,
+    counterpart_id VARCHAR NOT NULL,
+    checkpoint_id VARCHAR,
+    location VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    admin1_pcode VARCHAR,
+    region VARCHAR,
+    latitude DOUBLE,
+    longitude DOUBLE,
+    organisation VARCHAR,
+    activity VARCHAR NOT NULL,
+    channel VARCHAR,
+    intermediary VARCHAR,
+    outcome VARCHAR NOT NULL,
+    resolution_date DATE,
+    days_to_resolution INTEGER,
+    follow_up_due DATE,
+    people_targeted INTEGER,
+    people_reached INTEGER,
+    notes VARCHAR,
+    row_hash VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL,
+    source_row INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS engagement_obstacles (
+    engagement_id VARCHAR NOT NULL,
+    category VARCHAR NOT NULL,
+    raw_label VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS engagement_conditions (
+    engagement_id VARCHAR NOT NULL,
+    condition VARCHAR NOT NULL,
+    raw_label VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL
+);
+"""
+
+# Pillars of OCHA's access monitoring framework, as ACAPS groups its nine indicators.
+PILLARS = {
+    "denial_of_needs": (1, "Access of people in need to aid"),
+    "restriction_of_people_access": (2, "Access of people in need to aid"),
+    "entry_impediments": (3, "Access of humanitarian actors to people in need"),
+    "movement_restrictions": (4, "Access of humanitarian actors to people in need"),
+    "interference": (5, "Access of humanitarian actors to people in need"),
+    "violence_against_personnel": (6, "Access of humanitarian actors to people in need"),
+    "hostilities": (7, "Security and physical constraints"),
+    "explosive_ordnance": (8, "Security and physical constraints"),
+    "physical_environment": (9, "Security and physical constraints"),
+}
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and (re)write the reference vocabularies. Idempotent."""
+    con.execute(DDL)
+    con.execute("INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    con.executemany(
+        "INSERT OR REPLACE INTO vocabulary VALUES (?, ?, ?)",
+        [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
+    )
+    con.executemany(
+        "INSERT OR REPLACE INTO obstacle_categories VALUES (?, ?, ?, ?, ?)",
+        [(t.code, PILLARS[t.code][0], t.label, PILLARS[t.code][1], t.description) for t in OBSTACLE_CATEGORIES.terms],
+    )
