@@ -76,11 +76,16 @@ def write_lock(db_path: Path, timeout_s: float) -> Iterator[None]:
         os.close(fd)
 
 
+class Discard(Exception):  # noqa: N818 - a signal, not an error
+    """Raise inside :func:`open_for_write` to drop the copy without publishing (nothing changed)."""
+
+
 @contextmanager
 def open_for_write(db_path: Path, timeout_s: float = 900.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to a private copy of the database; publish it on success.
 
-    On any exception the copy is discarded and the live database is untouched.
+    On any exception the copy is discarded and the live database is untouched; :class:`Discard`
+    does the same silently.
 
     >>> with open_for_write(Path("/tmp/x.duckdb")) as con:  # doctest: +SKIP
     ...     con.execute("CREATE TABLE t(i INT)")
@@ -104,10 +109,12 @@ def open_for_write(db_path: Path, timeout_s: float = 900.0) -> Iterator[duckdb.D
             yield con
             con.execute("CHECKPOINT")
             con.close()
-        except BaseException:
+        except BaseException as exc:
             con.close()
             work.unlink(missing_ok=True)
             work.with_name(work.name + ".wal").unlink(missing_ok=True)
+            if isinstance(exc, Discard):
+                return
             raise
         with open(work, "rb+") as fh:
             os.fsync(fh.fileno())

@@ -26,7 +26,7 @@ import pandas as pd
 
 from etl import __version__
 from etl.config import Settings, get_settings
-from etl.db import open_for_write
+from etl.db import Discard, open_for_write
 from etl.errors import AccessDataError, InputFileError
 from etl.geo import REGION_FALLBACK, load_boundaries, locate_points, match_admin_names, read_regions
 from etl.logformat import COLUMN_NAMES, MULTI_SEPARATORS
@@ -114,6 +114,8 @@ def load_paths(
                     progress(f"{path.name}: {label}", (_i + fraction) / max(len(files), 1))
 
             results.append(_load_one(con, path, settings, step, encoding))
+        if not any(r.load_id is not None and r.status != "already_loaded" for r in results):
+            raise Discard  # nothing committed: keep the live file exactly as it was (same inode, same bytes)
         if progress:
             progress("publishing the new database version", 1.0)
     return results
@@ -154,12 +156,11 @@ def _load_one(
         if not path.exists():
             raise InputFileError(path, "file not found.", "Check the path.")
         sha = file_sha256(path)
-        prior = con.execute("SELECT load_id, started_at FROM loads WHERE content_sha256 = ? ORDER BY load_id LIMIT 1",
-                            [sha]).fetchone()
+        prior = con.execute("SELECT load_id, strftime(started_at, '%Y-%m-%d %H:%M UTC') FROM loads "
+                            "WHERE content_sha256 = ? ORDER BY load_id LIMIT 1", [sha]).fetchone()
         if prior:
             return LoadResult(path, "already_loaded", prior[0], seconds=time.monotonic() - started,
-                              message=f"{path.name}: already loaded as load {prior[0]} on {prior[1]:%Y-%m-%d %H:%M}; "
-                                      "nothing to do.")
+                              message=f"{path.name}: already loaded as load {prior[0]} on {prior[1]}; nothing to do.")
         con.execute("BEGIN TRANSACTION")
         try:
             step("reading", 0.05)

@@ -99,7 +99,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("intermediary", "Who helped, when the engagement went through an intermediary.",
            ("facilitator", "via", "mediator", "intermediary_name", "go_between"), ("#x_intermediary",)),
     Column("outcome", "Outcome: granted, granted with conditions, partially granted, denied, deferred, no response.",
-           ("result", "decision", "response", "status", "access_outcome", "answer", "outcome_of_request",
+           ("result", "decision", "response", "access_outcome", "answer", "outcome_of_request",
             "resultat"),
            ("#status", "#x_outcome", "#outcome"), required=True),
     Column("conditions", "Conditions imposed, separated by ';' (escort, staff list, fee, inspection...).",

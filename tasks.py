@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Set up and run the project with nothing but Python 3.11+ and pip.
+
+    python3 tasks.py run     install everything, build the demo database if missing, open the dashboard
+    python3 tasks.py test    install everything (and Debian's chromium for browser tests), run all tests
+    python3 tasks.py lint    ruff over the code
+
+Dependencies go into ``.venv`` beside this file; they are reinstalled only when
+``pyproject.toml`` changes. Standard library only: this file runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+CHROMIUM = "/usr/bin/chromium"
+
+
+def say(msg: str) -> None:
+    print(f"[tasks] {msg}", flush=True)
+
+
+def run(cmd: list[str], **kw: object) -> None:
+    result = subprocess.run(cmd, cwd=ROOT, **kw)  # type: ignore[call-overload]
+    if result.returncode != 0:
+        say(f"failed ({result.returncode}): {' '.join(cmd)}")
+        sys.exit(result.returncode)
+
+
+def venv_python() -> str:
+    """The virtualenv's interpreter, creating the venv if needed (falls back to this interpreter)."""
+    exe = VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not exe.exists():
+        say(f"creating virtual environment in {VENV}")
+        made = subprocess.run([sys.executable, "-m", "venv", str(VENV)], cwd=ROOT)
+        if made.returncode != 0 or not exe.exists():
+            say("python -m venv is not available (on Debian/Ubuntu: apt-get install python3-venv); "
+                "installing into the current interpreter instead")
+            return sys.executable
+    return str(exe)
+
+
+def install(python: str, extras: str) -> None:
+    pyproject = (ROOT / "pyproject.toml").read_bytes()
+    stamp = VENV / f".installed-{extras or 'base'}-{hashlib.sha256(pyproject).hexdigest()[:16]}"
+    if stamp.exists():
+        return
+    say("installing Python dependencies (first run takes a few minutes)")
+    run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--upgrade", "pip"])
+    target = f".[{extras}]" if extras else "."
+    run([python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-e", target])
+    VENV.mkdir(exist_ok=True)
+    stamp.touch()
+
+
+def ensure_chromium() -> None:
+    """Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser)."""
+    if Path(CHROMIUM).exists():
+        return
+    if shutil.which("apt-get") is None:
+        say(f"{CHROMIUM} is missing and apt-get is not available: install Chromium so that it is at {CHROMIUM}")
+        sys.exit(1)
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    say("installing Debian's chromium for the browser tests")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run([*sudo, "apt-get", "update", "-qq"], env=env)
+    run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-dejavu-core"],
+        env=env)
+
+
+def cmd_run(args: list[str]) -> None:
+    python = venv_python()
+    install(python, "")
+    db = Path(os.environ.get("ACCESS_DB", ROOT / "data" / "access.duckdb"))
+    if not db.exists():
+        say(f"no database at {db}: building the demo database (about a minute)")
+        run([python, "-m", "etl", "demo", "--db", str(db)])
+    say("starting the dashboard (Ctrl+C to stop)")
+    os.chdir(ROOT)
+    os.execv(python, [python, "-m", "streamlit", "run", "dashboard/streamlit_app.py", *args])
+
+
+def cmd_test(args: list[str]) -> None:
+    python = venv_python()
+    install(python, "test")
+    ensure_chromium()
+    os.chdir(ROOT)
+    os.execv(python, [python, "-m", "pytest", *args])
+
+
+def cmd_lint(args: list[str]) -> None:
+    python = venv_python()
+    install(python, "test")
+    run([python, "-m", "ruff", "check", "etl", "dashboard", "tests", "bench", "scripts", *args])
+
+
+COMMANDS = {"run": cmd_run, "test": cmd_test, "lint": cmd_lint}
+
+
+def main() -> None:
+    if sys.version_info < (3, 11):
+        say(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
+        sys.exit(1)
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        sys.exit(2)
+    COMMANDS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()
