@@ -150,15 +150,29 @@ def detect_encoding(path: Path) -> str:
     return "utf-8"
 
 
+def _guess_delimiter(lines: list[str]) -> str:
+    """The separator that splits the first lines into the most columns, consistently.
+
+    csv.Sniffer is easily fooled by one-row files and by commas inside free-text notes, so each
+    candidate is scored by the median number of fields it gives on the first lines.
+    """
+    best, best_score = ",", 0.0
+    for candidate in (",", ";", "\t", "|"):
+        counts = sorted(len(r) for r in csv.reader(lines, delimiter=candidate) if r)
+        if not counts:
+            continue
+        score = counts[len(counts) // 2]
+        if score > best_score:
+            best, best_score = candidate, score
+    return best
+
+
 def _sniff_csv(path: Path, encoding: str) -> tuple[str, list[list[str]]]:
     with open(path, encoding=encoding, newline="", errors="replace") as fh:
         sample = fh.read(65536)
     sample = sample.lstrip("\ufeff")
     lines = sample.splitlines()[: HEADER_SEARCH_ROWS + 5]
-    try:
-        delimiter = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
+    delimiter = _guess_delimiter(lines)
     rows = list(csv.reader(io.StringIO(sample), delimiter=delimiter))[: HEADER_SEARCH_ROWS + 5]
     return delimiter, rows
 
