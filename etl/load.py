@@ -32,7 +32,7 @@ from etl.geo import REGION_FALLBACK, load_boundaries, locate_points, match_admin
 from etl.logformat import COLUMN_NAMES, MULTI_SEPARATORS
 from etl.names import doubtful_pairs, name_key, stable_id
 from etl.readers import SUPPORTED, SourceInfo, read_file
-from etl.schema import ensure_schema
+from etl.schema import ensure_schema, insert_rows
 from etl.validate import (
     DATE_COLUMNS,
     REASONS,
@@ -124,8 +124,8 @@ def load_paths(
 def _refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Countries (operational regions) and admin areas from the configured files, if new or changed."""
     regions = read_regions(settings.regions)
-    con.executemany("INSERT OR REPLACE INTO countries VALUES (?, ?, ?)",
-                    [(iso3, name, region) for iso3, (name, region) in sorted(regions.items())])
+    insert_rows(con, "countries", [(iso3, name, region) for iso3, (name, region) in sorted(regions.items())],
+                replace=True)
     source = f"{settings.boundaries.name}@{settings.boundaries.stat().st_mtime_ns}"
     row = con.execute("SELECT count(*) FROM admin_areas WHERE source = ?", [source]).fetchone()
     if row and row[0]:
@@ -142,7 +142,7 @@ def _refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
         region = regions.get(rec.iso3, ("", REGION_FALLBACK))[1]
         rows.append((rec.pcode, rec.name, 1, rec.iso3, rec.iso3, region, geom.wkb, c.y, c.x, source))
     con.execute("DELETE FROM admin_areas WHERE source IS NULL OR source != ?", [source])
-    con.executemany("INSERT OR REPLACE INTO admin_areas VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    insert_rows(con, "admin_areas", rows, replace=True)
     for iso3 in b.iso3s - set(regions):
         con.execute("INSERT OR IGNORE INTO countries VALUES (?, ?, ?)", [iso3, country_name(iso3), REGION_FALLBACK])
 
@@ -574,11 +574,15 @@ def _resolve_names(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
                         [countries]).fetchall() if countries else []
     pairs = doubtful_pairs([(r[0], r[2]) for r in rows], known)
     if pairs:
-        con.executemany(
-            "INSERT INTO counterpart_review VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT DO NOTHING",
+        review = pd.DataFrame(
             [(p.iso3, stable_id("CP", p.iso3, p.key_a), stable_id("CP", p.iso3, p.key_b), p.score, load_id)
-             for p in pairs],
-        )
+             for p in pairs], columns=["iso3", "a", "b", "score", "load_id"])
+        con.register("_review", review)
+        try:
+            con.execute("INSERT INTO counterpart_review SELECT iso3, a, b, score, 'pending', load_id FROM _review "
+                        "ON CONFLICT DO NOTHING")
+        finally:
+            con.unregister("_review")
 
 
 def _validate_and_insert(

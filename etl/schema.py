@@ -7,6 +7,7 @@ created here is documented there. New columns are always added at the end of a t
 from __future__ import annotations
 
 import duckdb
+import pandas as pd
 
 from etl.vocab import OBSTACLE_CATEGORIES, VOCABULARIES
 
@@ -209,11 +210,21 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and (re)write the reference vocabularies. Idempotent."""
     con.execute(DDL)
     con.execute("INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
-    con.executemany(
-        "INSERT OR REPLACE INTO vocabulary VALUES (?, ?, ?)",
-        [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
-    )
-    con.executemany(
-        "INSERT OR REPLACE INTO obstacle_categories VALUES (?, ?, ?, ?, ?)",
-        [(t.code, PILLARS[t.code][0], t.label, PILLARS[t.code][1], t.description) for t in OBSTACLE_CATEGORIES.terms],
-    )
+    insert_rows(con, "vocabulary", [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
+                replace=True)
+    insert_rows(con, "obstacle_categories",
+                [(t.code, PILLARS[t.code][0], t.label, PILLARS[t.code][1], t.description)
+                 for t in OBSTACLE_CATEGORIES.terms], replace=True)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], replace: bool = False) -> None:
+    """Insert many Python rows at once (``executemany`` is row-by-row and slow in DuckDB)."""
+    if not rows:
+        return
+    frame = pd.DataFrame(rows, dtype=object)
+    con.register("_rows", frame)
+    try:
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        con.execute(f"{verb} INTO {table} SELECT * FROM _rows")  # noqa: S608 - table names are constants
+    finally:
+        con.unregister("_rows")
