@@ -101,6 +101,7 @@ def open_for_write(db_path: Path, timeout_s: float = 900.0) -> Iterator[duckdb.D
                 shutil.copyfile(wal, work.with_name(work.name + ".wal"))
         try:
             con = duckdb.connect(str(work))
+            con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would garble the CLI output
             os.chmod(work, 0o600)  # negotiation records: owner only, from the first byte written
         except duckdb.Error as exc:
             work.unlink(missing_ok=True)
@@ -130,7 +131,9 @@ def connect_read(db_path: Path) -> duckdb.DuckDBPyConnection:
             "Create it with `python -m etl demo` (demo data) or `python -m etl load FILE`.",
         )
     try:
-        return duckdb.connect(str(db_path), read_only=True)
+        con = duckdb.connect(str(db_path), read_only=True)
+        con.execute("SET enable_progress_bar = false")
+        return con
     except duckdb.Error as exc:
         raise DatabaseError(f"Cannot open {db_path}: {exc}", "Check the file is a DuckDB database.") from exc
 

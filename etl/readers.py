@@ -44,6 +44,7 @@ class SourceInfo:
     ignored: list[str] = field(default_factory=list)  # source headers not used
     skipped_sheets: list[str] = field(default_factory=list)
     rows: int = 0
+    row_offset: int = 0  # CSV: file row of stage_raw's rowid 0 (header and title rows above it)
 
 
 @dataclass
@@ -190,25 +191,26 @@ def read_csv(con: duckdb.DuckDBPyConnection, path: Path, encoding: str | None = 
     skip = header.index + 1 + (1 if header.hxl_row else 0)
     columns = {f"c{i}": "VARCHAR" for i in range(width)}
     duck_encoding = "latin-1" if encoding == "latin-1" else "utf-8"
-    select = _stage_select(header.positions, row_offset=skip)
-    # Parallel scanning is fastest but cannot pad short rows when quoted values contain line
-    # breaks; retry single-threaded in that case.
-    for parallel in (True, False):
+    select = _stage_select(header.positions)
+    # The parallel reader is fastest but needs well-formed rows (strict mode); files with ragged
+    # rows or quoted line breaks are read again single-threaded and leniently.
+    for lenient in (False, True):
         try:
             con.execute(
                 f"CREATE OR REPLACE TEMP TABLE stage_raw AS {select} FROM read_csv(?, auto_detect=false, "  # noqa: S608
                 "header=false, skip=?, delim=?, quote='\"', escape='\"', columns=?, null_padding=true, "
-                "strict_mode=false, encoding=?, parallel=?, max_line_size=10000000)",
-                [str(path), skip, delimiter, columns, duck_encoding, parallel],
+                "encoding=?, parallel=?, strict_mode=?, max_line_size=?)",
+                [str(path), skip, delimiter, columns, duck_encoding, not lenient, not lenient,
+                 10_000_000 if lenient else 2_097_152],
             )
             break
         except duckdb.Error as exc:
-            if parallel and "parallel" in str(exc).lower():
+            if not lenient:
                 continue
             raise InputFileError(path, f"the CSV cannot be parsed: {_first_line(exc)}",
                                  "Open it in a spreadsheet and save it again as CSV UTF-8.") from exc
     _drop_hxl_and_blank_rows(con)
-    info = SourceInfo(path, "csv", encoding, mapping=header.mapping, ignored=header.ignored)
+    info = SourceInfo(path, "csv", encoding, mapping=header.mapping, ignored=header.ignored, row_offset=skip + 1)
     info.rows = _count(con)
     return info
 
@@ -217,9 +219,11 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().splitlines()[0][:300]
 
 
-def _stage_select(positions: dict[str, int], row_offset: int) -> str:
+def _stage_select(positions: dict[str, int]) -> str:
     """SELECT list turning positional CSV columns c0..cN into canonical, trimmed, NULL-if-blank text."""
-    parts = [f"(row_number() OVER () + {int(row_offset)})::INTEGER AS _row", "NULL::VARCHAR AS _sheet"]
+    # _row stays NULL here: it is rowid + row_offset, computed when needed (a window function
+    # numbering a million rows would cost more than reading them).
+    parts = ["NULL::INTEGER AS _row", "NULL::VARCHAR AS _sheet"]
     for name in COLUMN_NAMES:
         pos = positions.get(name)
         parts.append(f"nullif(trim(c{pos}), '') AS {name}" if pos is not None else f"NULL::VARCHAR AS {name}")
@@ -227,11 +231,15 @@ def _stage_select(positions: dict[str, int], row_offset: int) -> str:
 
 
 def _drop_hxl_and_blank_rows(con: duckdb.DuckDBPyConnection) -> None:
-    """Remove blank rows and repeated HXL hashtag rows (some exports repeat them at the end)."""
+    """Remove blank rows and repeated HXL hashtag rows (some exports repeat them at the end).
+
+    The cheap test (first non-blank value missing, or starting with '#') runs on every row; the
+    full all-cells-are-hashtags test only on the few rows that pass it.
+    """
     cols = ", ".join(COLUMN_NAMES)
     con.execute(
-        f"DELETE FROM stage_raw WHERE list_filter([{cols}], x -> x IS NOT NULL) = [] "  # noqa: S608
-        f"OR list_bool_and(list_transform(list_filter([{cols}], x -> x IS NOT NULL), x -> x[1] = '#'))"
+        f"DELETE FROM stage_raw WHERE coalesce({cols}) IS NULL OR (starts_with(coalesce({cols}), '#') AND "  # noqa: S608
+        f"list_bool_and(list_transform(list_filter([{cols}], x -> x IS NOT NULL), x -> starts_with(x, '#'))))"
     )
 
 

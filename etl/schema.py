@@ -135,7 +135,7 @@ CREATE TABLE IF NOT EXISTS checkpoints (
 );
 
 CREATE TABLE IF NOT EXISTS access_requests (
-    request_id VARCHAR PRIMARY KEY,
+    request_id VARCHAR NOT NULL,
     source_request_id VARCHAR,
     organisation VARCHAR,
     activity VARCHAR NOT NULL,
@@ -149,7 +149,7 @@ CREATE TABLE IF NOT EXISTS access_requests (
 );
 
 CREATE TABLE IF NOT EXISTS engagements (
-    engagement_id VARCHAR PRIMARY KEY,
+    engagement_id VARCHAR NOT NULL,
     source_engagement_id VARCHAR,
     request_id VARCHAR NOT NULL,
     engagement_date DATE NOT NULL,
