@@ -308,16 +308,16 @@ STYLES: dict[str, dict[str, tuple[str, ...]]] = {
     "syrian": {
         "given": _ARABIC_GIVEN,
         "family": ("Al-Halabi", "Al-Hamwi", "Al-Khatib", "Haddad", "Khoury", "Al-Hassan", "Al-Omar",
-                   "Al-Shami", "Darwish", "Al-Jabr", "Al-Masri", "Qassab", "Al-Rifai",
-                   "Hamadeh", "Al-Najjar", "Al-Sabbagh", "Al-Nur", "Kanaan", "Al-Ali",
-                   "Ali", "Hamid", "Adam", "Rashid", "Amin", "Nur"),
+                   "Al-Shami", "Darwish", "Al-Jabr", "Al-Masri", "Qassab", "Al-Rifai", "Hamadeh",
+                   "Al-Najjar", "Al-Sabbagh", "Al-Nur", "Kanaan", "Al-Ali", "Ali", "Hamid", "Adam",
+                   "Rashid", "Amin", "Nur"),
         "elder": ("sheikh",), "fixed_elder": ("Mukhtar",),
     },
     "iraqi": {
         "given": _ARABIC_GIVEN + ("Rebwar", "Karwan", "Shwan", "Dilshad", "Hemin", "Aras", "Soran", "Azad"),
         "family": ("Al-Obeidi", "Al-Dulaimi", "Al-Jubouri", "Al-Tamimi", "Al-Ani", "Al-Rawi", "Al-Saadi",
-                   "Al-Shammari", "Al-Khafaji", "Al-Bayati", "Al-Hiti", "Mahmoud",
-                   "Salih", "Rasul", "Qadir", "Kakai", "Al-Nur", "Ali", "Hamid", "Rashid", "Amin"),
+                   "Al-Shammari", "Al-Khafaji", "Al-Bayati", "Al-Hiti", "Mahmoud", "Salih", "Rasul",
+                   "Qadir", "Kakai", "Al-Nur", "Ali", "Hamid", "Rashid", "Amin"),
         "elder": ("sheikh",), "fixed_elder": ("Mukhtar",),
     },
     "south_sudanese": {
@@ -452,9 +452,10 @@ PLACE_PARTS: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]]
               ("Dou", "Kou", "Ten", "Bou", "Sar", "Gan", "Ziniar", "Kom", "Tan", "Pis", "Tou"),
               ("ssaba", "ndjari", "gou", "rame", "bara", "koro", "ga", "lé", "dogo", "sin")),
     "central_african": (("", "", "", "", "Ndé-", "Gba-"),
-                        ("Ba", "Bo", "Ka", "Ngo", "Mba", "Ya", "Gba", "Ze", "Bou", "Da", "Ndo", "Sa", "Bé", "Ko"),
-                        ("ngassou", "kouma", "loko", "mbari", "gana", "kassa", "dji", "ngo", "bali", "zoro", "léa",
-                         "gbali", "mbé", "yanga")),
+                        ("Ba", "Bo", "Ka", "Ngo", "Mba", "Ya", "Gba", "Ze", "Bou", "Da", "Ndo", "Sa", "Bé",
+                         "Ko"),
+                        ("ngassou", "kouma", "loko", "mbari", "gana", "kassa", "dji", "ngo", "bali",
+                         "zoro", "léa", "gbali", "mbé", "yanga")),
     "ukrainian": (("", "", "", "Nova ", "Stara ", "Velyka "),
                   ("Ver", "Kam", "Bil", "Zel", "Stav", "Kras", "Pol", "Lys", "Hor", "Sos", "Dub", "Lip"),
                   ("yanka", "ivka", "ove", "ky", "ne", "yne", "opil", "ivtsi", "ivske", "hirne")),
@@ -1146,10 +1147,13 @@ def _build_world(boundaries: Path, seed: int, end_date: date) -> World:
             cp.checkpoints = list(cp.controls)
             cp.p_checkpoint = 0.8
         elif cp.ctype in (T_STATE, T_POLICE, T_NSAG, T_MILITIA, T_DFA) and cp.level < 2:
+            # checkpoints in their own area first; else those their kind holds elsewhere in the country
+            here = [ch.index for ch in checkpoints if ch.area == cp.area]
             same = [ch.index for ch in checkpoints if ch.country == cp.country
                     and counterparts[ch.controller].ctype == cp.ctype]
-            cp.checkpoints = same
-            cp.p_checkpoint = 0.4 if same else 0.0
+            in_offensive = offensive is not None and cp.area == offensive["area"]
+            cp.checkpoints = here or ([] if in_offensive else same)
+            cp.p_checkpoint = 0.4 if here else 0.25 if cp.checkpoints else 0.0
     # request shares: country weight x counterpart weight; patterns get fixed shares
     total_w = sum(c.weight for c in countries)
     probs = np.zeros(len(counterparts))

@@ -172,7 +172,7 @@ CREATE TABLE IF NOT EXISTS engagements (
     people_targeted INTEGER,
     people_reached INTEGER,
     notes VARCHAR,
-    row_hash VARCHAR NOT NULL,
+    row_hash UHUGEINT NOT NULL,
     load_id INTEGER NOT NULL,
     source_row INTEGER NOT NULL
 );

@@ -167,7 +167,15 @@ def _problem_list() -> str:
     return f"list_filter([{', '.join(cases)}], x -> x IS NOT NULL) || coalesce(ob.problems, [])"
 
 
-ROW_HASH = "md5(concat_ws(chr(31), " + ", ".join(f"coalesce({c}, '')" for c in COLUMN_NAMES) + "))"
+# MD5 of the row's values as a 128-bit number: stable across DuckDB versions (unlike hash()),
+# and cheaper to store and compare than its hex text.
+ROW_HASH = "md5_number(concat_ws(chr(31), " + ", ".join(f"coalesce({c}, '')" for c in COLUMN_NAMES) + "))"
+
+
+def short_id(prefix: str, expr: str) -> str:
+    """SQL for a 16-hex-digit id from the MD5 of a text expression, e.g. 'E-0A1B...'."""
+    return f"'{prefix}-' || lpad(to_hex(md5_number_upper({expr})), 16, '0')"
+
 
 # Obstacle cells holding labels that are not in the vocabulary, with the problem list each cell
 # raises (built from the distinct cells, so it is tiny; rows join to it by cell value).
@@ -196,12 +204,9 @@ SELECT r._key, r._row, r._sheet, r.engagement_id, r.request_id, r.organisation, 
     r._level, r._channel, r._priority, r._ckind, r._people_targeted, r._people_reached, r._days, r._lat, r._lon,
     coalesce(r._pcode_given, pt.pcode) AS _pcode_direct, an.pcode AS _name_pcode,
     r._hash,
-    'E-' || upper(substr(CASE WHEN r.engagement_id IS NOT NULL
-                              THEN md5(r._iso3 || chr(31) || r.engagement_id) ELSE r._hash END, 1, 16)) AS _eid,
-    'R-' || upper(substr(md5(CASE WHEN r.request_id IS NOT NULL
-                                  THEN r._iso3 || chr(31) || coalesce(lower(r.organisation), '') || chr(31)
-                                       || r.request_id
-                                  ELSE 'E' || coalesce(r.engagement_id, r._hash) END), 1, 16)) AS _rid,
+    CASE WHEN r.engagement_id IS NOT NULL THEN {short_id('E', "r._iso3 || chr(31) || r.engagement_id")}
+         ELSE 'E-' || lpad(to_hex((r._hash >> 64)::UBIGINT), 16, '0') END AS _eid,
+    {short_id('R', "CASE WHEN r.request_id IS NOT NULL THEN r._iso3 || chr(31) || coalesce(lower(r.organisation), '') || chr(31) || r.request_id ELSE 'E' || coalesce(r.engagement_id, r._hash::VARCHAR) END")} AS _rid,
     m.counterpart_id AS _cpid, k.checkpoint_id AS _ckid, ctry.region AS _region,
     NOT ({_any_problem()}) AS _ok
 FROM (SELECT *, {ROW_HASH} AS _hash FROM ({TYPED})) r
