@@ -17,7 +17,8 @@ Content
 Three years of engagements ending at ``end_date`` (the default window is 2023-11-01 to
 2026-10-31), in 12 country offices (AFG, BFA, CAF, IRQ, NER, NGA, PAK, SSD, SYR, UGA, UKR, YEM
 in the shipped boundaries). Each office has 30-40 counterparts (officers, units, offices,
-armed-group commanders, community leaders, militia leaders) and 5-8 checkpoints; about half of
+armed-group commanders, community leaders, militia leaders; plus a near-namesake, see below),
+each with a type, an affiliation and a level, and 5-8 checkpoints; about half of
 the engagements happen at a checkpoint. A request has 1-3 engagements sharing ``request_id``
 (earlier ones deferred or unanswered). About 30% of counterpart mentions are written as a
 variant of the name (rank added, dropped or abbreviated, case, spacing, punctuation,
@@ -38,16 +39,17 @@ Dates below are for the default ``end_date`` (2026-10-31); they move with it.
    * ``Mawlawi Rahmatullah Safi`` (AFG, de facto authority, senior level);
    * ``Cmdr. Musa Garba Tanko`` (NGA, non-state armed group, "Dunkura Hills Front", mid level).
 
-   Each has about 1.3% of all engagements.
+   Each has about 2% of all engagements (a key interlocutor of a big office).
 2. **Seasonal physical obstacles.** In SSD (and SDN when present) from June to October (rainy
    season) and in AFG from December to February (winter), about half of the engagements log a
    physical-environment obstacle ("impassable road", "flooding", "mud", "damaged bridge",
-   "snow", "landslide"...) and deferrals are 2.5 times as likely.
+   "snow", "landslide"...) and answers are deferred far more often (three times as often on a
+   request's last engagement; 85% instead of 65% of the earlier ones).
 3. **A military offensive in Upper Nile (SSD, P-code SS07)** from 2025-01-15 to 2025-05-14
    (120 days starting on the 15th of the month 21 months before ``end_date``'s month): denial
    probability is 72% on every engagement in the area, 85% of engagements log "military
    operations", "armed clashes", "shelling", "fighting" or "airstrikes", and engagement volume in
-   the area rises (35% of SSD requests in the period move there). Denials then ease linearly back
+   the area rises (half of SSD requests in the period move there). Denials then ease linearly back
    to the usual rate over 60 days (to 2025-07-13).
 4. **Obstacles recurring at the same checkpoints.** About 20% of checkpoints have a signature
    obstacle ("illegal taxation", "checkpoint delay", "requests for staff lists", "convoy
@@ -78,7 +80,7 @@ dates, in constant memory (about 160 MB; a million rows take about 9 seconds).
 
 About 2.5% of the rows are *dirty*: each has exactly one defect of the kinds in
 :data:`DEFECT_KINDS`, in equal shares, spread over all files; every row (clean or dirty) has its
-own ``engagement_id`` (``SSD-2025-000123``). ``demo_manifest.json`` in ``out_dir`` gives the
+own ``engagement_id`` (``SSD-2025-000123``). ``_manifest.json`` in ``out_dir`` gives the
 counts (overall and per file), the ETL rejection reason each defect should get
 (``etl_reasons``), every file's format, encoding, date style, header row and columns, and the
 pattern details above. It is not a log: load the returned paths, or skip it when loading the
@@ -121,7 +123,7 @@ __all__ = ["DEFECT_KINDS", "MANIFEST_NAME", "write_demo_logs"]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_BOUNDARIES = REPO_ROOT / "data" / "boundaries" / "admin1.geojson"
-MANIFEST_NAME = "demo_manifest.json"
+MANIFEST_NAME = "_manifest.json"  # starts with "_": folder loads skip it
 FILE_PREFIX = "demo_"
 # Above this many rows every office writes a streamed ISO-dated CSV.
 MIXED_FORMATS_MAX_ROWS = 200_000
@@ -176,7 +178,7 @@ RESTRICTIVE_COUNTERPARTS: tuple[tuple[str, str, int, str, str, bool], ...] = (
     ("AFG", "Mawlawi Rahmatullah Safi", T_DFA, "De facto provincial administration", "senior", False),
     ("NGA", "Cmdr. Musa Garba Tanko", T_NSAG, "Dunkura Hills Front", "mid", True),
 )
-RESTRICTIVE_SHARE = 0.013  # of all engagements, each (their requests have one engagement)
+RESTRICTIVE_SHARE = 0.02  # of all engagements, each (their requests have one engagement)
 MEAN_ENGAGEMENTS_PER_REQUEST = 1.49  # 1, 2 or 3 with probabilities 0.62, 0.27, 0.11
 DENIAL_START, DENIAL_END = 0.10, 0.65
 
@@ -187,7 +189,7 @@ OFFENSIVE_DAYS = 120
 OFFENSIVE_EASE_DAYS = 60
 OFFENSIVE_DENIAL = 0.72
 OFFENSIVE_AREA_SHARE = 0.22  # of the country's requests outside the offensive
-OFFENSIVE_SURGE = 0.35  # of the country's requests during the offensive move to the area
+OFFENSIVE_SURGE = 0.5  # of the country's requests during the offensive move to the area
 
 # iso3 -> (months, labels): physical obstacles and more deferrals in these months.
 SEASONS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
@@ -198,7 +200,7 @@ SEASONS: dict[str, tuple[tuple[int, ...], tuple[str, ...]]] = {
     "AFG": ((12, 1, 2), ("snow", "impassable road", "road impassable", "landslide", "snow", "weather")),
 }
 SEASON_OBSTACLE_P = 0.55
-SEASON_DEFERRAL_FACTOR = 2.5
+SEASON_DEFERRAL_FACTOR = 3.0
 
 HOSTILITY_LABELS = ("military operations", "armed clashes", "shelling", "fighting", "airstrikes",
                     "military operations", "armed clashes")
@@ -980,6 +982,13 @@ def _note_pool(rnd: random.Random, towns: list[str], cps: list[str], outcome: in
     return [rnd.choice(templates[outcome])() for _ in range(24)]
 
 
+def _can_hold_checkpoint(cp: Counterpart) -> bool:
+    """Armed actors hold checkpoints; of the de facto authorities' offices, only the security ones."""
+    if cp.ctype not in (T_STATE, T_POLICE, T_NSAG, T_MILITIA, T_DFA):
+        return False
+    return cp.ctype != T_DFA or cp.person is not None or cp.name.startswith(("Intelligence", "Department of Sec"))
+
+
 def _build_world(boundaries: Path, seed: int, end_date: date) -> World:
     countries, areas = _load_boundaries(boundaries)
     rnd = random.Random(seed)
@@ -1073,11 +1082,8 @@ def _build_world(boundaries: Path, seed: int, end_date: date) -> World:
                     cands[0].area = offensive["area"]
         # checkpoints
         n_chk = rnd.randint(5, 8)
-        armed_cps = [cp for cp in country_cps if cp.ctype in (T_STATE, T_POLICE, T_NSAG, T_MILITIA, T_DFA)
-                     and cp.level < 2]
-        if not armed_cps:
-            armed_cps = [cp for cp in country_cps if cp.ctype in (T_STATE, T_POLICE, T_NSAG, T_MILITIA,
-                                                                  T_DFA)]
+        holders = [cp for cp in country_cps if _can_hold_checkpoint(cp)]
+        armed_cps = [cp for cp in holders if cp.level < 2] or holders
         kinds = [3] + rnd.choices([0, 1, 2, 4, 5], weights=[35, 8, 15, 12, 15], k=n_chk - 1)
         border_dist = c.geom.boundary
         used_cp_names: set[str] = set()
@@ -1146,7 +1152,7 @@ def _build_world(boundaries: Path, seed: int, end_date: date) -> World:
         if cp.controls:
             cp.checkpoints = list(cp.controls)
             cp.p_checkpoint = 0.8
-        elif cp.ctype in (T_STATE, T_POLICE, T_NSAG, T_MILITIA, T_DFA) and cp.level < 2:
+        elif _can_hold_checkpoint(cp) and cp.level < 2:
             # checkpoints in their own area first; else those their kind holds elsewhere in the country
             here = [ch.index for ch in checkpoints if ch.area == cp.area]
             same = [ch.index for ch in checkpoints if ch.country == cp.country
@@ -1642,8 +1648,10 @@ def _tables(world: World, seed: int) -> _Tables:
     swap_ok = (np.abs(lon) <= 90) & (shapely.distance(swapped, all_geom) > 0.5)
     foreign: list[np.ndarray] = []
     for c in world.countries:
+        # far from this country, read either way round (else the ETL would see swapped coordinates)
         d = shapely.distance(shapely.points(lon, lat), c.geom)
-        foreign.append(np.flatnonzero((site_country != c.index) & (d > 1.0)))
+        d_swapped = shapely.distance(swapped, c.geom)
+        foreign.append(np.flatnonzero((site_country != c.index) & (d > 1.0) & (d_swapped > 1.0)))
     org_sets = np.array([sorted(rnd.sample(range(len(ORGANISATIONS)), 5)) for _ in world.countries], np.int64)
     region_denial = np.array([REGION_DENIAL.get(c.region, 1.0) for c in world.countries])
     return _Tables(
@@ -1736,6 +1744,7 @@ def _generate_chunk(world: World, tb: _Tables, seed: int, chunk: int, n_chunks: 
     p[in_season, O_DEFERRED] *= SEASON_DEFERRAL_FACTOR
     p /= p.sum(axis=1, keepdims=True)
     p[~is_final] = [0, 0, 0, 0, 0.65, 0.35]
+    p[~is_final & in_season] = [0, 0, 0, 0, 0.85, 0.15]  # "come back when the road dries"
     frac = day / max(1, ndays - 1)
     deny = np.full(n, np.nan)
     restr = tb.cp_restrictive[ecp]

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl import __version__
+from etl import __version__, sql
 from etl.config import Settings, get_settings
 from etl.db import Discard, open_for_write
 from etl.errors import AccessDataError, InputFileError
@@ -32,7 +32,6 @@ from etl.geo import REGION_FALLBACK, load_boundaries, locate_points, match_admin
 from etl.logformat import MULTI_SEPARATORS
 from etl.names import doubtful_pairs, name_key, stable_id
 from etl.readers import SUPPORTED, SourceInfo, read_file
-from etl import sql
 from etl.schema import ensure_schema, insert_rows
 from etl.validate import (
     DATE_COLUMNS,
@@ -74,8 +73,9 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     out: list[Path] = []
     for path in paths:
         if path.is_dir():
+            # Hidden files, Excel lock files (~$) and files starting with '_' (notes, manifests) are skipped.
             out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
-                              and not p.name.startswith((".", "~$"))))
+                              and not p.name.startswith((".", "~$", "_"))))
         else:
             out.append(path)
     return out

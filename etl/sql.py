@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from etl.logformat import COLUMN_NAMES
 
+
 def _num(col: str) -> str:
     return f"TRY_CAST(regexp_replace({col}, '[\\s,]', '', 'g') AS DOUBLE)"
 
