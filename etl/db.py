@@ -81,7 +81,9 @@ class Discard(Exception):  # noqa: N818 - a signal, not an error
 
 
 @contextmanager
-def open_for_write(db_path: Path, timeout_s: float = 900.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def open_for_write(
+    db_path: Path, timeout_s: float = 900.0, memory_limit: str = "1500MB"
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to a private copy of the database; publish it on success.
 
     On any exception the copy is discarded and the live database is untouched; :class:`Discard`
@@ -102,6 +104,8 @@ def open_for_write(db_path: Path, timeout_s: float = 900.0) -> Iterator[duckdb.D
         try:
             con = duckdb.connect(str(work))
             con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would garble the CLI output
+            # Field laptops are small: cap DuckDB's memory (it spills to <db>.next.tmp beyond it).
+            con.execute(f"SET memory_limit = '{memory_limit}'")
             os.chmod(work, 0o600)  # negotiation records: owner only, from the first byte written
         except duckdb.Error as exc:
             work.unlink(missing_ok=True)

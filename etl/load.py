@@ -27,7 +27,7 @@ import pandas as pd
 from etl import __version__, sql
 from etl.config import Settings, get_settings
 from etl.db import Discard, open_for_write
-from etl.errors import AccessDataError, InputFileError
+from etl.errors import AccessDataError, DatabaseError, InputFileError
 from etl.geo import REGION_FALLBACK, load_boundaries, locate_points, match_admin_names, read_regions
 from etl.logformat import MULTI_SEPARATORS
 from etl.names import doubtful_pairs, name_key, stable_id
@@ -52,7 +52,7 @@ class LoadResult:
     """What happened to one file. ``ok`` is True when the file's rows are in the database."""
 
     path: Path
-    status: str  # loaded | nothing_new | already_loaded | all_rejected | failed
+    status: str  # loaded | nothing_new | already_loaded | all_rejected | failed (| staged, while loading)
     load_id: int | None = None
     rows_read: int = 0
     rows_loaded: int = 0
@@ -98,6 +98,11 @@ def load_paths(
 ) -> list[LoadResult]:
     """Load files and folders into the database at ``db_path``; one result per file.
 
+    Every readable file is first staged in its own temp table (a file that cannot be read is
+    reported and changes nothing); then all of them are validated and inserted in one
+    transaction, published at the end. If the database itself fails half-way, nothing at all is
+    written and :class:`DatabaseError` says so.
+
     >>> results = load_paths([Path("logs/")], Path("data/access.duckdb"))  # doctest: +SKIP
     """
     settings = settings or get_settings()
@@ -107,17 +112,86 @@ def load_paths(
     with open_for_write(db_path, settings.lock_timeout_s) as con:
         ensure_schema(con)
         _refresh_geography(con, settings)
+        staged: list[_Staged] = []
+        seen: dict[str, Path] = {}
         for i, path in enumerate(files):
-            def step(label: str, fraction: float, _i: int = i) -> None:
-                if progress:
-                    progress(f"{path.name}: {label}", (_i + fraction) / max(len(files), 1))
+            if progress:
+                progress(f"{path.name}: reading", 0.3 * i / max(len(files), 1))
+            outcome = _stage_file(con, path, i, encoding, seen)
+            if isinstance(outcome, LoadResult):
+                results.append(outcome)
+            else:
+                staged.append(outcome)
+                results.append(LoadResult(path, "staged"))
+        if staged:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                for n, st in enumerate(staged):
+                    def step(label: str, fraction: float, _n: int = n, _name: str = st.path.name) -> None:
+                        if progress:
+                            progress(f"{_name}: {label}", 0.3 + 0.7 * (_n + fraction) / len(staged))
 
-            results.append(_load_one(con, path, settings, step, encoding))
+                    con.execute(f"ALTER TABLE {st.table} RENAME TO stage_raw")  # noqa: S608 - generated name
+                    result = _validate_and_insert(con, st.path, st.sha, st.info, settings, step, st.started_at)
+                    con.execute("DROP TABLE stage_raw")
+                    result.seconds = time.monotonic() - st.started
+                    results[st.index] = result
+                con.execute("COMMIT")
+            except duckdb.Error as exc:
+                con.execute("ROLLBACK")
+                first = str(exc).strip().splitlines()[0][:300]
+                raise DatabaseError(f"The database refused the load ({first}); nothing was written.",
+                                    "Report this with the files if it happens again.") from exc
         if not any(r.load_id is not None and r.status != "already_loaded" for r in results):
             raise Discard  # nothing committed: keep the live file exactly as it was (same inode, same bytes)
         if progress:
             progress("publishing the new database version", 1.0)
     return results
+
+
+@dataclass
+class _Staged:
+    index: int
+    path: Path
+    sha: str
+    info: SourceInfo
+    table: str
+    started: float
+    started_at: dt.datetime
+
+
+def _stage_file(
+    con: duckdb.DuckDBPyConnection, path: Path, index: int, encoding: str | None, seen: dict[str, Path]
+) -> _Staged | LoadResult:
+    """Read one file into its own temp table, or say why it is not loaded."""
+    started = time.monotonic()
+    started_at = dt.datetime.now(dt.UTC)
+    try:
+        if not path.exists():
+            raise InputFileError(path, "file not found.", "Check the path.")
+        sha = file_sha256(path)
+        prior = con.execute("SELECT load_id, strftime(started_at, '%Y-%m-%d %H:%M UTC') FROM loads "
+                            "WHERE content_sha256 = ? ORDER BY load_id LIMIT 1", [sha]).fetchone()
+        if prior:
+            return LoadResult(path, "already_loaded", prior[0], seconds=time.monotonic() - started,
+                              message=f"{path.name}: already loaded as load {prior[0]} on {prior[1]}; nothing to do.")
+        if sha in seen:
+            return LoadResult(path, "already_loaded", seconds=time.monotonic() - started,
+                              message=f"{path.name}: same content as {seen[sha].name} in this load; skipped.")
+        info = read_file(con, path, encoding)  # into temp table stage_raw: nothing in the database changes
+        if info.rows == 0:
+            raise InputFileError(path, "the file has a header but no data rows.",
+                                 "Check you exported the right sheet or period.")
+    except AccessDataError as err:
+        return LoadResult(path, "failed", seconds=time.monotonic() - started, message=str(err))
+    except duckdb.Error as exc:
+        first = str(exc).strip().splitlines()[0][:300]
+        return LoadResult(path, "failed", seconds=time.monotonic() - started,
+                          message=f"{path.name}: cannot be read ({first}). Export it again as CSV UTF-8 or XLSX.")
+    seen[sha] = path
+    table = f"stage_raw_{index}"
+    con.execute(f"ALTER TABLE stage_raw RENAME TO {table}")  # noqa: S608 - generated name
+    return _Staged(index, path, sha, info, table, started, started_at)
 
 
 def _refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
@@ -144,43 +218,6 @@ def _refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> No
     insert_rows(con, "admin_areas", rows, replace=True)
     for iso3 in b.iso3s - set(regions):
         con.execute("INSERT OR IGNORE INTO countries VALUES (?, ?, ?)", [iso3, country_name(iso3), REGION_FALLBACK])
-
-
-def _load_one(
-    con: duckdb.DuckDBPyConnection, path: Path, settings: Settings, step: Progress, encoding: str | None
-) -> LoadResult:
-    started = time.monotonic()
-    started_at = dt.datetime.now(dt.UTC)
-    try:
-        if not path.exists():
-            raise InputFileError(path, "file not found.", "Check the path.")
-        sha = file_sha256(path)
-        prior = con.execute("SELECT load_id, strftime(started_at, '%Y-%m-%d %H:%M UTC') FROM loads "
-                            "WHERE content_sha256 = ? ORDER BY load_id LIMIT 1", [sha]).fetchone()
-        if prior:
-            return LoadResult(path, "already_loaded", prior[0], seconds=time.monotonic() - started,
-                              message=f"{path.name}: already loaded as load {prior[0]} on {prior[1]}; nothing to do.")
-        step("reading", 0.05)
-        info = read_file(con, path, encoding)  # into a temp table: nothing in the database changes yet
-        if info.rows == 0:
-            raise InputFileError(path, "the file has a header but no data rows.",
-                                 "Check you exported the right sheet or period.")
-        con.execute("BEGIN TRANSACTION")
-        try:
-            result = _validate_and_insert(con, path, sha, info, settings, step, started_at)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    except AccessDataError as err:
-        return LoadResult(path, "failed", seconds=time.monotonic() - started, message=str(err))
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0][:300]
-        return LoadResult(path, "failed", seconds=time.monotonic() - started,
-                          message=f"{path.name}: the database refused the load ({first}). Nothing was written; "
-                                  "report this with the file if it happens again.")
-    result.seconds = time.monotonic() - started
-    return result
 
 
 # --------------------------------------------------------------------------- mapping tables
@@ -243,12 +280,12 @@ def _build_mappings(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     return "day_first" if day_first else "month_first"
 
 
-def _place_points(con: duckdb.DuckDBPyConnection, settings: Settings, params: dict[str, object]) -> None:
-    points = con.execute(sql.DISTINCT_POINTS, params).df()
+def _place_points(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    points = con.execute(sql.DISTINCT_POINTS).df()
     located = locate_points(load_boundaries(settings.boundaries), points, settings.country_tolerance_km)
     _temp_table(con, "map_point", located,
                 {"iso3": V, "lat": "DOUBLE", "lon": "DOUBLE", "pcode": V, "problem": V, "detail": V})
-    names = con.execute(sql.DISTINCT_ADMIN_NAMES, params).df()
+    names = con.execute(sql.DISTINCT_ADMIN_NAMES).df()
     areas = con.execute("SELECT pcode, name, iso3 FROM admin_areas WHERE level = 1").df()
     _temp_table(con, "map_admin_name", match_admin_names(areas, names), {"iso3": V, "raw": V, "pcode": V})
 
@@ -293,7 +330,7 @@ def _validate_and_insert(
     step("normalising values", 0.2)
     date_order = _build_mappings(con, settings)
     step("placing points on admin areas", 0.35)
-    _place_points(con, settings, typed)
+    _place_points(con, settings)
     con.execute(sql.CELL_PROBLEMS)
     _map_names(con)
     step("checking rows", 0.5)

@@ -28,8 +28,8 @@ def _coord(col: str) -> str:
 
 # Every row of stage_raw with its values typed through the mapping tables. Not materialised:
 # it is the inner query of CHECKED and of PROBLEMS.
-TYPED = f"""
-SELECT r.* REPLACE (coalesce(r._row, (r.rowid + $row_offset)::INTEGER) AS _row), r.rowid AS _key,
+TYPED_TEMPLATE = f"""
+SELECT r.* EXCLUDE (_k) REPLACE (coalesce(r._row, (r._k + $row_offset)::INTEGER) AS _row), r._k AS _key,
     coalesce(mc.iso3, pc.iso3) AS _iso3, mc.iso3 AS _country_iso3,
     pc.pcode AS _pcode_given, pc.iso3 AS _pcode_iso3,
     d1.value AS _date, d1.problem AS _date_problem, d1.detail AS _date_detail,
@@ -43,7 +43,7 @@ SELECT r.* REPLACE (coalesce(r._row, (r.rowid + $row_offset)::INTEGER) AS _row),
     {_num('r.days_to_resolution')} AS _days,
     {_coord('r.latitude')} AS _lat,
     {_coord('r.longitude')} AS _lon
-FROM stage_raw r
+FROM {{source}} r
 LEFT JOIN map_country mc ON mc.raw = r.country
 LEFT JOIN map_pcode pc ON pc.raw = r.admin1_pcode
 LEFT JOIN map_date d1 ON d1.raw = r.date
@@ -58,14 +58,26 @@ LEFT JOIN map_vocab v_channel ON v_channel.col = 'channel' AND v_channel.raw = r
 LEFT JOIN map_vocab v_priority ON v_priority.col = 'priority' AND v_priority.raw = r.priority
 LEFT JOIN map_vocab v_ckind ON v_ckind.col = 'checkpoint_kind' AND v_ckind.raw = r.checkpoint_kind
 """
+TYPED = TYPED_TEMPLATE.format(source="(SELECT *, rowid AS _k FROM stage_raw)")
+# The same, for the rows that failed a check only (to list their problems).
+TYPED_FAILED = TYPED_TEMPLATE.format(
+    source="(SELECT *, rowid AS _k FROM stage_raw WHERE rowid IN (SELECT _key FROM checked WHERE NOT _ok))")
+
+# Country of each row, for the lean queries below that need nothing else typed.
+_ROW_COUNTRY = """
+FROM stage_raw r LEFT JOIN map_country mc ON mc.raw = r.country LEFT JOIN map_pcode pc ON pc.raw = r.admin1_pcode
+"""
 
 # Distinct points and admin-1 names of the file, for geopandas and name matching in Python.
 DISTINCT_POINTS = f"""
-SELECT DISTINCT _iso3 AS iso3, _lat AS lat, _lon AS lon FROM ({TYPED})
-WHERE _iso3 IS NOT NULL AND _lat BETWEEN -90 AND 90 AND _lon BETWEEN -180 AND 180 AND NOT (_lat = 0 AND _lon = 0)
+SELECT DISTINCT iso3, lat, lon FROM (
+    SELECT coalesce(mc.iso3, pc.iso3) AS iso3, {_coord('r.latitude')} AS lat, {_coord('r.longitude')} AS lon
+    {_ROW_COUNTRY} WHERE r.latitude IS NOT NULL AND r.longitude IS NOT NULL)
+WHERE iso3 IS NOT NULL AND lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180 AND NOT (lat = 0 AND lon = 0)
 """
 DISTINCT_ADMIN_NAMES = f"""
-SELECT DISTINCT _iso3 AS iso3, admin1 AS raw FROM ({TYPED}) WHERE _iso3 IS NOT NULL AND admin1 IS NOT NULL
+SELECT DISTINCT coalesce(mc.iso3, pc.iso3) AS iso3, r.admin1 AS raw
+{_ROW_COUNTRY} WHERE r.admin1 IS NOT NULL AND coalesce(mc.iso3, pc.iso3) IS NOT NULL
 """
 
 
@@ -199,9 +211,7 @@ LEFT JOIN cell_problems ob ON ob.cell = r.obstacles
 # whether the row passed every check.
 CHECKED = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
-SELECT r._key, r._row, r._sheet, r.engagement_id, r.request_id, r.organisation, r.location, r.checkpoint,
-    r.counterpart, r.counterpart_affiliation, r.intermediary, r.notes, r.obstacles, r.conditions,
-    r._iso3, r._date, r._request_date, r._resolution_date, r._follow_up_due, r._outcome, r._activity, r._ctype,
+SELECT r._key, r._row, r._sheet, r._iso3, r._date, r._request_date, r._resolution_date, r._follow_up_due, r._outcome, r._activity, r._ctype,
     r._level, r._channel, r._priority, r._ckind, r._people_targeted, r._people_reached, r._days, r._lat, r._lon,
     coalesce(r._pcode_given, pt.pcode) AS _pcode_direct, an.pcode AS _name_pcode,
     r._hash,
@@ -228,7 +238,7 @@ SELECT $load_id, $file, r._sheet, r._row, coalesce(cn.source, r.p.col), r.p.val,
             '{{value}}', coalesce(r.p.val, '')) || ' ' || rs.fix,
     r.raw_json
 FROM (SELECT r._sheet, r._row, unnest({_problem_list()}) AS p, {RAW_ROW_JSON} AS raw_json
-      FROM ({TYPED} WHERE r.rowid IN (SELECT _key FROM checked WHERE NOT _ok)) r
+      FROM ({TYPED_FAILED}) r
       {_JOINS_AFTER_TYPED}) r
 JOIN reasons rs ON rs.code = r.p.code
 LEFT JOIN column_names cn ON cn.canonical = r.p.col
@@ -280,9 +290,16 @@ FROM stage_raw r JOIN admin_areas a ON a.pcode = upper(trim(r.admin1_pcode)) AND
 """
 
 # The rows to insert: passed every check and not already known. A view: each insert reads it.
-NEW_ROWS = """
+# The raw text columns come from stage_raw by row id rather than being copied into `checked`
+# (copying wide text columns is the most expensive thing a load could do).
+RAW_TEXT = ("engagement_id", "request_id", "organisation", "location", "checkpoint", "counterpart",
+            "counterpart_affiliation", "intermediary", "notes", "obstacles", "conditions")
+NEW_ROWS = f"""
 CREATE OR REPLACE TEMP VIEW new_rows AS
-SELECT c.* FROM checked c ANTI JOIN skip s ON s._key = c._key WHERE c._ok
+SELECT c.*, {', '.join(f'r.{col}' for col in RAW_TEXT)}
+FROM checked c JOIN stage_raw r ON r.rowid = c._key
+ANTI JOIN skip s ON s._key = c._key
+WHERE c._ok
 """
 
 INSERT_COUNTERPARTS = """
