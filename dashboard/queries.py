@@ -1,26 +1,470 @@
-"""All the dashboard's SQL, in one place. Values are always bound parameters."""
+"""All the dashboard's SQL, in one place. Every aggregate is computed in DuckDB.
 
-TOTALS = """
-SELECT (SELECT count(*) FROM engagements) AS engagements,
-       (SELECT count(*) FROM access_requests) AS requests,
-       (SELECT count(*) FROM counterparts) AS counterparts,
-       (SELECT count(*) FROM checkpoints) AS checkpoints,
-       (SELECT avg((outcome IN ('granted', 'granted_with_conditions', 'partially_granted'))::INTEGER)
-        FROM engagements) AS share_granted
+Each function returns ``(sql, params)``. Filter conditions come from :meth:`Filters.where`,
+which only produces fixed SQL with ``?`` placeholders: user values are always bound
+parameters, never part of the SQL text. Page code never writes SQL.
 """
 
-OUTCOMES_BY_REGION = """
-SELECT coalesce(region, 'Unassigned') AS "Region", count(*) AS "Engagements",
-       round(100 * avg((outcome IN ('granted', 'granted_with_conditions', 'partially_granted'))::INTEGER), 1)
-           AS "% granted",
-       round(100 * avg((outcome = 'denied')::INTEGER), 1) AS "% denied",
-       min(engagement_date) AS "From", max(engagement_date) AS "To"
-FROM engagements GROUP BY ALL ORDER BY 1
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from dashboard.filters import Filters
+
+Query = tuple[str, list[object]]
+
+GRANTED = "('granted', 'granted_with_conditions', 'partially_granted')"
+IS_GRANTED = f"(e.outcome IN {GRANTED})::INTEGER"
+IS_DENIED = "(e.outcome = 'denied')::INTEGER"
+
+DATE_BOUNDS = "SELECT min(engagement_date) AS first, max(engagement_date) AS last FROM engagements"
+
+FILTER_OPTIONS = """
+SELECT 'region' AS kind, region AS value, region AS label, NULL AS parent FROM
+    (SELECT DISTINCT region FROM engagements WHERE region IS NOT NULL)
+UNION ALL
+SELECT 'country', c.iso3, c.name, c.region FROM countries c WHERE c.iso3 IN (SELECT DISTINCT iso3 FROM engagements)
+UNION ALL
+SELECT 'area', a.pcode, a.name || ' (' || a.iso3 || ')', a.iso3 FROM admin_areas a
+    WHERE a.level = 1 AND a.pcode IN (SELECT DISTINCT admin1_pcode FROM engagements)
+UNION ALL
+SELECT 'activity', code, label, NULL FROM vocabulary WHERE vocabulary = 'activity'
+UNION ALL
+SELECT 'organisation', organisation, organisation, NULL FROM
+    (SELECT DISTINCT organisation FROM engagements WHERE organisation IS NOT NULL)
+ORDER BY kind, label
 """
 
-RECENT_LOADS = """
-SELECT load_id AS "Load", file_name AS "File", status AS "Status", rows_read AS "Read",
-       rows_loaded AS "Loaded", rows_rejected AS "Rejected", rows_duplicate AS "Duplicates",
-       finished_at AS "Finished (UTC)"
-FROM loads ORDER BY load_id DESC LIMIT 20
+LABELS = "SELECT vocabulary, code, label FROM vocabulary"
+
+# ----------------------------------------------------------------------------------- Trends
+
+
+def headline(f: Filters) -> Query:
+    """Headline figures for the filtered period: volume, shares, delay, people reached and not."""
+    where, params = f.where()
+    sql = f"""
+    WITH e AS (SELECT * FROM engagements e WHERE {where}),
+    r AS (SELECT request_id, arg_max(outcome, engagement_date) AS final, max(people_targeted) AS targeted,
+                 max(people_reached) AS reached
+          FROM e GROUP BY request_id)
+    SELECT (SELECT count(*) FROM e) AS engagements,
+           (SELECT count(*) FROM r) AS requests,
+           (SELECT avg({IS_GRANTED}) FROM e) AS share_granted,
+           (SELECT avg({IS_DENIED}) FROM e) AS share_denied,
+           (SELECT median(days_to_resolution) FROM e) AS median_days,
+           (SELECT sum(reached) FROM r) AS people_reached,
+           (SELECT sum(greatest(coalesce(targeted, 0) - coalesce(reached, 0), 0)) FROM r
+            WHERE final <> 'granted') AS people_without_access
+    """
+    return sql, params
+
+
+def monthly_outcomes(f: Filters) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT date_trunc('month', e.engagement_date)::DATE AS month, e.outcome, count(*) AS engagements
+    FROM engagements e WHERE {where} GROUP BY ALL ORDER BY month, outcome
+    """, params
+
+
+def _compare(f: Filters) -> tuple[str, list[object]]:
+    """Rows of the current and the previous period, flagged ``cur``; filters other than dates apply."""
+    where, params = f.where(dates=False)
+    prev = f.previous()
+    sql = f"""
+    SELECT e.*, e.engagement_date >= ? AS cur FROM engagements e
+    WHERE e.engagement_date BETWEEN ? AND ? AND {where}
+    """
+    return sql, [f.start, prev.start, f.end, *params]
+
+
+def by_region(f: Filters) -> Query:
+    """Regions side by side, with the change in denial rate against the previous period."""
+    base, params = _compare(f)
+    return f"""
+    SELECT coalesce(region, 'Other') AS region,
+           count(*) FILTER (WHERE cur) AS engagements,
+           avg({IS_GRANTED}) FILTER (WHERE cur) AS share_granted,
+           avg({IS_DENIED}) FILTER (WHERE cur) AS share_denied,
+           avg({IS_DENIED}) FILTER (WHERE NOT cur) AS share_denied_before,
+           median(days_to_resolution) FILTER (WHERE cur) AS median_days,
+           count(*) FILTER (WHERE NOT cur) AS engagements_before
+    FROM ({base}) e GROUP BY ALL HAVING count(*) FILTER (WHERE cur) > 0 ORDER BY engagements DESC
+    """, params
+
+
+Level = Literal["area", "checkpoint", "counterpart"]
+_LEVEL = {
+    "area": ("e.admin1_pcode", "(SELECT name || ' (' || iso3 || ')' FROM admin_areas WHERE pcode = g.key)"),
+    "checkpoint": ("e.checkpoint_id", "(SELECT name || ' (' || iso3 || ')' FROM checkpoints WHERE checkpoint_id = g.key)"),
+    "counterpart": ("e.counterpart_id", "(SELECT name || ' (' || iso3 || ')' FROM counterparts WHERE counterpart_id = g.key)"),
+}
+
+
+def denial_change(f: Filters, level: Level, min_engagements: int = 10, limit: int = 10) -> Query:
+    """Areas, checkpoints or counterparts whose denial rate changed most against the previous period."""
+    key, name = _LEVEL[level]
+    base, params = _compare(f)
+    return f"""
+    SELECT g.key, {name} AS name, g.engagements, g.engagements_before, g.share_denied, g.share_denied_before,
+           g.share_denied - g.share_denied_before AS change
+    FROM (SELECT {key} AS key,
+                 count(*) FILTER (WHERE cur) AS engagements, count(*) FILTER (WHERE NOT cur) AS engagements_before,
+                 avg({IS_DENIED}) FILTER (WHERE cur) AS share_denied,
+                 avg({IS_DENIED}) FILTER (WHERE NOT cur) AS share_denied_before
+          FROM ({base}) e WHERE {key} IS NOT NULL GROUP BY 1) g
+    WHERE g.engagements >= ? AND g.engagements_before >= ?
+    ORDER BY abs(change) DESC, g.key LIMIT ?
+    """, [*params, min_engagements, min_engagements, limit]
+
+
+# ---------------------------------------------------------------------------------- Obstacles
+
+
+def obstacles_monthly(f: Filters) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT date_trunc('month', e.engagement_date)::DATE AS month, c.name AS category, c.number, count(*) AS obstacles
+    FROM engagements e JOIN engagement_obstacles o ON o.engagement_id = e.engagement_id
+    JOIN obstacle_categories c ON c.category = o.category
+    WHERE {where} GROUP BY ALL ORDER BY month, number
+    """, params
+
+
+def obstacles_by_region(f: Filters) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT coalesce(e.region, 'Other') AS region, c.name AS category, c.number, count(*) AS obstacles,
+           count(*) / any_value(t.n) AS per_engagement
+    FROM engagements e JOIN engagement_obstacles o ON o.engagement_id = e.engagement_id
+    JOIN obstacle_categories c ON c.category = o.category
+    JOIN (SELECT coalesce(region, 'Other') AS region, count(*) AS n FROM engagements e WHERE {where} GROUP BY 1) t
+      ON t.region = coalesce(e.region, 'Other')
+    WHERE {where} GROUP BY ALL ORDER BY region, number
+    """, params + params
+
+
+def recurring_obstacles(f: Filters, level: Literal["checkpoint", "area"] = "checkpoint", limit: int = 25) -> Query:
+    """The same category at the same place month after month, ranked by its longest monthly streak."""
+    key = "e.checkpoint_id" if level == "checkpoint" else "e.admin1_pcode"
+    name = ("(SELECT name || ' (' || iso3 || ')' FROM checkpoints WHERE checkpoint_id = s.place)" if level == "checkpoint"
+            else "(SELECT name || ' (' || iso3 || ')' FROM admin_areas WHERE pcode = s.place)")
+    where, params = f.where()
+    return f"""
+    WITH m AS (SELECT DISTINCT {key} AS place, o.category, date_trunc('month', e.engagement_date)::DATE AS month
+               FROM engagements e JOIN engagement_obstacles o ON o.engagement_id = e.engagement_id
+               WHERE {where} AND {key} IS NOT NULL),
+    runs AS (SELECT place, category, month,
+                    date_diff('month', DATE '2000-01-01', month)
+                    - row_number() OVER (PARTITION BY place, category ORDER BY month) AS island
+             FROM m),
+    streaks AS (SELECT place, category, island, count(*) AS months, min(month) AS since, max(month) AS until
+                FROM runs GROUP BY ALL),
+    s AS (SELECT place, category, max(months) AS longest_streak, arg_max(since, months) AS streak_from,
+                 arg_max(until, months) AS streak_to, sum(months) AS months_with_obstacle,
+                 min(since) AS first_seen, max(until) AS last_seen
+          FROM streaks GROUP BY ALL)
+    SELECT s.place, {name} AS name, c.name AS category, s.longest_streak, s.streak_from, s.streak_to,
+           s.months_with_obstacle, s.first_seen, s.last_seen
+    FROM s JOIN obstacle_categories c USING (category)
+    WHERE s.months_with_obstacle >= 2
+    ORDER BY s.longest_streak DESC, s.months_with_obstacle DESC, name LIMIT ?
+    """, [*params, limit]
+
+
+def conditions(f: Filters) -> Query:
+    """Conditions imposed, and how often they came with a yes."""
+    where, params = f.where()
+    return f"""
+    SELECT v.label AS condition, count(DISTINCT e.engagement_id) AS engagements,
+           avg({IS_GRANTED}) AS share_granted,
+           avg((e.outcome = 'granted_with_conditions')::INTEGER) AS share_granted_with_conditions,
+           count(DISTINCT e.engagement_id) / any_value(t.n) AS share_of_engagements
+    FROM engagements e JOIN engagement_conditions c ON c.engagement_id = e.engagement_id
+    JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = c.condition
+    CROSS JOIN (SELECT count(*) AS n FROM engagements e WHERE {where}) t
+    WHERE {where} GROUP BY 1 ORDER BY engagements DESC
+    """, params + params
+
+
+# ------------------------------------------------------------------------------- Counterparts
+
+
+def counterpart_patterns(f: Filters) -> Query:
+    base, params = _compare(f)
+    return f"""
+    SELECT coalesce(e.region, 'Other') AS region, coalesce(v.label, 'Unknown type') AS counterpart_type,
+           count(DISTINCT e.counterpart_id) FILTER (WHERE cur) AS counterparts,
+           count(*) FILTER (WHERE cur) AS engagements,
+           avg({IS_GRANTED}) FILTER (WHERE cur) AS share_granted,
+           avg((e.outcome = 'granted_with_conditions')::INTEGER) FILTER (WHERE cur) AS share_with_conditions,
+           median(e.days_to_resolution) FILTER (WHERE cur) AS median_days,
+           avg({IS_GRANTED}) FILTER (WHERE cur) - avg({IS_GRANTED}) FILTER (WHERE NOT cur) AS change_granted
+    FROM ({base}) e JOIN counterparts c USING (counterpart_id)
+    LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+    GROUP BY ALL HAVING count(*) FILTER (WHERE cur) > 0 ORDER BY region, engagements DESC
+    """, params
+
+
+def counterpart_types(f: Filters) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT coalesce(v.label, 'Unknown type') AS counterpart_type, count(*) AS engagements,
+           avg({IS_GRANTED}) AS share_granted
+    FROM engagements e JOIN counterparts c USING (counterpart_id)
+    LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+    WHERE {where} GROUP BY 1 ORDER BY share_granted
+    """, params
+
+
+def stance_changes(f: Filters, recent_days: int = 90, min_engagements: int = 6, limit: int = 20) -> Query:
+    """Counterparts whose denial rate in the last ``recent_days`` of the period differs most from before."""
+    where, params = f.where(dates=False)
+    split = f.end - dt.timedelta(days=recent_days - 1)
+    before_start = split - dt.timedelta(days=365)
+    return f"""
+    SELECT c.counterpart_id, c.name, c.iso3, coalesce(v.label, 'Unknown type') AS counterpart_type,
+           g.recent, g.before, g.denied_recent, g.denied_before, g.denied_recent - g.denied_before AS change
+    FROM (SELECT e.counterpart_id,
+                 count(*) FILTER (WHERE e.engagement_date >= ?) AS recent,
+                 count(*) FILTER (WHERE e.engagement_date < ?) AS before,
+                 avg({IS_DENIED}) FILTER (WHERE e.engagement_date >= ?) AS denied_recent,
+                 avg({IS_DENIED}) FILTER (WHERE e.engagement_date < ?) AS denied_before
+          FROM engagements e WHERE e.engagement_date BETWEEN ? AND ? AND {where} GROUP BY 1) g
+    JOIN counterparts c USING (counterpart_id)
+    LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+    WHERE g.recent >= ? AND g.before >= ?
+    ORDER BY abs(change) DESC, c.name LIMIT ?
+    """, [split, split, split, split, before_start, f.end, *params, min_engagements, min_engagements, limit]
+
+
+def checkpoint_control(f: Filters, limit: int = 200) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT k.checkpoint_id, k.name AS checkpoint, coalesce(kv.label, 'Unknown') AS kind, k.iso3,
+           a.name AS area, c.counterpart_id AS controlled_by_id, c.name AS controlled_by,
+           coalesce(tv.label, 'Unknown type') AS controller_type,
+           count(e.engagement_id) AS engagements, avg({IS_DENIED}) AS share_denied
+    FROM checkpoints k
+    JOIN engagements e ON e.checkpoint_id = k.checkpoint_id
+    LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
+    LEFT JOIN admin_areas a ON a.pcode = k.admin1_pcode
+    LEFT JOIN vocabulary kv ON kv.vocabulary = 'checkpoint_kind' AND kv.code = k.kind
+    LEFT JOIN vocabulary tv ON tv.vocabulary = 'counterpart_type' AND tv.code = c.counterpart_type
+    WHERE {where}
+    GROUP BY ALL ORDER BY engagements DESC, checkpoint LIMIT ?
+    """, [*params, limit]
+
+
+# ------------------------------------------------------------------------------------- Map
+
+
+AREA_SHAPES = """
+SELECT pcode, name, iso3, level, geometry FROM admin_areas WHERE level IN (0, 1) ORDER BY level, pcode
 """
+
+MapMeasure = Literal["share_denied", "obstacles_per_engagement", "median_days", "engagements"]
+
+
+def area_measures(f: Filters) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT e.admin1_pcode AS pcode, count(*) AS engagements, avg({IS_DENIED}) AS share_denied,
+           median(e.days_to_resolution) AS median_days,
+           coalesce(sum(o.n), 0) / count(*) AS obstacles_per_engagement
+    FROM engagements e
+    LEFT JOIN (SELECT engagement_id, count(*) AS n FROM engagement_obstacles GROUP BY 1) o
+      ON o.engagement_id = e.engagement_id
+    WHERE {where} AND e.admin1_pcode IS NOT NULL GROUP BY 1
+    """, params
+
+
+def checkpoint_points(f: Filters) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT k.checkpoint_id, k.name, k.latitude, k.longitude, k.iso3, c.name AS controlled_by,
+           count(*) AS engagements, avg({IS_DENIED}) AS share_denied,
+           list(e.outcome ORDER BY e.engagement_date DESC)[1:5] AS recent_outcomes
+    FROM engagements e JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
+    LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
+    WHERE {where} AND k.latitude IS NOT NULL GROUP BY ALL ORDER BY engagements DESC
+    """, params
+
+
+def engagements_list(f: Filters, limit: int = 500) -> Query:
+    """The filtered engagements themselves (most recent first), for tables and downloads."""
+    where, params = f.where()
+    return f"""
+    SELECT e.engagement_date AS date, e.iso3 AS country, a.name AS area, k.name AS checkpoint, c.name AS counterpart,
+           va.label AS activity, vo.label AS outcome, e.organisation, e.days_to_resolution
+    FROM engagements e
+    LEFT JOIN admin_areas a ON a.pcode = e.admin1_pcode
+    LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
+    JOIN counterparts c ON c.counterpart_id = e.counterpart_id
+    LEFT JOIN vocabulary va ON va.vocabulary = 'activity' AND va.code = e.activity
+    LEFT JOIN vocabulary vo ON vo.vocabulary = 'outcome' AND vo.code = e.outcome
+    WHERE {where} ORDER BY e.engagement_date DESC, e.engagement_id LIMIT ?
+    """, [*params, limit]
+
+
+# ---------------------------------------------------------------------------- Counterpart lookup
+
+SEARCH_INDEX = """
+SELECT c.counterpart_id, c.name, c.iso3, c.region, coalesce(v.label, 'Unknown type') AS counterpart_type,
+       c.engagements, a.alias
+FROM counterparts c JOIN counterpart_aliases a USING (counterpart_id)
+LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+ORDER BY c.engagements DESC, c.counterpart_id, a.times_seen DESC
+"""
+
+PROFILE = """
+SELECT c.counterpart_id, c.name, coalesce(v.label, 'Unknown type') AS counterpart_type, c.affiliation,
+       coalesce(l.label, 'Unknown level') AS level, c.iso3, co.name AS country, c.region, c.first_seen, c.last_seen,
+       c.engagements
+FROM counterparts c
+LEFT JOIN countries co ON co.iso3 = c.iso3
+LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+LEFT JOIN vocabulary l ON l.vocabulary = 'counterpart_level' AND l.code = c.level
+WHERE c.counterpart_id = ?
+"""
+
+PROFILE_ALIASES = "SELECT alias, times_seen FROM counterpart_aliases WHERE counterpart_id = ? ORDER BY times_seen DESC"
+
+PROFILE_PLACES = f"""
+SELECT coalesce(k.name, '(no checkpoint)') AS checkpoint, a.name AS area, count(*) AS engagements,
+       avg({IS_GRANTED}) AS share_granted, max(e.engagement_date) AS last_engagement
+FROM engagements e LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
+LEFT JOIN admin_areas a ON a.pcode = e.admin1_pcode
+WHERE e.counterpart_id = ? GROUP BY ALL ORDER BY engagements DESC
+"""
+
+PROFILE_TIMELINE = """
+SELECT e.engagement_date AS date, va.label AS activity, vo.label AS outcome,
+       (SELECT string_agg(v.label, '; ' ORDER BY v.label) FROM engagement_conditions x
+        JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = x.condition
+        WHERE x.engagement_id = e.engagement_id) AS conditions,
+       (SELECT string_agg(DISTINCT x.raw_label, '; ') FROM engagement_obstacles x
+        WHERE x.engagement_id = e.engagement_id) AS obstacles,
+       vc.label AS channel, e.intermediary, k.name AS checkpoint, e.location, e.organisation,
+       e.days_to_resolution, e.follow_up_due, e.notes
+FROM engagements e
+LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
+LEFT JOIN vocabulary va ON va.vocabulary = 'activity' AND va.code = e.activity
+LEFT JOIN vocabulary vo ON vo.vocabulary = 'outcome' AND vo.code = e.outcome
+LEFT JOIN vocabulary vc ON vc.vocabulary = 'channel' AND vc.code = e.channel
+WHERE e.counterpart_id = ? ORDER BY e.engagement_date DESC, e.engagement_id
+"""
+
+PROFILE_OUTCOMES_BY_QUARTER = """
+SELECT date_trunc('quarter', engagement_date)::DATE AS quarter, outcome, count(*) AS engagements
+FROM engagements WHERE counterpart_id = ? GROUP BY ALL ORDER BY quarter
+"""
+
+PROFILE_PEERS = f"""
+WITH me AS (SELECT counterpart_type, region FROM counterparts WHERE counterpart_id = ?)
+SELECT CASE WHEN e.counterpart_id = ? THEN 'This counterpart' ELSE 'Peers: same type, same region' END AS who,
+       count(DISTINCT e.counterpart_id) AS counterparts, count(*) AS engagements,
+       avg({IS_GRANTED}) AS share_granted, avg({IS_DENIED}) AS share_denied,
+       avg((e.outcome = 'granted_with_conditions')::INTEGER) AS share_with_conditions,
+       median(e.days_to_resolution) AS median_days
+FROM engagements e JOIN counterparts c USING (counterpart_id), me
+WHERE c.counterpart_type IS NOT DISTINCT FROM me.counterpart_type AND c.region IS NOT DISTINCT FROM me.region
+GROUP BY 1 ORDER BY 1 DESC
+"""
+
+PROFILE_CHANNELS = f"""
+SELECT coalesce(v.label, 'Not recorded') AS channel, count(*) AS engagements, avg({IS_GRANTED}) AS share_granted
+FROM engagements e LEFT JOIN vocabulary v ON v.vocabulary = 'channel' AND v.code = e.channel
+WHERE e.counterpart_id = ? GROUP BY 1 ORDER BY engagements DESC
+"""
+
+PROFILE_INTERMEDIARIES = f"""
+SELECT e.intermediary, count(*) AS engagements, sum({IS_GRANTED}) AS granted, avg({IS_GRANTED}) AS share_granted
+FROM engagements e WHERE e.counterpart_id = ? AND e.intermediary IS NOT NULL
+GROUP BY 1 ORDER BY granted DESC, engagements DESC
+"""
+
+PROFILE_RELATED = """
+WITH me AS (SELECT * FROM counterparts WHERE counterpart_id = ?),
+shared AS (SELECT e2.counterpart_id, count(DISTINCT e2.checkpoint_id) AS shared_checkpoints
+           FROM engagements e1 JOIN engagements e2 ON e2.checkpoint_id = e1.checkpoint_id
+           WHERE e1.counterpart_id = (SELECT counterpart_id FROM me) AND e2.counterpart_id <> e1.counterpart_id
+           GROUP BY 1)
+SELECT c.counterpart_id, c.name, coalesce(v.label, 'Unknown type') AS counterpart_type, c.affiliation,
+       coalesce(s.shared_checkpoints, 0) AS shared_checkpoints,
+       (c.affiliation IS NOT NULL AND c.affiliation = (SELECT affiliation FROM me)) AS same_affiliation,
+       c.engagements
+FROM counterparts c LEFT JOIN shared s USING (counterpart_id)
+LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+WHERE c.counterpart_id <> (SELECT counterpart_id FROM me) AND c.iso3 = (SELECT iso3 FROM me)
+  AND (s.shared_checkpoints IS NOT NULL OR (c.affiliation IS NOT NULL AND c.affiliation = (SELECT affiliation FROM me)))
+ORDER BY same_affiliation DESC, shared_checkpoints DESC, c.engagements DESC LIMIT 15
+"""
+
+PROFILE_REVIEW = """
+SELECT CASE WHEN r.counterpart_id_a = ? THEN b.name ELSE a.name END AS similar_name,
+       CASE WHEN r.counterpart_id_a = ? THEN r.counterpart_id_b ELSE r.counterpart_id_a END AS counterpart_id,
+       r.similarity, r.status
+FROM counterpart_review r JOIN counterparts a ON a.counterpart_id = r.counterpart_id_a
+JOIN counterparts b ON b.counterpart_id = r.counterpart_id_b
+WHERE ? IN (r.counterpart_id_a, r.counterpart_id_b)
+"""
+
+# ------------------------------------------------------------------------------------- Data
+
+LOADS = """
+SELECT load_id, file_name, file_format, status, rows_read, rows_loaded, rows_rejected, rows_duplicate,
+       strftime(finished_at, '%Y-%m-%d %H:%M UTC') AS finished, loaded_by, content_sha256, source_path,
+       column_mapping, ignored_columns, date_order
+FROM loads ORDER BY load_id DESC
+"""
+
+REJECTED_SUMMARY = """
+SELECT reason_code, count(DISTINCT (load_id, sheet, row_number)) AS rows_, count(*) AS problems
+FROM rejected_rows GROUP BY 1 ORDER BY rows_ DESC, reason_code
+"""
+
+REJECTED = """
+SELECT r.load_id, r.source_file, r.sheet, r.row_number, r.column_name, r.value, r.reason_code, r.reason
+FROM rejected_rows r WHERE (? IS NULL OR r.load_id = ?) ORDER BY r.load_id DESC, r.sheet NULLS FIRST, r.row_number
+LIMIT ?
+"""
+
+REVIEW_QUEUE = """
+SELECT r.iso3, a.name AS name_a, b.name AS name_b, r.similarity, r.status, a.engagements AS engagements_a,
+       b.engagements AS engagements_b
+FROM counterpart_review r JOIN counterparts a ON a.counterpart_id = r.counterpart_id_a
+JOIN counterparts b ON b.counterpart_id = r.counterpart_id_b
+ORDER BY r.similarity DESC, r.iso3
+"""
+
+
+# ------------------------------------------------------------------------ per-page query sets
+
+def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> list[Query]:
+    """Every query a page runs for one view with filters ``f``: what the page benchmark times."""
+    if page == "trends":
+        return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f),
+                denial_change(f, "area"), denial_change(f, "checkpoint"), denial_change(f, "counterpart")]
+    if page == "map":
+        return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f)]
+    if page == "obstacles":
+        return [obstacles_monthly(f), obstacles_by_region(f), recurring_obstacles(f, "checkpoint"),
+                recurring_obstacles(f, "area"), conditions(f)]
+    if page == "counterparts":
+        return [counterpart_patterns(f), counterpart_types(f), stance_changes(f), checkpoint_control(f)]
+    if page == "counterpart":
+        cp = counterpart_id or ""
+        return [(SEARCH_INDEX, []), (PROFILE, [cp]), (PROFILE_ALIASES, [cp]), (PROFILE_PLACES, [cp]),
+                (PROFILE_TIMELINE, [cp]), (PROFILE_OUTCOMES_BY_QUARTER, [cp]), (PROFILE_PEERS, [cp, cp]),
+                (PROFILE_CHANNELS, [cp]), (PROFILE_INTERMEDIARIES, [cp]), (PROFILE_RELATED, [cp]),
+                (PROFILE_REVIEW, [cp, cp, cp])]
+    if page == "data":
+        return [(LOADS, []), (REJECTED_SUMMARY, []), (REJECTED, [None, None, 1000]), (REVIEW_QUEUE, [])]
+    raise KeyError(page)
+
+
+PAGES = ("trends", "map", "obstacles", "counterparts", "counterpart", "data")

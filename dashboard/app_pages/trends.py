@@ -1,0 +1,65 @@
+"""Trends: where is access getting worse, and how do regions compare with the previous period?"""
+
+import streamlit as st
+
+from dashboard import charts, queries
+from dashboard.components import delta_pct, delta_pts, downloads, empty_state, fmt_days, fmt_int, fmt_pct, table
+from dashboard.data import query
+from dashboard.shell import page_filters
+
+st.title("Access trends")
+f = page_filters()
+if f is None:
+    st.stop()
+prev = f.previous()
+st.caption(f"{f.describe()} · compared with {prev.start:%d %b %Y} to {prev.end:%d %b %Y}")
+
+now = query(*queries.headline(f)).iloc[0]
+before = query(*queries.headline(prev)).iloc[0]
+if not now["engagements"]:
+    empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
+    st.stop()
+
+cols = st.columns(4)
+cols[0].metric("Engagements", fmt_int(now["engagements"]), delta_pct(now["engagements"], before["engagements"]))
+cols[1].metric("Access requests", fmt_int(now["requests"]), delta_pct(now["requests"], before["requests"]))
+cols[2].metric("Share granted", fmt_pct(now["share_granted"]), delta_pts(now["share_granted"], before["share_granted"]),
+               help="Granted, granted with conditions or partially granted.")
+cols[3].metric("Share denied", fmt_pct(now["share_denied"]), delta_pts(now["share_denied"], before["share_denied"]),
+               delta_color="inverse")
+cols = st.columns(4)
+days_delta = (None if now["median_days"] is None or before["median_days"] is None or before["median_days"] != before["median_days"]
+              else f"{now['median_days'] - before['median_days']:+.0f} days")
+cols[0].metric("Median days to access", fmt_days(now["median_days"]), days_delta, delta_color="inverse",
+               help="From request to answer, for requests that got an answer.")
+cols[1].metric("People reached", fmt_int(now["people_reached"]), delta_pct(now["people_reached"], before["people_reached"]))
+cols[2].metric("People left without access", fmt_int(now["people_without_access"]),
+               delta_pct(now["people_without_access"], before["people_without_access"]), delta_color="inverse",
+               help="People targeted by requests whose latest answer was not a full yes, minus those reached.")
+
+monthly = query(*queries.monthly_outcomes(f))
+st.plotly_chart(charts.monthly_outcomes(monthly), width="stretch", config={"displaylogo": False})
+downloads(monthly, "monthly outcomes")
+
+st.subheader("Regions side by side")
+regions = query(*queries.by_region(f))
+left, right = st.columns([3, 2])
+with left:
+    st.plotly_chart(charts.regions_denial(regions), width="stretch", config={"displaylogo": False})
+with right:
+    table(regions, percent=("share_granted", "share_denied", "share_denied_before"),
+          share_denied_before="Share denied before", engagements_before="Engagements before")
+downloads(regions, "regions")
+
+st.subheader("Biggest changes in denial rate")
+st.caption("Against the previous period, among places and counterparts with at least 10 engagements in both.")
+tabs = st.tabs(["Admin areas", "Checkpoints", "Counterparts"])
+for tab, level in zip(tabs, ("area", "checkpoint", "counterpart"), strict=True):
+    with tab:
+        changes = query(*queries.denial_change(f, level))
+        if changes.empty:
+            empty_state("Not enough engagements in both periods to compare. Try a longer period.")
+            continue
+        table(changes.drop(columns=["key"]), percent=("share_denied", "share_denied_before", "change"),
+              change="Change (points)")
+        downloads(changes, f"denial change by {level}")

@@ -1,0 +1,96 @@
+"""Plotly figures with the house style: fixed outcome colours, readable in print and for colour-blind users.
+
+Outcome colours follow the Okabe-Ito palette (distinguishable with the common colour-vision
+deficiencies) and never change between pages. Any text that came from a log is HTML-escaped
+before it reaches a figure: plotly renders a subset of HTML in labels and hovers.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+
+OUTCOME_ORDER = ["granted", "granted_with_conditions", "partially_granted", "deferred", "no_response", "denied"]
+OUTCOME_LABELS = {
+    "granted": "Granted", "granted_with_conditions": "Granted with conditions", "partially_granted": "Partially granted",
+    "deferred": "Deferred", "no_response": "No response", "denied": "Denied",
+}
+OUTCOME_COLOURS = {
+    "Granted": "#009E73", "Granted with conditions": "#0072B2", "Partially granted": "#56B4E9",
+    "Deferred": "#E69F00", "No response": "#999999", "Denied": "#D55E00",
+}
+# Nine obstacle categories: Okabe-Ito plus two darker tones, in OCHA's category order.
+CATEGORY_COLOURS = ["#0072B2", "#56B4E9", "#009E73", "#E69F00", "#D55E00", "#CC79A7", "#F0E442", "#000000", "#999999"]
+FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=13)
+
+
+def safe(text: object) -> str:
+    """Text from a log, made inert for plotly labels and hovers."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def _style(fig: go.Figure, height: int = 380) -> go.Figure:
+    fig.update_layout(font=FONT, height=height, margin=dict(l=10, r=10, t=40, b=10), legend_title_text="",
+                      plot_bgcolor="white", paper_bgcolor="white", hoverlabel=dict(font=FONT))
+    fig.update_xaxes(showgrid=False, linecolor="#888")
+    fig.update_yaxes(gridcolor="#e5e5e5", zeroline=False)
+    return fig
+
+
+def monthly_outcomes(df: pd.DataFrame) -> go.Figure:
+    """Stacked monthly engagements by outcome."""
+    data = df.assign(outcome=df["outcome"].map(OUTCOME_LABELS))
+    fig = px.bar(data, x="month", y="engagements", color="outcome", color_discrete_map=OUTCOME_COLOURS,
+                 category_orders={"outcome": [OUTCOME_LABELS[o] for o in OUTCOME_ORDER]},
+                 labels={"month": "", "engagements": "Engagements", "outcome": "Outcome"},
+                 title="Engagements by outcome, per month")
+    fig.update_layout(bargap=0.15)
+    return _style(fig)
+
+
+def share_bars(df: pd.DataFrame, x: str, y: str, title: str, colour: str = "#D55E00") -> go.Figure:
+    """Horizontal bars of a share (0-1) per category."""
+    data = df.assign(**{x: df[x].map(safe)})
+    fig = px.bar(data, x=y, y=x, orientation="h", title=title, labels={y: "", x: ""})
+    fig.update_traces(marker_color=colour, hovertemplate="%{y}: %{x:.0%}<extra></extra>")
+    fig.update_xaxes(tickformat=".0%")
+    return _style(fig, height=max(260, 40 + 28 * len(df)))
+
+
+def regions_denial(df: pd.DataFrame) -> go.Figure:
+    """Denial rate per region, this period against the previous one."""
+    data = pd.concat([
+        df.assign(period="Previous period", share=df["share_denied_before"]),
+        df.assign(period="This period", share=df["share_denied"]),
+    ])
+    fig = px.bar(data, x="region", y="share", color="period", barmode="group", title="Share denied by region",
+                 color_discrete_map={"Previous period": "#BBBBBB", "This period": "#D55E00"},
+                 labels={"region": "", "share": "Share denied", "period": ""})
+    fig.update_yaxes(tickformat=".0%")
+    fig.update_traces(hovertemplate="%{x}: %{y:.0%}<extra>%{fullData.name}</extra>")
+    return _style(fig)
+
+
+def category_lines(df: pd.DataFrame, x: str, y: str, colour: str, title: str) -> go.Figure:
+    fig = px.area(df, x=x, y=y, color=colour, title=title, color_discrete_sequence=CATEGORY_COLOURS,
+                  labels={x: "", y: "Obstacles", colour: ""})
+    return _style(fig, height=420)
+
+
+def stacked_bars(df: pd.DataFrame, x: str, y: str, colour: str, title: str, pct: bool = False) -> go.Figure:
+    fig = px.bar(df, x=x, y=y, color=colour, title=title, color_discrete_sequence=CATEGORY_COLOURS,
+                 labels={x: "", y: "", colour: ""})
+    if pct:
+        fig.update_yaxes(tickformat=".0%")
+    return _style(fig, height=420)
+
+
+def outcomes_over_time(df: pd.DataFrame, x: str = "quarter", title: str = "Outcomes per quarter") -> go.Figure:
+    data = df.assign(outcome=df["outcome"].map(OUTCOME_LABELS))
+    fig = px.bar(data, x=x, y="engagements", color="outcome", color_discrete_map=OUTCOME_COLOURS, title=title,
+                 category_orders={"outcome": [OUTCOME_LABELS[o] for o in OUTCOME_ORDER]},
+                 labels={x: "", "engagements": "Engagements", "outcome": ""})
+    return _style(fig, height=320)
