@@ -468,3 +468,34 @@ def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> li
 
 
 PAGES = ("trends", "map", "obstacles", "counterparts", "counterpart", "data")
+
+
+# ------------------------------------------------------------- Counterpart lookup (profile, brief)
+
+PROFILE_CONDITIONS = """
+SELECT v.label AS condition, count(DISTINCT e.engagement_id) AS engagements,
+       count(DISTINCT e.engagement_id) / (SELECT count(*) FROM engagements WHERE counterpart_id = ?) AS share_of_engagements,
+       max(e.engagement_date) AS last_demanded
+FROM engagements e JOIN engagement_conditions x ON x.engagement_id = e.engagement_id
+JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = x.condition
+WHERE e.counterpart_id = ? GROUP BY 1 ORDER BY engagements DESC, condition
+"""
+
+
+def profile_follow_ups(counterpart_id: str, today: dt.date, overdue_days: int = 60) -> Query:
+    """Follow-ups still open with a counterpart: due from ``today`` on, or due in the last ``overdue_days``
+    with no later engagement on the same request."""
+    return """
+    SELECT e.follow_up_due,
+           CASE WHEN e.follow_up_due >= ? THEN 'Due' ELSE 'Overdue, no later engagement on the request' END AS status,
+           e.engagement_date AS date, va.label AS activity, vo.label AS outcome, k.name AS checkpoint,
+           e.organisation, e.notes
+    FROM engagements e
+    LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
+    LEFT JOIN vocabulary va ON va.vocabulary = 'activity' AND va.code = e.activity
+    LEFT JOIN vocabulary vo ON vo.vocabulary = 'outcome' AND vo.code = e.outcome
+    WHERE e.counterpart_id = ? AND e.follow_up_due >= ?
+      AND (e.follow_up_due >= ? OR NOT EXISTS (SELECT 1 FROM engagements l WHERE l.request_id = e.request_id
+                                               AND l.engagement_date > e.engagement_date))
+    ORDER BY e.follow_up_due, e.engagement_date
+    """, [today, counterpart_id, today - dt.timedelta(days=overdue_days), today]

@@ -1,10 +1,13 @@
 """Router: the pages and their stable URL paths. Nothing else happens here."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from dashboard import shell
 
-st.set_page_config(page_title="Access negotiations", page_icon=":material/handshake:", layout="wide")
+# A local icon: an emoji or material icon as favicon would be fetched from a CDN, which fails offline.
+st.set_page_config(page_title="Access negotiations", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"), layout="wide")
 
 pages = [
     st.Page("app_pages/trends.py", title="Trends", icon=":material/trending_up:", default=True),

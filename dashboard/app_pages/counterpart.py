@@ -1,4 +1,261 @@
+"""Counterpart lookup: find a counterpart by any spelling, then everything known about past dealings.
+
+``?id=<counterpart_id>`` opens one profile, so a profile can be shared as a link. Search logic is
+in :mod:`dashboard.search`, the profile queries and the printable brief in :mod:`dashboard.brief`.
+Text from logs (names, notes, intermediaries) is shown through tables, plain text or escaped
+markdown only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+import pandas as pd
 import streamlit as st
 
-st.title("counterpart")
-st.info("This page is being written.")
+from dashboard import brief, charts, components, queries, search, shell
+from dashboard.data import current_version, query
+from etl.errors import AccessDataError
+
+md = search.escape_markdown
+
+st.title("Counterpart lookup")
+f = shell.page_filters()
+if f is None:
+    st.stop()
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _search_index(version: tuple[int, int]) -> search.SearchIndex:
+    return search.SearchIndex.from_frame(query(queries.SEARCH_INDEX))
+
+
+def _opener(key: str, ids: list[str]) -> Callable[[], None]:
+    """Callback for a table row selection: open that counterpart's profile (and put it in the URL)."""
+
+    def _open() -> None:
+        rows = st.session_state[key].selection.rows
+        if rows:
+            st.query_params["id"] = ids[rows[0]]
+
+    return _open
+
+
+def _link(ids: pd.Series) -> pd.Series:
+    return "counterpart?id=" + ids.astype(str)
+
+
+def _pick_table(df: pd.DataFrame, key: str, columns: dict[str, st.column_config.Column | str | None],
+                height: int | None = None) -> None:
+    """A read-only table of counterparts; selecting a row (or its link) opens the profile."""
+    shown = df.assign(profile=_link(df["counterpart_id"]))
+    config = {"profile": st.column_config.LinkColumn("Profile", display_text="Open", width="small"), **columns}
+    st.dataframe(shown, hide_index=True, width="stretch", column_order=["profile", *columns], column_config=config,
+                 on_select=_opener(key, shown["counterpart_id"].tolist()), selection_mode="single-row", key=key,
+                 **({"height": height} if height else {}))
+
+
+cid = brief.clean_id(st.query_params.get("id"))
+
+# ------------------------------------------------------------------------------------- search
+
+search_box = st.expander("Search another counterpart", expanded=False, icon=":material/search:") if cid \
+    else st.container()
+with search_box:
+    text = st.text_input("Name, alias or spelling", key="cp_search", max_chars=200,
+                         placeholder="e.g. col mohamed idris, Rahmatulah Safi, governor",
+                         help="Any spelling seen in the logs; titles, case, punctuation and small typos are forgiven.")
+    scoped = bool(f.regions or f.countries)
+    if scoped:
+        scoped = st.checkbox("Only counterparts in the regions and countries chosen in the sidebar", value=True,
+                             key="cp_scope")
+    try:
+        index = _search_index(current_version())  # type: ignore[arg-type]
+        hits = search.search(index, text, limit=25, countries=f.countries if scoped else (),
+                             regions=f.regions if scoped else ())
+    except AccessDataError as err:
+        st.error(str(err))
+        st.stop()
+    if hits.empty:
+        components.empty_state("No counterpart matches that name. Try fewer letters, another spelling, or search "
+                               "outside the sidebar's regions and countries." if text.strip()
+                               else "No counterpart in the regions and countries chosen in the sidebar.")
+    else:
+        st.caption(("Best matches first. " if text.strip() else "Most engaged counterparts. ")
+                   + "Select a row to open the profile; the page address then links to it.")
+        _pick_table(hits, f"hits_{cid}", {
+            "name": st.column_config.TextColumn("Name"),
+            "counterpart_type": st.column_config.TextColumn("Type"),
+            "iso3": st.column_config.TextColumn("Country", width="small"),
+            "region": st.column_config.TextColumn("Region"),
+            "engagements": st.column_config.NumberColumn("Engagements", format="localized"),
+            "matched": st.column_config.TextColumn("Matched spelling"),
+            "score": st.column_config.NumberColumn("Match", format="%.0f", help="Similarity 0-100"),
+        }, height=min(36 + 35 * len(hits), 300))
+
+if not cid:
+    st.stop()
+
+# ------------------------------------------------------------------------------------ profile
+
+today = dt.date.today()
+try:
+    p = brief.load_profile(query, cid, today)
+except AccessDataError as err:
+    st.error(str(err))
+    st.stop()
+if p is None:
+    st.warning(f"No counterpart has the id “{md(cid)}”. The link may be mistyped, or the counterpart may come "
+             "from another database. Search by name above.", icon=":material/person_off:")
+    st.stop()
+
+info = p.info
+head, action = st.columns([4, 1], vertical_alignment="bottom")
+head.header(md(p.name), anchor=False)
+identity = [info.get("counterpart_type"), info.get("level"),
+            f"{info.get('country') or info.get('iso3')} ({info.get('region') or 'no region'})", p.counterpart_id]
+head.caption(" · ".join(md(x) for x in identity if x))
+action.download_button("Printable brief", brief.render_brief(p).encode("utf-8"), file_name=f"brief_{p.counterpart_id}.html",
+                       mime="text/html", icon=":material/print:", type="primary", key=f"brief_{p.counterpart_id}",
+                       help="One page to print or save as PDF before a meeting. Confidential.")
+if not brief._missing(info.get("affiliation")):
+    st.markdown(f"**Affiliation:** {md(info['affiliation'])}")
+st.caption("The profile is this counterpart's full history, all dates and places: the sidebar filters do not "
+           "apply here (they only narrow the search). Share the page address to share the profile.")
+
+me, peers = p.figures(), p.figures("peers")
+
+
+def _pts(a: object, b: object) -> str | None:
+    d = components.delta_pts(a, b)
+    return f"{d} vs peers" if d else None
+
+
+def _days(a: object, b: object) -> str | None:
+    if brief._missing(a) or brief._missing(b):
+        return None
+    return f"{float(a) - float(b):+.0f} days vs peers"  # type: ignore[arg-type]
+
+
+cols = st.columns(6)
+cols[0].metric("Engagements", components.fmt_int(info.get("engagements")))
+cols[1].metric("First seen", brief.fmt_date(info.get("first_seen")))
+cols[2].metric("Last seen", brief.fmt_date(info.get("last_seen")))
+cols[3].metric("Share granted", components.fmt_pct(me.get("share_granted")),
+               _pts(me.get("share_granted"), peers.get("share_granted")))
+cols[4].metric("With conditions", components.fmt_pct(me.get("share_with_conditions")),
+               _pts(me.get("share_with_conditions"), peers.get("share_with_conditions")), delta_color="off")
+cols[5].metric("Median delay", components.fmt_days(me.get("median_days")),
+               _days(me.get("median_days"), peers.get("median_days")), delta_color="inverse")
+st.caption(f"Peers: {md(p.peer_label)}, {components.fmt_int(peers.get('counterparts'))} counterparts. "
+           "Granted counts granted, granted with conditions and partially granted.")
+
+if not p.review.empty:
+    names = ", ".join(f"**{md(n)}**" for n in p.review["similar_name"])
+    st.warning(f"Possibly the same as {names}: similar names in the same country. They are kept as separate "
+               "counterparts (never merged automatically); check both histories before relying on either.",
+               icon=":material/compare_arrows:")
+    _pick_table(p.review, f"review_{cid}", {
+        "similar_name": st.column_config.TextColumn("Possibly the same as"),
+        "counterpart_id": st.column_config.TextColumn("Id"),
+        "similarity": st.column_config.NumberColumn("Name similarity", format="%.0f"),
+        "status": st.column_config.TextColumn("Review"),
+    })
+
+if not p.follow_ups.empty:
+    due = int((p.follow_ups["status"] == "Due").sum())
+    st.warning(f"{len(p.follow_ups)} open follow-up(s): {due} due from today, {len(p.follow_ups) - due} overdue "
+               f"in the last {brief.OVERDUE_DAYS} days with no later engagement on the request.",
+               icon=":material/event_upcoming:")
+    components.table(p.follow_ups, dates=["follow_up_due", "date"], follow_up_due="Follow-up due",
+                     date="Engagement", activity="Request")
+else:
+    st.caption(f"No open follow-up: nothing due from today ({brief.fmt_date(today)}), and none unanswered in the "
+               f"last {brief.OVERDUE_DAYS} days.")
+
+tabs = st.tabs(["History", "Outcomes and peers", "What preceded a yes", "Places", "Aliases and related"])
+
+with tabs[0]:
+    timeline = p.timeline
+    if timeline.empty:
+        components.empty_state("No engagement recorded with this counterpart.")
+    else:
+        flagged = p.future_follow_ups()
+        config = {
+            "date": st.column_config.DateColumn("Date", format="D MMM YYYY"),
+            "follow_up_due": st.column_config.DateColumn("Follow-up due", format="D MMM YYYY"),
+            "activity": st.column_config.TextColumn("Request"),
+            "days_to_resolution": st.column_config.NumberColumn("Days to answer", format="%d"),
+            **{c: st.column_config.TextColumn(c.replace("_", " ").capitalize())
+               for c in ("outcome", "conditions", "obstacles", "channel", "intermediary", "checkpoint", "location",
+                         "organisation", "notes")},
+        }
+        data: pd.DataFrame | pd.io.formats.style.Styler = timeline
+        if flagged.any():
+            data = timeline.style.apply(lambda r: ["background-color: #fff3c4" if flagged.loc[r.name] else ""] * len(r),
+                                        axis=1)
+        st.dataframe(data, hide_index=True, width="stretch", column_config=config, height=420)
+        note = f" {int(flagged.sum())} highlighted: follow-up due from today." if flagged.any() else ""
+        components.downloads(brief.spreadsheet_safe(timeline), f"timeline {p.counterpart_id}",
+                             caption=f"{len(timeline):,} engagements, most recent first.{note}")
+
+with tabs[1]:
+    if p.quarters.empty:
+        components.empty_state("No engagement recorded with this counterpart.")
+    else:
+        st.plotly_chart(charts.outcomes_over_time(p.quarters, title="Outcomes per quarter"), width="stretch")
+    st.subheader("Compared with peers", anchor=False)
+    st.caption(f"{md(p.peer_label)}: every engagement since records began.")
+    components.table(p.peers, percent=["share_granted", "share_denied", "share_with_conditions"], who="",
+                     median_days="Median days to answer")
+
+with tabs[2]:
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Channels", anchor=False)
+        if p.channels.empty:
+            components.empty_state("No channel recorded.")
+        else:
+            st.plotly_chart(charts.share_bars(p.channels, "channel", "share_granted", "Share that ended in a yes",
+                                              colour="#009E73"), width="stretch")
+            components.table(p.channels, percent=["share_granted"], share_granted="Share yes")
+    with right:
+        st.subheader("Intermediaries", anchor=False)
+        if p.intermediaries.empty:
+            components.empty_state("No intermediary recorded with this counterpart.")
+        else:
+            components.table(p.intermediaries, percent=["share_granted"], granted="Yes", share_granted="Share yes")
+        st.subheader("Conditions demanded", anchor=False)
+        if p.conditions.empty:
+            components.empty_state("No condition recorded with this counterpart.")
+        else:
+            components.table(p.conditions, percent=["share_of_engagements"], dates=["last_demanded"],
+                             engagements="Times", share_of_engagements="Of all engagements")
+    st.caption("A yes is granted, granted with conditions or partially granted.")
+
+with tabs[3]:
+    if p.places.empty:
+        components.empty_state("No place recorded.")
+    else:
+        components.table(p.places, percent=["share_granted"], dates=["last_engagement"], share_granted="Share yes")
+
+with tabs[4]:
+    left, right = st.columns([1, 2])
+    with left:
+        st.subheader("Spellings in the logs", anchor=False)
+        components.table(p.aliases, alias="Spelling", times_seen="Times seen")
+    with right:
+        st.subheader("Related counterparts", anchor=False)
+        if p.related.empty:
+            components.empty_state("No counterpart shares this one's affiliation or checkpoints.")
+        else:
+            st.caption("Same affiliation or the same checkpoints, in the same country. Select a row to open.")
+            _pick_table(p.related, f"related_{cid}", {
+                "name": st.column_config.TextColumn("Name"),
+                "counterpart_type": st.column_config.TextColumn("Type"),
+                "affiliation": st.column_config.TextColumn("Affiliation"),
+                "same_affiliation": st.column_config.CheckboxColumn("Same affiliation"),
+                "shared_checkpoints": st.column_config.NumberColumn("Shared checkpoints"),
+                "engagements": st.column_config.NumberColumn("Engagements", format="localized"),
+            })

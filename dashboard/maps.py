@@ -1,0 +1,382 @@
+"""The access map: admin-1 areas shaded by a measure, checkpoints as circles. Works offline.
+
+:func:`build_map` is a pure function of DataFrames and returns a ``folium.Map`` that references
+nothing outside the dashboard: no tiles unless ``tile_url`` is configured (a grey country layer
+drawn from ``admin_areas`` stands in for a basemap), and only the local Leaflet JS/CSS served from
+``dashboard/static`` (folium's defaults pull jQuery, Bootstrap, awesome-markers and font-awesome
+from CDNs; they are replaced). Colours are computed here with fixed bins on colour-blind-safe
+sequential scales (ColorBrewer YlOrRd for areas, Purples for checkpoints); the legend is drawn
+by the page, outside the map (a branca colormap legend would load d3 from a CDN).
+
+Every text shown in a tooltip comes from field logs and is HTML-escaped here: Leaflet tooltips
+are HTML. Each clickable feature carries ``sel`` (``area`` or ``checkpoint``) and ``id`` properties,
+which the page reads back from streamlit-folium's ``last_active_drawing`` to narrow the view.
+"""
+
+from __future__ import annotations
+
+import bisect
+import html
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import folium
+import numpy as np
+import pandas as pd
+import shapely
+import streamlit as st
+from shapely.geometry import mapping
+
+from dashboard import queries
+from dashboard.charts import OUTCOME_COLOURS, OUTCOME_LABELS
+from dashboard.data import current_version, query
+
+# ColorBrewer 5-class sequential schemes, both marked colour-blind safe.
+AREA_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # YlOrRd
+CHECKPOINT_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")  # Purples
+NO_DATA_LINE = "#a8a8a8"
+COUNTRY_FILL, COUNTRY_LINE, BACKGROUND = "#dcdcdc", "#ffffff", "#eef2f5"
+SIMPLIFY_DEGREES = 0.02  # about 2 km: invisible at country zoom, keeps the map under ~400 kB
+MIN_RADIUS, MAX_RADIUS = 4.0, 16.0
+
+
+def _pct(v: float) -> str:
+    return f"{v:.0%}"
+
+
+def _days(v: float) -> str:
+    return f"{v:.0f} day" + ("" if round(v) == 1 else "s")
+
+
+@dataclass(frozen=True)
+class Measure:
+    label: str
+    edges: tuple[float, ...]  # 4 inner edges -> 5 bins; each bin includes its lower edge
+    bins: tuple[str, ...]  # legend label of each bin
+    fmt: Callable[[float], str]
+    help: str
+
+
+MEASURES: dict[str, Measure] = {
+    "share_denied": Measure(
+        "Share denied", (0.05, 0.10, 0.20, 0.30),
+        ("under 5%", "5–10%", "10–20%", "20–30%", "30% or more"), _pct,
+        "Share of engagements whose outcome was a denial."),
+    "obstacles_per_engagement": Measure(
+        "Obstacles per engagement", (0.5, 0.75, 1.0, 1.5),
+        ("under 0.5", "0.5–0.75", "0.75–1", "1–1.5", "1.5 or more"), lambda v: f"{v:.2f}",
+        "Obstacles recorded (any category) divided by engagements."),
+    "median_days": Measure(
+        "Median days to resolution", (3, 5, 7, 14),
+        ("under 3 days", "3–5 days", "5–7 days", "7–14 days", "14 days or more"), _days,
+        "Median days from request to answer, for requests that got an answer."),
+    "engagements": Measure(
+        "Engagements", (10, 50, 100, 250),
+        ("under 10", "10–49", "50–99", "100–249", "250 or more"), lambda v: f"{int(v):,}",
+        "Number of engagements recorded."),
+}
+CHECKPOINT_MEASURE = "share_denied"
+
+
+def _missing(value: object) -> bool:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def e(value: object) -> str:
+    """Text from a log, made inert for a Leaflet tooltip (which is HTML)."""
+    return "" if _missing(value) else html.escape(str(value), quote=True)
+
+
+def bin_index(value: object, measure: str) -> int | None:
+    """Which of the five bins ``value`` falls in; None when there is no value."""
+    if _missing(value):
+        return None
+    return bisect.bisect_right(MEASURES[measure].edges, float(value))  # type: ignore[arg-type]
+
+
+def area_colour(value: object, measure: str) -> str | None:
+    i = bin_index(value, measure)
+    return None if i is None else AREA_COLOURS[i]
+
+
+def checkpoint_colour(share_denied: object) -> str:
+    i = bin_index(share_denied, CHECKPOINT_MEASURE)
+    return "#bdbdbd" if i is None else CHECKPOINT_COLOURS[i]
+
+
+def legend(measure: str) -> list[tuple[str, str]]:
+    """(colour, label) rows of the area legend, lowest bin first."""
+    return list(zip(AREA_COLOURS, MEASURES[measure].bins, strict=True))
+
+
+def checkpoint_legend() -> list[tuple[str, str]]:
+    return list(zip(CHECKPOINT_COLOURS, MEASURES[CHECKPOINT_MEASURE].bins, strict=True))
+
+
+def radius(engagements: object, largest: float) -> float:
+    """Circle radius in pixels: area proportional to engagements, relative to the largest shown."""
+    if _missing(engagements) or not largest:
+        return MIN_RADIUS
+    return round(MIN_RADIUS + (MAX_RADIUS - MIN_RADIUS) * math.sqrt(float(engagements) / largest), 1)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------------------- geometries
+
+
+def shapes_to_features(shapes: pd.DataFrame, tolerance: float = SIMPLIFY_DEGREES) -> dict[str, Any]:
+    """Admin areas (``queries.AREA_SHAPES`` rows, WKB geometry) as GeoJSON geometries.
+
+    Returns ``{"countries": [feature, ...], "areas": {pcode: feature}}``; each feature has
+    ``pcode``, ``name``, ``iso3`` properties. Geometries are simplified and rounded to 4 decimals.
+    """
+    out: dict[str, Any] = {"countries": [], "areas": {}}
+    for row in shapes.itertuples(index=False):
+        if _missing(row.geometry):
+            continue
+        geom = shapely.from_wkb(bytes(row.geometry))
+        if geom is None or geom.is_empty:
+            continue
+        geom = shapely.simplify(geom, tolerance, preserve_topology=True)
+        geom = shapely.transform(geom, lambda xy: np.round(xy, 4))
+        if geom.is_empty:
+            continue
+        feature = {"type": "Feature", "id": str(row.pcode), "geometry": mapping(geom),
+                   "properties": {"pcode": str(row.pcode), "name": str(row.name), "iso3": str(row.iso3)},
+                   "bbox": [round(v, 4) for v in geom.bounds]}
+        if int(row.level) == 0:
+            out["countries"].append(feature)
+        else:
+            out["areas"][str(row.pcode)] = feature
+    return out
+
+
+@st.cache_data(max_entries=2, show_spinner=False)
+def _cached_shapes(version: tuple[int, int], tolerance: float) -> dict[str, Any]:
+    return shapes_to_features(query(queries.AREA_SHAPES), tolerance)
+
+
+def area_shapes(tolerance: float = SIMPLIFY_DEGREES) -> dict[str, Any]:
+    """:func:`shapes_to_features` of the live database, computed once per data version."""
+    version = current_version()
+    if version is None:
+        return {"countries": [], "areas": {}}
+    return _cached_shapes(version, tolerance)
+
+
+# -------------------------------------------------------------------------------- tooltips
+
+
+def _outcomes(recent: object) -> str:
+    if recent is None or isinstance(recent, float):
+        return "–"
+    items = [o for o in list(recent) if not _missing(o)]  # type: ignore[call-overload]
+    if not items:
+        return "–"
+    parts = []
+    for code in items:
+        label = OUTCOME_LABELS.get(str(code), str(code))
+        colour = OUTCOME_COLOURS.get(label, "#999999")
+        parts.append(f'<span style="color:{colour}">&#9632;</span>&nbsp;{e(label)}')
+    return "<br>".join(parts)
+
+
+def area_tooltip(name: object, iso3: object, row: pd.Series | None, measure: str) -> str:
+    head = f"<b>{e(name)}</b> ({e(iso3)})"
+    if row is None:
+        return f"{head}<br>No engagements match the filters"
+    m = MEASURES[measure]
+    value = row.get(measure)
+    shown = "–" if _missing(value) else m.fmt(float(value))
+    lines = [head, f"{e(m.label)}: <b>{e(shown)}</b>"]
+    if measure != "engagements":
+        lines.append(f"Engagements: {int(row['engagements']):,}")
+    lines.append('<span style="color:#666">Click to look closer</span>')
+    return "<br>".join(lines)
+
+
+def checkpoint_tooltip(row: pd.Series) -> str:
+    share = row.get("share_denied")
+    controlled = row.get("controlled_by")
+    return "<br>".join([
+        f"<b>{e(row.get('name'))}</b> ({e(row.get('iso3'))})",
+        f"Controlled by: {e(controlled) if not _missing(controlled) else 'not recorded'}",
+        f"Engagements: {int(row['engagements']):,}",
+        f"Share denied: {'–' if _missing(share) else _pct(float(share))}",
+        "Last five outcomes, latest first:<br>" + _outcomes(row.get("recent_outcomes")),
+        '<span style="color:#666">Click to look closer</span>',
+    ])
+
+
+# ------------------------------------------------------------------------------------- map
+
+
+def _bounds(boxes: Sequence[Sequence[float]]) -> list[list[float]] | None:
+    """[[south, west], [north, east]] around (minx, miny, maxx, maxy) boxes."""
+    if not boxes:
+        return None
+    a = np.asarray(boxes, dtype=float)
+    return [[float(a[:, 1].min()), float(a[:, 0].min())], [float(a[:, 3].max()), float(a[:, 2].max())]]
+
+
+def _tooltip() -> folium.GeoJsonTooltip:
+    return folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True,
+                                 style="font-size:13px; max-width:320px; white-space:normal;")
+
+
+def _style_lookup(styles: dict[str, dict[str, Any]]) -> Callable[[dict], dict]:
+    return lambda feature: styles[feature["id"]]
+
+
+def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFrame, measure: str, *,
+              leaflet_js: str, leaflet_css: str, tile_url: str | None = None) -> folium.Map:
+    """The access map.
+
+    ``shapes`` comes from :func:`shapes_to_features`, ``measures`` from ``queries.area_measures``
+    (one row per admin-1 pcode), ``points`` from ``queries.checkpoint_points``; ``measure`` is a
+    key of :data:`MEASURES`. ``leaflet_js`` / ``leaflet_css`` are the local Leaflet addresses.
+    """
+    if measure not in MEASURES:
+        raise KeyError(measure)
+    m = folium.Map(location=[15, 30], zoom_start=3, tiles=None, min_zoom=2, control_scale=True,
+                   world_copy_jump=True)
+    # Only the local Leaflet: folium's CDN defaults (jQuery, Bootstrap, awesome-markers...) are dropped.
+    m.default_js = [("leaflet", leaflet_js)]
+    m.default_css = [("leaflet_css", leaflet_css)]
+    m.get_root().header.add_child(folium.Element(
+        f"<style>.leaflet-container {{ background: {BACKGROUND}; font-family: 'DejaVu Sans', Arial, sans-serif; }}"
+        ".leaflet-tooltip table td { padding: 0; }</style>"))
+    if tile_url:
+        host = urlsplit(tile_url).hostname or "local tile server"
+        folium.TileLayer(tiles=tile_url, attr=f"Map tiles: {e(host)}", name="Tiles", control=False,
+                         max_zoom=18).add_to(m)
+
+    # Countries: the basemap (outline only over tiles). Not clickable.
+    if shapes["countries"]:
+        country_style = {"fillColor": COUNTRY_FILL, "fillOpacity": 0.0 if tile_url else 1.0,
+                         "color": "#8c8c8c" if tile_url else COUNTRY_LINE, "weight": 1.2}
+        folium.GeoJson({"type": "FeatureCollection", "features": shapes["countries"]}, name="Countries",
+                       style_function=lambda _f: country_style, interactive=False, control=False).add_to(m)
+
+    by_pcode = measures.set_index("pcode") if not measures.empty else pd.DataFrame()
+    with_data: list[dict] = []
+    without: list[dict] = []
+    styles: dict[str, dict[str, Any]] = {}
+    fill_opacity = 0.65 if tile_url else 0.85
+    for pcode, feature in shapes["areas"].items():
+        props = feature["properties"]
+        row = by_pcode.loc[pcode] if pcode in by_pcode.index else None
+        if row is None or _missing(row.get(measure)):
+            without.append(feature)
+            continue
+        styles[pcode] = {"fillColor": area_colour(row[measure], measure), "fillOpacity": fill_opacity,
+                         "color": "#ffffff", "weight": 0.8}
+        with_data.append({
+            **feature,
+            "properties": {"sel": "area", "id": pcode, "label": f"{props['name']} ({props['iso3']})",
+                           "tip": area_tooltip(props["name"], props["iso3"], row, measure)},
+        })
+    if without:
+        none_style = {"fillOpacity": 0.0, "color": NO_DATA_LINE, "weight": 0.6}
+        folium.GeoJson({"type": "FeatureCollection", "features": without}, name="Areas without data",
+                       style_function=lambda _f: none_style, interactive=False, control=False).add_to(m)
+    if with_data:
+        folium.GeoJson({"type": "FeatureCollection", "features": with_data}, name="Admin areas",
+                       style_function=_style_lookup(styles),
+                       highlight_function=lambda _f: {"weight": 2.5, "color": "#222222"},
+                       tooltip=_tooltip(), control=False).add_to(m)
+
+    point_features: list[dict] = []
+    point_styles: dict[str, dict[str, Any]] = {}
+    if not points.empty:
+        largest = float(points["engagements"].max())
+        for _, row in points.iterrows():
+            if _missing(row["latitude"]) or _missing(row["longitude"]):
+                continue
+            cid = str(row["checkpoint_id"])
+            point_styles[cid] = {"radius": radius(row["engagements"], largest), "weight": 1.2, "color": "#222222",
+                                 "fillColor": checkpoint_colour(row["share_denied"]), "fillOpacity": 0.95}
+            point_features.append({
+                "type": "Feature", "id": cid,
+                "geometry": {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]},
+                "properties": {"sel": "checkpoint", "id": cid, "label": f"{row['name']} ({row['iso3']})",
+                               "tip": checkpoint_tooltip(row)},
+            })
+    if point_features:
+        folium.GeoJson({"type": "FeatureCollection", "features": point_features}, name="Checkpoints",
+                       marker=folium.CircleMarker(), style_function=_style_lookup(point_styles),
+                       highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
+                       tooltip=_tooltip(), control=False).add_to(m)
+
+    boxes = [f["bbox"] for f in with_data]
+    boxes += [[p["geometry"]["coordinates"][0], p["geometry"]["coordinates"][1]] * 2 for p in point_features]
+    bounds = _bounds(boxes) or _bounds([f["bbox"] for f in shapes["countries"]])
+    if bounds:
+        m.fit_bounds(bounds, padding=(12, 12))
+    return m
+
+
+def highlight(shapes: dict[str, Any], points: pd.DataFrame, kind: str | None, key: str | None) -> folium.FeatureGroup:
+    """An outline around the selected area or checkpoint, added without reloading the map
+    (streamlit-folium's ``feature_group_to_add``). Empty when nothing is selected."""
+    group = folium.FeatureGroup(name="Selection", control=False)
+    if kind == "area" and key in shapes["areas"]:
+        outline = {"fill": False, "color": "#000000", "weight": 3.5, "dashArray": "6 4"}
+        folium.GeoJson(shapes["areas"][key], style_function=lambda _f: outline, interactive=False,
+                       control=False).add_to(group)
+    elif kind == "checkpoint" and not points.empty:
+        row = points[points["checkpoint_id"].astype(str) == key]
+        if not row.empty and not _missing(row.iloc[0]["latitude"]):
+            r = row.iloc[0]
+            size = radius(r["engagements"], float(points["engagements"].max())) + 5
+            folium.CircleMarker([float(r["latitude"]), float(r["longitude"])], radius=size, fill=False,
+                                color="#000000", weight=3, interactive=False).add_to(group)
+    return group
+
+
+def selection_from_click(value: object) -> tuple[str, str, str] | None:
+    """(kind, id, label) of the area or checkpoint clicked, from st_folium's returned value."""
+    if not isinstance(value, dict):
+        return None
+    feature = value.get("last_active_drawing")
+    props = feature.get("properties") if isinstance(feature, dict) else None
+    if not isinstance(props, dict):
+        return None
+    kind, key = props.get("sel"), props.get("id")
+    if kind not in ("area", "checkpoint") or not isinstance(key, str) or not key:
+        return None
+    return kind, key, str(props.get("label") or key)
+
+
+def legend_html(measure: str, largest: object | None) -> str:
+    """The legend, drawn by the page outside the map (fixed labels only, no log text)."""
+    def rows(items: list[tuple[str, str]], shape: str) -> str:
+        radius_css = "50%" if shape == "circle" else "2px"
+        return "".join(
+            f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
+            f'<span style="display:inline-block;width:14px;height:14px;border:1px solid #555;'
+            f'border-radius:{radius_css};background:{colour}"></span>{html.escape(label)}</div>'
+            for colour, label in items)
+
+    m = MEASURES[measure]
+    size = ("" if _missing(largest) or not largest
+            else f"<div style='color:#555;margin-top:4px'>Circle size: engagements (largest {int(largest):,})</div>")  # type: ignore[arg-type]
+    return (
+        "<div style='font-size:13px;line-height:1.3'>"
+        f"<div style='font-weight:600;margin-bottom:2px'>Areas: {html.escape(m.label.lower())}</div>"
+        + rows(legend(measure), "square")
+        + f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0"><span style="display:inline-block;'
+          f'width:14px;height:14px;border:1px solid {NO_DATA_LINE};background:{COUNTRY_FILL}"></span>'
+          "no engagements</div>"
+        + "<div style='font-weight:600;margin:10px 0 2px'>Checkpoints: share denied</div>"
+        + rows(checkpoint_legend(), "circle")
+        + size
+        + "</div>"
+    )
