@@ -105,7 +105,7 @@ COMMANDS = {"run": cmd_run, "test": cmd_test, "lint": cmd_lint}
 
 
 def main() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - this file must run, and explain, on an old Python
         say(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
         sys.exit(1)
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

@@ -56,11 +56,21 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a load waits for another load on the same database to finish.",
     )
+    tile_url: str | None = Field(
+        None,
+        description="Optional map tile URL template ({z}/{x}/{y}), for offices with a tile server or internet. "
+        "Unset (the default), the map draws its own country and area outlines and requests nothing outside.",
+    )
 
     @field_validator("db", "boundaries", "regions", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("tile_url", mode="after")
+    @classmethod
+    def _blank_is_unset(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
 
 
 @lru_cache(maxsize=1)

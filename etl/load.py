@@ -246,7 +246,7 @@ def _build_mappings(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
     _temp_table(con, "map_country", pd.DataFrame({"raw": countries, "iso3": [country_iso3(c) for c in countries]}),
                 {"raw": V, "iso3": V})
 
-    union = " UNION ".join(f"SELECT {c} AS v FROM stage_raw WHERE {c} IS NOT NULL" for c in DATE_COLUMNS)
+    union = " UNION ".join(f"SELECT {c} AS v FROM stage_raw WHERE {c} IS NOT NULL" for c in DATE_COLUMNS)  # noqa: S608
     date_values = [r[0] for r in _distinct(con, f"SELECT DISTINCT v FROM ({union})")]  # noqa: S608
     day_first = infer_day_first(date_values, settings.day_first)
     parsed = [parse_date(v, day_first) for v in date_values]

@@ -207,6 +207,11 @@ LEFT JOIN map_admin_name an ON an.iso3 = r._iso3 AND an.raw = r.admin1
 LEFT JOIN cell_problems ob ON ob.cell = r.obstacles
 """
 
+# A request is identified by country, organisation and the logged request id; a row without a
+# request id is a request of its own.
+_REQUEST_KEY = ("CASE WHEN r.request_id IS NOT NULL THEN r._iso3 || chr(31) || coalesce(lower(r.organisation), '') "
+                "|| chr(31) || r.request_id ELSE 'E' || coalesce(r.engagement_id, r._hash::VARCHAR) END")
+
 # The one wide materialisation: typed values of every row, a row hash, the engagement id, and
 # whether the row passed every check.
 CHECKED = f"""
@@ -217,7 +222,7 @@ SELECT r._key, r._row, r._sheet, r._iso3, r._date, r._request_date, r._resolutio
     r._hash,
     CASE WHEN r.engagement_id IS NOT NULL THEN {short_id('E', "r._iso3 || chr(31) || r.engagement_id")}
          ELSE 'E-' || lpad(to_hex((r._hash >> 64)::UBIGINT), 16, '0') END AS _eid,
-    {short_id('R', "CASE WHEN r.request_id IS NOT NULL THEN r._iso3 || chr(31) || coalesce(lower(r.organisation), '') || chr(31) || r.request_id ELSE 'E' || coalesce(r.engagement_id, r._hash::VARCHAR) END")} AS _rid,
+    {short_id('R', _REQUEST_KEY)} AS _rid,
     m.counterpart_id AS _cpid, k.checkpoint_id AS _ckid, ctry.region AS _region,
     NOT ({_any_problem()}) AS _ok
 FROM (SELECT *, {ROW_HASH} AS _hash FROM ({TYPED})) r

@@ -33,7 +33,7 @@ def print_status(db_path: Path, rejected: bool = False, limit: int = 20) -> int:
             FROM rejected_rows GROUP BY 1 ORDER BY 2 DESC, 1""").fetchall()
         total = con.execute("SELECT count(DISTINCT (load_id, sheet, row_number)) FROM rejected_rows").fetchone()
         print(f"\nRejected rows by reason ({total[0] if total else 0:,} rows):")
-        for code, problems, rows in reasons:
+        for code, _problems, rows in reasons:
             print(f"  {code:<28} {rows:>8,} rows")
         if rejected:
             print(f"\nFirst {limit} rejected rows:")
