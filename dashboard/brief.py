@@ -20,12 +20,15 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard import queries
+from dashboard.exports import spreadsheet_safe  # noqa: F401 - re-exported for the page
 
 Run = Callable[[str, Sequence[object]], pd.DataFrame]
 
 # How far back an unanswered follow-up still counts as open.
 OVERDUE_DAYS = 60
 LAST_ENGAGEMENTS = 10
+# Notes longer than this are cut in the brief, so that it stays on one page.
+NOTE_CHARS = 240
 ME = "This counterpart"
 
 
@@ -105,7 +108,7 @@ def load_profile(run: Run, counterpart_id: str, today: dt.date | None = None) ->
 # --------------------------------------------------------------------------------- formatting
 
 
-def _missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
     if value is None:
         return True
     try:
@@ -115,7 +118,7 @@ def _missing(value: object) -> bool:
 
 
 def as_date(value: object) -> dt.date | None:
-    if _missing(value):
+    if is_missing(value):
         return None
     if isinstance(value, dt.datetime):
         return value.date()
@@ -131,15 +134,15 @@ def fmt_date(value: object) -> str:
 
 
 def fmt_pct(value: object) -> str:
-    return "–" if _missing(value) else f"{float(value):.0%}"  # type: ignore[arg-type]
+    return "–" if is_missing(value) else f"{float(value):.0%}"  # type: ignore[arg-type]
 
 
 def fmt_int(value: object) -> str:
-    return "–" if _missing(value) else f"{int(value):,}"  # type: ignore[call-overload]
+    return "–" if is_missing(value) else f"{int(value):,}"  # type: ignore[call-overload]
 
 
 def fmt_days(value: object) -> str:
-    if _missing(value):
+    if is_missing(value):
         return "–"
     v = float(value)  # type: ignore[arg-type]
     return f"{v:.0f} day" + ("" if round(v) == 1 else "s")
@@ -147,22 +150,11 @@ def fmt_days(value: object) -> str:
 
 def text(value: object) -> str:
     """A value from the database as escaped HTML text ("–" when missing); line breaks kept."""
-    if _missing(value):
+    if is_missing(value):
         return "–"
     if isinstance(value, dt.date):
         return html.escape(fmt_date(value))
     return html.escape(str(value), quote=True).replace("\r\n", "\n").replace("\n", "<br>")
-
-
-def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
-    """A copy for CSV/Excel downloads where text that a spreadsheet would run as a formula
-    (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) is prefixed with an apostrophe."""
-    out = df.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            out[col] = out[col].map(lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r")
-                                    else v)
-    return out
 
 
 # ------------------------------------------------------------------------------------ the brief
@@ -180,7 +172,7 @@ h2{font-size:11pt;margin:12px 0 4px;padding-bottom:2px;border-bottom:1px solid #
 .sub{color:#333;margin:0 0 6px}
 .figures{display:grid;grid-template-columns:repeat(6,1fr);gap:4px;margin:6px 0}
 .figure{border:1px solid #ccc;padding:4px 6px}
-.figure b{display:block;font-size:13pt}
+.figure b{display:block;font-size:12pt;white-space:nowrap}
 .figure span{font-size:8pt;color:#444}
 .note{color:#444;font-size:8.5pt;margin:2px 0}
 .warn{border-left:4px solid #E69F00;padding:3px 8px;background:#fff6e5;margin:6px 0}
@@ -188,31 +180,45 @@ table{border-collapse:collapse;width:100%;font-size:8.5pt}
 th,td{border-bottom:1px solid #ddd;padding:2px 4px;text-align:left;vertical-align:top}
 th{background:#f0f0f0}
 td.num,th.num{text-align:right;white-space:nowrap}
-td.date{white-space:nowrap}
+td.date,th.date{white-space:nowrap}
 tr.due td{background:#fff3c4;font-weight:bold}
 ul{margin:2px 0;padding-left:18px}
 .cols{display:grid;grid-template-columns:1fr 1fr;gap:12px}
 footer{margin-top:10px;color:#666;font-size:8pt;border-top:1px solid #ccc;padding-top:4px}
 @page{size:A4;margin:10mm}
 @media print{
-  body{padding:0;max-width:none;font-size:9.5pt}
+  body{padding:0;max-width:none;font-size:9pt;line-height:1.25}
+  h1{font-size:15pt;margin:4px 0 1px}
+  h2{font-size:10pt;margin:7px 0 3px}
+  table{font-size:7.8pt}
+  th,td{padding:1px 3px}
+  .figure{padding:2px 5px}
+  .figure b{font-size:11pt}
+  .note{font-size:7.8pt}
   .banner,.warn,th,tr.due td{-webkit-print-color-adjust:exact;print-color-adjust:exact}
   tr,.figure{break-inside:avoid;page-break-inside:avoid}
 }
 """
 
 
+def _short(value: object, limit: int = NOTE_CHARS) -> object:
+    """Long notes cut for the one-page brief (the dashboard and the downloads keep them whole)."""
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1].rstrip() + "…"
+    return value
+
+
 def _table(df: pd.DataFrame, columns: list[tuple[str, str, str]], row_class: Sequence[str] | None = None) -> str:
-    """An HTML table of ``df``: columns are (column, heading, kind) with kind text/num/pct/date/days."""
-    fmt = {"text": text, "num": lambda v: html.escape(fmt_int(v)), "pct": lambda v: html.escape(fmt_pct(v)),
+    """An HTML table of ``df``: columns are (column, heading, kind) with kind text/note/num/pct/date/days."""
+    fmt = {"text": text, "note": lambda v: text(_short(v)), "num": lambda v: html.escape(fmt_int(v)),
+           "pct": lambda v: html.escape(fmt_pct(v)),
            "date": lambda v: html.escape(fmt_date(v)), "days": lambda v: html.escape(fmt_days(v))}
-    head = "".join(f'<th class="{"num" if k in ("num", "pct", "days") else k}">{html.escape(h)}</th>'
-                   for _, h, k in columns)
+    css = {"num": "num", "pct": "num", "days": "num", "date": "date"}
+    head = "".join(f'<th class="{css.get(k, "text")}">{html.escape(h)}</th>' for _, h, k in columns)
     body = []
     for i, (_, r) in enumerate(df.iterrows()):
         cls = f' class="{html.escape(row_class[i])}"' if row_class and row_class[i] else ""
-        cells = "".join(f'<td class="{"num" if k in ("num", "pct", "days") else k}">{fmt[k](r.get(c))}</td>'
-                        for c, _, k in columns)
+        cells = "".join(f'<td class="{css.get(k, "text")}">{fmt[k](r.get(c))}</td>' for c, _, k in columns)
         body.append(f"<tr{cls}>{cells}</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -224,11 +230,11 @@ def _figure(value: str, label: str) -> str:
 def _identity(p: Profile) -> str:
     i = p.info
     parts = [i.get("counterpart_type"), i.get("level")]
-    if not _missing(i.get("affiliation")):
+    if not is_missing(i.get("affiliation")):
         parts.append(f"affiliation: {i['affiliation']}")
-    place = i.get("country") if not _missing(i.get("country")) else i.get("iso3")
+    place = i.get("country") if not is_missing(i.get("country")) else i.get("iso3")
     parts.append(f"{place} ({i.get('region') or 'no region'})")
-    return " · ".join(text(x) for x in parts if not _missing(x))
+    return " · ".join(text(x) for x in parts if not is_missing(x))
 
 
 def render_brief(p: Profile, generated: dt.datetime | None = None) -> str:
@@ -265,7 +271,8 @@ def render_brief(p: Profile, generated: dt.datetime | None = None) -> str:
     add("</div>")
     add(f'<p class="note">Peers: {html.escape(p.peer_label)} ({html.escape(fmt_int(peers.get("counterparts")))} '
         f'counterparts, {html.escape(fmt_int(peers.get("engagements")))} engagements). Share denied: '
-        f'{html.escape(fmt_pct(me.get("share_denied")))} (peers {html.escape(fmt_pct(peers.get("share_denied")))}).</p>')
+        f'{html.escape(fmt_pct(me.get("share_denied")))} '
+        f'(peers {html.escape(fmt_pct(peers.get("share_denied")))}).</p>')
 
     add("<h2>Follow-ups due</h2>")
     if p.follow_ups.empty:
@@ -275,8 +282,10 @@ def render_brief(p: Profile, generated: dt.datetime | None = None) -> str:
         add(_table(p.follow_ups, [("follow_up_due", "Due", "date"), ("status", "Status", "text"),
                                   ("date", "From engagement of", "date"), ("activity", "Request", "text"),
                                   ("outcome", "Outcome then", "text"), ("checkpoint", "Checkpoint", "text"),
-                                  ("notes", "Notes", "text")],
+                                  ("notes", "Notes", "note")],
                    ["due" if s == "Due" else "" for s in p.follow_ups["status"]]))
+        add(f'<p class="note">Due: from {html.escape(fmt_date(p.today))} on. Overdue: due in the last {OVERDUE_DAYS} '
+            "days with no later engagement on the same request.</p>")
 
     add('<div class="cols"><div>')
     add("<h2>Conditions typically demanded</h2>")
@@ -309,12 +318,13 @@ def render_brief(p: Profile, generated: dt.datetime | None = None) -> str:
         add(_table(last, [("date", "Date", "date"), ("activity", "Request", "text"), ("outcome", "Outcome", "text"),
                           ("conditions", "Conditions", "text"), ("channel", "Channel", "text"),
                           ("checkpoint", "Checkpoint", "text"), ("follow_up_due", "Follow-up", "date"),
-                          ("notes", "Notes", "text")],
+                          ("notes", "Notes", "note")],
                    ["due" if d else "" for d in due]))
 
     add(f"<footer>Full history of this counterpart in the access database, all dates and places "
         f"({html.escape(fmt_date(p.info.get('first_seen')))} to {html.escape(fmt_date(p.info.get('last_seen')))}); "
-        "dashboard filters do not apply. Highlighted rows: follow-up due. Notes are as logged by field teams.</footer>")
+        "dashboard filters do not apply. Highlighted rows: follow-up due. Notes are as logged by field teams "
+        f"(cut after {NOTE_CHARS} characters here, whole in the dashboard).</footer>")
 
     title = f"Brief: {p.name}"
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

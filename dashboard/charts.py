@@ -74,15 +74,24 @@ def regions_denial(df: pd.DataFrame) -> go.Figure:
     return _style(fig)
 
 
+def _category_style(df: pd.DataFrame, colour: str) -> dict[str, object]:
+    """The same colour and legend order for each obstacle category on every chart (by OCHA number)."""
+    names = df.sort_values("number")[colour].drop_duplicates().tolist() if "number" in df else sorted(df[colour].unique())
+    by_number = (dict(zip(df["number"], df[colour], strict=False)) if "number" in df else {})
+    colours = {name: CATEGORY_COLOURS[(int(num) - 1) % len(CATEGORY_COLOURS)] for num, name in by_number.items()}
+    return {"color_discrete_map": colours or None, "category_orders": {colour: names},
+            "color_discrete_sequence": CATEGORY_COLOURS}
+
+
 def category_lines(df: pd.DataFrame, x: str, y: str, colour: str, title: str) -> go.Figure:
-    fig = px.area(df, x=x, y=y, color=colour, title=title, color_discrete_sequence=CATEGORY_COLOURS,
-                  labels={x: "", y: "Obstacles", colour: ""})
+    fig = px.area(df, x=x, y=y, color=colour, title=title, labels={x: "", y: "Obstacles", colour: ""},
+                  **_category_style(df, colour))
     return _style(fig, height=420)
 
 
 def stacked_bars(df: pd.DataFrame, x: str, y: str, colour: str, title: str, pct: bool = False) -> go.Figure:
-    fig = px.bar(df, x=x, y=y, color=colour, title=title, color_discrete_sequence=CATEGORY_COLOURS,
-                 labels={x: "", y: "", colour: ""})
+    fig = px.bar(df, x=x, y=y, color=colour, title=title, labels={x: "", y: "", colour: ""},
+                 **_category_style(df, colour))
     if pct:
         fig.update_yaxes(tickformat=".0%")
     return _style(fig, height=420)

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import pandas as pd
 import streamlit as st
 
+from dashboard.exports import spreadsheet_safe
+
 
 def fmt_int(value: object) -> str:
     return "–" if value is None or pd.isna(value) else f"{int(value):,}"
@@ -51,6 +53,7 @@ def _slug(name: str) -> str:
 def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bool = True) -> None:
     """CSV (and Excel) downloads of exactly the data behind a chart or table."""
     slug = _slug(name)
+    df = spreadsheet_safe(df)
     cols = st.columns([1, 1, 6])
     cols[0].download_button("CSV", df.to_csv(index=False).encode("utf-8"), file_name=f"{slug}.csv",
                             mime="text/csv", key=f"csv_{slug}", icon=":material/download:")

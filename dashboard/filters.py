@@ -102,6 +102,8 @@ def from_query_params(params: dict[str, list[str]], first: dt.date, last: dt.dat
         end = _parse_date((params.get("to") or [None])[0]) or end
         if start > end:
             start, end = end, start
+        # A shared link may predate a reload of the data: keep the dates inside what exists.
+        start, end = min(max(start, first), last), max(min(end, last), first)
     values = {name: tuple(v for v in params.get(key, []) if v) for key, name in MULTI.items()}
     checkpoint = (params.get("checkpoint") or [None])[0] or None
     return Filters(start=start, end=end, period=period, checkpoint=checkpoint, **values)

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 import streamlit as st
+from branca.element import Figure
 from shapely.geometry import mapping
 
 from dashboard import queries
@@ -41,6 +42,8 @@ NO_DATA_LINE = "#a8a8a8"
 COUNTRY_FILL, COUNTRY_LINE, BACKGROUND = "#dcdcdc", "#ffffff", "#eef2f5"
 SIMPLIFY_DEGREES = 0.02  # about 2 km: invisible at country zoom, keeps the map under ~400 kB
 MIN_RADIUS, MAX_RADIUS = 4.0, 16.0
+# Rates from fewer engagements than this are drawn paler (and said so in the tooltip).
+FEW_ENGAGEMENTS = 5
 
 
 def _pct(v: float) -> str:
@@ -79,6 +82,12 @@ MEASURES: dict[str, Measure] = {
         "Number of engagements recorded."),
 }
 CHECKPOINT_MEASURE = "share_denied"
+
+
+def measures_help() -> str:
+    """What each measure means, for the selector's help (markdown)."""
+    lines = [f"- **{m.label}**: {m.help}" for m in MEASURES.values()]
+    return "\n".join([*lines, "", "Colours use fixed bands, so maps stay comparable between views."])
 
 
 def _missing(value: object) -> bool:
@@ -184,8 +193,9 @@ def _outcomes(recent: object) -> str:
     for code in items:
         label = OUTCOME_LABELS.get(str(code), str(code))
         colour = OUTCOME_COLOURS.get(label, "#999999")
-        parts.append(f'<span style="color:{colour}">&#9632;</span>&nbsp;{e(label)}')
-    return "<br>".join(parts)
+        parts.append(f'<span style="white-space:nowrap"><span style="color:{colour}">&#9632;</span>&nbsp;{e(label)}'
+                     "</span>")
+    return " · ".join(parts)
 
 
 def area_tooltip(name: object, iso3: object, row: pd.Series | None, measure: str) -> str:
@@ -198,6 +208,8 @@ def area_tooltip(name: object, iso3: object, row: pd.Series | None, measure: str
     lines = [head, f"{e(m.label)}: <b>{e(shown)}</b>"]
     if measure != "engagements":
         lines.append(f"Engagements: {int(row['engagements']):,}")
+        if int(row["engagements"]) < FEW_ENGAGEMENTS:
+            lines.append("<i>Few engagements: read with care</i>")
     lines.append('<span style="color:#666">Click to look closer</span>')
     return "<br>".join(lines)
 
@@ -228,7 +240,7 @@ def _bounds(boxes: Sequence[Sequence[float]]) -> list[list[float]] | None:
 
 def _tooltip() -> folium.GeoJsonTooltip:
     return folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True,
-                                 style="font-size:13px; max-width:320px; white-space:normal;")
+                                 style="font-size:13px; min-width:240px; max-width:340px; white-space:normal;")
 
 
 def _style_lookup(styles: dict[str, dict[str, Any]]) -> Callable[[dict], dict]:
@@ -245,12 +257,15 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
     """
     if measure not in MEASURES:
         raise KeyError(measure)
+    # No scroll-wheel zoom: the map sits in a scrolling page (zoom with the buttons or a double-click).
     m = folium.Map(location=[15, 30], zoom_start=3, tiles=None, min_zoom=2, control_scale=True,
-                   world_copy_jump=True)
+                   world_copy_jump=True, scrollWheelZoom=False)
     # Only the local Leaflet: folium's CDN defaults (jQuery, Bootstrap, awesome-markers...) are dropped.
     m.default_js = [("leaflet", leaflet_js)]
     m.default_css = [("leaflet_css", leaflet_css)]
-    m.get_root().header.add_child(folium.Element(
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    root.header.add_child(folium.Element(
         f"<style>.leaflet-container {{ background: {BACKGROUND}; font-family: 'DejaVu Sans', Arial, sans-serif; }}"
         ".leaflet-tooltip table td { padding: 0; }</style>"))
     if tile_url:
@@ -276,8 +291,9 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
         if row is None or _missing(row.get(measure)):
             without.append(feature)
             continue
-        styles[pcode] = {"fillColor": area_colour(row[measure], measure), "fillOpacity": fill_opacity,
-                         "color": "#ffffff", "weight": 0.8}
+        few = measure != "engagements" and int(row["engagements"]) < FEW_ENGAGEMENTS
+        styles[pcode] = {"fillColor": area_colour(row[measure], measure),
+                         "fillOpacity": fill_opacity * (0.45 if few else 1.0), "color": "#ffffff", "weight": 0.8}
         with_data.append({
             **feature,
             "properties": {"sel": "area", "id": pcode, "label": f"{props['name']} ({props['iso3']})",
@@ -302,7 +318,7 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
                 continue
             cid = str(row["checkpoint_id"])
             point_styles[cid] = {"radius": radius(row["engagements"], largest), "weight": 1.2, "color": "#222222",
-                                 "fillColor": checkpoint_colour(row["share_denied"]), "fillOpacity": 0.95}
+                                 "fill": True, "fillColor": checkpoint_colour(row["share_denied"]), "fillOpacity": 0.95}
             point_features.append({
                 "type": "Feature", "id": cid,
                 "geometry": {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]},
@@ -335,9 +351,12 @@ def highlight(shapes: dict[str, Any], points: pd.DataFrame, kind: str | None, ke
         row = points[points["checkpoint_id"].astype(str) == key]
         if not row.empty and not _missing(row.iloc[0]["latitude"]):
             r = row.iloc[0]
-            size = radius(r["engagements"], float(points["engagements"].max())) + 5
-            folium.CircleMarker([float(r["latitude"]), float(r["longitude"])], radius=size, fill=False,
-                                color="#000000", weight=3, interactive=False).add_to(group)
+            ring = {"radius": radius(r["engagements"], float(points["engagements"].max())) + 5, "fill": False,
+                    "color": "#000000", "weight": 3, "interactive": False}  # folium.CircleMarker drops `interactive`
+            point = {"type": "Feature", "id": "selected", "properties": {},
+                     "geometry": {"type": "Point", "coordinates": [float(r["longitude"]), float(r["latitude"])]}}
+            folium.GeoJson(point, marker=folium.CircleMarker(), style_function=lambda _f: ring,
+                           control=False).add_to(group)
     return group
 
 
@@ -355,7 +374,7 @@ def selection_from_click(value: object) -> tuple[str, str, str] | None:
     return kind, key, str(props.get("label") or key)
 
 
-def legend_html(measure: str, largest: object | None) -> str:
+def legend_html(measure: str, largest: float | None, tiles: bool = False) -> str:
     """The legend, drawn by the page outside the map (fixed labels only, no log text)."""
     def rows(items: list[tuple[str, str]], shape: str) -> str:
         radius_css = "50%" if shape == "circle" else "2px"
@@ -366,17 +385,31 @@ def legend_html(measure: str, largest: object | None) -> str:
             for colour, label in items)
 
     m = MEASURES[measure]
-    size = ("" if _missing(largest) or not largest
-            else f"<div style='color:#555;margin-top:4px'>Circle size: engagements (largest {int(largest):,})</div>")  # type: ignore[arg-type]
+    size = ("" if largest is None or _missing(largest) or not largest
+            else f"<div style='color:#555;margin-top:4px'>Circle size: engagements (largest {int(largest):,})</div>")
     return (
         "<div style='font-size:13px;line-height:1.3'>"
         f"<div style='font-weight:600;margin-bottom:2px'>Areas: {html.escape(m.label.lower())}</div>"
         + rows(legend(measure), "square")
         + f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0"><span style="display:inline-block;'
-          f'width:14px;height:14px;border:1px solid {NO_DATA_LINE};background:{COUNTRY_FILL}"></span>'
+          f'width:14px;height:14px;border:1px solid {NO_DATA_LINE};background:{"transparent" if tiles else COUNTRY_FILL}">'
+          "</span>"
           "no engagements</div>"
+        + ("" if measure == "engagements" else
+           f"<div style='color:#555;margin-top:2px'>Paler: fewer than {FEW_ENGAGEMENTS} engagements</div>")
         + "<div style='font-weight:600;margin:10px 0 2px'>Checkpoints: share denied</div>"
         + rows(checkpoint_legend(), "circle")
         + size
         + "</div>"
     )
+
+
+
+def showing_html(kind: str | None, label: str | None) -> str:
+    """The "Showing: ..." line under the map. HTML rather than markdown: markdown would turn a URL
+    in a checkpoint name into a link."""
+    if not kind:
+        return ("<div style='font-size:15px'><b>Showing:</b> everything on the map · "
+                "<i>click an admin area or a checkpoint to look closer</i></div>")
+    what = "Area" if kind == "area" else "Checkpoint"
+    return f"<div style='font-size:15px'><b>Showing:</b> {what}: {e(label)}</div>"

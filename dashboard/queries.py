@@ -461,7 +461,7 @@ def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> li
         return [(SEARCH_INDEX, []), (PROFILE, [cp]), (PROFILE_ALIASES, [cp]), (PROFILE_PLACES, [cp]),
                 (PROFILE_TIMELINE, [cp]), (PROFILE_OUTCOMES_BY_QUARTER, [cp]), (PROFILE_PEERS, [cp, cp]),
                 (PROFILE_CHANNELS, [cp]), (PROFILE_INTERMEDIARIES, [cp]), (PROFILE_RELATED, [cp]),
-                (PROFILE_REVIEW, [cp, cp, cp])]
+                (PROFILE_REVIEW, [cp, cp, cp]), (PROFILE_CONDITIONS, [cp, cp]), profile_follow_ups(cp, f.end)]
     if page == "data":
         return [(LOADS, []), (REJECTED_SUMMARY, []), (REJECTED, [None, None, 1000]), (REVIEW_QUEUE, [])]
     raise KeyError(page)
@@ -474,7 +474,8 @@ PAGES = ("trends", "map", "obstacles", "counterparts", "counterpart", "data")
 
 PROFILE_CONDITIONS = """
 SELECT v.label AS condition, count(DISTINCT e.engagement_id) AS engagements,
-       count(DISTINCT e.engagement_id) / (SELECT count(*) FROM engagements WHERE counterpart_id = ?) AS share_of_engagements,
+       count(DISTINCT e.engagement_id) / (SELECT count(*) FROM engagements WHERE counterpart_id = ?)
+           AS share_of_engagements,
        max(e.engagement_date) AS last_demanded
 FROM engagements e JOIN engagement_conditions x ON x.engagement_id = e.engagement_id
 JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = x.condition
@@ -483,11 +484,11 @@ WHERE e.counterpart_id = ? GROUP BY 1 ORDER BY engagements DESC, condition
 
 
 def profile_follow_ups(counterpart_id: str, today: dt.date, overdue_days: int = 60) -> Query:
-    """Follow-ups still open with a counterpart: due from ``today`` on, or due in the last ``overdue_days``
-    with no later engagement on the same request."""
+    """Follow-ups still open with a counterpart: ``Due`` from ``today`` on (soonest first), then ``Overdue``:
+    due in the last ``overdue_days`` with no later engagement on the same request."""
     return """
     SELECT e.follow_up_due,
-           CASE WHEN e.follow_up_due >= ? THEN 'Due' ELSE 'Overdue, no later engagement on the request' END AS status,
+           CASE WHEN e.follow_up_due >= ? THEN 'Due' ELSE 'Overdue' END AS status,
            e.engagement_date AS date, va.label AS activity, vo.label AS outcome, k.name AS checkpoint,
            e.organisation, e.notes
     FROM engagements e
@@ -497,5 +498,5 @@ def profile_follow_ups(counterpart_id: str, today: dt.date, overdue_days: int = 
     WHERE e.counterpart_id = ? AND e.follow_up_due >= ?
       AND (e.follow_up_due >= ? OR NOT EXISTS (SELECT 1 FROM engagements l WHERE l.request_id = e.request_id
                                                AND l.engagement_date > e.engagement_date))
-    ORDER BY e.follow_up_due, e.engagement_date
+    ORDER BY status, e.follow_up_due, e.engagement_date
     """, [today, counterpart_id, today - dt.timedelta(days=overdue_days), today]

@@ -26,6 +26,8 @@ from etl.names import TRANSLITERATIONS, name_key
 
 # Below this WRatio score (0-100) a name is not shown as a match.
 MIN_SCORE = 70.0
+# Results scoring more than this below the best one are noise ("col idris" should not list every colonel).
+BEHIND_BEST = 15.0
 # Queries shorter than this (after normalising) only match the start of a word.
 SHORT_QUERY = 3
 RESULT_COLUMNS = ["counterpart_id", "name", "counterpart_type", "iso3", "region", "engagements", "matched", "score"]
@@ -101,7 +103,8 @@ def _short_match(query: str, choice: str) -> float:
 
 def search(index: SearchIndex, text: str, limit: int = 20, countries: tuple[str, ...] = (),
            regions: tuple[str, ...] = (), min_score: float = MIN_SCORE) -> pd.DataFrame:
-    """Counterparts matching ``text``, best first (columns :data:`RESULT_COLUMNS`).
+    """Counterparts matching ``text``, best first (columns :data:`RESULT_COLUMNS`), at most
+    :data:`BEHIND_BEST` points below the best match.
 
     An empty ``text`` lists the counterparts engaged most. ``countries`` / ``regions`` (ISO3 codes,
     region names) narrow the results when given. A full counterpart id (``CP-...``) matches itself.
@@ -142,6 +145,8 @@ def search(index: SearchIndex, text: str, limit: int = 20, countries: tuple[str,
                                 score=[round(min(best[r][0], 100.0), 1) for r in rows],
                                 _rank=[best[r][0] for r in rows])
     hits = hits[scope.loc[rows].to_numpy()]
+    if not hits.empty:
+        hits = hits[hits["_rank"] >= hits["_rank"].max() - BEHIND_BEST]
     hits = hits.sort_values(["_rank", "engagements", "name"], ascending=[False, False, True]).head(limit)
     return hits[RESULT_COLUMNS].reset_index(drop=True)
 

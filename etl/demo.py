@@ -57,7 +57,8 @@ Dates below are for the default ``end_date`` (2026-10-31); they move with it.
    ``patterns.signature_checkpoints``.
 5. **Conditions follow the counterpart.** Escorts mostly come from state armed forces and
    police, staff lists from de facto authorities, fees at militia and NSAG checkpoints,
-   inspections at border crossings (75% of conditional answers there).
+   inspections at border crossings (75% of conditional answers there). About a third of denials and
+   a tenth of deferrals also log the conditions that were demanded and not accepted.
 
 Files
 -----
@@ -1795,6 +1796,10 @@ def _generate_chunk(world: World, tb: _Tables, seed: int, chunk: int, n_chunks: 
     # conditions
     conds = np.full((n, 2), -1, np.int64)
     has_c = (outcome == O_COND) | ((outcome == O_PARTIAL) & (rng.random(n) < 0.3))
+    # Conditions demanded but not accepted: part of the denials and deferrals log what was asked
+    # for, so that "how often did a condition come with a yes" is a real question.
+    demanded = rng.random(n)
+    has_c |= ((outcome == O_DENIED) & (demanded < 0.35)) | ((outcome == O_DEFERRED) & (demanded < 0.12))
     at_cp_e = echk >= 0
     cum_c = tb.cond_cum[at_cp_e.astype(np.int64), ctype]
     c1 = _cat(rng, cum_c)

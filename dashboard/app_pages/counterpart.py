@@ -56,11 +56,29 @@ def _pick_table(df: pd.DataFrame, key: str, columns: dict[str, st.column_config.
                  **({"height": height} if height else {}))
 
 
+def _highlighted(df: pd.DataFrame, mask: pd.Series, config: dict[str, object],
+                 order: list[str] | None = None) -> None:
+    """A read-only table with the rows in ``mask`` highlighted (follow-ups due)."""
+    data: pd.DataFrame | pd.io.formats.style.Styler = df
+    if mask.any():
+        data = df.style.apply(lambda r: ["background-color: #fff3c4" if mask.loc[r.name] else ""] * len(r), axis=1)
+    st.dataframe(data, hide_index=True, width="stretch", column_config=config,  # type: ignore[arg-type]
+                 column_order=[c for c in order if c in df.columns] if order else None)
+
+
 cid = brief.clean_id(st.query_params.get("id"))
+
+today = dt.date.today()
+try:
+    p = brief.load_profile(query, cid, today) if cid else None
+    index = _search_index(current_version())  # type: ignore[arg-type]
+except AccessDataError as err:
+    st.error(str(err))
+    st.stop()
 
 # ------------------------------------------------------------------------------------- search
 
-search_box = st.expander("Search another counterpart", expanded=False, icon=":material/search:") if cid \
+search_box = st.expander("Search another counterpart", expanded=p is None, icon=":material/search:") if cid \
     else st.container()
 with search_box:
     text = st.text_input("Name, alias or spelling", key="cp_search", max_chars=200,
@@ -70,13 +88,8 @@ with search_box:
     if scoped:
         scoped = st.checkbox("Only counterparts in the regions and countries chosen in the sidebar", value=True,
                              key="cp_scope")
-    try:
-        index = _search_index(current_version())  # type: ignore[arg-type]
-        hits = search.search(index, text, limit=25, countries=f.countries if scoped else (),
-                             regions=f.regions if scoped else ())
-    except AccessDataError as err:
-        st.error(str(err))
-        st.stop()
+    hits = search.search(index, text, limit=25, countries=f.countries if scoped else (),
+                         regions=f.regions if scoped else ())
     if hits.empty:
         components.empty_state("No counterpart matches that name. Try fewer letters, another spelling, or search "
                                "outside the sidebar's regions and countries." if text.strip()
@@ -84,30 +97,23 @@ with search_box:
     else:
         st.caption(("Best matches first. " if text.strip() else "Most engaged counterparts. ")
                    + "Select a row to open the profile; the page address then links to it.")
-        _pick_table(hits, f"hits_{cid}", {
-            "name": st.column_config.TextColumn("Name"),
-            "counterpart_type": st.column_config.TextColumn("Type"),
-            "iso3": st.column_config.TextColumn("Country", width="small"),
-            "region": st.column_config.TextColumn("Region"),
-            "engagements": st.column_config.NumberColumn("Engagements", format="localized"),
-            "matched": st.column_config.TextColumn("Matched spelling"),
-            "score": st.column_config.NumberColumn("Match", format="%.0f", help="Similarity 0-100"),
-        }, height=min(36 + 35 * len(hits), 300))
+        _pick_table(hits.assign(who=hits["counterpart_type"] + " · " + hits["iso3"]), f"hits_{cid}", {
+            "name": st.column_config.TextColumn("Name", width="medium"),
+            "matched": st.column_config.TextColumn("Matched spelling", width="medium"),
+            "who": st.column_config.TextColumn("Type · country", width="medium"),
+            "engagements": st.column_config.NumberColumn("Engagements", format="localized", width="small"),
+            "score": st.column_config.NumberColumn("Match", format="%.0f", width="small",
+                                                   help="Similarity of the best spelling, 0-100"),
+        }, height=min(38 + 35 * len(hits), 300))
 
 if not cid:
     st.stop()
 
 # ------------------------------------------------------------------------------------ profile
 
-today = dt.date.today()
-try:
-    p = brief.load_profile(query, cid, today)
-except AccessDataError as err:
-    st.error(str(err))
-    st.stop()
 if p is None:
     st.warning(f"No counterpart has the id “{md(cid)}”. The link may be mistyped, or the counterpart may come "
-             "from another database. Search by name above.", icon=":material/person_off:")
+               "from another database. Search by name above.", icon=":material/person_off:")
     st.stop()
 
 info = p.info
@@ -116,11 +122,14 @@ head.header(md(p.name), anchor=False)
 identity = [info.get("counterpart_type"), info.get("level"),
             f"{info.get('country') or info.get('iso3')} ({info.get('region') or 'no region'})", p.counterpart_id]
 head.caption(" · ".join(md(x) for x in identity if x))
-action.download_button("Printable brief", brief.render_brief(p).encode("utf-8"), file_name=f"brief_{p.counterpart_id}.html",
-                       mime="text/html", icon=":material/print:", type="primary", key=f"brief_{p.counterpart_id}",
+action.download_button("Printable brief", brief.render_brief(p).encode("utf-8"),
+                       file_name=f"brief_{p.counterpart_id}.html", mime="text/html", icon=":material/print:",
+                       type="primary", key=f"brief_{p.counterpart_id}",
                        help="One page to print or save as PDF before a meeting. Confidential.")
-if not brief._missing(info.get("affiliation")):
-    st.markdown(f"**Affiliation:** {md(info['affiliation'])}")
+facts = [f"**Seen** {brief.fmt_date(info.get('first_seen'))} to {brief.fmt_date(info.get('last_seen'))}"]
+if not brief.is_missing(info.get("affiliation")):
+    facts.insert(0, f"**Affiliation:** {md(info['affiliation'])}")
+st.markdown(" · ".join(facts))
 st.caption("The profile is this counterpart's full history, all dates and places: the sidebar filters do not "
            "apply here (they only narrow the search). Share the page address to share the profile.")
 
@@ -133,20 +142,20 @@ def _pts(a: object, b: object) -> str | None:
 
 
 def _days(a: object, b: object) -> str | None:
-    if brief._missing(a) or brief._missing(b):
+    if brief.is_missing(a) or brief.is_missing(b):
         return None
     return f"{float(a) - float(b):+.0f} days vs peers"  # type: ignore[arg-type]
 
 
-cols = st.columns(6)
+cols = st.columns(5)
 cols[0].metric("Engagements", components.fmt_int(info.get("engagements")))
-cols[1].metric("First seen", brief.fmt_date(info.get("first_seen")))
-cols[2].metric("Last seen", brief.fmt_date(info.get("last_seen")))
-cols[3].metric("Share granted", components.fmt_pct(me.get("share_granted")),
+cols[1].metric("Share granted", components.fmt_pct(me.get("share_granted")),
                _pts(me.get("share_granted"), peers.get("share_granted")))
-cols[4].metric("With conditions", components.fmt_pct(me.get("share_with_conditions")),
+cols[2].metric("With conditions", components.fmt_pct(me.get("share_with_conditions")),
                _pts(me.get("share_with_conditions"), peers.get("share_with_conditions")), delta_color="off")
-cols[5].metric("Median delay", components.fmt_days(me.get("median_days")),
+cols[3].metric("Share denied", components.fmt_pct(me.get("share_denied")),
+               _pts(me.get("share_denied"), peers.get("share_denied")), delta_color="inverse")
+cols[4].metric("Median delay", components.fmt_days(me.get("median_days")),
                _days(me.get("median_days"), peers.get("median_days")), delta_color="inverse")
 st.caption(f"Peers: {md(p.peer_label)}, {components.fmt_int(peers.get('counterparts'))} counterparts. "
            "Granted counts granted, granted with conditions and partially granted.")
@@ -165,11 +174,19 @@ if not p.review.empty:
 
 if not p.follow_ups.empty:
     due = int((p.follow_ups["status"] == "Due").sum())
-    st.warning(f"{len(p.follow_ups)} open follow-up(s): {due} due from today, {len(p.follow_ups) - due} overdue "
-               f"in the last {brief.OVERDUE_DAYS} days with no later engagement on the request.",
-               icon=":material/event_upcoming:")
-    components.table(p.follow_ups, dates=["follow_up_due", "date"], follow_up_due="Follow-up due",
-                     date="Engagement", activity="Request")
+    overdue = len(p.follow_ups) - due
+    parts = ([f"{due} due from today"] if due else []) + \
+        ([f"{overdue} overdue (last {brief.OVERDUE_DAYS} days) with no later engagement on the request"] if overdue
+         else [])
+    st.warning("Open follow-ups: " + "; ".join(parts) + ".", icon=":material/event_upcoming:")
+    _highlighted(p.follow_ups, p.follow_ups["status"] == "Due", {
+        "follow_up_due": st.column_config.DateColumn("Follow-up due", format="D MMM YYYY"),
+        "status": st.column_config.TextColumn("Status", width="small"),
+        "date": st.column_config.DateColumn("Engagement", format="D MMM YYYY"),
+        "activity": st.column_config.TextColumn("Request"),
+        **{c: st.column_config.TextColumn(c.capitalize()) for c in ("outcome", "checkpoint", "organisation")},
+        "notes": st.column_config.TextColumn("Notes", width="large"),
+    })
 else:
     st.caption(f"No open follow-up: nothing due from today ({brief.fmt_date(today)}), and none unanswered in the "
                f"last {brief.OVERDUE_DAYS} days.")
@@ -191,13 +208,12 @@ with tabs[0]:
                for c in ("outcome", "conditions", "obstacles", "channel", "intermediary", "checkpoint", "location",
                          "organisation", "notes")},
         }
-        data: pd.DataFrame | pd.io.formats.style.Styler = timeline
-        if flagged.any():
-            data = timeline.style.apply(lambda r: ["background-color: #fff3c4" if flagged.loc[r.name] else ""] * len(r),
-                                        axis=1)
-        st.dataframe(data, hide_index=True, width="stretch", column_config=config, height=420)
+        config["notes"] = st.column_config.TextColumn("Notes", width="large")
+        order = ["date", "activity", "outcome", "conditions", "channel", "intermediary", "follow_up_due", "notes",
+                 "checkpoint", "location", "organisation", "obstacles", "days_to_resolution"]
+        _highlighted(timeline, flagged, config, order)
         note = f" {int(flagged.sum())} highlighted: follow-up due from today." if flagged.any() else ""
-        components.downloads(brief.spreadsheet_safe(timeline), f"timeline {p.counterpart_id}",
+        components.downloads(timeline, f"timeline {p.counterpart_id}",
                              caption=f"{len(timeline):,} engagements, most recent first.{note}")
 
 with tabs[1]:
@@ -225,7 +241,8 @@ with tabs[2]:
         if p.intermediaries.empty:
             components.empty_state("No intermediary recorded with this counterpart.")
         else:
-            components.table(p.intermediaries, percent=["share_granted"], granted="Yes", share_granted="Share yes")
+            components.table(p.intermediaries.astype({"granted": "Int64"}), percent=["share_granted"], granted="Yes",
+                             share_granted="Share yes")
         st.subheader("Conditions demanded", anchor=False)
         if p.conditions.empty:
             components.empty_state("No condition recorded with this counterpart.")
@@ -241,21 +258,20 @@ with tabs[3]:
         components.table(p.places, percent=["share_granted"], dates=["last_engagement"], share_granted="Share yes")
 
 with tabs[4]:
-    left, right = st.columns([1, 2])
+    st.subheader("Related counterparts", anchor=False)
+    if p.related.empty:
+        components.empty_state("No counterpart shares this one's affiliation or checkpoints.")
+    else:
+        st.caption("Same affiliation or the same checkpoints, in the same country. Select a row to open a profile.")
+        _pick_table(p.related, f"related_{cid}", {
+            "name": st.column_config.TextColumn("Name"),
+            "counterpart_type": st.column_config.TextColumn("Type"),
+            "same_affiliation": st.column_config.CheckboxColumn("Same affiliation", width="small"),
+            "shared_checkpoints": st.column_config.NumberColumn("Shared checkpoints", width="small"),
+            "engagements": st.column_config.NumberColumn("Engagements", format="localized", width="small"),
+            "affiliation": st.column_config.TextColumn("Affiliation"),
+        })
+    left, _ = st.columns([1, 1])
     with left:
         st.subheader("Spellings in the logs", anchor=False)
         components.table(p.aliases, alias="Spelling", times_seen="Times seen")
-    with right:
-        st.subheader("Related counterparts", anchor=False)
-        if p.related.empty:
-            components.empty_state("No counterpart shares this one's affiliation or checkpoints.")
-        else:
-            st.caption("Same affiliation or the same checkpoints, in the same country. Select a row to open.")
-            _pick_table(p.related, f"related_{cid}", {
-                "name": st.column_config.TextColumn("Name"),
-                "counterpart_type": st.column_config.TextColumn("Type"),
-                "affiliation": st.column_config.TextColumn("Affiliation"),
-                "same_affiliation": st.column_config.CheckboxColumn("Same affiliation"),
-                "shared_checkpoints": st.column_config.NumberColumn("Shared checkpoints"),
-                "engagements": st.column_config.NumberColumn("Engagements", format="localized"),
-            })

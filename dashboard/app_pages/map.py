@@ -1,4 +1,113 @@
-import streamlit as st
+"""Map: where is access hardest? Admin areas shaded by a measure, checkpoints as circles.
 
-st.title("map")
-st.info("This page is being written.")
+Clicking an area or a checkpoint narrows everything below the map to it. The map itself only
+reports clicks (not pans or zooms), so moving around it never reruns the page.
+"""
+
+from dataclasses import replace
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from dashboard import charts, maps, queries
+from dashboard.components import downloads, empty_state, fmt_days, fmt_int, fmt_pct, table
+from dashboard.data import query
+from dashboard.shell import page_filters
+from dashboard.static_assets import ensure_leaflet, leaflet_urls
+from etl.config import get_settings
+
+SELECTION = "map_selection"  # (kind, id, label) of the clicked area or checkpoint
+GENERATION = "map_generation"  # bumped by Clear: a fresh map, so the same object can be clicked again
+
+
+def _map_key() -> str:
+    return f"map_view_{st.session_state.get(GENERATION, 0)}"
+
+
+def _on_click() -> None:
+    picked = maps.selection_from_click(st.session_state.get(_map_key()))
+    if picked:
+        st.session_state[SELECTION] = picked
+
+
+def _clear() -> None:
+    if st.session_state.pop(SELECTION, None) is not None:
+        st.session_state[GENERATION] = st.session_state.get(GENERATION, 0) + 1
+
+
+st.title("Access map")
+f = page_filters()
+if f is None:
+    st.stop()
+st.caption(f.describe())
+
+totals = query(*queries.headline(f)).iloc[0]
+if not totals["engagements"]:
+    empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
+    st.stop()
+if not ensure_leaflet():
+    st.error("The map cannot be drawn: Leaflet could not be copied into dashboard/static/vendor/leaflet "
+             "(is the XStatic-Leaflet package installed and the folder writable?).")
+    st.stop()
+
+measures = query(*queries.area_measures(f))
+points = query(*queries.checkpoint_points(f))
+shapes = maps.area_shapes()
+
+# A selection from an earlier click that the current filters no longer show is dropped.
+selection = st.session_state.get(SELECTION)
+if selection and selection[1] not in set(measures["pcode"] if selection[0] == "area" else points["checkpoint_id"]):
+    _clear()
+    selection = None
+
+map_col, legend_col = st.columns([4, 1])
+with legend_col:
+    measure = st.selectbox("Shade areas by", list(maps.MEASURES), format_func=lambda k: maps.MEASURES[k].label,
+                           key="map_measure", help=maps.measures_help())
+    st.html(maps.legend_html(measure, points["engagements"].max() if not points.empty else None,
+                             tiles=bool(get_settings().tile_url)))
+    unmapped = int(totals["engagements"]) - int(measures["engagements"].sum() if not measures.empty else 0)
+    st.caption("Zoom with + and − or a double-click."
+               + (f" {fmt_int(unmapped)} engagements have no admin area." if unmapped > 0 else ""))
+with map_col:
+    js, css = leaflet_urls()
+    fmap = maps.build_map(shapes, measures, points, measure, leaflet_js=js, leaflet_css=css,
+                          tile_url=get_settings().tile_url)
+    st_folium(fmap, key=_map_key(), height=450, use_container_width=True,
+              returned_objects=["last_active_drawing", "last_object_clicked"],
+              feature_group_to_add=maps.highlight(shapes, points, *(selection[:2] if selection else (None, None))),
+              on_change=_on_click)
+
+view = f
+if selection:
+    kind, key, label = selection
+    view = replace(f, areas=(key,)) if kind == "area" else replace(f, checkpoint=key)
+cols = st.columns([5, 1], vertical_alignment="center")
+with cols[0]:
+    st.html(maps.showing_html(*(selection[::2] if selection else (None, None))))
+if selection:
+    cols[1].button("Clear", on_click=_clear, icon=":material/close:", key="map_clear", width="stretch",
+                   help="Show everything again (the map goes back to its full extent).")
+
+now = totals if not selection else query(*queries.headline(view)).iloc[0]
+if not now["engagements"]:
+    empty_state("No engagements here with these filters.")
+    st.stop()
+cols = st.columns(4)
+cols[0].metric("Engagements", fmt_int(now["engagements"]))
+cols[1].metric("Share granted", fmt_pct(now["share_granted"]),
+               help="Granted, granted with conditions or partially granted.")
+cols[2].metric("Share denied", fmt_pct(now["share_denied"]))
+cols[3].metric("Median days to access", fmt_days(now["median_days"]),
+               help="From request to answer, for requests that got an answer.")
+
+monthly = query(*queries.monthly_outcomes(view))
+st.plotly_chart(charts.monthly_outcomes(monthly), width="stretch", config={"displaylogo": False})
+downloads(monthly, "map monthly outcomes", caption=view.describe())
+
+st.subheader("Engagements")
+rows = query(*queries.engagements_list(view))
+table(rows, dates=("date",), days_to_resolution="Days to resolution")
+downloads(rows, "map engagements",
+          caption=f"The {len(rows):,} most recent engagements. " + view.describe() if len(rows) >= 500
+          else view.describe())
