@@ -6,11 +6,13 @@ import streamlit as st
 
 from dashboard import filters
 from dashboard.data import current_version, db_path
+from dashboard.static_assets import ensure_leaflet
 from etl.errors import AccessDataError
 
 
 def frame() -> None:
     """Set up the page and draw the sidebar filters (stored for the page in session state)."""
+    ensure_leaflet()  # local Leaflet files in place before anyone opens the map (offline)
     st.session_state["filters"] = None
     if current_version() is None:
         return
