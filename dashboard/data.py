@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from etl.config import get_settings
-from etl.db import connect_read, data_version
+from etl.db import connect_read, data_version, read_cursor
 
 
 def db_path() -> Path:
@@ -34,7 +34,7 @@ def _connection(path: str, version: tuple[int, int]) -> duckdb.DuckDBPyConnectio
 
 @st.cache_data(max_entries=512, ttl=3600, show_spinner=False)
 def _query(path: str, version: tuple[int, int], sql: str, params: tuple[object, ...]) -> pd.DataFrame:
-    cursor = _connection(path, version).cursor()
+    cursor = read_cursor(_connection(path, version))
     try:
         return cursor.execute(sql, list(params)).df()
     finally:

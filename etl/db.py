@@ -127,19 +127,45 @@ def open_for_write(
         db_path.with_name(db_path.name + ".wal").unlink(missing_ok=True)
 
 
+def sql_literal(text: str) -> str:
+    """A SQL string literal for ``text`` (single quotes doubled).
+
+    >>> sql_literal("it's")
+    "'it''s'"
+    """
+    return "'" + text.replace("'", "''") + "'"
+
+
 def connect_read(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the live database. Close it when the query batch is done."""
+    """A read-only connection to the live database version. Close it when done.
+
+    The file is ATTACHed to a private in-memory instance rather than opened with
+    ``duckdb.connect(path)``: DuckDB shares one instance per path inside a process, so a
+    long-lived reader would keep handing out the version that was live when it first opened,
+    even after a load has published a new one.
+    """
     if not db_path.exists():
         raise DatabaseError(
             f"No database at {db_path}.",
             "Create it with `python -m etl demo` (demo data) or `python -m etl load FILE`.",
         )
+    con = duckdb.connect(":memory:")
     try:
-        con = duckdb.connect(str(db_path), read_only=True)
         con.execute("SET enable_progress_bar = false")
-        return con
+        # ATTACH takes no bound parameters: the path (from settings, never from a user) is quoted.
+        con.execute(f"ATTACH {sql_literal(str(db_path))} AS access (READ_ONLY)")
+        con.execute("USE access")
     except duckdb.Error as exc:
+        con.close()
         raise DatabaseError(f"Cannot open {db_path}: {exc}", "Check the file is a DuckDB database.") from exc
+    return con
+
+
+def read_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """A cursor of a :func:`connect_read` connection, for one thread (cursors do not inherit USE)."""
+    cursor = con.cursor()
+    cursor.execute("USE access")
+    return cursor
 
 
 @contextmanager

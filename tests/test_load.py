@@ -274,3 +274,19 @@ def test_readers_hold_no_lock_against_a_load(tmp_path, load, settings):
 def test_database_file_is_owner_only(tmp_path, load, settings):
     load(write_csv(tmp_path / "a.csv", [row()]))
     assert settings.db.stat().st_mode & 0o077 == 0
+
+
+def test_a_reader_in_the_same_process_sees_each_new_version(tmp_path, load, settings):
+    """The dashboard keeps a connection open; a load in the same process (an upload) must still show."""
+    from etl.db import connect_read
+
+    load(write_csv(tmp_path / "a.csv", [row()]))
+    old = connect_read(settings.db)
+    try:
+        load(write_csv(tmp_path / "b.csv", [row(engagement_id="T-2", date="2025-03-06")]))
+        new = connect_read(settings.db)
+        assert new.execute("SELECT count(*) FROM engagements").fetchone() == (2,)
+        assert old.execute("SELECT count(*) FROM engagements").fetchone() == (1,)
+        new.close()
+    finally:
+        old.close()

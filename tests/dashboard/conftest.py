@@ -12,6 +12,7 @@ per session. Two kinds of tests use them:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -279,13 +280,13 @@ class Server:
     log: Path
 
 
-@pytest.fixture(scope="session")
-def server(demo_db: Path) -> Iterator[Server]:
-    """A real Streamlit server on the demo database, on a free local port; stopped at the end."""
+@contextlib.contextmanager
+def running_server(db: Path, log_name: str = "streamlit-server.log") -> Iterator[Server]:
+    """A real Streamlit server on ``db``, on a free local port; stopped on exit."""
     ARTIFACTS.mkdir(exist_ok=True)
     port = _free_port()
-    log = ARTIFACTS / "streamlit-server.log"
-    env = clean_env(ACCESS_DB=str(demo_db), PYTHONUNBUFFERED="1")
+    log = ARTIFACTS / log_name
+    env = clean_env(ACCESS_DB=str(db), PYTHONUNBUFFERED="1")
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
@@ -311,6 +312,13 @@ def server(demo_db: Path) -> Iterator[Server]:
         yield Server(url, process, log)
     finally:
         _stop(process)
+
+
+@pytest.fixture(scope="session")
+def server(demo_db: Path) -> Iterator[Server]:
+    """The app on the (read-only in tests) demo database."""
+    with running_server(demo_db) as s:
+        yield s
 
 
 def _stop(process: subprocess.Popen) -> None:
