@@ -43,23 +43,25 @@ LABELS = "SELECT vocabulary, code, label FROM vocabulary"
 
 
 def headline(f: Filters) -> Query:
-    """Headline figures for the filtered period: volume, shares, delay, people reached and not."""
+    """Headline figures for the filtered period: volume, shares, delay, people reached and not.
+
+    One scan of the filtered engagements, grouped by request (a request's people are counted
+    once, with its latest answer), then summed.
+    """
     where, params = f.where()
     sql = f"""
-    WITH e AS (SELECT * FROM engagements e WHERE {where}),
-    r AS (SELECT request_id, arg_max(outcome, engagement_date) AS final, max(people_targeted) AS targeted,
-                 max(people_reached) AS reached
-          FROM e GROUP BY request_id)
-    SELECT (SELECT count(*) FROM e) AS engagements,
-           (SELECT count(*) FROM r) AS requests,
-           (SELECT avg({IS_GRANTED}) FROM e) AS share_granted,
-           (SELECT avg({IS_DENIED}) FROM e) AS share_denied,
-           (SELECT median(days_to_resolution) FROM e) AS median_days,
-           (SELECT sum(reached) FROM r) AS people_reached,
-           (SELECT sum(greatest(coalesce(targeted, 0) - coalesce(reached, 0), 0)) FROM r
-            WHERE final <> 'granted') AS people_without_access
+    SELECT coalesce(sum(n), 0) AS engagements, count(*) AS requests,
+           sum(granted) / sum(n) AS share_granted, sum(denied) / sum(n) AS share_denied,
+           (SELECT median(days_to_resolution) FROM engagements e WHERE {where}) AS median_days,
+           sum(reached) AS people_reached,
+           sum(CASE WHEN final <> 'granted' THEN greatest(coalesce(targeted, 0) - coalesce(reached, 0), 0) END)
+               AS people_without_access
+    FROM (SELECT e.request_id, count(*) AS n, sum({IS_GRANTED}) AS granted, sum({IS_DENIED}) AS denied,
+                 arg_max(e.outcome, e.engagement_date) AS final, max(e.people_targeted) AS targeted,
+                 max(e.people_reached) AS reached
+          FROM engagements e WHERE {where} GROUP BY e.request_id) r
     """
-    return sql, params
+    return sql, params + params
 
 
 def monthly_outcomes(f: Filters) -> Query:
@@ -272,13 +274,14 @@ MapMeasure = Literal["share_denied", "obstacles_per_engagement", "median_days", 
 def area_measures(f: Filters) -> Query:
     where, params = f.where()
     return f"""
+    WITH e AS (SELECT e.engagement_id, e.admin1_pcode, e.outcome, e.days_to_resolution FROM engagements e
+               WHERE {where} AND e.admin1_pcode IS NOT NULL),
+    o AS (SELECT e.admin1_pcode, count(*) AS n FROM engagement_obstacles x
+          JOIN e ON e.engagement_id = x.engagement_id GROUP BY 1)
     SELECT e.admin1_pcode AS pcode, count(*) AS engagements, avg({IS_DENIED}) AS share_denied,
            median(e.days_to_resolution) AS median_days,
-           coalesce(sum(o.n), 0) / count(*) AS obstacles_per_engagement
-    FROM engagements e
-    LEFT JOIN (SELECT engagement_id, count(*) AS n FROM engagement_obstacles GROUP BY 1) o
-      ON o.engagement_id = e.engagement_id
-    WHERE {where} AND e.admin1_pcode IS NOT NULL GROUP BY 1
+           coalesce(any_value(o.n), 0) / count(*) AS obstacles_per_engagement
+    FROM e LEFT JOIN o USING (admin1_pcode) GROUP BY e.admin1_pcode
     """, params
 
 
@@ -389,9 +392,11 @@ GROUP BY 1 ORDER BY granted DESC, engagements DESC
 
 PROFILE_RELATED = """
 WITH me AS (SELECT * FROM counterparts WHERE counterpart_id = ?),
-shared AS (SELECT e2.counterpart_id, count(DISTINCT e2.checkpoint_id) AS shared_checkpoints
-           FROM engagements e1 JOIN engagements e2 ON e2.checkpoint_id = e1.checkpoint_id
-           WHERE e1.counterpart_id = (SELECT counterpart_id FROM me) AND e2.counterpart_id <> e1.counterpart_id
+my_checkpoints AS (SELECT DISTINCT checkpoint_id FROM engagements
+                   WHERE counterpart_id = (SELECT counterpart_id FROM me) AND checkpoint_id IS NOT NULL),
+shared AS (SELECT e.counterpart_id, count(DISTINCT e.checkpoint_id) AS shared_checkpoints
+           FROM engagements e SEMI JOIN my_checkpoints k ON k.checkpoint_id = e.checkpoint_id
+           WHERE e.counterpart_id <> (SELECT counterpart_id FROM me)
            GROUP BY 1)
 SELECT c.counterpart_id, c.name, coalesce(v.label, 'Unknown type') AS counterpart_type, c.affiliation,
        coalesce(s.shared_checkpoints, 0) AS shared_checkpoints,
