@@ -167,34 +167,21 @@ def sidebar_filters() -> Filters | None:
             if isinstance(picked, tuple) and len(picked) == 2:
                 start, end = picked
         chosen: dict[str, tuple[str, ...]] = {}
-        regions = opts("region")
-        chosen["regions"] = tuple(st.multiselect("Region", list(regions), default=[r for r in current.regions
-                                                                                   if r in regions],
-                                                 format_func=regions.get, key="f_region"))
-        countries = opts("country")
-        if chosen["regions"]:
-            in_region = set(options[(options["kind"] == "country") & options["parent"].isin(chosen["regions"])]
-                            ["value"])
-            countries = {k: v for k, v in countries.items() if k in in_region}
-        chosen["countries"] = tuple(st.multiselect("Country", list(countries),
-                                                   default=[c for c in current.countries if c in countries],
-                                                   format_func=countries.get, key="f_country"))
-        areas = opts("area")
-        if chosen["countries"]:
-            in_country = set(options[(options["kind"] == "area") & options["parent"].isin(chosen["countries"])]
-                             ["value"])
-            areas = {k: v for k, v in areas.items() if k in in_country}
-        chosen["areas"] = tuple(st.multiselect("Admin area", list(areas),
-                                               default=[a for a in current.areas if a in areas],
-                                               format_func=areas.get, key="f_area"))
-        activities = opts("activity")
-        chosen["activities"] = tuple(st.multiselect("Activity", list(activities),
-                                                    default=[a for a in current.activities if a in activities],
-                                                    format_func=activities.get, key="f_activity"))
-        orgs = opts("organisation")
-        chosen["organisations"] = tuple(st.multiselect("Organisation", list(orgs),
-                                                       default=[o for o in current.organisations if o in orgs],
-                                                       key="f_org"))
+        # (label, Filters field, option kind, field whose choice narrows the options, widget key)
+        for label, name, kind, parent, key in (
+            ("Region", "regions", "region", None, "f_region"),
+            ("Country", "countries", "country", "regions", "f_country"),
+            ("Admin area", "areas", "area", "countries", "f_area"),
+            ("Activity", "activities", "activity", None, "f_activity"),
+            ("Organisation", "organisations", "organisation", None, "f_org"),
+        ):
+            choices = opts(kind)
+            if parent and chosen[parent]:
+                narrowed = options[(options["kind"] == kind) & options["parent"].isin(chosen[parent])]["value"]
+                choices = {k: v for k, v in choices.items() if k in set(narrowed)}
+            chosen[name] = tuple(st.multiselect(label, list(choices), default=[v for v in getattr(current, name)
+                                                                                if v in choices],
+                                                format_func=choices.get, key=key))
         checkpoint = current.checkpoint
         if checkpoint:
             if st.button(f"Clear checkpoint {checkpoint}", key="f_clear_ck"):

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
+
+from etl.vocab import label_key
 
 # Titles, ranks and honorifics dropped from the key (after lower-casing and removing punctuation).
 TITLES = frozenset(
@@ -57,7 +58,6 @@ for _group in (
     for _w in _words:
         TRANSLITERATIONS[_w] = _words[0]
 
-_NON_WORD = re.compile(r"[^0-9a-z]+")
 # "Abd al Rahman", "Abd-el-Rahman" and "Abdul Rahman" are one name: join "abd al"/"abd el" first.
 _ABD = re.compile(r"\babd\s+(?:al|el|ul)\s+")
 
@@ -74,10 +74,7 @@ def name_key(raw: str) -> str:
     >>> name_key("Office of the Governor, Kassala")
     'office of the governor kassala'
     """
-    text = unicodedata.normalize("NFKD", str(raw)).encode("ascii", "ignore").decode("ascii").lower()
-    text = text.replace("'", "").replace("`", "")
-    text = _NON_WORD.sub(" ", text).strip()
-    text = _ABD.sub("abdul ", text + " ").strip()
+    text = _ABD.sub("abdul ", label_key(str(raw).replace("`", "")) + " ").strip()
     words = [TRANSLITERATIONS.get(w, w) for w in text.split()]
     # Drop leading titles only ("Commander Ali" -> "ali"), so that unit names such as
     # "Northern Sector Command" or "Office of the Governor" keep their meaning.
@@ -90,7 +87,7 @@ def stable_id(prefix: str, *parts: str) -> str:
     """A short id that is the same on every machine and every reload for the same parts.
 
     >>> stable_id("CP", "SDN", "muhammad idris")
-    'CP-...'  # doctest: +SKIP
+    'CP-E458A56DD3'
     """
     digest = hashlib.sha1("\x1f".join(parts).encode("utf-8")).hexdigest()[:10].upper()
     return f"{prefix}-{digest}"

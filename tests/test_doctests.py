@@ -1,0 +1,15 @@
+"""The examples in docstrings are true."""
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = ["etl.vocab", "etl.logformat", "etl.names", "etl.validate", "etl.db", "dashboard.exports",
+           "dashboard.uploads"]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
