@@ -3,7 +3,7 @@
 
     python3 tasks.py run     install everything, build the demo database if missing, open the dashboard
     python3 tasks.py test    install everything (and Debian's chromium for browser tests), run all tests
-    python3 tasks.py lint    ruff over the code
+    python3 tasks.py lint    ruff over the code, mypy over etl/
 
 Dependencies go into ``.venv`` beside this file; they are reinstalled only when
 ``pyproject.toml`` changes. Standard library only: this file runs before anything is installed.
@@ -99,6 +99,7 @@ def cmd_lint(args: list[str]) -> None:
     python = venv_python()
     install(python, "test")
     run([python, "-m", "ruff", "check", "etl", "dashboard", "tests", "bench", "scripts", *args])
+    run([python, "-m", "mypy"])
 
 
 COMMANDS = {"run": cmd_run, "test": cmd_test, "lint": cmd_lint}
