@@ -99,27 +99,36 @@ def by_region(f: Filters) -> Query:
 
 
 Level = Literal["area", "checkpoint", "counterpart"]
-_LEVEL = {
-    "area": ("e.admin1_pcode", "(SELECT name || ' (' || iso3 || ')' FROM admin_areas WHERE pcode = g.key)"),
-    "checkpoint": ("e.checkpoint_id", "(SELECT name || ' (' || iso3 || ')' FROM checkpoints WHERE checkpoint_id = g.key)"),
-    "counterpart": ("e.counterpart_id", "(SELECT name || ' (' || iso3 || ')' FROM counterparts WHERE counterpart_id = g.key)"),
-}
 
 
-def denial_change(f: Filters, level: Level, min_engagements: int = 10, limit: int = 10) -> Query:
-    """Areas, checkpoints or counterparts whose denial rate changed most against the previous period."""
-    key, name = _LEVEL[level]
+def denial_changes(f: Filters, min_engagements: int = 10, limit: int = 10) -> Query:
+    """Areas, checkpoints and counterparts whose denial rate changed most against the previous period.
+
+    One scan for the three levels (GROUPING SETS); ``level`` says which one a row belongs to.
+    """
     base, params = _compare(f)
     return f"""
-    SELECT g.key, {name} AS name, g.engagements, g.engagements_before, g.share_denied, g.share_denied_before,
+    WITH g AS (
+        SELECT CASE WHEN grouping(e.admin1_pcode) = 0 THEN 'area'
+                    WHEN grouping(e.checkpoint_id) = 0 THEN 'checkpoint' ELSE 'counterpart' END AS level,
+               coalesce(e.admin1_pcode, e.checkpoint_id, e.counterpart_id) AS key,
+               count(*) FILTER (WHERE cur) AS engagements, count(*) FILTER (WHERE NOT cur) AS engagements_before,
+               avg({IS_DENIED}) FILTER (WHERE cur) AS share_denied,
+               avg({IS_DENIED}) FILTER (WHERE NOT cur) AS share_denied_before
+        FROM ({base}) e
+        GROUP BY GROUPING SETS ((e.admin1_pcode), (e.checkpoint_id), (e.counterpart_id)))
+    SELECT g.level, g.key,
+           coalesce(a.name || ' (' || a.iso3 || ')', k.name || ' (' || k.iso3 || ')', c.name || ' (' || c.iso3 || ')')
+               AS name,
+           g.engagements, g.engagements_before, g.share_denied, g.share_denied_before,
            g.share_denied - g.share_denied_before AS change
-    FROM (SELECT {key} AS key,
-                 count(*) FILTER (WHERE cur) AS engagements, count(*) FILTER (WHERE NOT cur) AS engagements_before,
-                 avg({IS_DENIED}) FILTER (WHERE cur) AS share_denied,
-                 avg({IS_DENIED}) FILTER (WHERE NOT cur) AS share_denied_before
-          FROM ({base}) e WHERE {key} IS NOT NULL GROUP BY 1) g
-    WHERE g.engagements >= ? AND g.engagements_before >= ?
-    ORDER BY abs(change) DESC, g.key LIMIT ?
+    FROM g
+    LEFT JOIN admin_areas a ON g.level = 'area' AND a.pcode = g.key
+    LEFT JOIN checkpoints k ON g.level = 'checkpoint' AND k.checkpoint_id = g.key
+    LEFT JOIN counterparts c ON g.level = 'counterpart' AND c.counterpart_id = g.key
+    WHERE g.key IS NOT NULL AND g.engagements >= ? AND g.engagements_before >= ?
+    QUALIFY row_number() OVER (PARTITION BY g.level ORDER BY abs(change) DESC, g.key) <= ?
+    ORDER BY g.level, abs(change) DESC, g.key
     """, [*params, min_engagements, min_engagements, limit]
 
 
@@ -130,7 +139,7 @@ def obstacles_monthly(f: Filters) -> Query:
     where, params = f.where()
     return f"""
     SELECT date_trunc('month', e.engagement_date)::DATE AS month, c.name AS category, c.number, count(*) AS obstacles
-    FROM engagements e JOIN engagement_obstacles o ON o.engagement_id = e.engagement_id
+    FROM engagements e JOIN engagement_obstacles o ON o.engagement_key = e.engagement_key
     JOIN obstacle_categories c ON c.category = o.category
     WHERE {where} GROUP BY ALL ORDER BY month, number
     """, params
@@ -141,7 +150,7 @@ def obstacles_by_region(f: Filters) -> Query:
     return f"""
     SELECT coalesce(e.region, 'Other') AS region, c.name AS category, c.number, count(*) AS obstacles,
            count(*) / any_value(t.n) AS per_engagement
-    FROM engagements e JOIN engagement_obstacles o ON o.engagement_id = e.engagement_id
+    FROM engagements e JOIN engagement_obstacles o ON o.engagement_key = e.engagement_key
     JOIN obstacle_categories c ON c.category = o.category
     JOIN (SELECT coalesce(region, 'Other') AS region, count(*) AS n FROM engagements e WHERE {where} GROUP BY 1) t
       ON t.region = coalesce(e.region, 'Other')
@@ -157,7 +166,7 @@ def recurring_obstacles(f: Filters, level: Literal["checkpoint", "area"] = "chec
     where, params = f.where()
     return f"""
     WITH m AS (SELECT DISTINCT {key} AS place, o.category, date_trunc('month', e.engagement_date)::DATE AS month
-               FROM engagements e JOIN engagement_obstacles o ON o.engagement_id = e.engagement_id
+               FROM engagements e JOIN engagement_obstacles o ON o.engagement_key = e.engagement_key
                WHERE {where} AND {key} IS NOT NULL),
     runs AS (SELECT place, category, month,
                     date_diff('month', DATE '2000-01-01', month)
@@ -181,11 +190,11 @@ def conditions(f: Filters) -> Query:
     """Conditions imposed, and how often they came with a yes."""
     where, params = f.where()
     return f"""
-    SELECT v.label AS condition, count(DISTINCT e.engagement_id) AS engagements,
+    SELECT v.label AS condition, count(DISTINCT e.engagement_key) AS engagements,
            avg({IS_GRANTED}) AS share_granted,
            avg((e.outcome = 'granted_with_conditions')::INTEGER) AS share_granted_with_conditions,
-           count(DISTINCT e.engagement_id) / any_value(t.n) AS share_of_engagements
-    FROM engagements e JOIN engagement_conditions c ON c.engagement_id = e.engagement_id
+           count(DISTINCT e.engagement_key) / any_value(t.n) AS share_of_engagements
+    FROM engagements e JOIN engagement_conditions c ON c.engagement_key = e.engagement_key
     JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = c.condition
     CROSS JOIN (SELECT count(*) AS n FROM engagements e WHERE {where}) t
     WHERE {where} GROUP BY 1 ORDER BY engagements DESC
@@ -274,10 +283,10 @@ MapMeasure = Literal["share_denied", "obstacles_per_engagement", "median_days", 
 def area_measures(f: Filters) -> Query:
     where, params = f.where()
     return f"""
-    WITH e AS (SELECT e.engagement_id, e.admin1_pcode, e.outcome, e.days_to_resolution FROM engagements e
+    WITH e AS (SELECT e.engagement_key, e.admin1_pcode, e.outcome, e.days_to_resolution FROM engagements e
                WHERE {where} AND e.admin1_pcode IS NOT NULL),
     o AS (SELECT e.admin1_pcode, count(*) AS n FROM engagement_obstacles x
-          JOIN e ON e.engagement_id = x.engagement_id GROUP BY 1)
+          JOIN e ON e.engagement_key = x.engagement_key GROUP BY 1)
     SELECT e.admin1_pcode AS pcode, count(*) AS engagements, avg({IS_DENIED}) AS share_denied,
            median(e.days_to_resolution) AS median_days,
            coalesce(any_value(o.n), 0) / count(*) AS obstacles_per_engagement
@@ -348,9 +357,9 @@ PROFILE_TIMELINE = """
 SELECT e.engagement_date AS date, va.label AS activity, vo.label AS outcome,
        (SELECT string_agg(v.label, '; ' ORDER BY v.label) FROM engagement_conditions x
         JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = x.condition
-        WHERE x.engagement_id = e.engagement_id) AS conditions,
+        WHERE x.engagement_key = e.engagement_key) AS conditions,
        (SELECT string_agg(DISTINCT x.raw_label, '; ') FROM engagement_obstacles x
-        WHERE x.engagement_id = e.engagement_id) AS obstacles,
+        WHERE x.engagement_key = e.engagement_key) AS obstacles,
        vc.label AS channel, e.intermediary, k.name AS checkpoint, e.location, e.organisation,
        e.days_to_resolution, e.follow_up_due, e.notes
 FROM engagements e
@@ -452,8 +461,7 @@ ORDER BY r.similarity DESC, r.iso3
 def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> list[Query]:
     """Every query a page runs for one view with filters ``f``: what the page benchmark times."""
     if page == "trends":
-        return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f),
-                denial_change(f, "area"), denial_change(f, "checkpoint"), denial_change(f, "counterpart")]
+        return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), denial_changes(f)]
     if page == "map":
         return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f)]
     if page == "obstacles":
@@ -478,11 +486,11 @@ PAGES = ("trends", "map", "obstacles", "counterparts", "counterpart", "data")
 # ------------------------------------------------------------- Counterpart lookup (profile, brief)
 
 PROFILE_CONDITIONS = """
-SELECT v.label AS condition, count(DISTINCT e.engagement_id) AS engagements,
-       count(DISTINCT e.engagement_id) / (SELECT count(*) FROM engagements WHERE counterpart_id = ?)
+SELECT v.label AS condition, count(DISTINCT e.engagement_key) AS engagements,
+       count(DISTINCT e.engagement_key) / (SELECT count(*) FROM engagements WHERE counterpart_id = ?)
            AS share_of_engagements,
        max(e.engagement_date) AS last_demanded
-FROM engagements e JOIN engagement_conditions x ON x.engagement_id = e.engagement_id
+FROM engagements e JOIN engagement_conditions x ON x.engagement_key = e.engagement_key
 JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = x.condition
 WHERE e.counterpart_id = ? GROUP BY 1 ORDER BY engagements DESC, condition
 """

@@ -335,7 +335,7 @@ def _validate_and_insert(
     _map_names(con)
     step("checking rows", 0.5)
     checks = {**typed, "future_days": settings.future_days, "earliest_year": settings.earliest_year}
-    con.execute(sql.CHECKED, checks)
+    con.execute(sql.CHECKED, {**checks, "load_id": load_id})
     _temp_table(con, "reasons", pd.DataFrame(
         [(code, r.problem, r.fix) for code, r in REASONS.items()], columns=["code", "problem", "fix"]),
         {"code": V, "problem": V, "fix": V})

@@ -11,7 +11,7 @@ import pandas as pd
 
 from etl.vocab import OBSTACLE_CATEGORIES, VOCABULARIES
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 
 DDL = """
 CREATE TABLE IF NOT EXISTS schema_info (
@@ -174,18 +174,19 @@ CREATE TABLE IF NOT EXISTS engagements (
     notes VARCHAR,
     row_hash UHUGEINT NOT NULL,
     load_id INTEGER NOT NULL,
-    source_row INTEGER NOT NULL
+    source_row INTEGER NOT NULL,
+    engagement_key BIGINT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS engagement_obstacles (
-    engagement_id VARCHAR NOT NULL,
+    engagement_key BIGINT NOT NULL,
     category VARCHAR NOT NULL,
     raw_label VARCHAR NOT NULL,
     load_id INTEGER NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS engagement_conditions (
-    engagement_id VARCHAR NOT NULL,
+    engagement_key BIGINT NOT NULL,
     condition VARCHAR NOT NULL,
     raw_label VARCHAR NOT NULL,
     load_id INTEGER NOT NULL

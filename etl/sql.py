@@ -224,6 +224,7 @@ SELECT r._key, r._row, r._sheet, r._iso3, r._date, r._request_date, r._resolutio
          ELSE 'E-' || lpad(to_hex((r._hash >> 64)::UBIGINT), 16, '0') END AS _eid,
     {short_id('R', _REQUEST_KEY)} AS _rid,
     m.counterpart_id AS _cpid, k.checkpoint_id AS _ckid, ctry.region AS _region,
+    ($load_id::BIGINT << 32) + r._key AS _ekey,
     NOT ({_any_problem()}) AS _ok
 FROM (SELECT *, {ROW_HASH} AS _hash FROM ({TYPED})) r
 {_JOINS_AFTER_TYPED}
@@ -363,7 +364,7 @@ SELECT n._eid, n.engagement_id, n._rid, n._date, n._cpid, n._ckid, n.location, n
     coalesce(CASE WHEN n._resolution_date IS NOT NULL AND n._request_date IS NOT NULL
                   THEN date_diff('day', n._request_date, n._resolution_date) END, round(n._days))::INTEGER,
     n._follow_up_due, round(n._people_targeted)::INTEGER, round(n._people_reached)::INTEGER, n.notes,
-    n._hash, $load_id, n._row
+    n._hash, $load_id, n._row, n._ekey
 FROM new_rows n
 LEFT JOIN checkpoints ck ON ck.checkpoint_id = n._ckid
 """
@@ -373,7 +374,7 @@ def insert_labels(table: str, column: str) -> str:
     """INSERT for engagement_obstacles / engagement_conditions: rows join their cell's labels."""
     return f"""
 INSERT INTO {table}
-SELECT n._eid, m.code, m.label, $load_id
+SELECT n._ekey, m.code, m.label, $load_id
 FROM new_rows n JOIN map_cell m ON m.col = '{column}' AND m.cell = n.{column}
 WHERE m.code IS NOT NULL
 """

@@ -54,12 +54,13 @@ downloads(regions, "regions")
 st.subheader("Biggest changes in denial rate")
 st.caption("Against the previous period, among places and counterparts with at least 10 engagements in both.")
 tabs = st.tabs(["Admin areas", "Checkpoints", "Counterparts"])
+changes = query(*queries.denial_changes(f))
 for tab, level in zip(tabs, ("area", "checkpoint", "counterpart"), strict=True):
     with tab:
-        changes = query(*queries.denial_change(f, level))
-        if changes.empty:
+        rows = changes[changes["level"] == level].drop(columns=["level"])  # at most 10 rows per level
+        if rows.empty:
             empty_state("Not enough engagements in both periods to compare. Try a longer period.")
             continue
-        table(changes.drop(columns=["key"]), percent=("share_denied", "share_denied_before", "change"),
+        table(rows.drop(columns=["key"]), percent=("share_denied", "share_denied_before", "change"),
               change="Change (points)")
-        downloads(changes, f"denial change by {level}")
+        downloads(rows, f"denial change by {level}")
