@@ -136,6 +136,8 @@ def load_paths(
                     con.execute("DROP TABLE stage_raw")
                     result.seconds = time.monotonic() - st.started
                     results[st.index] = result
+                con.execute(sql.REFRESH_COUNTERPARTS)
+                con.execute(sql.REFRESH_CHECKPOINTS)
                 con.execute("COMMIT")
             except duckdb.Error as exc:
                 con.execute("ROLLBACK")
@@ -357,8 +359,8 @@ def _validate_and_insert(
                       sql.INSERT_ENGAGEMENTS, sql.insert_labels("engagement_obstacles", "obstacles"),
                       sql.insert_labels("engagement_conditions", "conditions")):
         con.execute(statement, lp)
-    for statement in (sql.FILL_COUNTERPARTS, sql.REFRESH_COUNTERPARTS, sql.REFRESH_CHECKPOINTS):
-        con.execute(statement)
+    con.execute(sql.FILL_COUNTERPARTS)
+    con.execute(sql.TOUCHED)
     _review_doubtful(con, load_id)
 
     counts = con.execute(sql.COUNTS, lp).fetchone()

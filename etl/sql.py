@@ -344,15 +344,20 @@ WHERE n._ckid IS NOT NULL AND n._ckid NOT IN (SELECT checkpoint_id FROM checkpoi
 GROUP BY n._ckid, n._iso3
 """
 
+# A request's attributes come from its first engagement: one arg_min over a struct rather than
+# one per column (the grouping is by far the largest in a load).
 INSERT_REQUESTS = """
 INSERT INTO access_requests
-SELECT _rid, arg_min(request_id, _date), arg_min(organisation, _date), arg_min(_activity, _date),
-    min(coalesce(_request_date, _date)), arg_min(location, _date), arg_min(_iso3, _date),
-    arg_min(coalesce(_pcode_direct, _name_pcode), _date), max(_people_targeted)::INTEGER,
-    arg_min(_priority, _date), $load_id
-FROM new_rows
-WHERE _rid NOT IN (SELECT request_id FROM access_requests)
-GROUP BY _rid
+SELECT _rid, f.request_id, f.organisation, f.activity, first_date, f.location, f.iso3, f.pcode, people, f.priority,
+       $load_id
+FROM (SELECT _rid,
+             arg_min(struct_pack(request_id := request_id, organisation := organisation, activity := _activity,
+                                 location := location, iso3 := _iso3,
+                                 pcode := coalesce(_pcode_direct, _name_pcode), priority := _priority), _date) AS f,
+             min(coalesce(_request_date, _date)) AS first_date, max(_people_targeted)::INTEGER AS people
+      FROM new_rows
+      WHERE _rid NOT IN (SELECT request_id FROM access_requests)
+      GROUP BY _rid)
 """
 
 INSERT_ENGAGEMENTS = """
@@ -387,7 +392,7 @@ def distinct_cells(column: str) -> str:
 REFRESH_COUNTERPARTS = """
 UPDATE counterparts c SET first_seen = s.f, last_seen = s.l, engagements = s.n
 FROM (SELECT counterpart_id, min(engagement_date) AS f, max(engagement_date) AS l, count(*) AS n
-      FROM engagements WHERE counterpart_id IN (SELECT DISTINCT _cpid FROM new_rows)
+      FROM engagements WHERE counterpart_id IN (SELECT counterpart_id FROM touched_counterparts)
       GROUP BY counterpart_id) s
 WHERE c.counterpart_id = s.counterpart_id
 """
@@ -401,10 +406,19 @@ FROM (SELECT checkpoint_id, arg_max(counterpart_id, score) AS cp
                    count(*) + 1000000 * any_value(c.counterpart_type IN ('state_armed_forces', 'nsag', 'militia',
                                                    'police', 'de_facto_authority'))::INTEGER AS score
             FROM engagements e JOIN counterparts c USING (counterpart_id)
-            WHERE e.checkpoint_id IN (SELECT DISTINCT _ckid FROM new_rows WHERE _ckid IS NOT NULL)
+            WHERE e.checkpoint_id IN (SELECT checkpoint_id FROM touched_checkpoints)
             GROUP BY e.checkpoint_id, e.counterpart_id)
       GROUP BY checkpoint_id) s
 WHERE ck.checkpoint_id = s.checkpoint_id
+"""
+
+# Counterparts and checkpoints a command touched: their summary columns are refreshed once, after
+# the last file, rather than after each file.
+TOUCHED = """
+CREATE TEMP TABLE IF NOT EXISTS touched_counterparts (counterpart_id VARCHAR);
+CREATE TEMP TABLE IF NOT EXISTS touched_checkpoints (checkpoint_id VARCHAR);
+INSERT INTO touched_counterparts SELECT DISTINCT _cpid FROM new_rows;
+INSERT INTO touched_checkpoints SELECT DISTINCT _ckid FROM new_rows WHERE _ckid IS NOT NULL;
 """
 
 COUNTS = """
