@@ -9,6 +9,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from etl.errors import DatabaseError
 from etl.vocab import OBSTACLE_CATEGORIES, VOCABULARIES
 
 SCHEMA_VERSION = "2"
@@ -208,7 +209,17 @@ PILLARS = {
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create missing tables and (re)write the reference vocabularies. Idempotent."""
+    """Create missing tables and (re)write the reference vocabularies. Idempotent.
+
+    A database made with another schema version is refused (there are no migrations yet).
+    """
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'").fetchone()
+    if exists and exists[0]:
+        row = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
+        if row and row[0] != SCHEMA_VERSION:
+            raise DatabaseError(
+                f"This database has schema version {row[0]}; this version of the software needs {SCHEMA_VERSION}.",
+                "Rebuild it: move the file away and reload the logs (or run `python -m etl demo`).")
     con.execute(DDL)
     con.execute("INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     insert_rows(con, "vocabulary", [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
