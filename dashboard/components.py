@@ -50,18 +50,35 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "data"
 
 
+@st.cache_data(max_entries=64, show_spinner=False)
+def _csv_bytes(df: pd.DataFrame) -> bytes:
+    return spreadsheet_safe(df).to_csv(index=False).encode("utf-8")
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _excel_bytes(df: pd.DataFrame, sheet: str) -> bytes:
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        spreadsheet_safe(df).to_excel(writer, index=False, sheet_name=sheet)
+    return buffer.getvalue()
+
+
+# Writing .xlsx is slow (openpyxl); above this size only CSV is offered.
+EXCEL_MAX_ROWS = 20_000
+
+
 def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bool = True) -> None:
-    """CSV (and Excel) downloads of exactly the data behind a chart or table."""
+    """CSV (and Excel) downloads of exactly the data behind a chart or table.
+
+    The files are built once per distinct table (cached), not on every rerun.
+    """
     slug = _slug(name)
-    df = spreadsheet_safe(df)
     cols = st.columns([1, 1, 6])
-    cols[0].download_button("CSV", df.to_csv(index=False).encode("utf-8"), file_name=f"{slug}.csv",
+    cols[0].download_button("CSV", _csv_bytes(df), file_name=f"{slug}.csv",
                             mime="text/csv", key=f"csv_{slug}", icon=":material/download:")
-    if excel:
-        buffer = io.BytesIO()
-        with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-            df.to_excel(writer, index=False, sheet_name=name[:31] or "data")
-        cols[1].download_button("Excel", buffer.getvalue(), file_name=f"{slug}.xlsx", key=f"xlsx_{slug}",
+    if excel and len(df) <= EXCEL_MAX_ROWS:
+        cols[1].download_button("Excel", _excel_bytes(df, name[:31] or "data"), file_name=f"{slug}.xlsx",
+                                key=f"xlsx_{slug}",
                                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                 icon=":material/download:")
     if caption:

@@ -66,6 +66,7 @@ def _highlighted(df: pd.DataFrame, mask: pd.Series, config: dict[str, object],
                  column_order=[c for c in order if c in df.columns] if order else None)
 
 
+TIMELINE_ROWS = 1_000
 cid = brief.clean_id(st.query_params.get("id"))
 
 today = dt.date.today()
@@ -211,10 +212,12 @@ with tabs[0]:
         config["notes"] = st.column_config.TextColumn("Notes", width="large")
         order = ["date", "activity", "outcome", "conditions", "channel", "intermediary", "follow_up_due", "notes",
                  "checkpoint", "location", "organisation", "obstacles", "days_to_resolution"]
-        _highlighted(timeline, flagged, config, order)
+        shown = min(len(timeline), TIMELINE_ROWS)  # a browser table of 20,000 rows helps nobody
+        _highlighted(timeline.head(shown), flagged.head(shown), config, order)
         note = f" {int(flagged.sum())} highlighted: follow-up due from today." if flagged.any() else ""
+        more = f" The table shows the latest {shown:,}; the download has all." if shown < len(timeline) else ""
         components.downloads(timeline, f"timeline {p.counterpart_id}",
-                             caption=f"{len(timeline):,} engagements, most recent first.{note}")
+                             caption=f"{len(timeline):,} engagements, most recent first.{note}{more}")
 
 with tabs[1]:
     if p.quarters.empty:
