@@ -100,24 +100,19 @@ def decode(obj: dict) -> object:
     return dt.date.fromisoformat(obj["__date__"]) if "__date__" in obj else obj
 
 
-def run_json(cmd: list[str], env: dict[str, str] | None = None) -> tuple[dict, float]:
-    """Run a worker process; return (its JSON output, its peak RSS in MB from wait4)."""
-    err = tempfile.TemporaryFile()
+def run_json(cmd: list[str]) -> tuple[dict, float]:
+    """Run a worker process (its stderr shown as it comes); return its JSON output and its peak RSS in MB."""
+    sys.stdout.flush()
+    sys.stderr.flush()
     out = tempfile.TemporaryFile()
     pid = os.fork()
     if pid == 0:  # child
         os.chdir(ROOT)
         os.dup2(out.fileno(), 1)
-        os.dup2(err.fileno(), 2)
-        if env is not None:
-            os.execvpe(cmd[0], cmd, env)
         os.execvp(cmd[0], cmd)
     _, status, usage = os.wait4(pid, 0)
     if os.waitstatus_to_exitcode(status) != 0:
-        err.seek(0)
-        raise SystemExit(f"command failed: {' '.join(cmd)}\n{err.read().decode()[-3000:]}")
-    err.seek(0)
-    sys.stderr.write(err.read().decode())
+        raise SystemExit(f"worker failed (exit {os.waitstatus_to_exitcode(status)}): {' '.join(cmd)[:200]}")
     out.seek(0)
     return json.loads(out.read().decode(), object_hook=decode), usage.ru_maxrss / 1024
 
@@ -148,15 +143,28 @@ class CpuMeter:
 # -------------------------------------------------------------------------- building the data
 
 
+def etl_fingerprint() -> str:
+    """Hash of the ETL's code (demo generator included): a database built by other code is not reused."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in sorted((ROOT / "etl").glob("*.py")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def build(rows: int, seed: int, work: Path) -> dict:
     """The demo database for ``rows``/``seed``, built with the real CLI unless already there."""
     folder = work / f"demo_{rows}_seed{seed}"
     db = folder / "access.duckdb"
     marker = folder / "build.json"
+    fingerprint = etl_fingerprint()
     if db.exists() and marker.exists():
         info = json.loads(marker.read_text())
-        print(f"Reusing {db} (built in {info['seconds']:.0f} s on {info['built']})", flush=True)
-        return {**info, "db": str(db), "reused": True}
+        if info.get("etl") == fingerprint:
+            print(f"Reusing {db} (built in {info['seconds']:.0f} s on {info['built']})", flush=True)
+            return {**info, "db": str(db), "reused": True}
+        print(f"The ETL or the demo generator changed since {db} was built: building it again", flush=True)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -171,7 +179,7 @@ def build(rows: int, seed: int, work: Path) -> dict:
     summary = next((line for line in proc.stdout.splitlines() if line.startswith("Summary")), "")
     print(f"  built in {seconds:.0f} s. {summary}", flush=True)
     shutil.rmtree(folder / "logs", ignore_errors=True)  # the logs are only needed to build
-    info = {"rows": rows, "seed": seed, "seconds": seconds, "built": dt.date.today().isoformat(),
+    info = {"rows": rows, "seed": seed, "seconds": seconds, "built": dt.date.today().isoformat(), "etl": fingerprint,
             "summary": summary, "command": "python -m etl demo " + " ".join(
                 str(Path(c).relative_to(ROOT)) if c.startswith(str(ROOT)) else c for c in cmd[4:])}
     marker.write_text(json.dumps(info, indent=1))
