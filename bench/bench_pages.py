@@ -628,7 +628,8 @@ class PandasPages:
                .reset_index())
         return self.top(out, "share_granted", True)
 
-    def stance_changes(self, f, recent_days: int = 90, min_engagements: int = 6, limit: int = 20):  # type: ignore[no-untyped-def]
+    def stance_changes(self, f, recent_days: int = 90, min_engagements: int = 6,  # type: ignore[no-untyped-def]
+                       limit: int = 20):
         import pandas as pd
 
         split = pd.Timestamp(f.end - dt.timedelta(days=recent_days - 1))
@@ -1181,7 +1182,8 @@ def size_report(res: dict) -> tuple[str, list[str]]:
               f"pandas baseline: loading the engagements with their joined columns, the obstacle and condition rows "
               f"and the small tables took {pand['load_s']:.1f} s; the frames hold {pand['frames_mb']:,.0f} MB "
               f"(`memory_usage(deep=True)`), the process grew by {pand['rss_after'] - pand['rss_before']:,.0f} MB "
-              f"and peaked at {pand['peak_rss_before_checks']:,.0f} MB. Same numbers: {len(pand['checks']) - len(bad)} of "
+              f"and peaked at {pand['peak_rss_before_checks']:,.0f} MB while loading. Same numbers: "
+              f"{len(pand['checks']) - len(bad)} of "
               f"{len(pand['checks'])} query results are identical in pandas and DuckDB (rows in any order; columns "
               f"that depend on how ties are broken, {', '.join(sorted(UNORDERED_COLUMNS))}, not compared; "
               f"{', '.join(f'`{k}`' for k in RANKED_BY)} compared on its ranking columns only, as its ORDER BY "
@@ -1217,10 +1219,12 @@ def size_report(res: dict) -> tuple[str, list[str]]:
         errs = {(n, x["error"].splitlines()[0]) for n, r in app["pages"].items() for x in r.values() if x["error"]}
         if errs:
             lines += ["", "Errors shown by pages: " + "; ".join(f"{n}: `{e[:160]}`" for n, e in sorted(errs)) + "."]
-    busy = max(c for _, c in res["contention"].values())
+    busy = max(c for k, (_, c) in res["contention"].items() if k != "app")
     lines += ["", "Other work on the machine while measuring (average number of cores kept busy by processes other "
               f"than the benchmark's, of {os.cpu_count()}): " + ", ".join(
-                  f"{k} ({w / 60:.0f} min) {c:.2f}" for k, (w, c) in res["contention"].items()) + "."
+                  f"{k} ({w / 60:.0f} min) {c:.2f}" for k, (w, c) in res["contention"].items() if k != "app")
+              + (f"; app phase {res['contention']['app'][1]:.2f}, which counts the headless browser's own "
+                 "processes" if "app" in res["contention"] else "") + "."
               + (" **The figures above were measured under contention** (other sessions' tests, browsers and "
                  "builds were running); medians are affected less than p95s." if busy >= 0.25 else "")]
     return "\n".join(lines), console
@@ -1282,7 +1286,8 @@ def write_doc(args: argparse.Namespace, results: list[dict]) -> None:
     pending = [r for r in args.rows if r not in done]
     parts = [START, "## Dashboard pages (`bench/bench_pages.py`)", "",
              f"Command: `{cmd}`" + (f" (sizes not measured yet: {', '.join(f'{r:,}' for r in pending)})"
-                                    if pending else "") + f" ({dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GB, "
+                                    if pending else "")
+             + f" ({dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GB, "
              f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, pandas {pd.__version__}, "
              f"Streamlit {streamlit.__version__}).", "",
              "Each page's full list of queries (`dashboard.queries.page_queries`), results fetched into pandas "

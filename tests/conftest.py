@@ -16,6 +16,15 @@ from etl.load import LoadResult, load_paths
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ACCESS_SHARED_DIR", REPO.parent / "shared"))
+# Real public files (AWSD, Insecurity Insight, P-codes, boundaries); never copied into the project.
+REALDATA = Path(os.environ.get("ACCESS_REALDATA", SHARED / "realdata"))
+
+
+def realdata(*parts: str) -> Path:
+    """A file under the real-data folder; the test skips, saying why, only when the folder is absent."""
+    if not REALDATA.is_dir():
+        pytest.skip(f"real-data folder {REALDATA} not found (set ACCESS_REALDATA to its path)")
+    return REALDATA.joinpath(*parts)
 
 # A valid engagement in Yemen: Aden governorate (YE24), point inside it.
 BASE_ROW: dict[str, str] = {
