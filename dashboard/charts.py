@@ -103,3 +103,32 @@ def outcomes_over_time(df: pd.DataFrame, x: str = "quarter", title: str = "Outco
                  category_orders={"outcome": [OUTCOME_LABELS[o] for o in OUTCOME_ORDER]},
                  labels={x: "", "engagements": "Engagements", "outcome": ""})
     return _style(fig, height=320)
+
+
+def incidents_beside_denials(outcomes: pd.DataFrame, incidents: pd.DataFrame) -> go.Figure:
+    """Security incidents against aid workers per month (bars) beside the share of engagements denied (line).
+
+    ``outcomes`` is ``queries.monthly_outcomes``, ``incidents`` is ``queries.incidents_monthly``.
+    """
+    from plotly.subplots import make_subplots
+
+    totals = outcomes.groupby("month", as_index=False)["engagements"].sum()  # a few dozen rows (one per month)
+    denied = outcomes[outcomes["outcome"] == "denied"].groupby("month", as_index=False)["engagements"].sum()
+    share = totals.merge(denied, on="month", how="left", suffixes=("", "_denied")).fillna({"engagements_denied": 0})
+    share["share_denied"] = share["engagements_denied"] / share["engagements"]
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    fig.add_trace(go.Bar(x=incidents["month"], y=incidents["incidents"], name="Incidents (public record)",
+                         marker_color="#555555",
+                         customdata=incidents[["killed", "injured", "kidnapped", "detained"]].to_numpy(),
+                         hovertemplate="%{x|%b %Y}: %{y:,} incidents<br>killed %{customdata[0]:,}, injured "
+                                       "%{customdata[1]:,}, kidnapped %{customdata[2]:,}, detained "
+                                       "%{customdata[3]:,}<extra></extra>"), secondary_y=False)
+    fig.add_trace(go.Scatter(x=share["month"], y=share["share_denied"], name="Share of engagements denied",
+                             mode="lines+markers", line=dict(color=OUTCOME_COLOURS["Denied"], width=2.5),
+                             hovertemplate="%{x|%b %Y}: %{y:.0%} denied<extra></extra>"), secondary_y=True)
+    fig.update_layout(title="Security incidents against aid workers and denials, per month", bargap=0.2,
+                      legend=dict(orientation="h", y=-0.15))
+    fig.update_yaxes(title_text="Incidents", secondary_y=False)
+    fig.update_yaxes(title_text="Share denied", tickformat=".0%", rangemode="tozero", secondary_y=True,
+                     showgrid=False)
+    return _style(fig)

@@ -227,6 +227,46 @@ def checkpoint_tooltip(row: pd.Series) -> str:
     ])
 
 
+def _count(value: object) -> int:
+    return 0 if _missing(value) else int(value)  # type: ignore[call-overload]
+
+
+def incident_tooltip(row: pd.Series) -> str:
+    """Tooltip of a security incident; every value from the feed is escaped."""
+    when = row.get("incident_date")
+    precision = row.get("date_precision")
+    fmt = {"year": "%Y", "month": "%b %Y"}.get(str(precision), "%d %b %Y")
+    date = when.strftime(fmt) if hasattr(when, "strftime") else e(when)
+    who = row.get("perpetrator_name")
+    harm = ", ".join(f"{_count(row.get(k)):,} {k}" for k in ("killed", "injured", "kidnapped", "detained")
+                     if _count(row.get(k)))
+    return "<br>".join([
+        f"<b>Security incident</b>, {e(date)} ({e(row.get('iso3'))})",
+        f"Place: {e(row.get('place')) if not _missing(row.get('place')) else 'not recorded'}",
+        f"Perpetrator: {e(row.get('perpetrator_type'))}" + (f" – {e(who)}" if not _missing(who) else ""),
+        f"Means: {e(row.get('means_of_attack'))}" if not _missing(row.get("means_of_attack")) else "Means: not recorded",
+        f"Aid workers: {e(harm) if harm else 'none recorded as harmed'}",
+        f'<span style="color:#666">Source: {e(row.get("source"))}</span>',
+    ])
+
+
+INCIDENT_STYLE = {"radius": 3.5, "weight": 1, "color": "#000000", "fill": True, "fillColor": "#444444",
+                  "fillOpacity": 0.8}
+
+
+def incident_layer(incidents: pd.DataFrame) -> list[dict]:
+    features = []
+    for _, row in incidents.iterrows():
+        if _missing(row["latitude"]) or _missing(row["longitude"]):
+            continue
+        features.append({
+            "type": "Feature", "id": f"incident-{row['incident_id']}",
+            "geometry": {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]},
+            "properties": {"sel": "incident", "tip": incident_tooltip(row)},
+        })
+    return features
+
+
 # ------------------------------------------------------------------------------------- map
 
 
@@ -248,12 +288,15 @@ def _style_lookup(styles: dict[str, dict[str, Any]]) -> Callable[[dict], dict]:
 
 
 def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFrame, measure: str, *,
-              leaflet_js: str, leaflet_css: str, tile_url: str | None = None) -> folium.Map:
+              leaflet_js: str, leaflet_css: str, tile_url: str | None = None,
+              incidents: pd.DataFrame | None = None) -> folium.Map:
     """The access map.
 
     ``shapes`` comes from :func:`shapes_to_features`, ``measures`` from ``queries.area_measures``
     (one row per admin-1 pcode), ``points`` from ``queries.checkpoint_points``; ``measure`` is a
     key of :data:`MEASURES`. ``leaflet_js`` / ``leaflet_css`` are the local Leaflet addresses.
+    ``incidents`` (``queries.incident_points``), when given, adds security incidents from the
+    public record as small dark squares-in-circles under the checkpoints; they are not clickable.
     """
     if measure not in MEASURES:
         raise KeyError(measure)
@@ -307,6 +350,12 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
         folium.GeoJson({"type": "FeatureCollection", "features": with_data}, name="Admin areas",
                        style_function=_style_lookup(styles),
                        highlight_function=lambda _f: {"weight": 2.5, "color": "#222222"},
+                       tooltip=_tooltip(), control=False).add_to(m)
+
+    incident_features = incident_layer(incidents) if incidents is not None else []
+    if incident_features:
+        folium.GeoJson({"type": "FeatureCollection", "features": incident_features}, name="Security incidents",
+                       marker=folium.CircleMarker(), style_function=lambda _f: INCIDENT_STYLE,
                        tooltip=_tooltip(), control=False).add_to(m)
 
     point_features: list[dict] = []
@@ -374,7 +423,7 @@ def selection_from_click(value: object) -> tuple[str, str, str] | None:
     return kind, key, str(props.get("label") or key)
 
 
-def legend_html(measure: str, largest: float | None, tiles: bool = False) -> str:
+def legend_html(measure: str, largest: float | None, tiles: bool = False, incidents: bool = False) -> str:
     """The legend, drawn by the page outside the map (fixed labels only, no log text)."""
     def rows(items: list[tuple[str, str]], shape: str) -> str:
         radius_css = "50%" if shape == "circle" else "2px"
@@ -400,6 +449,8 @@ def legend_html(measure: str, largest: float | None, tiles: bool = False) -> str
         + "<div style='font-weight:600;margin:10px 0 2px'>Checkpoints: share denied</div>"
         + rows(checkpoint_legend(), "circle")
         + size
+        + ("<div style='font-weight:600;margin:10px 0 2px'>Public record</div>"
+           + rows([(INCIDENT_STYLE["fillColor"], "security incident")], "circle") if incidents else "")
         + "</div>"
     )
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Literal
 
+from etl import decisions
+
 if TYPE_CHECKING:
     from dashboard.filters import Filters
 
@@ -45,21 +47,23 @@ LABELS = "SELECT vocabulary, code, label FROM vocabulary"
 def headline(f: Filters) -> Query:
     """Headline figures for the filtered period: volume, shares, delay, people reached and not.
 
-    One scan of the filtered engagements, grouped by request (a request's people are counted
-    once, with its latest answer), then summed.
+    Engagement figures come from one plain scan; request figures from a second scan grouped by
+    request (a request's people are counted once, with its latest answer). The grouping is on the
+    integer ``request_key`` and carries only what needs it: it is most of the page's time at 10M rows.
     """
     where, params = f.where()
     sql = f"""
-    SELECT coalesce(sum(n), 0) AS engagements, count(*) AS requests,
-           sum(granted) / sum(n) AS share_granted, sum(denied) / sum(n) AS share_denied,
-           (SELECT median(days_to_resolution) FROM engagements e WHERE {where}) AS median_days,
-           sum(reached) AS people_reached,
-           sum(CASE WHEN final <> 'granted' THEN greatest(coalesce(targeted, 0) - coalesce(reached, 0), 0) END)
-               AS people_without_access
-    FROM (SELECT e.request_id, count(*) AS n, sum({IS_GRANTED}) AS granted, sum({IS_DENIED}) AS denied,
-                 arg_max(e.outcome, e.engagement_date) AS final, max(e.people_targeted) AS targeted,
-                 max(e.people_reached) AS reached
-          FROM engagements e WHERE {where} GROUP BY e.request_id) r
+    SELECT t.n AS engagements, r.requests, t.granted / t.n AS share_granted, t.denied / t.n AS share_denied,
+           t.median_days, r.people_reached, r.people_without_access
+    FROM (SELECT count(*) AS n, sum({IS_GRANTED}) AS granted, sum({IS_DENIED}) AS denied,
+                 median(e.days_to_resolution) AS median_days
+          FROM engagements e WHERE {where}) t,
+         (SELECT count(*) AS requests, sum(reached) AS people_reached,
+                 sum(CASE WHEN NOT final_granted THEN greatest(coalesce(targeted, 0) - coalesce(reached, 0), 0) END)
+                     AS people_without_access
+          FROM (SELECT e.request_key, arg_max(e.outcome = 'granted', e.engagement_date) AS final_granted,
+                       max(e.people_targeted) AS targeted, max(e.people_reached) AS reached
+                FROM engagements e WHERE {where} GROUP BY e.request_key)) r
     """
     return sql, params + params
 
@@ -136,38 +140,36 @@ def denial_changes(f: Filters, min_engagements: int = 10, limit: int = 10) -> Qu
 
 
 def obstacles_monthly(f: Filters) -> Query:
-    where, params = f.where()
+    where, params = f.where("o")
     return f"""
-    SELECT date_trunc('month', e.engagement_date)::DATE AS month, c.name AS category, c.number, count(*) AS obstacles
-    FROM engagements e JOIN engagement_obstacles o ON o.engagement_key = e.engagement_key
-    JOIN obstacle_categories c ON c.category = o.category
+    SELECT date_trunc('month', o.engagement_date)::DATE AS month, c.name AS category, c.number, count(*) AS obstacles
+    FROM engagement_obstacles o JOIN obstacle_categories c ON c.category = o.category
     WHERE {where} GROUP BY ALL ORDER BY month, number
     """, params
 
 
 def obstacles_by_region(f: Filters) -> Query:
     where, params = f.where()
+    where_o, params_o = f.where("o")
     return f"""
-    SELECT coalesce(e.region, 'Other') AS region, c.name AS category, c.number, count(*) AS obstacles,
+    SELECT coalesce(o.region, 'Other') AS region, c.name AS category, c.number, count(*) AS obstacles,
            count(*) / any_value(t.n) AS per_engagement
-    FROM engagements e JOIN engagement_obstacles o ON o.engagement_key = e.engagement_key
-    JOIN obstacle_categories c ON c.category = o.category
+    FROM engagement_obstacles o JOIN obstacle_categories c ON c.category = o.category
     JOIN (SELECT coalesce(region, 'Other') AS region, count(*) AS n FROM engagements e WHERE {where} GROUP BY 1) t
-      ON t.region = coalesce(e.region, 'Other')
-    WHERE {where} GROUP BY ALL ORDER BY region, number
-    """, params + params
+      ON t.region = coalesce(o.region, 'Other')
+    WHERE {where_o} GROUP BY ALL ORDER BY region, number
+    """, params + params_o
 
 
 def recurring_obstacles(f: Filters, level: Literal["checkpoint", "area"] = "checkpoint", limit: int = 25) -> Query:
     """The same category at the same place month after month, ranked by its longest monthly streak."""
-    key = "e.checkpoint_id" if level == "checkpoint" else "e.admin1_pcode"
+    key = "o.checkpoint_id" if level == "checkpoint" else "o.admin1_pcode"
     name = ("(SELECT name || ' (' || iso3 || ')' FROM checkpoints WHERE checkpoint_id = s.place)" if level == "checkpoint"
             else "(SELECT name || ' (' || iso3 || ')' FROM admin_areas WHERE pcode = s.place)")
-    where, params = f.where()
+    where, params = f.where("o")
     return f"""
-    WITH m AS (SELECT DISTINCT {key} AS place, o.category, date_trunc('month', e.engagement_date)::DATE AS month
-               FROM engagements e JOIN engagement_obstacles o ON o.engagement_key = e.engagement_key
-               WHERE {where} AND {key} IS NOT NULL),
+    WITH m AS (SELECT DISTINCT {key} AS place, o.category, date_trunc('month', o.engagement_date)::DATE AS month
+               FROM engagement_obstacles o WHERE {where} AND {key} IS NOT NULL),
     runs AS (SELECT place, category, month,
                     date_diff('month', DATE '2000-01-01', month)
                     - row_number() OVER (PARTITION BY place, category ORDER BY month) AS island
@@ -189,16 +191,18 @@ def recurring_obstacles(f: Filters, level: Literal["checkpoint", "area"] = "chec
 def conditions(f: Filters) -> Query:
     """Conditions imposed, and how often they came with a yes."""
     where, params = f.where()
+    where_c, params_c = f.where("e")
+    # e is the condition row here: it carries the engagement's outcome and filter columns.
     return f"""
     SELECT v.label AS condition, count(DISTINCT e.engagement_key) AS engagements,
            avg({IS_GRANTED}) AS share_granted,
            avg((e.outcome = 'granted_with_conditions')::INTEGER) AS share_granted_with_conditions,
            count(DISTINCT e.engagement_key) / any_value(t.n) AS share_of_engagements
-    FROM engagements e JOIN engagement_conditions c ON c.engagement_key = e.engagement_key
-    JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = c.condition
+    FROM engagement_conditions e
+    JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = e.condition
     CROSS JOIN (SELECT count(*) AS n FROM engagements e WHERE {where}) t
-    WHERE {where} GROUP BY 1 ORDER BY engagements DESC
-    """, params + params
+    WHERE {where_c} GROUP BY 1 ORDER BY engagements DESC
+    """, params + params_c
 
 
 # ------------------------------------------------------------------------------- Counterparts
@@ -283,15 +287,15 @@ MapMeasure = Literal["share_denied", "obstacles_per_engagement", "median_days", 
 def area_measures(f: Filters) -> Query:
     where, params = f.where()
     return f"""
-    WITH e AS (SELECT e.engagement_key, e.admin1_pcode, e.outcome, e.days_to_resolution FROM engagements e
+    WITH e AS (SELECT e.admin1_pcode, e.outcome, e.days_to_resolution FROM engagements e
                WHERE {where} AND e.admin1_pcode IS NOT NULL),
-    o AS (SELECT e.admin1_pcode, count(*) AS n FROM engagement_obstacles x
-          JOIN e ON e.engagement_key = x.engagement_key GROUP BY 1)
+    o AS (SELECT e.admin1_pcode, count(*) AS n FROM engagement_obstacles e
+          WHERE {where} AND e.admin1_pcode IS NOT NULL GROUP BY 1)
     SELECT e.admin1_pcode AS pcode, count(*) AS engagements, avg({IS_DENIED}) AS share_denied,
            median(e.days_to_resolution) AS median_days,
            coalesce(any_value(o.n), 0) / count(*) AS obstacles_per_engagement
     FROM e LEFT JOIN o USING (admin1_pcode) GROUP BY e.admin1_pcode
-    """, params
+    """, params + params
 
 
 def checkpoint_points(f: Filters) -> Query:
@@ -320,6 +324,81 @@ def engagements_list(f: Filters, limit: int = 500) -> Query:
     LEFT JOIN vocabulary vo ON vo.vocabulary = 'outcome' AND vo.code = e.outcome
     WHERE {where} ORDER BY e.engagement_date DESC, e.engagement_id LIMIT ?
     """, [*params, limit]
+
+
+# ------------------------------------------------------------------ Incidents (public record)
+# Security incidents against aid workers from public feeds (AWSD, Insecurity Insight), loaded by
+# the ETL into ``incidents``. The same incident reported by two sources is counted once
+# (``duplicate_of IS NULL``). Period, region, country and admin-area filters apply; activity,
+# organisation and checkpoint filters do not (incidents are not tied to them).
+
+
+def incident_where(f: Filters) -> tuple[str, list[object]]:
+    """Condition on ``incidents i`` joined to ``countries co``, with its parameters in order."""
+    clauses = ["i.duplicate_of IS NULL", "i.incident_date BETWEEN ? AND ?"]
+    params: list[object] = [f.start, f.end]
+    for column, values in (("coalesce(co.region, 'Other')", f.regions), ("i.iso3", f.countries),
+                           ("i.admin1_pcode", f.areas)):
+        if values:
+            clauses.append(f"list_contains(?::VARCHAR[], {column})")
+            params.append(list(values))
+    return " AND ".join(clauses), params
+
+
+def incidents_monthly(f: Filters) -> Query:
+    """Incidents per month (incidents dated to the year only are left out: their month is unknown)."""
+    where, params = incident_where(f)
+    return f"""
+    SELECT date_trunc('month', i.incident_date)::DATE AS month, count(*) AS incidents,
+           coalesce(sum(i.killed), 0) AS killed, coalesce(sum(i.injured), 0) AS injured,
+           coalesce(sum(i.kidnapped), 0) AS kidnapped, coalesce(sum(i.detained), 0) AS detained
+    FROM incidents i LEFT JOIN countries co ON co.iso3 = i.iso3
+    WHERE {where} AND i.date_precision <> 'year' GROUP BY 1 ORDER BY 1
+    """, params
+
+
+def incidents_by_perpetrator(f: Filters) -> Query:
+    where, params = incident_where(f)
+    return f"""
+    SELECT coalesce(v.label, i.perpetrator_type) AS perpetrator_type, count(*) AS incidents,
+           coalesce(sum(i.killed), 0) AS killed, coalesce(sum(i.kidnapped), 0) + coalesce(sum(i.detained), 0)
+               AS kidnapped_or_detained,
+           string_agg(DISTINCT i.source, ', ' ORDER BY i.source) AS sources
+    FROM incidents i LEFT JOIN countries co ON co.iso3 = i.iso3
+    LEFT JOIN vocabulary v ON v.vocabulary = 'perpetrator_type' AND v.code = i.perpetrator_type
+    WHERE {where} GROUP BY 1 ORDER BY incidents DESC
+    """, params
+
+
+def incident_points(f: Filters, limit: int = 3000) -> Query:
+    """Located incidents for the map (most recent first)."""
+    where, params = incident_where(f)
+    return f"""
+    SELECT i.incident_id, i.incident_date, i.date_precision, i.latitude, i.longitude, i.iso3, i.place,
+           coalesce(v.label, i.perpetrator_type) AS perpetrator_type, i.perpetrator_name, i.means_of_attack,
+           i.killed, i.injured, i.kidnapped, i.detained, i.source
+    FROM incidents i LEFT JOIN countries co ON co.iso3 = i.iso3
+    LEFT JOIN vocabulary v ON v.vocabulary = 'perpetrator_type' AND v.code = i.perpetrator_type
+    WHERE {where} AND i.latitude IS NOT NULL AND i.longitude IS NOT NULL
+    ORDER BY i.incident_date DESC, i.incident_id LIMIT ?
+    """, [*params, limit]
+
+
+# Incidents whose perpetrator is this counterpart: same country and the same name key, or the key of
+# a counterpart merged into it (``counterpart_decisions``).
+PROFILE_INCIDENTS = """
+WITH me AS (SELECT counterpart_id, iso3, name_key FROM counterparts WHERE counterpart_id = ?)
+SELECT i.incident_date AS date, i.date_precision, coalesce(a.name, i.admin1_name) AS area, i.place,
+       coalesce(v.label, i.perpetrator_type) AS perpetrator_type, i.perpetrator_name, i.means_of_attack,
+       i.killed, i.injured, i.kidnapped, i.detained, i.source, i.source_id
+FROM incidents i JOIN me ON i.iso3 = me.iso3
+LEFT JOIN admin_areas a ON a.pcode = i.admin1_pcode
+LEFT JOIN vocabulary v ON v.vocabulary = 'perpetrator_type' AND v.code = i.perpetrator_type
+WHERE i.duplicate_of IS NULL AND i.perpetrator_key IS NOT NULL
+  AND i.perpetrator_key IN (SELECT me.name_key UNION SELECT d.name_key_b FROM counterpart_decisions d
+                            WHERE d.action = 'merge' AND d.active AND d.result_id = me.counterpart_id)
+ORDER BY i.incident_date DESC LIMIT 500
+"""
 
 
 # ---------------------------------------------------------------------------- Counterpart lookup
@@ -447,13 +526,8 @@ FROM rejected_rows r WHERE (? IS NULL OR r.load_id = ?) ORDER BY r.load_id DESC,
 LIMIT ?
 """
 
-REVIEW_QUEUE = """
-SELECT r.iso3, a.name AS name_a, b.name AS name_b, r.similarity, r.status, a.engagements AS engagements_a,
-       b.engagements AS engagements_b
-FROM counterpart_review r JOIN counterparts a ON a.counterpart_id = r.counterpart_id_a
-JOIN counterparts b ON b.counterpart_id = r.counterpart_id_b
-ORDER BY r.similarity DESC, r.iso3
-"""
+# The pending review list, following merges (the Data page's "Counterpart identities" tab).
+REVIEW_QUEUE = decisions.REVIEW
 
 
 # ------------------------------------------------------------------------ per-page query sets
@@ -461,9 +535,10 @@ ORDER BY r.similarity DESC, r.iso3
 def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> list[Query]:
     """Every query a page runs for one view with filters ``f``: what the page benchmark times."""
     if page == "trends":
-        return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), denial_changes(f)]
+        return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), denial_changes(f),
+                incidents_monthly(f), incidents_by_perpetrator(f)]
     if page == "map":
-        return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f)]
+        return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f), incident_points(f)]
     if page == "obstacles":
         return [obstacles_monthly(f), obstacles_by_region(f), recurring_obstacles(f, "checkpoint"),
                 recurring_obstacles(f, "area"), conditions(f)]
@@ -474,7 +549,8 @@ def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> li
         return [(SEARCH_INDEX, []), (PROFILE, [cp]), (PROFILE_ALIASES, [cp]), (PROFILE_PLACES, [cp]),
                 (PROFILE_TIMELINE, [cp]), (PROFILE_OUTCOMES_BY_QUARTER, [cp]), (PROFILE_PEERS, [cp, cp]),
                 (PROFILE_CHANNELS, [cp]), (PROFILE_INTERMEDIARIES, [cp]), (PROFILE_RELATED, [cp]),
-                (PROFILE_REVIEW, [cp, cp, cp]), (PROFILE_CONDITIONS, [cp, cp]), profile_follow_ups(cp, f.end)]
+                (PROFILE_REVIEW, [cp, cp, cp]), (PROFILE_CONDITIONS, [cp, cp]), profile_follow_ups(cp, f.end),
+                (PROFILE_INCIDENTS, [cp])]
     if page == "data":
         return [(LOADS, []), (REJECTED_SUMMARY, []), (REJECTED, [None, None, 1000]), (REVIEW_QUEUE, [])]
     raise KeyError(page)

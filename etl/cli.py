@@ -1,4 +1,4 @@
-"""Command line: ``python -m etl demo | load | status``.
+"""Command line: ``python -m etl demo | load | status | inspect``.
 
 Every command takes ``--db PATH`` (default: ``ACCESS_DB`` or ``data/access.duckdb``). Exit code
 0 when the command did its job (a load committed, even with rejected rows), 1 when nothing could
@@ -15,9 +15,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from etl import counterparts_cli
 from etl.config import DATA_DIR, get_settings
 from etl.errors import AccessDataError
 from etl.load import LoadResult, load_paths
+from etl.readers import describe_mapping
 
 
 def _progress_bar(enabled: bool):  # type: ignore[no-untyped-def]
@@ -47,10 +49,15 @@ def _print_results(results: Sequence[LoadResult], seconds: float) -> None:
                     f"{r.rows_rejected:,} rejected, {r.rows_duplicate:,} duplicates skipped "
                     f"({r.seconds:.1f} s, load {r.load_id})")
             print(line)
+            if r.message:  # e.g. incident feeds: codes decoded, coordinates blanked
+                print(f"        {r.message}")
             if r.reasons:
                 print("        rejected because: " + ", ".join(f"{k} {v:,}" for k, v in r.reasons.items()))
             if r.source and r.source.ignored:
                 print("        columns not used: " + ", ".join(r.source.ignored[:12]))
+            if r.source:
+                for line in describe_mapping(r.source):  # which mapping was used: schema drift shows here
+                    print(f"        {line}")
     read = sum(r.rows_read for r in results)
     loaded = sum(r.rows_loaded for r in results)
     rejected = sum(r.rows_rejected for r in results)
@@ -102,6 +109,34 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return cmd_load(args)
 
 
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from etl.inspect import default_mapping_path, inspect_file, render, write_skeleton
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path}: no such file. Check the path.", file=sys.stderr)
+        return 1
+    report = inspect_file(path, args.encoding)
+    print(render(report))
+    if args.write_mapping is not None:
+        target = write_skeleton(report, Path(args.write_mapping) if args.write_mapping else default_mapping_path(path))
+        print(f"Wrote {target}: fill it in, then run inspect again.")
+    return 0
+
+
+def cmd_boundaries(args: argparse.Namespace) -> int:
+    """Admin boundaries and P-code gazetteers (etl/boundaries.py); 0 when every file was used."""
+    from etl.boundaries import load_boundary_paths
+
+    results = load_boundary_paths([Path(p) for p in args.paths], args.db, iso3=args.iso3, level=args.level)
+    for r in results:
+        if r.status == "failed":
+            print(f"error: {r.lines[0]}", file=sys.stderr)
+        else:
+            print("\n".join(r.lines))
+    return 0 if results and all(r.ok for r in results) else 1
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     from etl.status import print_status
 
@@ -141,6 +176,24 @@ def build_parser() -> argparse.ArgumentParser:
     p_status.add_argument("--limit", type=int, default=20, help="how many rejected rows to list")
     add_db(p_status)
     p_status.set_defaults(func=cmd_status)
+
+    p_bound = sub.add_parser("boundaries", help="load admin boundaries (GeoJSON, zipped shapefile, GeoPackage, "
+                             "GeoParquet) and P-code gazetteers (CSV, XLSX)")
+    p_bound.add_argument("paths", nargs="+", metavar="FILE", help="boundary or gazetteer files")
+    p_bound.add_argument("--iso3", help="country of the file's areas, when its fields do not say")
+    p_bound.add_argument("--level", type=int, choices=range(0, 6), metavar="N",
+                         help="admin level of the file's areas, when its fields do not say (or to pick a layer)")
+    add_db(p_bound)
+    p_bound.set_defaults(func=cmd_boundaries)
+
+    p_inspect = sub.add_parser("inspect", help="show how a log file would be read; write a mapping file to start from")
+    p_inspect.add_argument("file", help="a CSV, XLSX or JSON log")
+    p_inspect.add_argument("--encoding", choices=["utf-8", "latin-1"], help="CSV encoding (default: detected)")
+    p_inspect.add_argument("--write-mapping", nargs="?", const="", default=None, metavar="PATH",
+                           help="write a mapping file skeleton (default: <file>.mapping.toml beside the file)")
+    p_inspect.set_defaults(func=cmd_inspect)
+
+    counterparts_cli.add_parser(sub, add_db)  # counterparts list | review | merge | split | keep-apart | ...
     return parser
 
 
@@ -155,3 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted: nothing was changed in the database.", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` and the like: the reader went away; not an error of ours.
+        sys.stderr.close()
+        return 0

@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         ge=0,
         description="How long a load waits for another load on the same database to finish.",
     )
+    decisions: Path | None = Field(
+        None,
+        description="CSV file mirroring the counterpart merge/split decisions, so that they survive rebuilding the "
+        "database from the logs. Unset (the default): `<database stem>.counterpart_decisions.csv` beside the "
+        "database.",
+    )
     tile_url: str | None = Field(
         None,
         description="Optional map tile URL template ({z}/{x}/{y}), for offices with a tile server or internet. "
@@ -66,6 +72,17 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
+
+    @field_validator("decisions", mode="before")
+    @classmethod
+    def _blank_path_is_unset(cls, value: object) -> object:
+        # ACCESS_DECISIONS= (empty) means "the default place", not the current directory.
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("decisions", mode="after")
+    @classmethod
+    def _expand_optional(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
 
     @field_validator("tile_url", mode="after")
     @classmethod

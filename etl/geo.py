@@ -2,15 +2,21 @@
 
 Point-in-polygon runs in geopandas on the *distinct* points of a load (a log has far fewer
 places than rows), so it stays fast on a million rows.
+
+Points are placed on the areas *in the database* (:func:`boundaries_in_db`): the bundled
+extract for most countries, and whatever ``python -m etl boundaries`` loaded for the others, so
+a log loaded after a boundary file lands on that file's areas.
 """
 
 from __future__ import annotations
 
 import csv
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import duckdb
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -59,6 +65,51 @@ def load_boundaries(path: Path) -> Boundaries:
         raise ConfigError(f"The boundaries file {path} does not exist.",
                           "Set ACCESS_BOUNDARIES, or restore data/boundaries/admin1.geojson from the repository.")
     return _load_boundaries(str(path), path.stat().st_mtime_ns)
+
+
+# A cheap fingerprint of the areas used for placing points: it changes whenever an area, its
+# geometry or its country's name does, so decoded geometries can be reused until then.
+AREAS_FINGERPRINT = """
+SELECT count(*), coalesce(bit_xor(hash(a.pcode, a.level, a.iso3, a.name, a.geometry, c.name)), 0)
+FROM admin_areas a LEFT JOIN countries c ON c.iso3 = a.iso3
+WHERE a.level IN (0, 1) AND a.geometry IS NOT NULL
+"""
+AREAS_FOR_PLACING = """
+SELECT a.pcode, a.name, a.iso3, a.level, a.geometry, coalesce(c.name, a.iso3) AS country
+FROM admin_areas a LEFT JOIN countries c ON c.iso3 = a.iso3
+WHERE a.level IN (0, 1) AND a.geometry IS NOT NULL
+ORDER BY a.level, a.pcode
+"""
+_DB_BOUNDARIES: OrderedDict[tuple[int, int], Boundaries] = OrderedDict()
+
+
+def boundaries_in_db(con: duckdb.DuckDBPyConnection) -> Boundaries:
+    """The countries (level 0) and admin-1 areas (level 1) stored in ``admin_areas``, decoded.
+
+    Decoding a few hundred WKB polygons takes a moment, and a load places points once per file:
+    the result is kept for as long as the areas' fingerprint stays the same.
+    """
+    row = con.execute(AREAS_FINGERPRINT).fetchone()
+    key = (int(row[0]), int(row[1])) if row else (0, 0)
+    cached = _DB_BOUNDARIES.get(key)
+    if cached is not None:
+        _DB_BOUNDARIES.move_to_end(key)
+        return cached
+    frame = con.execute(AREAS_FOR_PLACING).df()
+    geometry = shapely.from_wkb(frame["geometry"].map(bytes).to_numpy()) if len(frame) else []
+    gdf = gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=geometry, crs=4326)
+    areas = gdf[gdf["level"] == 1].reset_index(drop=True)[["pcode", "name", "iso3", "country", "geometry"]]
+    countries = gdf[gdf["level"] == 0][["iso3", "geometry"]]
+    missing = sorted(set(areas["iso3"]) - set(countries["iso3"]))
+    if missing:  # a country row is always written with its areas; rebuild it if it is not there
+        extra = areas[areas["iso3"].isin(missing)].dissolve(by="iso3", as_index=False)[["iso3", "geometry"]]
+        countries = pd.concat([countries, extra], ignore_index=True)
+    countries = countries[countries["iso3"].isin(set(areas["iso3"]))].reset_index(drop=True)
+    result = Boundaries(areas, gpd.GeoDataFrame(countries, geometry="geometry", crs=4326))
+    _DB_BOUNDARIES[key] = result
+    while len(_DB_BOUNDARIES) > 4:
+        _DB_BOUNDARIES.popitem(last=False)
+    return result
 
 
 def read_regions(path: Path) -> dict[str, tuple[str, str]]:
@@ -150,3 +201,28 @@ def match_admin_names(areas: pd.DataFrame, wanted: pd.DataFrame, min_score: floa
         if best is not None:
             out.at[i, "pcode"] = choices[best[0]]
     return out
+
+
+def place_admin_names(areas: pd.DataFrame, wanted: pd.DataFrame) -> pd.DataFrame:
+    """:func:`match_admin_names`, then the gazetteer's staged matching for the names it left.
+
+    Boundary files loaded with ``python -m etl boundaries`` store OCHA's names ("Aj Jazirah"),
+    while logs say what people say ("Gezira State"): the second pass (generic words dropped,
+    transliteration-tolerant, a clear winner only) bridges the two without guessing.
+    """
+    from etl.gazetteer import Place, reconcile
+
+    out = match_admin_names(areas, wanted)
+    todo = out.index[out["pcode"].isna()]
+    if len(todo) == 0:
+        return out
+    places: dict[str, list[Place]] = {}
+    for iso3, name, pcode in zip(areas["iso3"], areas["name"], areas["pcode"], strict=True):
+        places.setdefault(iso3, []).append(Place(pcode, name))
+    for iso3, rows in out.loc[todo].groupby("iso3").groups.items():
+        if iso3 not in places:
+            continue
+        found = reconcile(list(out.loc[rows, "raw"]), places[str(iso3)], one_to_one=False)
+        out.loc[rows, "pcode"] = [m.pcode for m in found]
+    return out
+

@@ -24,12 +24,20 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl import __version__, sql
+from etl import __version__, decisions, sql
 from etl.config import Settings, get_settings
 from etl.db import Discard, open_for_write
 from etl.errors import AccessDataError, DatabaseError, InputFileError
-from etl.geo import REGION_FALLBACK, load_boundaries, locate_points, match_admin_names, read_regions
+from etl.geo import (
+    REGION_FALLBACK,
+    boundaries_in_db,
+    load_boundaries,
+    locate_points,
+    place_admin_names,
+    read_regions,
+)
 from etl.logformat import MULTI_SEPARATORS
+from etl.mapping import content_sha256, find_mapping
 from etl.names import doubtful_pairs, name_key, stable_id
 from etl.readers import SUPPORTED, SourceInfo, read_file
 from etl.schema import ensure_schema, insert_rows
@@ -109,15 +117,24 @@ def load_paths(
     db_path = db_path or settings.db
     files = expand_paths(paths)
     results: list[LoadResult] = []
+    # Public incident feeds (AWSD, Insecurity Insight) are recognised by their header and go to
+    # etl.incidents; imported here because etl.incidents builds on this module's LoadResult.
+    from etl.incident_feeds import detect_feed
+    from etl.incidents import StagedFeed, load_feed, stage_feed
+
     with open_for_write(db_path, settings.lock_timeout_s) as con:
         ensure_schema(con)
         _refresh_geography(con, settings)
-        staged: list[_Staged] = []
+        # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
+        decisions.import_mirror(con, decisions.mirror_path(db_path, settings))
+        staged: list[_Staged | StagedFeed] = []
         seen: dict[str, Path] = {}
         for i, path in enumerate(files):
             if progress:
                 progress(f"{path.name}: reading", 0.3 * i / max(len(files), 1))
-            outcome = _stage_file(con, path, i, encoding, seen)
+            feed = detect_feed(path) if path.is_file() else None
+            outcome = (stage_feed(con, path, i, feed, seen, settings) if feed
+                       else _stage_file(con, path, i, encoding, seen))
             if isinstance(outcome, LoadResult):
                 results.append(outcome)
             else:
@@ -131,13 +148,19 @@ def load_paths(
                         if progress:
                             progress(f"{_name}: {label}", 0.3 + 0.7 * (_n + fraction) / len(staged))
 
+                    if isinstance(st, StagedFeed):
+                        result = load_feed(con, st, settings, step)
+                        result.seconds = time.monotonic() - st.started
+                        results[st.index] = result
+                        continue
                     con.execute(f"ALTER TABLE {st.table} RENAME TO stage_raw")  # noqa: S608 - generated name
                     result = _validate_and_insert(con, st.path, st.sha, st.info, settings, step, st.started_at)
                     con.execute("DROP TABLE stage_raw")
                     result.seconds = time.monotonic() - st.started
                     results[st.index] = result
-                con.execute(sql.REFRESH_COUNTERPARTS)
-                con.execute(sql.REFRESH_CHECKPOINTS)
+                if any(isinstance(st, _Staged) for st in staged):  # feeds touch no counterpart
+                    con.execute(sql.REFRESH_COUNTERPARTS)
+                    con.execute(sql.REFRESH_CHECKPOINTS)
                 con.execute("COMMIT")
             except duckdb.Error as exc:
                 con.execute("ROLLBACK")
@@ -171,7 +194,8 @@ def _stage_file(
     try:
         if not path.exists():
             raise InputFileError(path, "file not found.", "Check the path.")
-        sha = file_sha256(path)
+        mapping = find_mapping(path)  # a bad mapping file refuses the file, before anything is read
+        sha = content_sha256(file_sha256(path), mapping)
         prior = con.execute("SELECT load_id, strftime(started_at, '%Y-%m-%d %H:%M UTC') FROM loads "
                             "WHERE content_sha256 = ? ORDER BY load_id LIMIT 1", [sha]).fetchone()
         if prior:
@@ -180,7 +204,8 @@ def _stage_file(
         if sha in seen:
             return LoadResult(path, "already_loaded", seconds=time.monotonic() - started,
                               message=f"{path.name}: same content as {seen[sha].name} in this load; skipped.")
-        info = read_file(con, path, encoding)  # into temp table stage_raw: nothing in the database changes
+        # into temp table stage_raw: nothing in the database changes
+        info = read_file(con, path, encoding, mapping=mapping, discover=False)
         if info.rows == 0:
             raise InputFileError(path, "the file has a header but no data rows.",
                                  "Check you exported the right sheet or period.")
@@ -196,27 +221,48 @@ def _stage_file(
     return _Staged(index, path, sha, info, table, started, started_at)
 
 
+# Areas that a `python -m etl boundaries` load owns (see boundary_layers: that country and level,
+# and the country's outline, level 0, when it owns level 1) must come from that load, the others
+# from the current bundled file: a row from an old bundled file, or a bundled row of an owned
+# country, goes.
+DELETE_STALE_BUNDLED = """
+DELETE FROM admin_areas a WHERE (a.source IS DISTINCT FROM $source) <> EXISTS (
+    SELECT 1 FROM boundary_layers b WHERE b.iso3 = a.iso3 AND (b.level = a.level OR (a.level = 0 AND b.level = 1)))
+"""
+
+
 def _refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Countries (operational regions) and admin areas from the configured files, if new or changed."""
+    """Countries (operational regions), and admin areas from the bundled file where nobody loaded any.
+
+    Areas loaded with ``python -m etl boundaries`` (see ``boundary_layers``) are kept; the bundled
+    file (``settings.boundaries``) fills in the other countries, and its rows are replaced when
+    the file changes. Rows of the current bundled file are left alone otherwise, so their label
+    points (which a centroid file may have set) survive.
+    """
     regions = read_regions(settings.regions)
     insert_rows(con, "countries", [(iso3, name, region) for iso3, (name, region) in sorted(regions.items())],
                 replace=True)
     source = f"{settings.boundaries.name}@{settings.boundaries.stat().st_mtime_ns}"
+    con.execute(DELETE_STALE_BUNDLED, {"source": source})
     row = con.execute("SELECT count(*) FROM admin_areas WHERE source = ?", [source]).fetchone()
     if row and row[0]:
         return
+    owned = {r[0] for r in con.execute("SELECT DISTINCT iso3 FROM boundary_layers WHERE level = 1").fetchall()}
     b = load_boundaries(settings.boundaries)
     areas = b.areas
     rows = []
     for iso3, geom in zip(b.countries["iso3"], b.countries.geometry, strict=True):
+        if iso3 in owned:
+            continue
         c = geom.representative_point()
         name, region = regions.get(iso3, (country_name(iso3), REGION_FALLBACK))
         rows.append((iso3, name, 0, None, iso3, region, geom.wkb, c.y, c.x, source))
     for rec, geom in zip(areas.itertuples(index=False), areas.geometry, strict=True):
+        if rec.iso3 in owned:
+            continue
         c = geom.representative_point()
         region = regions.get(rec.iso3, ("", REGION_FALLBACK))[1]
         rows.append((rec.pcode, rec.name, 1, rec.iso3, rec.iso3, region, geom.wkb, c.y, c.x, source))
-    con.execute("DELETE FROM admin_areas WHERE source IS NULL OR source != ?", [source])
     insert_rows(con, "admin_areas", rows, replace=True)
     for iso3 in b.iso3s - set(regions):
         con.execute("INSERT OR IGNORE INTO countries VALUES (?, ?, ?)", [iso3, country_name(iso3), REGION_FALLBACK])
@@ -284,19 +330,26 @@ def _build_mappings(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
 
 def _place_points(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     points = con.execute(sql.DISTINCT_POINTS).df()
-    located = locate_points(load_boundaries(settings.boundaries), points, settings.country_tolerance_km)
+    # The areas in the database: the bundled ones and any loaded with `python -m etl boundaries`.
+    located = locate_points(boundaries_in_db(con), points, settings.country_tolerance_km)
     _temp_table(con, "map_point", located,
                 {"iso3": V, "lat": "DOUBLE", "lon": "DOUBLE", "pcode": V, "problem": V, "detail": V})
     names = con.execute(sql.DISTINCT_ADMIN_NAMES).df()
     areas = con.execute("SELECT pcode, name, iso3 FROM admin_areas WHERE level = 1").df()
-    _temp_table(con, "map_admin_name", match_admin_names(areas, names), {"iso3": V, "raw": V, "pcode": V})
+    _temp_table(con, "map_admin_name", place_admin_names(areas, names), {"iso3": V, "raw": V, "pcode": V})
 
 
 def _map_names(con: duckdb.DuckDBPyConnection) -> None:
-    """Counterpart and checkpoint ids for every (country, name) of the file (map_cp, map_ck)."""
+    """Counterpart and checkpoint ids for every (country, name) of the file (map_cp, map_ck).
+
+    Counterpart names go through the recorded merge/split decisions (:mod:`etl.decisions`), so a
+    row with either spelling of a merged pair lands on the counterpart that was kept.
+    """
+    resolver = decisions.load_resolver(con)
     for table, query, prefix, id_col in (("map_cp", sql.COUNTERPART_NAMES, "CP", "counterpart_id"),
                                          ("map_ck", sql.CHECKPOINT_NAMES, "CK", "checkpoint_id")):
-        rows = [(iso3, raw, key := name_key(raw), stable_id(prefix, iso3, key))
+        rows = [(iso3, raw, *reversed(resolver.resolve(iso3, raw))) if prefix == "CP"
+                else (iso3, raw, key := name_key(raw), stable_id(prefix, iso3, key))
                 for iso3, raw in con.execute(query).fetchall()]
         _temp_table(con, table, pd.DataFrame(rows, columns=["iso3", "raw", "key", id_col]),
                     {"iso3": V, "raw": V, "key": V, id_col: V})
@@ -310,10 +363,16 @@ def _review_doubtful(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
     countries = sorted({iso3 for iso3, _ in new})
     known = con.execute("SELECT iso3, name_key FROM counterparts WHERE list_contains(?, iso3)", [countries]).fetchall()
     pairs = doubtful_pairs(new, known)
-    if pairs:
-        insert_rows(con, "counterpart_review", [
-            (p.iso3, stable_id("CP", p.iso3, p.key_a), stable_id("CP", p.iso3, p.key_b), p.score, "pending", load_id)
-            for p in pairs])
+    # After a split two counterparts can share a key, so a pair may already be listed.
+    listed = set(con.execute("SELECT counterpart_id_a, counterpart_id_b FROM counterpart_review").fetchall())
+    rows = []
+    for p in pairs:
+        ids = (stable_id("CP", p.iso3, p.key_a), stable_id("CP", p.iso3, p.key_b))
+        if ids not in listed:
+            rows.append((p.iso3, *ids, p.score, "pending", load_id))
+    if rows:
+        insert_rows(con, "counterpart_review", rows)
+        decisions.refresh_review_status(con)  # a pair someone already kept apart (or merged) is not pending
 
 
 def _validate_and_insert(
@@ -374,12 +433,12 @@ def _validate_and_insert(
     else:
         status = "nothing_new"
     con.execute(
-        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [load_id, str(path), path.name, sha, path.stat().st_size, info.file_format, info.encoding,
          ", ".join(info.sheets) or None, json.dumps(info.mapping, ensure_ascii=False),
-         json.dumps(info.ignored + [f"sheet {s}" for s in info.skipped_sheets], ensure_ascii=False), date_order,
-         started_at, dt.datetime.now(dt.UTC), status, info.rows, loaded, rejected, duplicates,
-         getpass.getuser(), __version__],
+         json.dumps(info.ignored + [f"sheet {s}" for s in info.skipped_sheets], ensure_ascii=False),
+         info.date_order or date_order, started_at, dt.datetime.now(dt.UTC), status, info.rows, loaded, rejected,
+         duplicates, getpass.getuser(), __version__, str(info.mapping_file) if info.mapping_file else None],
     )
     step("done", 1.0)
     return LoadResult(path, status, load_id, info.rows, loaded, rejected, duplicates, reasons=reasons, source=info)

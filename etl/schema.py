@@ -12,7 +12,7 @@ import pandas as pd
 from etl.errors import DatabaseError
 from etl.vocab import OBSTACLE_CATEGORIES, VOCABULARIES
 
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 DDL = """
 CREATE TABLE IF NOT EXISTS schema_info (
@@ -40,7 +40,8 @@ CREATE TABLE IF NOT EXISTS loads (
     rows_rejected INTEGER NOT NULL,
     rows_duplicate INTEGER NOT NULL,
     loaded_by VARCHAR,
-    etl_version VARCHAR
+    etl_version VARCHAR,
+    mapping_file VARCHAR
 );
 
 CREATE TABLE IF NOT EXISTS rejected_rows (
@@ -176,21 +177,141 @@ CREATE TABLE IF NOT EXISTS engagements (
     row_hash UHUGEINT NOT NULL,
     load_id INTEGER NOT NULL,
     source_row INTEGER NOT NULL,
-    engagement_key BIGINT NOT NULL
+    engagement_key BIGINT NOT NULL,
+    counterpart_name VARCHAR,
+    request_key BIGINT NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS engagement_obstacles (
     engagement_key BIGINT NOT NULL,
     category VARCHAR NOT NULL,
     raw_label VARCHAR NOT NULL,
-    load_id INTEGER NOT NULL
+    load_id INTEGER NOT NULL,
+    engagement_date DATE NOT NULL,
+    region VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    admin1_pcode VARCHAR,
+    checkpoint_id VARCHAR,
+    activity VARCHAR NOT NULL,
+    organisation VARCHAR,
+    outcome VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS engagement_conditions (
     engagement_key BIGINT NOT NULL,
     condition VARCHAR NOT NULL,
     raw_label VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL,
+    engagement_date DATE NOT NULL,
+    region VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    admin1_pcode VARCHAR,
+    checkpoint_id VARCHAR,
+    activity VARCHAR NOT NULL,
+    organisation VARCHAR,
+    outcome VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS counterpart_decisions (
+    decision_id INTEGER PRIMARY KEY,
+    action VARCHAR NOT NULL,
+    iso3 VARCHAR NOT NULL,
+    counterpart_id_a VARCHAR NOT NULL,
+    name_key_a VARCHAR,
+    counterpart_id_b VARCHAR,
+    name_key_b VARCHAR,
+    split_by VARCHAR,
+    alias VARCHAR,
+    result_id VARCHAR,
+    reason VARCHAR,
+    decided_by VARCHAR NOT NULL,
+    decided_at TIMESTAMPTZ NOT NULL,
+    active BOOLEAN NOT NULL,
+    undone_by VARCHAR,
+    undone_at TIMESTAMPTZ,
+    prior_state JSON
+);
+
+CREATE TABLE IF NOT EXISTS incidents (
+    incident_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    feed VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    incident_date DATE NOT NULL,
+    date_precision VARCHAR NOT NULL,
+    iso3 VARCHAR NOT NULL,
+    country VARCHAR,
+    admin1_name VARCHAR,
+    admin2_name VARCHAR,
+    place VARCHAR,
+    location_type VARCHAR,
+    latitude DOUBLE,
+    longitude DOUBLE,
+    geo_problem VARCHAR,
+    perpetrator_type VARCHAR NOT NULL,
+    perpetrator_type_raw VARCHAR,
+    perpetrator_name VARCHAR,
+    perpetrator_key VARCHAR,
+    means_of_attack VARCHAR,
+    attack_context VARCHAR,
+    category VARCHAR NOT NULL,
+    killed INTEGER,
+    injured INTEGER,
+    kidnapped INTEGER,
+    detained INTEGER,
+    description VARCHAR,
+    means_code VARCHAR,
+    context_code VARCHAR,
+    location_code VARCHAR,
+    codes_decoded BOOLEAN NOT NULL,
+    row_hash VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    admin1_pcode VARCHAR,
+    duplicate_of VARCHAR,
+    duplicate_rule VARCHAR,
     load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS incident_codes (
+    code_list VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS pcodes (
+    iso3 VARCHAR NOT NULL,
+    admin_level TINYINT NOT NULL,
+    pcode VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    parent_pcode VARCHAR,
+    valid_from DATE,
+    source VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS pcode_lengths (
+    iso3 VARCHAR NOT NULL,
+    admin_level TINYINT NOT NULL,
+    length TINYINT,
+    source VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS boundary_layers (
+    iso3 VARCHAR NOT NULL,
+    level TINYINT NOT NULL,
+    load_id INTEGER NOT NULL,
+    source VARCHAR NOT NULL,
+    fields VARCHAR NOT NULL,
+    features INTEGER NOT NULL,
+    areas INTEGER NOT NULL,
+    matched_pcode INTEGER NOT NULL,
+    matched_exact INTEGER NOT NULL,
+    matched_normalised INTEGER NOT NULL,
+    matched_fuzzy INTEGER NOT NULL,
+    unmatched JSON,
+    PRIMARY KEY (iso3, level)
 );
 """
 

@@ -369,18 +369,25 @@ SELECT n._eid, n.engagement_id, n._rid, n._date, n._cpid, n._ckid, n.location, n
     coalesce(CASE WHEN n._resolution_date IS NOT NULL AND n._request_date IS NOT NULL
                   THEN date_diff('day', n._request_date, n._resolution_date) END, round(n._days))::INTEGER,
     n._follow_up_due, round(n._people_targeted)::INTEGER, round(n._people_reached)::INTEGER, n.notes,
-    n._hash, $load_id, n._row, n._ekey
+    n._hash, $load_id, n._row, n._ekey, n.counterpart, (hash(n._rid) >> 1)::BIGINT
 FROM new_rows n
 LEFT JOIN checkpoints ck ON ck.checkpoint_id = n._ckid
 """
 
 
 def insert_labels(table: str, column: str) -> str:
-    """INSERT for engagement_obstacles / engagement_conditions: rows join their cell's labels."""
+    """INSERT for engagement_obstacles / engagement_conditions: rows join their cell's labels.
+
+    The engagement's filter columns (date, place, activity, organisation, outcome) are copied
+    onto each label row, as inserted in ``engagements``, so the dashboard filters and groups
+    obstacles and conditions without joining millions of engagements (about 3x faster).
+    """
     return f"""
 INSERT INTO {table}
-SELECT n._ekey, m.code, m.label, $load_id
+SELECT n._ekey, m.code, m.label, $load_id,
+    e.engagement_date, e.region, e.iso3, e.admin1_pcode, e.checkpoint_id, e.activity, e.organisation, e.outcome
 FROM new_rows n JOIN map_cell m ON m.col = '{column}' AND m.cell = n.{column}
+JOIN engagements e ON e.engagement_key = n._ekey AND e.load_id = $load_id
 WHERE m.code IS NOT NULL
 """
 

@@ -1,4 +1,4 @@
-"""Write docs/log-format.md from the code that defines the format (etl/logformat.py, etl/vocab.py).
+"""Write docs/log-format.md from the code that defines the format (etl/logformat.py, etl/vocab.py, etl/mapping.py).
 
     python scripts/gen_log_format_doc.py          # rewrite the doc
     python scripts/gen_log_format_doc.py --check  # exit 1 if the doc is out of date (used by the tests)
@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from etl.logformat import COLUMNS  # noqa: E402
+from etl.mapping import FORMAT_DOC as MAPPING_FORMAT_DOC  # noqa: E402
 from etl.validate import REASONS  # noqa: E402
 from etl.vocab import VOCABULARIES  # noqa: E402
 
@@ -34,7 +35,8 @@ request). It can be:
   may arrive as strings;
 - **a folder** of any of these (read recursively, in name order).
 
-Load with `python -m etl load FILE_OR_FOLDER...`.
+Load with `python -m etl load FILE_OR_FOLDER...`; see how a file would be read first with
+`python -m etl inspect FILE`.
 
 ## Recognising columns
 A header is matched after lower-casing, stripping accents and punctuation, and keeping only the
@@ -42,8 +44,11 @@ last part of a KoboToolbox/ODK group path (`request/date_of_request` -> `date_of
 be the column's name or any synonym below. When the row under the header is an **HXL hashtag row**
 (`#date`, `#adm1+name`, ...), the hashtags are used for columns whose header is not recognised,
 and the hashtag row (and a repeated one at the end of the file) is not read as data. Columns that
-match nothing are listed in the load summary and ignored. When two columns match the same log
-column, the first is used and the second is reported.
+match nothing are listed in the load summary and ignored; a [mapping file](#mapping-files) names
+them. When two columns match the same log column (the same header twice, or two synonyms), the
+first non-blank value of each row is read, left to right (columns named by the mapping file
+first); the load summary names the columns and counts the rows where they disagree.
+`python -m etl inspect FILE` shows how every column would be read before loading.
 
 Required columns: **date, counterpart, activity, outcome** and **country** (or `admin1_pcode`,
 from which the country follows). A file without them is refused as a whole, and nothing is
@@ -85,6 +90,30 @@ duplicates; loading the same file twice adds nothing.
 """
 
 
+KOBO = """
+## KoboToolbox and ODK exports
+- Group paths (`grp_request/date_of_request`) are matched on their last part.
+- A select-multiple question expanded into one 0/1 (or True/False) column per option,
+  `obstacles/checkpoint_delay`, `conditions_imposed/armed_escort`, is read as the multi-valued cell
+  of its question (`obstacles`, `conditions` or any of their synonyms): each ticked option becomes a
+  label, underscores read as spaces ("checkpoint delay"). The combined column Kobo also writes is
+  read only in rows where no option is ticked. In a Kobo file, a combined cell written as option
+  names separated by spaces (`checkpoint_delay illegal_taxation`, as Kobo's API sends them) is
+  split into its options.
+- GPS: `_<question>_latitude` / `_<question>_longitude` are read; `_altitude` and `_precision` are
+  listed as not used. A geopoint in one cell (`12.85 44.98 0 5`, a column named `gps`, `geopoint`,
+  `coordinates`..., or any column whose values all look like that, even one named `location`) and
+  Kobo's `_geolocation` (`[12.85, 44.98]`) give the latitude and longitude where the separate
+  columns are absent or blank.
+- `_uuid` is the engagement id (Kobo's numeric `_id` only when there is no `_uuid`).
+  `_submission_time` is when the phone sent the form, often days after the engagement, so it is
+  **not** read as the engagement date; if a form has no date question, say so in a mapping file
+  (`"_submission_time" = "date"`). It and the other metadata columns (`start`, `end`, `today`,
+  `deviceid`, `__version__`, `meta/instanceID`, `_validation_status`...) are listed as Kobo
+  metadata, not as unmatched.
+"""
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -108,6 +137,8 @@ def render() -> str:
     lines.append(REJECTIONS.rstrip("\n"))
     for code, reason in REASONS.items():
         lines.append(f"| `{code}` | {_cell(reason.problem + ' ' + reason.fix)} |")
+    lines.append(KOBO.rstrip("\n"))
+    lines.append(MAPPING_FORMAT_DOC.rstrip("\n"))
     return "\n".join(lines) + "\n"
 
 

@@ -5,8 +5,8 @@ import importlib
 
 import pytest
 
-MODULES = ["etl.vocab", "etl.logformat", "etl.names", "etl.validate", "etl.db", "dashboard.exports",
-           "dashboard.uploads"]
+MODULES = ["etl.vocab", "etl.logformat", "etl.names", "etl.validate", "etl.db", "etl.gazetteer", "etl.mapping",
+           "etl.incident_feeds", "dashboard.exports", "dashboard.uploads"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -192,7 +192,9 @@ else:
     st.caption(f"No open follow-up: nothing due from today ({brief.fmt_date(today)}), and none unanswered in the "
                f"last {brief.OVERDUE_DAYS} days.")
 
-tabs = st.tabs(["History", "Outcomes and peers", "What preceded a yes", "Places", "Aliases and related"])
+incidents = query(queries.PROFILE_INCIDENTS, [cid])
+tabs = st.tabs(["History", "Outcomes and peers", "What preceded a yes", "Places", "Aliases and related",
+                f"Security incidents ({len(incidents):,})"])
 
 with tabs[0]:
     timeline = p.timeline
@@ -278,3 +280,14 @@ with tabs[4]:
     with left:
         st.subheader("Spellings in the logs", anchor=False)
         components.table(p.aliases, alias="Spelling", times_seen="Times seen")
+
+with tabs[5]:
+    if incidents.empty:
+        components.empty_state("No security incident against aid workers in the public record names this counterpart "
+                               "(Aid Worker Security Database, Insecurity Insight, when loaded).")
+    else:
+        st.caption("Incidents from the public record whose perpetrator name matches this counterpart's name (same "
+                   "country, spelling variants allowed). A match on a name is a lead, not proof: check the source.")
+        components.table(incidents, dates=["date"], date_precision="Date known to", perpetrator_name="Named as",
+                         source_id="Source id")
+        components.downloads(incidents, f"incidents {cid}")

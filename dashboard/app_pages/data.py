@@ -1,16 +1,22 @@
-"""Data: loads and their provenance, rejected rows and why, uploading a new log, the data dictionary."""
+"""Data: loads and their provenance, rejected rows and why, uploading a new log, counterpart identities
+(review look-alikes, merge / keep apart / split, undo), the data dictionary."""
+
+import getpass
+from collections.abc import Callable
 
 import streamlit as st
 
 from dashboard import queries
 from dashboard.components import downloads, empty_state, table
-from dashboard.data import current_version, query
+from dashboard.data import current_version, db_path, query
 from dashboard.uploads import DATA_MODEL_DOC, LOG_FORMAT_DOC, load_upload
+from etl import decisions
+from etl.errors import AccessDataError
 
 st.title("Data")
 
 tab_loads, tab_rejected, tab_upload, tab_review, tab_dictionary = st.tabs(
-    ["Loads", "Rejected rows", "Upload a log", "Names to review", "Data dictionary"])
+    ["Loads", "Rejected rows", "Upload a log", "Counterpart identities", "Data dictionary"])
 
 with tab_upload:
     st.write("Load a field log (CSV, XLSX or JSON). It goes through exactly the same checks as "
@@ -67,15 +73,100 @@ with tab_rejected:
         downloads(rejected, "rejected rows", caption="Each row names the file, row and column, what was wrong and "
                                                      "how to fix it. Fix the file and load it again.")
 
-with tab_review:
+
+
+def _decided_by() -> str:
+    """Who takes a decision: the signed-in user once sign-in exists, else the account running the app."""
+    email = st.user.get("email") if st.user.get("is_logged_in") else None
+    return str(email) if email else f"{getpass.getuser()} (dashboard)"
+
+
+def _decide(act: Callable[[], decisions.Decision], done: str) -> None:
+    """Take a decision through etl.decisions (same checks and write path as the CLI), then redraw."""
+    try:
+        decision = act()
+    except AccessDataError as err:
+        st.error(str(err))
+        return
+    # The decision published a new database version, so every cached query misses on the rerun.
+    st.session_state["identity_done"] = f"{done} {decision.describe()}."
+    st.rerun()
+
+
+def _identities() -> None:
+    """Review list, merge / keep apart / split forms, and the decisions with undo."""
+    st.subheader("Counterpart identities")
+    if done := st.session_state.pop("identity_done", None):
+        st.success(done)
+    if not query(decisions.HAS_DECISIONS_TABLE).iloc[0, 0]:
+        empty_state("This database predates counterpart decisions: load any log once to add them.")
+        return
     review = query(queries.REVIEW_QUEUE)
     if review.empty:
-        empty_state("No doubtful counterpart names.")
+        empty_state("No doubtful counterpart names waiting for a decision.")
     else:
-        st.caption("Pairs of names similar enough to be the same counterpart, but not obviously so. They are kept "
-                   "apart until someone decides.")
-        table(review)
+        st.caption("Pairs of names similar enough to be the same counterpart, but not obviously so. They stay "
+                   "apart until someone decides; decisions apply to the rows already loaded and to every later "
+                   "load, and survive rebuilding the database from the logs.")
+        table(review, similarity="Similarity")
         downloads(review, "names to review")
+        pick = st.selectbox("Pair", range(len(review)), key="identity_pair",
+                            format_func=lambda i: f"{review.name_a[i]} / {review.name_b[i]} ({review.iso3[i]})")
+        pair = review.iloc[pick]
+        same = st.selectbox("Decision", ["The same counterpart: merge them", "Different counterparts: keep apart"],
+                            key="identity_action").endswith("merge them")
+        ids = [pair.counterpart_id_a, pair.counterpart_id_b]
+        keep = None
+        if same:
+            names = {pair.counterpart_id_a: (pair.name_a, pair.engagements_a),
+                     pair.counterpart_id_b: (pair.name_b, pair.engagements_b)}
+            keep = st.selectbox("Keep the id of", ids, key="identity_keep",
+                                index=0 if pair.engagements_a >= pair.engagements_b else 1,
+                                format_func=lambda i: f"{names[i][0]} ({i}, {names[i][1]:,} engagements)")
+        reason = st.text_input("Reason (kept with the decision)", key="identity_reason")
+        if st.button("Record decision", type="primary", key="identity_go"):
+            if same:
+                _decide(lambda: decisions.merge(db_path(), ids[0], ids[1], keep=keep, reason=reason,
+                                                decided_by=_decided_by()), "Recorded")
+            else:
+                _decide(lambda: decisions.keep_apart(db_path(), ids[0], ids[1], reason=reason,
+                                                     decided_by=_decided_by()), "Recorded")
+
+    st.markdown("**Split a spelling off a counterpart** (two people logged under one name)")
+    search = st.text_input("Find a counterpart: name, spelling or id", key="split_search")
+    if search.strip():
+        found = query(decisions.LIST, decisions.list_params(None, search, 50))
+        if found.empty:
+            empty_state("No counterpart matches.")
+        else:
+            row = found.iloc[st.selectbox(
+                "Counterpart", range(len(found)), key="split_counterpart",
+                format_func=lambda i: f"{found.name[i]} ({found.iso3[i]}, {found.counterpart_id[i]}, "
+                                      f"{found.engagements[i]:,} engagements)")]
+            spellings = query(decisions.SPELLINGS, [row.counterpart_id])
+            table(spellings, times_seen="Rows")
+            if len(spellings) < 2:
+                st.info("It has a single spelling: nothing to split.")
+            else:
+                alias = st.selectbox("Spelling to take out", spellings.alias.tolist(), key="split_alias")
+                split_reason = st.text_input("Reason (kept with the decision)", key="split_reason")
+                if st.button("Split it off", key="split_go"):
+                    _decide(lambda: decisions.split(db_path(), row.counterpart_id, alias, reason=split_reason,
+                                                    decided_by=_decided_by()), "Recorded")
+
+    history = query(decisions.DECISIONS)
+    if not history.empty:
+        st.markdown("**Decisions taken** (mirrored in a file beside the database)")
+        table(history)
+        active = history.loc[history.active, "decision_id"].tolist()
+        if active:
+            number = st.selectbox("Decision to undo", active, key="undo_pick")
+            if st.button("Undo it", key="undo_go"):
+                _decide(lambda: decisions.undo(db_path(), int(number), decided_by=_decided_by()), "Undid")
+
+
+with tab_review:
+    _identities()
 
 with tab_dictionary:
     st.markdown(DATA_MODEL_DOC.read_text(encoding="utf-8"))

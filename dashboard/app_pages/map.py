@@ -64,15 +64,22 @@ map_col, legend_col = st.columns([4, 1])
 with legend_col:
     measure = st.selectbox("Shade areas by", list(maps.MEASURES), format_func=lambda k: maps.MEASURES[k].label,
                            key="map_measure", help=maps.measures_help())
+    show_incidents = st.toggle("Security incidents", key="map_incidents",
+                               help="Attacks on aid workers from the public record (Aid Worker Security Database, "
+                                    "Insecurity Insight), when loaded: period, region, country and area filters "
+                                    "apply; the 3,000 most recent located incidents are drawn.")
+    incidents = query(*queries.incident_points(f)) if show_incidents else None
     st.html(maps.legend_html(measure, points["engagements"].max() if not points.empty else None,
-                             tiles=bool(get_settings().tile_url)))
+                             tiles=bool(get_settings().tile_url), incidents=show_incidents))
+    if show_incidents and incidents is not None and incidents.empty:
+        st.caption("No located incidents for these filters (load a public incident feed on the Data page).")
     unmapped = int(totals["engagements"]) - int(measures["engagements"].sum() if not measures.empty else 0)
     st.caption("Zoom with + and − or a double-click."
                + (f" {fmt_int(unmapped)} engagements have no admin area." if unmapped > 0 else ""))
 with map_col:
     js, css = leaflet_urls()
     fmap = maps.build_map(shapes, measures, points, measure, leaflet_js=js, leaflet_css=css,
-                          tile_url=get_settings().tile_url)
+                          tile_url=get_settings().tile_url, incidents=incidents)
     st_folium(fmap, key=_map_key(), height=450, use_container_width=True,
               returned_objects=["last_active_drawing", "last_object_clicked"],
               feature_group_to_add=maps.highlight(shapes, points, *(selection[:2] if selection else (None, None))),

@@ -64,3 +64,20 @@ for tab, level in zip(tabs, ("area", "checkpoint", "counterpart"), strict=True):
         table(rows.drop(columns=["key"]), percent=("share_denied", "share_denied_before", "change"),
               change="Change (points)")
         downloads(rows, f"denial change by {level}")
+
+st.subheader("Security incidents against aid workers")
+incidents = query(*queries.incidents_monthly(f))
+if incidents.empty:
+    empty_state("No security incidents from the public record for these filters. Load an Aid Worker Security "
+                "Database or Insecurity Insight export on the Data page (or with `python -m etl load FILE`) to see "
+                "them beside the negotiation outcomes.")
+else:
+    st.caption("Public record (Aid Worker Security Database, Insecurity Insight), an incident reported by two "
+               "sources counted once. Period, region, country and area filters apply; activity and organisation "
+               "filters do not.")
+    st.plotly_chart(charts.incidents_beside_denials(monthly, incidents), width="stretch",
+                    config={"displaylogo": False})
+    downloads(incidents, "incidents per month")
+    perpetrators = query(*queries.incidents_by_perpetrator(f))
+    table(perpetrators, perpetrator_type="Perpetrator type", kidnapped_or_detained="Kidnapped or detained")
+    downloads(perpetrators, "incidents by perpetrator type")

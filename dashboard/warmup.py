@@ -1,0 +1,101 @@
+"""Warm the server at start-up, so that the first person to open a page does not pay for it.
+
+A field office often starts the dashboard, then opens it: without this, that first visit waits
+for Python to import the chart and map libraries (about 1.5 s) and for DuckDB to read the file
+and compute each page's default view. :func:`start` runs in the server process (see
+``dashboard/__main__.py``): it imports the page modules, copies the local Leaflet files, then,
+in a background thread once Streamlit's runtime is up, runs every page's default queries through
+the same cache the pages use (:func:`dashboard.data.query`). Nothing here is needed for
+correctness; any failure is logged and the app works as without it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+# Libraries the pages import; importing them here puts them in ``sys.modules`` before any visit.
+LIBRARIES = ("pandas", "plotly.express", "plotly.graph_objects", "folium", "shapely")
+# Modules that declare Streamlit caches: imported only once the runtime exists (before it,
+# Streamlit binds their caches to a private storage). ``streamlit_folium`` is left to the map
+# page: a component declared outside a page run is never registered and the map stays blank.
+APP_MODULES = ("dashboard.data", "dashboard.charts", "dashboard.maps", "dashboard.components",
+               "dashboard.exports", "dashboard.search", "dashboard.brief", "dashboard.uploads", "dashboard.shell")
+WARM_PAGES = ("trends", "map", "obstacles", "counterparts", "data")
+
+
+def preload(names: tuple[str, ...]) -> None:
+    """Import modules the pages use (errors are left for the page to report)."""
+    for name in names:
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - warming is best effort; the page reports real errors
+            log.warning("warm-up: could not import %s", name, exc_info=True)
+
+
+def warm_queries() -> int:
+    """Run each page's default queries through the page cache; returns how many ran.
+
+    The filters are the ones a visitor without URL parameters gets, so their cache keys are the
+    ones the first visit looks up.
+    """
+    from dashboard import filters, queries
+    from dashboard.data import current_version, query
+
+    if current_version() is None:
+        return 0
+    bounds = query(queries.DATE_BOUNDS)
+    if bounds.empty or str(bounds.iloc[0]["first"]) in ("NaT", "None"):
+        return 0
+    first, last = bounds.iloc[0]["first"], bounds.iloc[0]["last"]
+    first = first.date() if hasattr(first, "date") else first
+    last = last.date() if hasattr(last, "date") else last
+    f = filters.from_query_params({}, first, last)
+    done = 2
+    query(queries.FILTER_OPTIONS)
+    query(queries.LABELS)
+    for page in WARM_PAGES:
+        for sql, params in queries.page_queries(page, f):
+            query(sql, params)
+            done += 1
+    return done
+
+
+def _when_runtime_is_up(timeout_s: float = 120.0) -> None:
+    from streamlit.runtime import Runtime
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not Runtime.exists():
+        time.sleep(0.1)
+    if not Runtime.exists():
+        return
+    start = time.monotonic()
+    # Imports and cache calls warn when made outside a page run; that is expected here.
+    quiet = [logging.getLogger(n) for n in ("streamlit.runtime.scriptrunner_utils.script_run_context",
+                                            "streamlit.runtime.caching.cache_data_api",
+                                            "streamlit.runtime.caching.cache_resource_api")]
+    levels = [q.level for q in quiet]
+    for q in quiet:
+        q.setLevel(logging.ERROR)
+    try:
+        preload(APP_MODULES)
+        from dashboard.static_assets import ensure_leaflet
+
+        ensure_leaflet()
+        n = warm_queries()
+        log.info("warm-up: %d queries cached in %.1f s", n, time.monotonic() - start)
+    except Exception:  # noqa: BLE001 - best effort: the page will run and report the query itself
+        log.warning("warm-up: the default queries could not be cached", exc_info=True)
+    finally:
+        for q, level in zip(quiet, levels, strict=True):
+            q.setLevel(level)
+
+
+def start() -> None:
+    """Import libraries now; the app modules and default queries in a background thread once the server runs."""
+    preload(LIBRARIES)
+    threading.Thread(target=_when_runtime_is_up, name="warm-up", daemon=True).start()
