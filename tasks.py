@@ -75,16 +75,36 @@ def ensure_chromium() -> None:
         env=env)
 
 
+SCHEMA_CHECK = """
+import sys, duckdb
+from etl.schema import SCHEMA_VERSION
+con = duckdb.connect(sys.argv[1], read_only=True)
+try:
+    row = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
+except duckdb.Error:
+    row = None
+print("ok" if row and row[0] == SCHEMA_VERSION else f"old:{row[0] if row else 'none'}")
+"""
+
+
 def cmd_run(args: list[str]) -> None:
     python = venv_python()
     install(python, "")
     db = Path(os.environ.get("ACCESS_DB", ROOT / "data" / "access.duckdb"))
+    if db.exists() and "ACCESS_DB" not in os.environ:
+        # The default database is the demo: one built by an older version of the software is moved aside.
+        check = subprocess.run([python, "-c", SCHEMA_CHECK, str(db)], cwd=ROOT, capture_output=True, text=True)
+        if check.stdout.startswith("old:"):
+            aside = db.with_name(f"{db.name}.schema-{check.stdout.strip()[4:]}")
+            say(f"{db} was built by an older version (schema {check.stdout.strip()[4:]}): moved to {aside.name}")
+            db.replace(aside)
     if not db.exists():
         say(f"no database at {db}: building the demo database (about a minute)")
         run([python, "-m", "etl", "demo", "--db", str(db)])
     say("starting the dashboard (Ctrl+C to stop)")
     os.chdir(ROOT)
-    os.execv(python, [python, "-m", "streamlit", "run", "dashboard/streamlit_app.py", *args])
+    # python -m dashboard = streamlit run dashboard/streamlit_app.py, warmed up for the first visit.
+    os.execv(python, [python, "-m", "dashboard", *args])
 
 
 def cmd_test(args: list[str]) -> None:

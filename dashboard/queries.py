@@ -41,6 +41,10 @@ ORDER BY kind, label
 
 LABELS = "SELECT vocabulary, code, label FROM vocabulary"
 
+STORED_SCHEMA_VERSION = """
+SELECT max(value) AS version FROM schema_info WHERE key = 'schema_version'
+"""
+
 # ----------------------------------------------------------------------------------- Trends
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard import filters
-from dashboard.data import current_version, db_path
+from dashboard.data import current_version, db_path, query
+from dashboard.queries import STORED_SCHEMA_VERSION
 from dashboard.static_assets import ensure_leaflet
 from etl.errors import AccessDataError
+from etl.schema import SCHEMA_VERSION
 
 
 def frame() -> None:
@@ -16,12 +18,30 @@ def frame() -> None:
     st.session_state["filters"] = None
     if current_version() is None:
         return
+    problem = schema_problem()
+    if problem:
+        st.error(problem, icon=":material/database:")
+        st.stop()
     try:
         filters.sidebar_filters()
     except AccessDataError as err:
         st.sidebar.error(str(err))
     with st.sidebar:
         st.caption(f"Data: `{db_path().name}` · filters are kept in the page address, so a link shares the view.")
+
+
+def schema_problem() -> str | None:
+    """Why the database cannot be shown (built by another version of the software), or None."""
+    try:
+        stored = query(STORED_SCHEMA_VERSION).iloc[0]["version"]
+    except Exception:  # noqa: BLE001 - a file without schema_info is not a database of this app
+        stored = None
+    if stored == SCHEMA_VERSION:
+        return None
+    return (f"The database `{db_path()}` was built by {'another' if stored else 'no known'} version of this software "
+            f"(schema {stored or 'unknown'}; this version needs {SCHEMA_VERSION}). Move the file away and build it "
+            "again from the logs: `python -m etl load FOLDER` (or `python -m etl demo` for the demo; "
+            "`python3 tasks.py run` does this by itself for the demo database).")
 
 
 def page_filters() -> filters.Filters | None:

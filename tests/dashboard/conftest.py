@@ -289,7 +289,8 @@ def running_server(db: Path, log_name: str = "streamlit-server.log") -> Iterator
     env = clean_env(ACCESS_DB=str(db), PYTHONUNBUFFERED="1")
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+            # The launcher users get from `tasks.py run` (streamlit run, warmed up).
+            [sys.executable, "-m", "dashboard", "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
              # Full details so that a failing page says why in the screenshot and the assertion.
              "--client.showErrorDetails", "full"],

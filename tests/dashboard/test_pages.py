@@ -216,3 +216,21 @@ def test_data_page_lists_the_loads(demo_db: Path, use_db) -> None:
     frames = dataframes(at)
     missing = [f for f in files if not _contains(frames, f)]
     assert not missing, f"loads not listed on the Data page: {missing}"
+
+
+def test_a_database_of_another_schema_version_is_explained(demo_db: Path, use_db, tmp_path: Path) -> None:
+    """A file built by an older version: a message saying how to rebuild it, not a query error."""
+    import shutil
+
+    import duckdb
+
+    old = tmp_path / "old.duckdb"
+    shutil.copy(demo_db, old)
+    con = duckdb.connect(str(old))
+    con.execute("UPDATE schema_info SET value = '2' WHERE key = 'schema_version'")
+    con.close()
+    use_db(old)
+    at = open_page("trends")
+    assert not at.exception, problems(at)
+    assert [e.value for e in at.error] and "schema 2" in at.error[0].value and "build it again" in at.error[0].value
+    assert not charts(at)
