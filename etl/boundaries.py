@@ -237,6 +237,23 @@ def _feature_countries(frame: pd.DataFrame, fields: Fields, iso3: str | None, pa
     return out
 
 
+def _refuse_metadata(path: Path) -> None:
+    """geoBoundaries ships a ``*-metaData.json`` beside each boundary file: say what it is, not "unreadable"."""
+    if path.suffix.lower() != ".json" or path.stat().st_size > 100_000:
+        return
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):
+        return
+    if isinstance(meta, dict) and "boundaryID" in meta and "type" not in meta:
+        licence = meta.get("boundaryLicense") or "not stated"
+        raise InputFileError(
+            path, f"is geoBoundaries metadata for {meta.get('boundaryID')} (licence: {licence}), not boundaries.",
+            f"Load the boundary file it describes instead (e.g. {meta.get('boundaryISO', 'XXX')}-"
+            f"{meta.get('boundaryType', 'ADM1')}.geojson or the zipped shapefile), and keep this file with it for "
+            "the licence.")
+
+
 def read_boundary_file(path: Path, level: int | None = None, iso3: str | None = None) -> BoundaryFile:
     """Read a boundary file, detect its fields, and bring its geometries to valid EPSG:4326.
 
@@ -244,6 +261,7 @@ def read_boundary_file(path: Path, level: int | None = None, iso3: str | None = 
     >>> b.fields.label, b.fields.level  # doctest: +SKIP
     ('geoBoundaries', 1)
     """
+    _refuse_metadata(path)
     try:
         frame, layer = _read_frame(path, level)
     except AccessDataError:

@@ -7,7 +7,8 @@ from pathlib import Path
 from etl.db import reading
 
 TABLES = ("engagements", "access_requests", "counterparts", "counterpart_aliases", "counterpart_review",
-          "checkpoints", "engagement_obstacles", "engagement_conditions", "admin_areas", "loads", "rejected_rows")
+          "counterpart_decisions", "checkpoints", "engagement_obstacles", "engagement_conditions", "incidents",
+          "incident_codes", "admin_areas", "pcodes", "loads", "rejected_rows")
 
 
 def print_status(db_path: Path, rejected: bool = False, limit: int = 20) -> int:
@@ -25,6 +26,9 @@ def print_status(db_path: Path, rejected: bool = False, limit: int = 20) -> int:
         for table in TABLES:
             row = con.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - fixed table names
             print(f"  {table:<24} {row[0] if row else 0:>10,}")
+        unique = con.execute("SELECT count(*) FROM incidents WHERE duplicate_of IS NULL").fetchone()
+        if unique and unique[0]:
+            print(f"  {'incidents, counted once':<24} {unique[0]:>10,}  (the same incident from two sources)")
         pending = con.execute("SELECT count(*) FROM counterpart_review WHERE status = 'pending'").fetchone()
         if pending and pending[0]:
             print(f"\n{pending[0]} doubtful counterpart name pair(s) kept apart, waiting for review.")

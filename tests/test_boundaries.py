@@ -377,3 +377,15 @@ def test_points_of_areas_nobody_loaded_are_refused_without_a_traceback(tmp_path,
     assert "nothing stored: points can only set the label points of areas already loaded" in captured.out
     assert "1 point(s) of no loaded area: Khartoum" in captured.out
     assert "Traceback" not in captured.err and not (tmp_path / "x.duckdb").exists()
+
+
+@pytest.mark.parametrize("iso3", [c for c in GEOJSON + ZIPPED if c != "YEM"])  # YEM is a COD-AB file: no metadata
+def test_geoboundaries_metadata_files_are_named_for_what_they_are(iso3, tmp_path, capsys):
+    """The metadata JSON beside each geoBoundaries file: one line saying what it is, with its licence."""
+    path = realdata("admin1_boundaries", "metadata", f"{iso3}-ADM1-metaData.json")
+    licence = json.loads(path.read_text(encoding="utf-8"))["boundaryLicense"]
+    db = tmp_path / "access.duckdb"
+    assert main(["boundaries", str(path), "--db", str(db)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path.name}: is geoBoundaries metadata") and licence in err
+    assert "Traceback" not in err and not db.exists()
