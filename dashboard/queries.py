@@ -426,6 +426,12 @@ LEFT JOIN vocabulary l ON l.vocabulary = 'counterpart_level' AND l.code = c.leve
 WHERE c.counterpart_id = ?
 """
 
+# Where a counterpart id went when it was merged into another (links shared before the merge still open).
+MERGED_INTO = """
+SELECT result_id FROM counterpart_decisions
+WHERE action = 'merge' AND active AND counterpart_id_b = ? ORDER BY decision_id DESC LIMIT 1
+"""
+
 PROFILE_ALIASES = "SELECT alias, times_seen FROM counterpart_aliases WHERE counterpart_id = ? ORDER BY times_seen DESC"
 
 PROFILE_PLACES = f"""

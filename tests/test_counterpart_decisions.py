@@ -340,6 +340,30 @@ def test_the_data_page_merges_a_review_pair(logs, settings, monkeypatch):
         get_settings.cache_clear()
 
 
+def test_a_profile_link_to_a_merged_counterpart_opens_the_survivor(logs, settings, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from etl.config import get_settings
+
+    load_paths([logs[0]], settings.db, settings)
+    decisions.merge(settings.db, ALIM, ALI, reason="same commander", settings=settings)
+    for key in [k for k in os.environ if k.startswith("ACCESS_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("ACCESS_DB", str(settings.db))
+    get_settings.cache_clear()
+    try:
+        at = AppTest.from_file(str(REPO / "dashboard" / "streamlit_app.py"), default_timeout=60)
+        at.switch_page("app_pages/counterpart.py")
+        at.query_params["id"] = ALIM
+        at.run()
+        assert not at.exception and not at.warning, (at.exception, [w.value for w in at.warning])
+        assert any(f"was merged into {ALI}" in i.value for i in at.info)
+        assert ALI in " ".join(c.value for c in at.caption)  # the survivor's identity line
+        assert at.query_params["id"] in (ALI, [ALI])  # the address now links to the survivor
+    finally:
+        get_settings.cache_clear()
+
+
 def test_docstring_examples_are_true():
     import doctest
 

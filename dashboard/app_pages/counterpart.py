@@ -68,6 +68,16 @@ def _highlighted(df: pd.DataFrame, mask: pd.Series, config: dict[str, object],
 
 TIMELINE_ROWS = 1_000
 cid = brief.clean_id(st.query_params.get("id"))
+if cid and current_version() is not None:
+    # A link to a counterpart that was since merged into another opens the survivor (merges can chain).
+    for _ in range(10):
+        merged = query(queries.MERGED_INTO, [cid])
+        if merged.empty:
+            break
+        st.info(f"Counterpart {md(cid)} was merged into {md(merged.iloc[0]['result_id'])}: showing that profile.",
+                icon=":material/merge:")
+        cid = str(merged.iloc[0]["result_id"])
+        st.query_params["id"] = cid
 
 today = dt.date.today()
 try:
