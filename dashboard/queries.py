@@ -354,8 +354,8 @@ def incidents_monthly(f: Filters) -> Query:
     where, params = incident_where(f)
     return f"""
     SELECT date_trunc('month', i.incident_date)::DATE AS month, count(*) AS incidents,
-           coalesce(sum(i.killed), 0) AS killed, coalesce(sum(i.injured), 0) AS injured,
-           coalesce(sum(i.kidnapped), 0) AS kidnapped, coalesce(sum(i.detained), 0) AS detained
+           coalesce(sum(i.killed), 0)::BIGINT AS killed, coalesce(sum(i.injured), 0)::BIGINT AS injured,
+           coalesce(sum(i.kidnapped), 0)::BIGINT AS kidnapped, coalesce(sum(i.detained), 0)::BIGINT AS detained
     FROM incidents i LEFT JOIN countries co ON co.iso3 = i.iso3
     WHERE {where} AND i.date_precision <> 'year' GROUP BY 1 ORDER BY 1
     """, params
@@ -365,8 +365,8 @@ def incidents_by_perpetrator(f: Filters) -> Query:
     where, params = incident_where(f)
     return f"""
     SELECT coalesce(v.label, i.perpetrator_type) AS perpetrator_type, count(*) AS incidents,
-           coalesce(sum(i.killed), 0) AS killed, coalesce(sum(i.kidnapped), 0) + coalesce(sum(i.detained), 0)
-               AS kidnapped_or_detained,
+           coalesce(sum(i.killed), 0)::BIGINT AS killed,
+           (coalesce(sum(i.kidnapped), 0) + coalesce(sum(i.detained), 0))::BIGINT AS kidnapped_or_detained,
            string_agg(DISTINCT i.source, ', ' ORDER BY i.source) AS sources
     FROM incidents i LEFT JOIN countries co ON co.iso3 = i.iso3
     LEFT JOIN vocabulary v ON v.vocabulary = 'perpetrator_type' AND v.code = i.perpetrator_type

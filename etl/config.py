@@ -67,19 +67,64 @@ class Settings(BaseSettings):
         description="Optional map tile URL template ({z}/{x}/{y}), for offices with a tile server or internet. "
         "Unset (the default), the map draws its own country and area outlines and requests nothing outside.",
     )
+    users_file: Path | None = Field(
+        None,
+        description="JSON file of the people who may sign in (argon2id password hashes, roles, regions), managed "
+        "with `python -m etl users ...`. Unset (the default): `users.json` beside the database.",
+    )
+    signin_max_failures: int = Field(
+        5,
+        ge=1,
+        description="Wrong passwords in a row after which an account is locked for `signin_lock_minutes`.",
+    )
+    signin_lock_minutes: float = Field(
+        15.0,
+        gt=0,
+        description="How long an account stays locked after `signin_max_failures` wrong passwords.",
+    )
+    session_idle_hours: float = Field(
+        8.0,
+        gt=0,
+        description="A signed-in session ends after this long without use.",
+    )
+    session_max_hours: float = Field(
+        12.0,
+        gt=0,
+        description="A signed-in session ends this long after sign-in, however active.",
+    )
+    password_min_length: int = Field(
+        12,
+        ge=8,
+        description="Shortest password accepted for a (non-demo) user.",
+    )
+    argon2_time_cost: int = Field(
+        3,
+        ge=1,
+        description="argon2id passes over memory when hashing a password (higher: slower to guess, slower sign-in).",
+    )
+    argon2_memory_kib: int = Field(
+        65536,
+        ge=8,
+        description="argon2id memory per hash in KiB (64 MiB by default).",
+    )
+    argon2_parallelism: int = Field(
+        4,
+        ge=1,
+        description="argon2id lanes per hash.",
+    )
 
     @field_validator("db", "boundaries", "regions", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("decisions", mode="before")
+    @field_validator("decisions", "users_file", mode="before")
     @classmethod
     def _blank_path_is_unset(cls, value: object) -> object:
         # ACCESS_DECISIONS= (empty) means "the default place", not the current directory.
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("decisions", mode="after")
+    @field_validator("decisions", "users_file", mode="after")
     @classmethod
     def _expand_optional(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

@@ -87,6 +87,17 @@ counts (overall and per file), the ETL rejection reason each defect should get
 pattern details above. It is not a log: load the returned paths, or skip it when loading the
 folder.
 
+Incident feeds
+--------------
+Beside the logs, :mod:`etl.demo_incidents` writes synthetic public incident feeds so that the
+dashboard's incident views have data: ``demo_awsd_incidents.csv`` in the Aid Worker Security
+Database's export format (about one incident per 150 engagements, at least 40, at most 20,000;
+concentrated in the offensive, around the restrictive counterparts and the armed actors; a third
+name a demo counterpart as perpetrator; a few rows with AWSD's dirt), and, for mixed-format runs,
+``demo_insecurity_insight_incidents.xlsx``, which re-reports some of them (cross-source
+duplicates). They are among the returned paths and load through the normal ``load`` path (the
+loader recognises their headers). The manifest's ``incident_feeds`` says what loading them gives.
+
 Example::
 
     >>> from pathlib import Path
@@ -2180,21 +2191,28 @@ class _XlsxWriter:
             self.ws.append(out)
 
     def close(self) -> None:
-        buf = io.BytesIO()
-        self.wb.save(buf)
-        # openpyxl stamps the save time into the zip entries and docProps/core.xml: fix both
-        stamp = self.fixed_time.strftime("%Y-%m-%dT%H:%M:%SZ")
-        src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
-        with zipfile.ZipFile(self.path, "w", zipfile.ZIP_DEFLATED) as dst:
-            for info in src.infolist():
-                data = src.read(info.filename)
-                if info.filename == "docProps/core.xml":
-                    data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
-                                  rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
-                zi = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
-                zi.compress_type = zipfile.ZIP_DEFLATED
-                zi.external_attr = 0o600 << 16
-                dst.writestr(zi, data)
+        save_workbook(self.wb, self.path, self.fixed_time)
+
+
+def save_workbook(wb: Any, path: Path, fixed_time: datetime) -> None:
+    """Save an openpyxl workbook so that the same content always gives the same bytes.
+
+    openpyxl stamps the save time into the zip entries and docProps/core.xml: both are fixed.
+    """
+    buf = io.BytesIO()
+    wb.save(buf)
+    stamp = fixed_time.strftime("%Y-%m-%dT%H:%M:%SZ")
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                              rb"\g<1>" + stamp.encode() + rb"\g<2>", data)
+            zi = zipfile.ZipInfo(info.filename, date_time=(2020, 1, 1, 0, 0, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = 0o600 << 16
+            dst.writestr(zi, data)
 
 
 # ------------------------------------------------------------------------------------- driver
@@ -2234,13 +2252,17 @@ def _choose_defects(rng: np.random.Generator, ch: dict[str, np.ndarray], tb: _Ta
 
 
 def _clean_out_dir(out_dir: Path) -> None:
+    from etl.demo_incidents import FEED_FILES
+
     manifest = out_dir / MANIFEST_NAME
-    names: set[str] = set()
+    names: set[str] = set(FEED_FILES)
     if manifest.exists():
         try:
-            names = {f["file"] for f in json.loads(manifest.read_text(encoding="utf-8")).get("files", [])}
-        except (ValueError, KeyError, TypeError):
-            names = set()
+            doc = json.loads(manifest.read_text(encoding="utf-8"))
+            names |= {f["file"] for f in doc.get("files", [])}
+            names |= {f["file"] for f in (doc.get("incident_feeds") or {}).get("files", [])}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            pass
     for path in sorted(out_dir.glob(f"{FILE_PREFIX}*_access_log.*")):
         names.add(path.name)
     for name in sorted(names):
@@ -2256,8 +2278,8 @@ def write_demo_logs(out_dir: Path, rows: int = 30_000, seed: int = 7, end_date: 
                     progress: Callable[[int], None] | None = None) -> list[Path]:
     """Write deterministic, realistic demo engagement logs (one file per country office).
 
-    Earlier demo files in ``out_dir`` (those named in its manifest, or ``demo_*_access_log.*``)
-    are removed first; other files are left alone. The same arguments always give byte-identical
+    Earlier demo files in ``out_dir`` (those named in its manifest, ``demo_*_access_log.*`` and
+    the incident feed files) are removed first; other files are left alone. The same arguments always give byte-identical
     files. See the module docstring for the content and the patterns to discover.
 
     :param out_dir: folder to write to (created if needed).
@@ -2267,7 +2289,8 @@ def write_demo_logs(out_dir: Path, rows: int = 30_000, seed: int = 7, end_date: 
     :param boundaries: admin-1 GeoJSON (properties pcode, name, iso3, country, region); its
         countries (those flagged ``demo`` in the sibling ``regions.csv``, when present) are the offices.
     :param progress: called with the number of rows written so far after each chunk.
-    :returns: the paths of the log files written, sorted by name (the manifest is not included).
+    :returns: the paths of the log and incident feed files written, sorted by name (the manifest
+        is not included).
 
     >>> paths = write_demo_logs(Path("/tmp/demo"), rows=3000)  # doctest: +SKIP
     >>> json.loads((Path("/tmp/demo") / MANIFEST_NAME).read_text())["dirty_rows"]  # doctest: +SKIP
@@ -2328,14 +2351,19 @@ def write_demo_logs(out_dir: Path, rows: int = 30_000, seed: int = 7, end_date: 
     finally:
         for w in writers:
             w.close()
-    paths = sorted(out_dir / o.filename for o in offices)
-    _write_manifest(out_dir, world, offices, rows, seed, file_rows, file_counts, hostile, mixed)
+    # Incident feeds (AWSD, Insecurity Insight) beside the logs: etl.demo_incidents.
+    from etl.demo_incidents import write_incident_feeds
+
+    feed_paths, feeds = write_incident_feeds(out_dir, world, rows, seed, mixed, fixed_time)
+    paths = sorted([*(out_dir / o.filename for o in offices), *feed_paths])
+    _write_manifest(out_dir, world, offices, rows, seed, file_rows, file_counts, hostile, mixed, feeds)
     return paths
 
 
 def _write_manifest(out_dir: Path, world: World, offices: list[Office], rows: int, seed: int,
                     file_rows: list[int],
-                    file_counts: list[dict[str, int]], hostile: int, mixed: bool) -> None:
+                    file_counts: list[dict[str, int]], hostile: int, mixed: bool,
+                    feeds: dict[str, Any]) -> None:
     by_kind = {k: 0 for k in DEFECT_KINDS}
     detail: dict[str, int] = {}
     files: list[dict[str, Any]] = []
@@ -2395,6 +2423,7 @@ def _write_manifest(out_dir: Path, world: World, offices: list[Office], rows: in
         },
         "counts": {"countries": len(world.countries), "counterparts": len(world.counterparts),
                    "checkpoints": len(world.checkpoints), "places": len(world.places)},
+        "incident_feeds": feeds,
     }
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                          encoding="utf-8")

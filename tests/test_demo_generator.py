@@ -6,6 +6,7 @@ tests say what the generator promises independently of the loader.
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from datetime import date, datetime, timedelta
@@ -21,6 +22,7 @@ from shapely.geometry import shape
 from etl import demo
 from etl import vocab as V
 from etl.logformat import MULTI_SEPARATORS, REQUIRED, match_column
+from tests.conftest import realdata
 
 ROWS = 3000
 END = date(2026, 10, 31)
@@ -437,6 +439,200 @@ def test_the_etl_rejects_exactly_the_dirty_rows(demo_dir: Path, manifest: dict, 
     assert reasons == manifest["etl_reasons"]
 
 
+# --------------------------------------------------------------------------- incident feeds
+
+AWSD_REAL = ("awsd", "awsd_global_incidents_1997-2025_hxl.csv")
+# AWSD writes ISO2 codes; the demo countries' (ISO 3166-1).
+ISO2 = {"AFG": "AF", "BFA": "BF", "CAF": "CF", "IRQ": "IQ", "NER": "NE", "NGA": "NG", "PAK": "PK", "SSD": "SS",
+        "SYR": "SY", "UGA": "UG", "UKR": "UA", "YEM": "YE"}
+ISO3 = {v: k for k, v in ISO2.items()}
+KIKA_REAL = ("insecurity_insight", "2020-2023-aid-worker-kika-incident-data.xlsx")
+
+
+def _csv_records(path: Path) -> list[list[str]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.reader(fh))
+
+
+@pytest.fixture(scope="module")
+def feeds(manifest: dict) -> dict:
+    return {f["feed"]: f for f in manifest["incident_feeds"]["files"]}
+
+
+@pytest.fixture(scope="module")
+def awsd(demo_dir: Path, feeds: dict) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and data rows (as dicts, with their CSV record number under '_record') of the demo AWSD file."""
+    records = _csv_records(demo_dir / feeds["awsd"]["file"])
+    header = records[0]
+    rows = [dict(zip(header, r, strict=True)) | {"_record": str(i + 1)} for i, r in enumerate(records) if i >= 2]
+    return header, rows
+
+
+def test_incident_volume_follows_the_demo_size() -> None:
+    from etl.demo_incidents import incident_count
+
+    assert [incident_count(n) for n in (0, 3000, 30_000, 150_000, 1_000_000, 10_000_000)] == [
+        0, 40, 200, 1000, 6667, 20_000]
+
+
+def test_awsd_file_has_the_export_header_and_hxl_row(demo_dir: Path, feeds: dict) -> None:
+    real = _csv_records(realdata(*AWSD_REAL))
+    ours = _csv_records(demo_dir / feeds["awsd"]["file"])
+    assert ours[0] == real[0] and ours[1] == real[1]
+    # same quoting as the export: names with spaces quoted, plain words not
+    first = (demo_dir / feeds["awsd"]["file"]).read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith('"Incident ID",Year,Month,Day,"Country Code",Country,')
+    assert all(len(r) == len(real[0]) for r in ours)
+
+
+def test_awsd_rows_add_up_to_the_manifest(awsd: tuple, feeds: dict, manifest: dict, world: demo.World) -> None:
+    _header, rows = awsd
+    meta = feeds["awsd"]
+    assert len(rows) == meta["rows"] == meta["loaded"] + meta["rejected"]
+    assert meta["loaded"] == 40  # 3,000 engagements: the minimum
+    no_country = [r for r in rows if not r["Country Code"].strip() and not r["Country"].strip()]
+    assert sorted(int(r["_record"]) for r in no_country) == meta["rejected_rows"]
+    assert meta["rejected_by_reason"] == {"missing_country": len(no_country)} and no_country
+    counted: dict[str, dict[str, int]] = {}
+    for r in rows:
+        if r in no_country:
+            continue
+        iso3 = ISO3[r["Country Code"]]
+        counted.setdefault(iso3, {})
+        counted[iso3][r["Year"]] = counted[iso3].get(r["Year"], 0) + 1
+    assert counted == meta["by_country_year"]
+    ids = [int(r["Incident ID"]) for r in rows]
+    assert len(set(ids)) == len(ids) and min(ids) == meta["first_id"]
+    start, end = date.fromisoformat(manifest["start_date"]), END
+    for r in rows:
+        if r not in no_country:
+            assert start.year <= int(r["Year"]) <= end.year
+            if r["Month"] and r["Day"]:
+                assert start <= date(int(r["Year"]), int(r["Month"]), int(r["Day"])) <= end
+        figures = [int(r[f"Total {k}"]) for k in ("killed", "wounded", "kidnapped", "detained")]
+        assert sum(figures) == int(r["Total affected"]) >= 1
+        for k in ("killed", "wounded", "kidnapped", "detained"):
+            assert int(r[f"Nationals {k}"]) + int(r[f"Internationals {k}"]) == int(r[f"Total {k}"])
+        assert sum(int(r[c]) for c in ("UN", "INGO", "ICRC", "NRCS and IFRC", "NNGO", "Other")) == sum(figures)
+        assert sum(int(r[f"Gender {g}"]) for g in ("Male", "Female", "Unknown")) == sum(figures)
+
+
+def test_awsd_dirt_is_there_as_counted(awsd: tuple, feeds: dict) -> None:
+    _header, rows = awsd
+    dirt = feeds["awsd"]["dirt"]
+    placed = [r for r in rows if r["Country Code"]]
+    assert sum(not r["Day"] and r["Month"] != "" for r in placed) == dirt["blank_day"] >= 1
+    assert sum(not r["Day"] and not r["Month"] for r in placed) == dirt["blank_month_and_day"] >= 1
+    assert sum(not r["Latitude"] and not r["Longitude"] for r in placed) == dirt["missing_coordinates"] >= 1
+    assert sum(not r["Region"] for r in placed) == dirt["blank_region"] >= 1
+    trailing = sum(v != v.rstrip() for r in rows for v in r.values())
+    assert trailing == dirt["trailing_spaces"] >= 1
+    variants = sum(r["Source"] in ("Focal point", "media", "Official report") or r["Actor type"] == "Host State"
+                   for r in rows)
+    assert variants == dirt["case_variants"] >= 2
+
+
+def test_awsd_vocabularies_are_awsd_s(awsd: tuple) -> None:
+    _header, rows = awsd
+    real = _csv_records(realdata(*AWSD_REAL))
+    header = real[0]
+    for col in ("Means of attack", "Attack context", "Location", "Motive", "Actor type", "Verified", "Source"):
+        i = header.index(col)
+        known = {r[i] for r in real[2:]}
+        ours = {r[col] for r in rows}
+        assert ours <= known, (col, ours - known)
+    assert {r["Actor type"] for r in rows} & {"Host state", "Non-state armed group: National",
+                                              "Non-state armed group: Subnational", "Unknown"}
+
+
+def test_awsd_points_lie_in_their_admin1_area(awsd: tuple) -> None:
+    _header, rows = awsd
+    features = json.loads(demo.DEFAULT_BOUNDARIES.read_text(encoding="utf-8"))["features"]
+    by_name = {(f["properties"]["iso3"], f["properties"]["name"]): shape(f["geometry"]) for f in features}
+    by_country: dict[str, list] = {}
+    for f in features:
+        by_country.setdefault(f["properties"]["iso3"], []).append(shape(f["geometry"]))
+    checked = 0
+    for r in rows:
+        if not r["Latitude"] or not r["Country Code"]:
+            continue
+        iso3 = ISO3[r["Country Code"]]
+        lat, lon = float(r["Latitude"]), float(r["Longitude"])
+        if r["Region"]:
+            assert shapely.contains_xy(by_name[(iso3, r["Region"])], lon, lat), r["Incident ID"]
+        else:
+            assert any(shapely.contains_xy(g, lon, lat) for g in by_country[iso3]), r["Incident ID"]
+        checked += 1
+    assert checked >= 30
+
+
+def test_named_perpetrators_are_armed_demo_counterparts(awsd: tuple, world: demo.World, feeds: dict) -> None:
+    _header, rows = awsd
+    armed = {(world.countries[cp.country].iso3, cp.name) for cp in world.counterparts
+             if cp.ctype in (demo.T_STATE, demo.T_POLICE, demo.T_NSAG, demo.T_DFA, demo.T_MILITIA)}
+    armed2 = {(ISO2[i], n) for i, n in armed}
+    named = [r for r in rows if r["Actor name"] not in ("Unknown", "Not applicable")]
+    assert named and all((r["Country Code"], r["Actor name"]) in armed2 for r in named)
+    assert 0.15 <= len(named) / len(rows) <= 0.6
+
+
+def test_incidents_concentrate_where_access_is_hardest(awsd: tuple, manifest: dict, world: demo.World) -> None:
+    from etl.demo_incidents import _Builder
+
+    _header, rows = awsd
+    off = manifest["patterns"]["offensive"]
+    start, ease_end = date.fromisoformat(off["start"]), date.fromisoformat(off["ease_end"])
+    here = [r for r in rows if r["Country Code"] == "SS" and r["Region"] == off["admin1"] and r["Month"]]
+    during = [r for r in here if start <= date(int(r["Year"]), int(r["Month"]), int(r["Day"] or 1)) <= ease_end]
+    assert len(during) >= manifest["incident_feeds"]["offensive_incidents"] - 1 >= 3
+    window = (ease_end - start).days + 1
+    rate_during = len(during) / window
+    rate_other = (len(here) - len(during)) / ((END - date.fromisoformat(manifest["start_date"])).days - window)
+    assert rate_during > 5 * rate_other
+    # restrictive counterparts: more incidents late in the window, as their denials rise (a big draw)
+    many = _Builder(world, 7).build(5000)
+    names = {cp.name for cp in world.counterparts if cp.restrictive}
+    mid = world.start + (world.end - world.start) / 2
+    theirs = [i for i in many if i.counterpart in names]
+    late = sum(i.day > mid for i in theirs)
+    assert len(theirs) >= 200 and late > 1.5 * (len(theirs) - late)
+
+
+def test_insecurity_insight_file_re_reports_some_awsd_incidents(demo_dir: Path, feeds: dict, awsd: tuple) -> None:
+    meta = feeds["insecurity_insight"]
+    wb = openpyxl.load_workbook(demo_dir / meta["file"], read_only=True)
+    sheet = wb.worksheets[0]
+    cells = [list(r) for r in sheet.iter_rows(values_only=True)]
+    wb.close()
+    header, hxl, body, last = cells[0], cells[1], cells[2:-1], cells[-1]
+    real = openpyxl.load_workbook(realdata(*KIKA_REAL), read_only=True)
+    real_rows = real.worksheets[0].iter_rows(values_only=True, max_row=2)
+    real_header, real_hxl = next(real_rows), next(real_rows)
+    real.close()
+    assert header == list(real_header)
+    assert [h or "" for h in hxl] == [h or "" for h in real_hxl] == [h or "" for h in last]
+    assert len(body) == meta["rows"] >= 3
+    _h, rows = awsd
+    col = {h: header.index(h) for h in ("Date", "Country ISO", "Admin 1", "Aid Workers Killed", "Aid Workers Injured",
+                                        "Aid Workers Kidnapped", "Aid Workers Arrested", "SiND Event ID")}
+    awsd_keyed = {}
+    for r in rows:
+        if r["Day"] and r["Region"]:
+            key = (r["Country Code"], r["Region"], r["Total killed"], r["Total wounded"], r["Total kidnapped"],
+                   r["Total detained"])
+            awsd_keyed.setdefault(key, []).append(date(int(r["Year"]), int(r["Month"]), int(r["Day"])))
+    matched = []
+    for r in body:
+        key = (ISO2[r[col["Country ISO"]]], r[col["Admin 1"]],
+               *(str(int(r[col[c]])) for c in ("Aid Workers Killed", "Aid Workers Injured", "Aid Workers Kidnapped",
+                                                "Aid Workers Arrested")))
+        day = r[col["Date"]].date()
+        if any(abs((d - day).days) <= 2 for d in awsd_keyed.get(key, [])):
+            matched.append(int(r[col["SiND Event ID"]]))
+    assert sorted(matched) == sorted(meta["duplicate_ids"])
+    assert len(matched) == meta["cross_source_duplicates"] < len(body)
+
+
 # ------------------------------------------------------------------------------ large runs
 
 
@@ -446,6 +642,7 @@ def test_large_runs_write_iso_csv_only(tmp_path: Path, monkeypatch: pytest.Monke
     paths = demo.write_demo_logs(tmp_path, rows=3000)
     m = json.loads((tmp_path / demo.MANIFEST_NAME).read_text(encoding="utf-8"))
     assert all(p.suffix == ".csv" for p in paths)
+    assert [f["feed"] for f in m["incident_feeds"]["files"]] == ["awsd"]  # no workbook in large runs
     assert {f["date_style"] for f in m["files"]} == {"iso"}
     assert {f["encoding"] for f in m["files"]} == {"utf-8"}
     total = 0

@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["etl.vocab", "etl.logformat", "etl.names", "etl.validate", "etl.db", "etl.gazetteer", "etl.mapping",
-           "etl.incident_feeds", "dashboard.exports", "dashboard.uploads"]
+           "etl.incident_feeds", "etl.demo_incidents", "dashboard.exports", "dashboard.uploads"]
 
 
 @pytest.mark.parametrize("name", MODULES)

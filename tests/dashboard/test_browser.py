@@ -74,6 +74,25 @@ def test_map_draws_leaflet_with_checkpoints(visit: Visit) -> None:
     _assert_clean(visit, "/map")
 
 
+def test_map_shows_security_incidents_when_asked(visit: Visit) -> None:
+    """The demo has a public incident feed: the toggle adds its incidents to the map, as local circles."""
+    visit.open("/map")
+    frame = _leaflet_frame(visit)
+    assert frame is not None
+    frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=20_000)
+    before = frame.locator("path.leaflet-interactive").count()
+    visit.page.get_by_text("Security incidents", exact=True).click()
+    wait_for_app(visit.page)
+    frame = _leaflet_frame(visit)
+    assert frame is not None
+    frame.locator("path.leaflet-interactive").first.wait_for(state="attached", timeout=20_000)
+    after = frame.locator("path.leaflet-interactive").count()
+    path = shot(visit.page, "map_incidents")
+    assert after > before, f"no incident circles added ({before} -> {after}; screenshot {path})"
+    assert "security incident" in visit.page.inner_text("body")  # the legend outside the map
+    _assert_clean(visit, "/map")
+
+
 def test_filter_in_the_url_is_applied(visit: Visit, demo_facts: DemoFacts) -> None:
     visit.open("/")
     everywhere = metric_values(visit.page)
