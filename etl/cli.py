@@ -1,4 +1,4 @@
-"""Command line: ``python -m etl demo | load | status | inspect``.
+"""Command line: ``python -m etl demo | load | status | inspect | counterparts | users``.
 
 Every command takes ``--db PATH`` (default: ``ACCESS_DB`` or ``data/access.duckdb``). Exit code
 0 when the command did its job (a load committed, even with rejected rows), 1 when nothing could
@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from etl import counterparts_cli
+from etl import counterparts_cli, users_cli
 from etl.config import DATA_DIR, get_settings
 from etl.errors import AccessDataError
 from etl.load import LoadResult, load_paths
@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_inspect.set_defaults(func=cmd_inspect)
 
     counterparts_cli.add_parser(sub, add_db)  # counterparts list | review | merge | split | keep-apart | ...
+    users_cli.add_parser(sub, add_db)  # users add | remove | list | set-role | set-password | grant | ...
     return parser
 
 

@@ -290,8 +290,10 @@ def test_loading_a_file_again_does_nothing_until_another_replaces_it(loaded, tmp
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["metadata/SDN-ADM1-metaData.json"], "error: SDN-ADM1-metaData.json: cannot be read as a boundary file (not "
-                                          "recognized as being in a supported file format). Give a GeoJSON"),
+    (["metadata/SDN-ADM1-metaData.json"], "error: SDN-ADM1-metaData.json: is geoBoundaries metadata for "
+                                          "SDN-ADM1-2_0_1-G483 (licence: Open Data Commons Open Database License "
+                                          "1.0), not boundaries. Load the boundary file it describes instead"),
+    (["../SOURCES.md"], "error: SOURCES.md: '.md' files are not boundaries or gazetteers. Give GeoJSON"),
     (["SDN-ADM1.geojson", "--iso3", "SSD"], "error: SDN-ADM1.geojson: its field 'shapeGroup' says SDN, but --iso3 "
                                             "says SSD. Drop --iso3"),
     (["SDN-ADM1.geojson", "--level", "2"], "error: SDN-ADM1.geojson: its shapeType says ADM1, not admin level 2."),
