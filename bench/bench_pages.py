@@ -49,6 +49,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -1163,18 +1164,32 @@ def free_port() -> int:
 WARMUP_LINE = re.compile(r"Warm-up done: (\d+) queries cached in ([\d.]+) s")
 
 
-def wait_for_warmup(log_path: Path, server: subprocess.Popen, deadline: float) -> re.Match | None:
-    """Poll the server's console log for the warm-up line (``dashboard/warmup.py``); None at the deadline."""
-    while time.monotonic() < deadline and server.poll() is None:
-        found = WARMUP_LINE.search(log_path.read_text(errors="replace"))
-        if found:
-            return found
-        time.sleep(0.1)
-    return None
+class WarmupWatch(threading.Thread):
+    """Watches the server's console log from its start for the warm-up line (``dashboard/warmup.py``).
+
+    A thread, so that the moment the line appears is known even while the browser is busy with a page.
+    """
+
+    def __init__(self, log_path: Path, started: float) -> None:
+        super().__init__(daemon=True)
+        self.log_path, self.started = log_path, started
+        self.found: re.Match | None = None
+        self.at: float | None = None  # seconds after the server's start
+        self.done = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            found = WARMUP_LINE.search(self.log_path.read_text(errors="replace"))
+            if found:
+                self.found, self.at = found, time.monotonic() - self.started
+                self.done.set()
+                return
+            time.sleep(0.05)
 
 
-def start_app(db: str, log_path: Path) -> tuple[subprocess.Popen, str, float]:
-    """Start the real app as operators do (``python -m dashboard``); return it, its address and its start time."""
+def start_app(db: str, log_path: Path) -> tuple[subprocess.Popen, str, WarmupWatch]:
+    """Start the real app as operators do (``python -m dashboard``); return it, its address, its warm-up watch."""
     port = free_port()
     env = {**os.environ, "ACCESS_DB": db}
     log = open(log_path, "w")  # noqa: SIM115 - closed by the caller's server.wait()
@@ -1184,14 +1199,17 @@ def start_app(db: str, log_path: Path) -> tuple[subprocess.Popen, str, float]:
                                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
                               cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     log.close()  # the child holds its own copy of the descriptor
+    watch = WarmupWatch(log_path, started)
+    watch.start()
     base = f"http://127.0.0.1:{port}"
     deadline = started + 120
     while time.monotonic() < deadline and server.poll() is None:
         try:
             if urllib.request.urlopen(f"{base}/_stcore/health", timeout=1).read() == b"ok":
-                return server, base, started
+                return server, base, watch
         except OSError:
             time.sleep(0.1)
+    watch.stop.set()
     server.kill()
     server.wait()
     raise SystemExit(f"the app did not answer /_stcore/health within 120 s; see {log_path}")
@@ -1228,23 +1246,22 @@ def measure_app(db: str, info: dict, work: Path, rows: int, timeout_s: float, wa
                     "launcher": "python -m dashboard"}
     shots = work / "screens"
     shots.mkdir(exist_ok=True)
-    warm_log = lambda: WARMUP_LINE.search(log_path.read_text(errors="replace"))  # noqa: E731
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                     args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         result["chromium"] = browser.version
-        server, base, started = start_app(db, log_path)
+        server, base, watch = start_app(db, log_path)
         try:
-            result["up_s"] = time.monotonic() - started
+            result["up_s"] = time.monotonic() - watch.started
             result["rss_up"] = vm(server.pid, "VmRSS")
             print(f"  app: answering after {result['up_s']:.1f} s", flush=True)
             if visit_during_warmup:
                 # Its own browser context (own HTTP cache), so the first visits below still start from empty.
                 early = browser.new_context(viewport={"width": 1440, "height": 1000})
-                began_during = warm_log() is None
+                began_during = not watch.done.is_set()
                 x = draw(early.new_page(), base + "/", timeout_s)
                 x["began_during_warmup"] = began_during
-                x["ended_during_warmup"] = warm_log() is None
+                x["ended_during_warmup"] = not watch.done.is_set()
                 x["hwm"] = vm(server.pid, "VmHWM")
                 result["during_warmup"] = x
                 early.close()
@@ -1252,8 +1269,10 @@ def measure_app(db: str, info: dict, work: Path, rows: int, timeout_s: float, wa
                       + ("" if began_during else "  (warm-up had already finished: not a during-warm-up figure)")
                       + ("  (warm-up finished while the page was drawn)" if began_during and
                          not x["ended_during_warmup"] else ""), flush=True)
-            found = wait_for_warmup(log_path, server, started + warmup_timeout_s)
-            result["warmup_wall_s"] = time.monotonic() - started if found else None
+            watch.done.wait(max(0.0, watch.started + warmup_timeout_s - time.monotonic()))
+            watch.stop.set()
+            found = watch.found
+            result["warmup_wall_s"] = watch.at
             result["warmup_queries"] = int(found.group(1)) if found else None
             result["warmup_reported_s"] = float(found.group(2)) if found else None
             result["warmup_timeout_s"] = warmup_timeout_s
@@ -1290,6 +1309,7 @@ def measure_app(db: str, info: dict, work: Path, rows: int, timeout_s: float, wa
             result["rss_end"] = vm(server.pid, "VmRSS")
             result["peak"] = vm(server.pid, "VmHWM")
         finally:
+            watch.stop.set()
             server.terminate()
             try:
                 server.wait(timeout=20)
@@ -1331,7 +1351,9 @@ def app_summary(app: dict) -> str:
             f"{app['up_s']:.1f} s after start, {warm}; server RSS {app['rss_up']:,.0f} MB when it first answered, "
             f"{app['rss_idle']:,.0f} MB after warm-up, **peak {app['peak']:,.0f} MB** (VmHWM) after opening every "
             f"page three times; {app['rss_end']:,.0f} MB at the end. The first visits below start after the "
-            "warm-up line: the server already holds each page's default view, the browser's cache is empty.")
+            "warm-up line: the server already holds each page's default view, the browser's cache is empty; trends "
+            "is the first page that browser opens, so its first visit also includes loading Streamlit's front end "
+            "(JavaScript) from nothing, as anybody's first visit does.")
     x = app.get("during_warmup")
     if x:
         first = app["pages"].get("trends", {}).get("first visit")
@@ -1340,8 +1362,7 @@ def app_summary(app: dict) -> str:
                      f"server answered) took **{x['s']:.2f} s**"
                      + ("" if x["ok"] else " (not finished)")
                      + (" (the warm-up finished while it was drawn)" if not x["ended_during_warmup"] else "")
-                     + (f", against {first['s']:.2f} s for its first visit after warm-up" if first else "")
-                     + ": the warm-up only helps the visits that come after it.")
+                     + (f"; its first visit after warm-up (below) took {first['s']:.2f} s" if first else "") + ".")
         else:
             text += (f" (A visit to the landing page during warm-up was attempted but the warm-up had already "
                      f"finished when it began; it took {x['s']:.2f} s.)")
