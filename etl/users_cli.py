@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from etl import audit
 from etl.config import get_settings
 from etl.roles import ALL_REGIONS, ROLE_NAMES, ROLES
 from etl.users import DEMO_USERS, User, UserError, UserStore, check_password, users_path, utc_now
@@ -232,7 +233,10 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
     c.add_argument("--remove", action="store_true", help="remove every demo user instead")
     c.set_defaults(func=cmd_demo)
 
-    for parser in cmds.choices.values():
+    for name, parser in cmds.choices.items():
         add_db(parser)
         parser.add_argument("--users", type=Path, default=None, metavar="FILE",
                             help="the users file (default: $ACCESS_USERS_FILE, or users.json beside --db)")
+        if name != "list":  # every change is on record in the audit log (etl/audit.py); never a password
+            parser.set_defaults(func=audit.audited("users_change", parser.get_default("func"), target=("name",),
+                                                   detail=("role", "regions", "display_name", "replace", "remove")))

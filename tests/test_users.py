@@ -469,7 +469,7 @@ def test_cli_demo_creates_lists_and_removes_the_demo_users(cli):
 
 def test_python_m_etl_users_as_a_user_runs_it(tmp_path):
     env = {**os.environ, **{f"ACCESS_{k.upper()}": str(v) for k, v in FAST.items()},
-           "ACCESS_USERS_FILE": str(tmp_path / "secure" / "team.json")}
+           "ACCESS_USERS_FILE": str(tmp_path / "secure" / "team.json"), "ACCESS_DB": str(tmp_path / "access.duckdb")}
     r = subprocess.run([sys.executable, "-m", "etl", "users", "add", "lina", "--role", "admin", "--password-stdin"],
                        input=PASSWORD + "\n", cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
