@@ -18,7 +18,7 @@ from dashboard.safe_text import markdown_text
 from etl.config import get_settings
 from etl.errors import AccessDataError
 from etl.roles import Scope
-from etl.users import DEMO_USERS, Session, UserStore, users_path, utc_now
+from etl.users import DEMO_USERS, Outcome, Session, UserStore, users_path, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,44 @@ def _sign_in(username: str, password: str) -> None:
     _audit("sign_in_failed", result.username, None, {"outcome": str(result.outcome)})
 
 
+def sso_configured() -> bool:
+    """Single sign-on is on when ``[auth]`` is configured in ``.streamlit/secrets.toml`` (Streamlit's OIDC)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+
+
+def _sso_user() -> tuple[bool, str | None]:
+    """(signed in with the provider, the e-mail it vouches for)."""
+    try:
+        if not st.user.get("is_logged_in"):
+            return False, None
+        email = st.user.get("email")
+        return True, str(email) if email else None
+    except Exception:  # noqa: BLE001 - st.user is unavailable outside a real server session
+        return False, None
+
+
+def _sign_in_sso() -> None:
+    """After the provider's redirect: a session for the users-file user with that e-mail, else a message."""
+    signed, email = _sso_user()
+    if not signed:
+        return
+    result = store().verify_sso(email, utc_now())
+    if result.ok and result.user is not None:
+        st.session_state[SESSION] = store().start_session(result.user, utc_now())
+        st.session_state.pop(ENDED, None)
+        _audit("sign_in", result.user.username, result.user.role, {"via": "single sign-on"})
+        return
+    _audit("sign_in_failed", result.username, None, {"via": "single sign-on", "outcome": str(result.outcome)})
+    st.session_state["auth_message"] = (
+        f"Single sign-on says you are {email or 'someone without an e-mail address'}, but no user of this dashboard "
+        "has that address. Ask an admin: `python -m etl users set-sso-email NAME EMAIL`."
+        if result.outcome is Outcome.UNKNOWN_USER else result.message())
+    st.logout()
+
+
 def _submit() -> None:
     _sign_in(st.session_state.get("auth_username", ""), st.session_state.get("auth_password", ""))
     st.session_state["auth_password"] = ""  # never kept in the session once used
@@ -141,6 +179,10 @@ def sign_in_page() -> None:
         st.warning("Demo users are active: sign in as " + ", ".join(f"`{u.username}`" for u in DEMO_USERS)
                    + " (the password is the username). Never put real logs in a database with demo users: "
                      "remove them with `python -m etl users demo --remove`.", icon=":material/warning:")
+    if sso_configured():
+        st.button("Sign in with single sign-on", on_click=st.login, icon=":material/key:", key="auth_sso",
+                  type="primary")
+        st.caption("Or with a username and password from the users file:")
     with st.form("sign_in", border=True, enter_to_submit=True):
         st.text_input("Username", key="auth_username", max_chars=64, autocomplete="username")
         st.text_input("Password", key="auth_password", type="password", max_chars=1024,
@@ -160,10 +202,14 @@ def sign_out() -> None:
     for key in (SESSION, RETRY_AFTER, "auth_message"):
         st.session_state.pop(key, None)
     st.session_state[ENDED] = "You signed out."
+    if sso_configured() and _sso_user()[0]:
+        st.logout()
 
 
 def gate() -> Session | None:
     """Check the session for this run; the signed-in session, or None (then draw only the sign-in page)."""
+    if current_session() is None and sso_configured():
+        _sign_in_sso()
     return _resume()
 
 

@@ -91,6 +91,14 @@ def cmd_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_set_sso_email(args: argparse.Namespace) -> int:
+    store = _store(args)
+    user = store.set_sso_email(args.name, args.email)
+    print(f"'{user.username}' signs in with single sign-on as {user.sso_email}." if user.sso_email
+          else f"'{user.username}' no longer signs in with single sign-on.")
+    return 0
+
+
 def cmd_remove(args: argparse.Namespace) -> int:
     store = _store(args)
     user = store.remove_user(args.name)
@@ -217,6 +225,11 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
     c.add_argument("regions", help="regions to take away, comma-separated in quotes")
     c.set_defaults(func=cmd_revoke)
 
+    c = cmds.add_parser("set-sso-email", help="let a single sign-on identity (e-mail) sign in as this user")
+    c.add_argument("name")
+    c.add_argument("email", help="the address the provider reports; '' to clear")
+    c.set_defaults(func=cmd_set_sso_email)
+
     c = cmds.add_parser("unlock", help="lift a lock after too many wrong passwords")
     c.add_argument("name")
     c.set_defaults(func=cmd_unlock)
@@ -239,4 +252,5 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
                             help="the users file (default: $ACCESS_USERS_FILE, or users.json beside --db)")
         if name != "list":  # every change is on record in the audit log (etl/audit.py); never a password
             parser.set_defaults(func=audit.audited("users_change", parser.get_default("func"), target=("name",),
-                                                   detail=("role", "regions", "display_name", "replace", "remove")))
+                                                   detail=("role", "regions", "display_name", "replace", "remove",
+                                                           "email")))
