@@ -15,8 +15,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import brief, charts, components, queries, search, shell
-from dashboard.auth import audit_event
+from dashboard.auth import audit_event, current_scope
 from dashboard.data import current_version, query
+from dashboard.scope import scope_key
 from etl.errors import AccessDataError
 
 md = search.escape_markdown
@@ -29,8 +30,9 @@ if f is None:
     st.stop()
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _search_index(version: tuple[int, int]) -> search.SearchIndex:
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _search_index(version: tuple[int, int], scope_name: str) -> search.SearchIndex:
+    # Keyed by the user's scope as well: the index holds names, and users of other regions share this cache.
     return search.SearchIndex.from_frame(query(queries.SEARCH_INDEX))
 
 
@@ -85,7 +87,7 @@ if cid and current_version() is not None:
 today = dt.date.today()
 try:
     p = brief.load_profile(query, cid, today) if cid else None
-    index = _search_index(current_version())  # type: ignore[arg-type]
+    index = _search_index(current_version(), scope_key(current_scope()))  # type: ignore[arg-type]
 except AccessDataError as err:
     st.error(str(err))
     st.stop()

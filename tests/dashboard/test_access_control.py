@@ -160,6 +160,10 @@ def test_a_profile_from_another_region_is_not_found(truth: Truth, demo_db: Path,
 
 def test_the_coordinator_search_only_finds_its_region(truth: Truth, demo_db: Path, use_db) -> None:
     use_db(demo_db)
+    # Someone who sees everything searches first: caches shared by the server's sessions must not carry over.
+    at = open_page("counterpart", user="test-admin")
+    at.text_input(key="cp_search").set_value(sorted(truth.outside_names)[0]).run()
+    assert _found(_everything(at), truth.outside_names), "the admin cannot find the name: the test proves nothing"
     at = open_page("counterpart", user="test-coordinator")
     at.text_input(key="cp_search").set_value(sorted(truth.outside_names)[0]).run()
     assert not _found(_everything(at), truth.outside_names)
@@ -290,3 +294,25 @@ def test_an_expired_session_returns_to_sign_in(demo_db: Path, use_db) -> None:
 def test_pages_table_matches_the_router() -> None:
     """The titles above are the pages the router knows (a new page must be added to ALLOWED too)."""
     assert set(TITLES) == set(PAGES)
+
+
+def test_every_cache_holding_query_results_is_keyed_by_scope() -> None:
+    """Streamlit caches are shared by every session of the server: a cached function that reads the data must
+    take the user's scope in its arguments (or read only reference tables, listed here)."""
+    import ast
+
+    from tests.dashboard.conftest import REPO
+
+    reference_only = {"_cached_shapes"}  # admin boundaries: the same for everybody
+    offenders = []
+    for path in sorted((REPO / "dashboard").rglob("*.py")):
+        if path.name == "data.py":  # the query cache itself: keyed by scope_name (see dashboard/data.py)
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef) or node.name in reference_only:
+                continue
+            cached = any("cache_" in ast.unparse(d) for d in node.decorator_list)
+            reads = "query(" in ast.unparse(node)
+            if cached and reads and not any("scope" in a.arg for a in node.args.args):
+                offenders.append(f"{path.relative_to(REPO)}:{node.name}")
+    assert not offenders, f"cached functions reading data without the scope in their key: {offenders}"
