@@ -134,7 +134,7 @@ if p is None:
                "from another database or a region you do not have access to. Search by name above.",
                icon=":material/person_off:")
     st.stop()
-audit_event("profile_view", target=p.counterpart_id, detail={"name": p.name}, once=True)
+audit_event("profile_view", target=p.counterpart_id, detail={"found": True}, once=True)
 
 info = p.info
 head, action = st.columns([4, 1], vertical_alignment="bottom")

@@ -257,6 +257,8 @@ def test_wrong_passwords_lock_the_account(demo_db: Path, tmp_path: Path, use_db)
 
     from streamlit.testing.v1 import AppTest
 
+    from etl import audit
+    from etl.config import get_settings
     from tests.dashboard.conftest import APP
 
     db = tmp_path / "access.duckdb"
@@ -272,6 +274,8 @@ def test_wrong_passwords_lock_the_account(demo_db: Path, tmp_path: Path, use_db)
     at = _form(at, "test-coordinator", TEST_PASSWORD)  # the right password does not open a locked account
     assert any("locked until" in e.value for e in at.error) and not at.metric
     assert [t.label for t in at.text_input] == ["Username", "Password"]
+    failures = audit.read(get_settings(), action="sign_in_failed")
+    assert len(failures) == 6 and set(failures["who"]) == {"test-coordinator"}  # every attempt is on record
 
 
 def test_an_expired_session_returns_to_sign_in(demo_db: Path, use_db) -> None:
@@ -316,3 +320,19 @@ def test_every_cache_holding_query_results_is_keyed_by_scope() -> None:
             if cached and reads and not any("scope" in a.arg for a in node.args.args):
                 offenders.append(f"{path.relative_to(REPO)}:{node.name}")
     assert not offenders, f"cached functions reading data without the scope in their key: {offenders}"
+
+
+def test_the_audit_log_shows_who_looked_at_which_counterpart(truth: Truth, demo_db: Path, tmp_path: Path,
+                                                            use_db, monkeypatch) -> None:
+    from etl import audit
+    from etl.config import get_settings
+
+    use_db(demo_db)
+    monkeypatch.setenv("ACCESS_AUDIT_FILE", str(tmp_path / "audit.jsonl"))
+    get_settings.cache_clear()
+    open_page("counterpart", {"id": truth.east_id}, user="test-negotiator")
+    open_page("counterpart", {"id": truth.outside_id}, user="test-negotiator")  # out of scope: logged, not shown
+    events = audit.read(get_settings(), action="profile_view")
+    seen = list(zip(events["who"], events["target"], strict=True))
+    assert ("test-negotiator", truth.east_id) in seen and ("test-negotiator", truth.outside_id) in seen
+    assert (tmp_path / "audit.jsonl").stat().st_mode & 0o077 == 0
