@@ -77,8 +77,15 @@ def ensure_chromium() -> None:
 
 SCHEMA_CHECK = """
 import sys, duckdb
+from pathlib import Path
+from etl.db import connect_read
+from etl.errors import AccessDataError
 from etl.schema import SCHEMA_VERSION
-con = duckdb.connect(sys.argv[1], read_only=True)
+try:
+    con = connect_read(Path(sys.argv[1]))  # with the database key when one is configured
+except AccessDataError as err:
+    print(f"error:{err}")
+    sys.exit(0)
 try:
     row = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
 except duckdb.Error:
@@ -94,6 +101,9 @@ def cmd_run(args: list[str]) -> None:
     if db.exists() and "ACCESS_DB" not in os.environ:
         # The default database is the demo: one built by an older version of the software is moved aside.
         check = subprocess.run([python, "-c", SCHEMA_CHECK, str(db)], cwd=ROOT, capture_output=True, text=True)
+        if check.stdout.startswith("error:"):  # e.g. encrypted and no key configured: say so, start nothing
+            say(check.stdout.strip()[6:])
+            sys.exit(1)
         if check.stdout.startswith("old:"):
             aside = db.with_name(f"{db.name}.schema-{check.stdout.strip()[4:]}")
             say(f"{db} was built by an older version (schema {check.stdout.strip()[4:]}): moved to {aside.name}")
@@ -101,6 +111,10 @@ def cmd_run(args: list[str]) -> None:
     if not db.exists():
         say(f"no database at {db}: building the demo database (about a minute)")
         run([python, "-m", "etl", "demo", "--db", str(db)])
+    if "ACCESS_DB" not in os.environ and not (db.parent / "users.json").exists():
+        # The demo database gets the demo users; a real deployment creates its own (python -m etl users add).
+        say("creating the demo users (sign in as demo-coordinator, password demo-coordinator; see README)")
+        run([python, "-m", "etl", "users", "demo", "--db", str(db)], stdout=subprocess.DEVNULL)
     say("starting the dashboard (Ctrl+C to stop)")
     os.chdir(ROOT)
     # python -m dashboard = streamlit run dashboard/streamlit_app.py, warmed up for the first visit.

@@ -21,6 +21,7 @@ import pandas as pd
 
 from dashboard import queries
 from dashboard.exports import spreadsheet_safe  # noqa: F401 - re-exported for the page
+from dashboard.safe_text import isolate
 
 Run = Callable[[str, Sequence[object]], pd.DataFrame]
 
@@ -29,6 +30,8 @@ OVERDUE_DAYS = 60
 LAST_ENGAGEMENTS = 10
 # Notes longer than this are cut in the brief, so that it stays on one page.
 NOTE_CHARS = 240
+# Names, places and other single values are cut after this many characters in the brief.
+NAME_CHARS = 160
 ME = "This counterpart"
 
 
@@ -154,7 +157,8 @@ def text(value: object) -> str:
         return "–"
     if isinstance(value, dt.date):
         return html.escape(fmt_date(value))
-    return html.escape(str(value), quote=True).replace("\r\n", "\n").replace("\n", "<br>")
+    # A direction override in one value must not turn the rest of its line around.
+    return html.escape(isolate(str(value)), quote=True).replace("\r\n", "\n").replace("\n", "<br>")
 
 
 # ------------------------------------------------------------------------------------ the brief
@@ -162,7 +166,7 @@ def text(value: object) -> str:
 _CSS = """
 *{box-sizing:border-box}
 body{font-family:"DejaVu Sans",Arial,Helvetica,sans-serif;font-size:10.5pt;color:#111;margin:0 auto;max-width:190mm;
-     padding:10mm 0;line-height:1.35}
+     padding:10mm 0;line-height:1.35;overflow-wrap:anywhere}
 .banner{border:2px solid #b00020;color:#b00020;background:#fdecee;font-weight:bold;text-align:center;padding:4px 8px;
         letter-spacing:.08em;text-transform:uppercase;font-size:9.5pt}
 .meta{display:flex;justify-content:space-between;color:#555;font-size:8.5pt;margin:4px 0 8px}
@@ -210,7 +214,8 @@ def _short(value: object, limit: int = NOTE_CHARS) -> object:
 
 def _table(df: pd.DataFrame, columns: list[tuple[str, str, str]], row_class: Sequence[str] | None = None) -> str:
     """An HTML table of ``df``: columns are (column, heading, kind) with kind text/note/num/pct/date/days."""
-    fmt = {"text": text, "note": lambda v: text(_short(v)), "num": lambda v: html.escape(fmt_int(v)),
+    fmt = {"text": lambda v: text(_short(v)), "note": lambda v: text(_short(v)),
+           "num": lambda v: html.escape(fmt_int(v)),
            "pct": lambda v: html.escape(fmt_pct(v)),
            "date": lambda v: html.escape(fmt_date(v)), "days": lambda v: html.escape(fmt_days(v))}
     css = {"num": "num", "pct": "num", "days": "num", "date": "date"}
@@ -234,7 +239,7 @@ def _identity(p: Profile) -> str:
         parts.append(f"affiliation: {i['affiliation']}")
     place = i.get("country") if not is_missing(i.get("country")) else i.get("iso3")
     parts.append(f"{place} ({i.get('region') or 'no region'})")
-    return " · ".join(text(x) for x in parts if not is_missing(x))
+    return " · ".join(text(_short(x, NAME_CHARS)) for x in parts if not is_missing(x))
 
 
 def render_brief(p: Profile, generated: dt.datetime | None = None) -> str:
@@ -247,16 +252,16 @@ def render_brief(p: Profile, generated: dt.datetime | None = None) -> str:
     add('<div class="banner">Confidential · negotiation notes · do not forward or leave unattended</div>')
     add(f'<div class="meta"><span>Counterpart brief · {text(p.counterpart_id)}</span>'
         f'<span>Generated {html.escape(f"{generated:%d %b %Y %H:%M %Z}".strip())}</span></div>')
-    add(f"<h1>{text(p.name)}</h1>")
+    add(f"<h1>{text(_short(p.name, NAME_CHARS))}</h1>")
     add(f'<p class="sub">{_identity(p)}</p>')
 
     aliases = [str(a) for a in p.aliases["alias"] if str(a) != p.name] if not p.aliases.empty else []
     if aliases:
-        shown = ", ".join(text(a) for a in aliases[:12])
+        shown = ", ".join(text(_short(a, NAME_CHARS)) for a in aliases[:12])
         more = f" and {len(aliases) - 12} more" if len(aliases) > 12 else ""
         add(f'<p class="note"><b>Also written as:</b> {shown}{html.escape(more)}</p>')
     for _, r in p.review.iterrows():
-        add(f'<div class="warn">Possibly the same as <b>{text(r["similar_name"])}</b> ({text(r["counterpart_id"])}, '
+        add(f'<div class="warn">Possibly the same as <b>{text(_short(r["similar_name"], NAME_CHARS))}</b> ({text(r["counterpart_id"])}, '
             f'name similarity {html.escape(fmt_int(r["similarity"]))}/100, {text(r["status"])} review). '
             "Kept apart until someone confirms: check before relying on either history.</div>")
 
@@ -326,7 +331,7 @@ def render_brief(p: Profile, generated: dt.datetime | None = None) -> str:
         "dashboard filters do not apply. Highlighted rows: follow-up due. Notes are as logged by field teams "
         f"(cut after {NOTE_CHARS} characters here, whole in the dashboard).</footer>")
 
-    title = f"Brief: {p.name}"
+    title = f"Brief: {_short(p.name, NAME_CHARS)}"
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">"
             "<meta name=\"robots\" content=\"noindex\">"

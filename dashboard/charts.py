@@ -7,11 +7,11 @@ before it reaches a figure: plotly renders a subset of HTML in labels and hovers
 
 from __future__ import annotations
 
-import html
-
 import pandas as pd
 import plotly.express as px
 import plotly.graph_objects as go
+
+from dashboard.safe_text import html_text
 
 OUTCOME_ORDER = ["granted", "granted_with_conditions", "partially_granted", "deferred", "no_response", "denied"]
 OUTCOME_LABELS = {
@@ -25,11 +25,29 @@ OUTCOME_COLOURS = {
 # Nine obstacle categories: Okabe-Ito plus two darker tones, in OCHA's category order.
 CATEGORY_COLOURS = ["#0072B2", "#56B4E9", "#009E73", "#E69F00", "#D55E00", "#CC79A7", "#F0E442", "#000000", "#999999"]
 FONT = dict(family="DejaVu Sans, Arial, sans-serif", size=13)
+# Category labels from a log are cut to this many characters on a chart (the table and downloads keep them).
+LABEL_CHARS = 60
 
 
-def safe(text: object) -> str:
-    """Text from a log, made inert for plotly labels and hovers."""
-    return html.escape("" if text is None else str(text), quote=True)
+def safe(text: object, limit: int | None = LABEL_CHARS) -> str:
+    """Text from a log, made inert for plotly labels and hovers (plotly renders a subset of HTML), and cut."""
+    return html_text(text, limit)
+
+
+def safe_labels(values: pd.Series) -> pd.Series:
+    """:func:`safe` of each category label, kept distinct: two long labels cut to the same text would
+    otherwise be drawn as one bar."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for value in values:
+        label = safe(value)
+        n = 1
+        while label in seen:
+            n += 1
+            label = f"{safe(value, LABEL_CHARS - 4)} ({n})"
+        seen.add(label)
+        out.append(label)
+    return pd.Series(out, index=values.index)
 
 
 def _style(fig: go.Figure, height: int = 380) -> go.Figure:
@@ -53,7 +71,7 @@ def monthly_outcomes(df: pd.DataFrame) -> go.Figure:
 
 def share_bars(df: pd.DataFrame, x: str, y: str, title: str, colour: str = "#D55E00") -> go.Figure:
     """Horizontal bars of a share (0-1) per category."""
-    data = df.assign(**{x: df[x].map(safe)})
+    data = df.assign(**{x: safe_labels(df[x])})
     fig = px.bar(data, x=y, y=x, orientation="h", title=title, labels={y: "", x: ""})
     fig.update_traces(marker_color=colour, hovertemplate="%{y}: %{x:.0%}<extra></extra>")
     fig.update_xaxes(tickformat=".0%")

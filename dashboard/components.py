@@ -10,6 +10,11 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.exports import spreadsheet_safe
+from dashboard.safe_text import markdown_text
+from etl.config import get_settings
+
+# Captions that echo filter values (organisation names from the logs...) are cut after this many characters.
+CAPTION_CHARS = 500
 
 
 def fmt_int(value: object) -> str:
@@ -41,6 +46,12 @@ def delta_pct(now: object, before: object) -> str | None:
     return f"{(float(now) / float(before) - 1):+.0%}"
 
 
+def filters_caption(text: str) -> None:
+    """A caption saying what is shown (``Filters.describe()``): filter values come from logs and the
+    page address, so they are shown as text, never markdown."""
+    st.caption(markdown_text(text, CAPTION_CHARS))
+
+
 def empty_state(message: str) -> None:
     """A clear message instead of an empty chart."""
     st.info(message, icon=":material/filter_alt_off:")
@@ -67,22 +78,71 @@ def _excel_bytes(df: pd.DataFrame, sheet: str) -> bytes:
 EXCEL_MAX_ROWS = 20_000
 
 
-def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bool = True) -> None:
-    """CSV (and Excel) downloads of exactly the data behind a chart or table.
+# Columns that count engagements, requests, people or events: what small-cell suppression looks at.
+COUNT_WORDS = ("engagements", "requests", "obstacles", "incidents", "counterparts", "times", "killed", "injured",
+               "kidnapped", "detained", "granted", "problems", "rows_", "months", "recent", "before", "people")
 
-    The files are built once per distinct table (cached), not on every rerun.
+
+def suppress_small_cells(df: pd.DataFrame, k: int) -> pd.DataFrame:
+    """The table with every count below ``k`` written as "< k", and the row's shares and medians blanked
+    when its main count is small (a share of 1 engagement names its outcome).
+
+    >>> suppress_small_cells(pd.DataFrame({"region": ["A", "B"], "engagements": [2, 40], "share_denied": [0.5, 0.1]}), 5)
+      region engagements  share_denied
+    0      A         < 5           NaN
+    1      B          40           0.1
     """
+    out = df.copy()
+    counts = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_float_dtype(df[c])
+              and any(w in c for w in COUNT_WORDS)]
+    if not counts:
+        return out
+    small = (df[counts].fillna(k) < k)
+    main = "engagements" if "engagements" in counts else counts[0]
+    derived = [c for c in df.columns if pd.api.types.is_float_dtype(df[c]) and c not in counts]
+    for c in derived:
+        out.loc[small[main], c] = float("nan")
+    for c in counts:
+        out[c] = out[c].astype(object).where(~small[c], f"< {k}")
+    return out
+
+
+def _export_rules(df: pd.DataFrame) -> pd.DataFrame:
+    """What the signed-in user may take away: aggregates with small cells suppressed for pseudonymised (hq) users."""
+    from dashboard.auth import current_session
+
+    session = current_session()
+    if session is None:
+        raise PermissionError("not signed in")
+    scope = session.scope
+    if scope.pseudonymise_names and not scope.clear_everywhere:
+        return suppress_small_cells(df, get_settings().small_cell_k)
+    return df
+
+
+def _exported(name: str, kind: str) -> None:
+    from dashboard.auth import audit_event
+
+    audit_event("export", target=f"{name}.{kind}")
+
+
+def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bool = True) -> None:
+    """CSV (and Excel) downloads of exactly the data behind a chart or table, as the user may export it.
+
+    The files are built once per distinct table (cached), not on every rerun. Each download is audited.
+    """
+    df = _export_rules(df)
     slug = _slug(name)
     cols = st.columns([1, 1, 6])
-    cols[0].download_button("CSV", _csv_bytes(df), file_name=f"{slug}.csv",
+    cols[0].download_button("CSV", _csv_bytes(df), file_name=f"{slug}.csv", on_click=_exported, args=(slug, "csv"),
                             mime="text/csv", key=f"csv_{slug}", icon=":material/download:")
     if excel and len(df) <= EXCEL_MAX_ROWS:
         cols[1].download_button("Excel", _excel_bytes(df, name[:31] or "data"), file_name=f"{slug}.xlsx",
-                                key=f"xlsx_{slug}",
+                                key=f"xlsx_{slug}", on_click=_exported, args=(slug, "xlsx"),
                                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                 icon=":material/download:")
     if caption:
-        cols[2].caption(caption)
+        cols[2].caption(markdown_text(caption, CAPTION_CHARS))  # plain text: it may name filter values from logs
 
 
 def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = (), height: int | None = None,

@@ -14,6 +14,7 @@ import streamlit as st
 
 from dashboard import queries
 from dashboard.data import query
+from dashboard.safe_text import markdown_text
 
 PERIODS = {"30d": "Last 30 days", "90d": "Last 90 days", "365d": "Last 12 months", "all": "All time",
            "custom": "Custom dates"}
@@ -184,7 +185,8 @@ def sidebar_filters() -> Filters | None:
                                                 format_func=choices.get, key=key))
         checkpoint = current.checkpoint
         if checkpoint:
-            if st.button(f"Clear checkpoint {checkpoint}", key="f_clear_ck"):
+            # The id comes from the page address: a label is markdown, so it is shown escaped and cut.
+            if st.button(f"Clear checkpoint {markdown_text(checkpoint, 40)}", key="f_clear_ck"):
                 checkpoint = None
     f = Filters(start=start, end=end, period=period, checkpoint=checkpoint, **chosen)
     _sync_url(f)

@@ -34,6 +34,7 @@ from shapely.geometry import mapping
 from dashboard import queries
 from dashboard.charts import OUTCOME_COLOURS, OUTCOME_LABELS
 from dashboard.data import current_version, query
+from dashboard.safe_text import html_text
 
 # ColorBrewer 5-class sequential schemes, both marked colour-blind safe.
 AREA_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # YlOrRd
@@ -44,6 +45,8 @@ SIMPLIFY_DEGREES = 0.02  # about 2 km: invisible at country zoom, keeps the map 
 MIN_RADIUS, MAX_RADIUS = 4.0, 16.0
 # Rates from fewer engagements than this are drawn paler (and said so in the tooltip).
 FEW_ENGAGEMENTS = 5
+# Names and places from a log are cut to this many characters in a tooltip (a tooltip is 340 px wide).
+TIP_CHARS = 120
 
 
 def _pct(v: float) -> str:
@@ -100,8 +103,8 @@ def _missing(value: object) -> bool:
 
 
 def e(value: object) -> str:
-    """Text from a log, made inert for a Leaflet tooltip (which is HTML)."""
-    return "" if _missing(value) else html.escape(str(value), quote=True)
+    """Text from a log, made inert for a Leaflet tooltip (which is HTML) and cut to :data:`TIP_CHARS`."""
+    return html_text(value, TIP_CHARS)
 
 
 def bin_index(value: object, measure: str) -> int | None:

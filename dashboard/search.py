@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import pandas as pd
 from rapidfuzz import fuzz, process
 
+from dashboard.safe_text import markdown_text
 from etl.names import TRANSLITERATIONS, name_key
 
 # Below this WRatio score (0-100) a name is not shown as a match.
@@ -151,25 +152,13 @@ def search(index: SearchIndex, text: str, limit: int = 20, countries: tuple[str,
     return hits[RESULT_COLUMNS].reset_index(drop=True)
 
 
-# Characters that start markdown, HTML or Streamlit directives anywhere in a line ("." "-" "(" and ","
-# are only special at the start of a line, handled by _MD_LEADING, so ordinary names stay as typed).
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#!|~$&^])")
-_MD_LEADING = re.compile(r"^([-+=]|\d+(?=[.)]))")
-
-
-def escape_markdown(text: object) -> str:
-    r"""Text from a log, made inert for Streamlit markdown (headings, captions, alerts).
-
-    Markdown, HTML and directive characters are backslash-escaped and line breaks become spaces,
-    so a note such as ``[report](javascript:...)`` or ``:red[...]`` shows as typed, while an
-    ordinary name ("Col. Idris Bakhit", "Office of the Governor, Kassala") is left unchanged.
+def escape_markdown(text: object, limit: int | None = None) -> str:
+    r"""Text from a log, made inert for Streamlit markdown (headings, captions, alerts): see
+    :func:`dashboard.safe_text.markdown_text`.
 
     >>> print(escape_markdown("**urgent** [x](y) <b>"))
     \*\*urgent\*\* \[x\](y) \<b\>
     >>> print(escape_markdown("1. Brigade"))
     1\. Brigade
     """
-    if text is None or (isinstance(text, float) and pd.isna(text)):
-        return ""
-    flat = _MD_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
-    return _MD_LEADING.sub(lambda m: m.group(1) + "\\" if m.group(1)[0].isdigit() else "\\" + m.group(1), flat)
+    return markdown_text(text, limit)

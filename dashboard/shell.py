@@ -8,7 +8,7 @@ from dashboard import filters
 from dashboard.data import current_version, db_path, query
 from dashboard.queries import STORED_SCHEMA_VERSION
 from dashboard.static_assets import ensure_leaflet
-from etl.errors import AccessDataError
+from etl.errors import AccessDataError, DatabaseError
 from etl.schema import SCHEMA_VERSION
 
 
@@ -30,10 +30,19 @@ def frame() -> None:
         st.caption(f"Data: `{db_path().name}` · filters are kept in the page address, so a link shares the view.")
 
 
+def nothing_to_show() -> None:
+    """For a signed-in user whose role and regions open no page (e.g. a coordinator with no region)."""
+    st.title("Access negotiations")
+    st.info("Your account has no page to show: your role needs a region granted to it. Ask an admin "
+            "(`python -m etl users grant NAME REGION`).", icon=":material/lock:")
+
+
 def schema_problem() -> str | None:
     """Why the database cannot be shown (built by another version of the software), or None."""
     try:
         stored = query(STORED_SCHEMA_VERSION).iloc[0]["version"]
+    except DatabaseError as err:  # cannot be opened at all: no key, wrong key, not encrypted yet...
+        return str(err)
     except Exception:  # noqa: BLE001 - a file without schema_info is not a database of this app
         stored = None
     if stored == SCHEMA_VERSION:

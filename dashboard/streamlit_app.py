@@ -1,23 +1,44 @@
-"""Router: the pages and their stable URL paths. Nothing else happens here."""
+"""Router: sign-in first, then the pages this user's role allows, with their stable URL paths."""
 
 from pathlib import Path
 
 import streamlit as st
 
-from dashboard import shell
+from dashboard import auth, shell
+from etl import roles
 
 # A local icon: an emoji or material icon as favicon would be fetched from a CDN, which fails offline.
-st.set_page_config(page_title="Access negotiations", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"), layout="wide")
+st.set_page_config(page_title="Access negotiations", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),
+                   layout="wide")
 
-pages = [
-    st.Page("app_pages/trends.py", title="Trends", icon=":material/trending_up:", default=True),
-    st.Page("app_pages/map.py", title="Map", icon=":material/map:", url_path="map"),
-    st.Page("app_pages/obstacles.py", title="Obstacles", icon=":material/block:", url_path="obstacles"),
-    st.Page("app_pages/counterparts.py", title="Counterparts", icon=":material/groups:", url_path="counterparts"),
-    st.Page("app_pages/counterpart.py", title="Counterpart lookup", icon=":material/person_search:",
-            url_path="counterpart"),
-    st.Page("app_pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+# (page file, title, icon, url path, capability needed). A page the role lacks is not routed at all.
+PAGES = [
+    ("app_pages/trends.py", "Trends", ":material/trending_up:", "", roles.TRENDS),
+    ("app_pages/map.py", "Map", ":material/map:", "map", roles.TRENDS),
+    ("app_pages/obstacles.py", "Obstacles", ":material/block:", "obstacles", roles.PATTERNS),
+    ("app_pages/counterparts.py", "Counterparts", ":material/groups:", "counterparts", roles.PATTERNS),
+    ("app_pages/counterpart.py", "Counterpart lookup", ":material/person_search:", "counterpart",
+     roles.COUNTERPART_LOOKUP),
+    ("app_pages/data.py", "Data", ":material/database:", "data", roles.LOADS),
+    ("app_pages/audit.py", "Audit log", ":material/policy:", "audit", roles.AUDIT_LOG),
 ]
+
+session = auth.gate()
+if session is None:
+    # The sign-in form answers at every page's address, so a shared link (with its filters) opens that
+    # page once signed in, instead of dropping the reader on the default page.
+    st.navigation([st.Page(auth.sign_in_page, title=f"Sign in ({t})", url_path=u or None, default=not u)
+                   for _f, t, _i, u, _need in PAGES], position="hidden").run()
+    st.stop()
+
+scope = session.scope
+allowed = [(f, t, i, u) for f, t, i, u, need in PAGES
+           if scope.may(need) and (Path(__file__).parent / f).exists()]
+pages = [st.Page(f, title=t, icon=i, url_path=u or None, default=n == 0) for n, (f, t, i, u) in enumerate(allowed)]
+if not pages:
+    st.navigation([st.Page(shell.nothing_to_show, title="No access", url_path="none", default=True)]).run()
+    st.stop()
 navigation = st.navigation(pages)
+auth.user_box(session)
 shell.frame()
 navigation.run()

@@ -25,7 +25,8 @@ LIBRARIES = ("pandas", "plotly.express", "plotly.graph_objects", "folium", "shap
 # page: a component declared outside a page run is never registered and the map stays blank.
 APP_MODULES = ("dashboard.data", "dashboard.charts", "dashboard.maps", "dashboard.components",
                "dashboard.exports", "dashboard.search", "dashboard.brief", "dashboard.uploads", "dashboard.shell")
-WARM_PAGES = ("trends", "map", "obstacles", "counterparts", "data")
+WARM_PAGES = (("trends", "trends"), ("map", "trends"), ("obstacles", "patterns"), ("counterparts", "patterns"),
+              ("data", "loads"))  # (page, capability it needs: etl.roles)
 
 
 def preload(names: tuple[str, ...]) -> None:
@@ -37,31 +38,44 @@ def preload(names: tuple[str, ...]) -> None:
             log.warning("warm-up: could not import %s", name, exc_info=True)
 
 
-def warm_queries() -> int:
-    """Run each page's default queries through the page cache; returns how many ran.
+def warm_queries(max_scopes: int = 8) -> int:
+    """Run each page's default queries through the page cache, for each kind of user; returns how many ran.
 
-    The filters are the ones a visitor without URL parameters gets, so their cache keys are the
-    ones the first visit looks up.
+    The cache is per scope (what a user may see), so the queries are run as each distinct scope of the
+    users in the users file (up to ``max_scopes``, demo users first); the filters are the ones a visitor
+    without URL parameters gets, so their cache keys are the ones the first visit looks up.
     """
     from dashboard import filters, queries
-    from dashboard.data import current_version, query
+    from dashboard.data import current_version, query_as
+    from dashboard.scope import scope_key
+    from etl.config import get_settings
+    from etl.users import UserStore, users_path
 
     if current_version() is None:
         return 0
-    bounds = query(queries.DATE_BOUNDS)
-    if bounds.empty or str(bounds.iloc[0]["first"]) in ("NaT", "None"):
-        return 0
-    first, last = bounds.iloc[0]["first"], bounds.iloc[0]["last"]
-    first = first.date() if hasattr(first, "date") else first
-    last = last.date() if hasattr(last, "date") else last
-    f = filters.from_query_params({}, first, last)
-    done = 2
-    query(queries.FILTER_OPTIONS)
-    query(queries.LABELS)
-    for page in WARM_PAGES:
-        for sql, params in queries.page_queries(page, f):
-            query(sql, params)
-            done += 1
+    settings = get_settings()
+    users = UserStore(users_path(settings), settings)
+    scopes = {}
+    for user in sorted(users.list_users() if users.exists() else [], key=lambda u: not u.demo):
+        if not user.disabled:
+            scopes.setdefault(scope_key(user.scope), user.scope)
+    done = 0
+    for scope in list(scopes.values())[:max_scopes]:
+        bounds = query_as(scope, queries.DATE_BOUNDS)
+        if bounds.empty or str(bounds.iloc[0]["first"]) in ("NaT", "None"):
+            continue
+        first, last = bounds.iloc[0]["first"], bounds.iloc[0]["last"]
+        first = first.date() if hasattr(first, "date") else first
+        last = last.date() if hasattr(last, "date") else last
+        f = filters.from_query_params({}, first, last)
+        query_as(scope, queries.FILTER_OPTIONS)
+        query_as(scope, queries.LABELS)
+        done += 3
+        for page, need in WARM_PAGES:
+            if scope.may(need):
+                for sql, params in queries.page_queries(page, f):
+                    query_as(scope, sql, params)
+                    done += 1
     return done
 
 

@@ -747,7 +747,7 @@ def load_boundary_paths(
 
     from etl.load import _refresh_geography
 
-    with open_for_write(db_path, settings.lock_timeout_s) as con:
+    with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:
         ensure_schema(con)
         _refresh_geography(con, settings)
         con.execute("BEGIN TRANSACTION")

@@ -1,4 +1,4 @@
-"""Command line: ``python -m etl demo | load | status | inspect | counterparts | users``.
+"""Command line: ``python -m etl demo | load | status | inspect | counterparts | users | encrypt | decrypt | audit``.
 
 Every command takes ``--db PATH`` (default: ``ACCESS_DB`` or ``data/access.duckdb``). Exit code
 0 when the command did its job (a load committed, even with rejected rows), 1 when nothing could
@@ -15,7 +15,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from etl import counterparts_cli, users_cli
+from etl import audit, audit_cli, counterparts_cli, crypto_cli, users_cli
 from etl.config import DATA_DIR, get_settings
 from etl.errors import AccessDataError
 from etl.load import LoadResult, load_paths
@@ -76,6 +76,21 @@ def _exit_code(results: Sequence[LoadResult]) -> int:
     return 0 if results and all(r.ok for r in results) else 1
 
 
+def _audit_summary(results: Sequence[LoadResult]) -> tuple[str, dict[str, object]]:
+    """A load's outcome and counts, for its audit event."""
+    if not results:
+        return "no files found", {}
+    ok = sum(r.ok for r in results)
+    outcome = "done" if ok == len(results) else "failed" if not ok else "partly failed"
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    return outcome, {"files": statuses, "rows_loaded": sum(r.rows_loaded for r in results),
+                     "rows_rejected": sum(r.rows_rejected for r in results),
+                     "load_ids": [r.load_id for r in results if r.load_id is not None],
+                     "problems": [r.message for r in results if r.status == "failed"]}
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
     missing = [p for p in paths if not p.exists()]
@@ -84,11 +99,17 @@ def cmd_load(args: argparse.Namespace) -> int:
         return 1
     bar, update = _progress_bar(not args.quiet and (sys.stderr.isatty() or args.progress))
     start = time.monotonic()
-    try:
-        results = load_paths(paths, args.db, progress=update, encoding=args.encoding)
-    finally:
-        if bar is not None:
-            bar.close()
+    # On record (etl/audit.py): refused before anything is written when the audit log cannot be appended to.
+    with audit.command("load", args.db, target=[str(p) for p in paths],
+                       detail=getattr(args, "audit_detail", None)) as event:
+        try:
+            results = load_paths(paths, args.db, progress=update, encoding=args.encoding)
+        finally:
+            if bar is not None:
+                bar.close()
+        event.target = [str(r.path) for r in results] or event.target
+        event.outcome, counts = _audit_summary(results)
+        event.detail.update(counts)
     if not results:
         print(f"error: no .csv, .xlsx or .json files found in {', '.join(map(str, paths))}.", file=sys.stderr)
         return 1
@@ -106,6 +127,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                             end_date=dt.date.fromisoformat(args.end_date))
     print(f"Wrote {len(files)} file(s) in {time.monotonic() - start:.1f} s; loading them like any field log.")
     args.paths = [str(f) for f in files]
+    args.audit_detail = {"demo": {"rows": args.rows, "seed": args.seed, "out": str(out)}}
     return cmd_load(args)
 
 
@@ -128,7 +150,14 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     """Admin boundaries and P-code gazetteers (etl/boundaries.py); 0 when every file was used."""
     from etl.boundaries import load_boundary_paths
 
-    results = load_boundary_paths([Path(p) for p in args.paths], args.db, iso3=args.iso3, level=args.level)
+    given = {"iso3": args.iso3, "level": args.level}
+    with audit.command("boundaries", args.db, target=list(args.paths),
+                       detail={k: v for k, v in given.items() if v is not None}) as event:
+        results = load_boundary_paths([Path(p) for p in args.paths], args.db, iso3=args.iso3, level=args.level)
+        ok = sum(r.ok for r in results)
+        event.outcome = "done" if results and ok == len(results) else "failed" if not ok else "partly failed"
+        event.detail["files"] = [{"file": r.path.name, "status": r.status, "kind": r.kind, "load_id": r.load_id}
+                                 for r in results]
     for r in results:
         if r.status == "failed":
             print(f"error: {r.lines[0]}", file=sys.stderr)
@@ -195,6 +224,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     counterparts_cli.add_parser(sub, add_db)  # counterparts list | review | merge | split | keep-apart | ...
     users_cli.add_parser(sub, add_db)  # users add | remove | list | set-role | set-password | grant | ...
+    crypto_cli.add_parsers(sub, add_db)  # encrypt | decrypt (the database key: etl/crypto.py)
+    audit_cli.add_parser(sub, add_db)  # audit [--since DATE] [--action A] [--who U] [--csv FILE]
     return parser
 
 

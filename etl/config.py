@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -72,6 +72,11 @@ class Settings(BaseSettings):
         description="JSON file of the people who may sign in (argon2id password hashes, roles, regions), managed "
         "with `python -m etl users ...`. Unset (the default): `users.json` beside the database.",
     )
+    audit_file: Path | None = Field(
+        None,
+        description="Append-only JSON Lines audit log (sign-ins, profile views, uploads, loads, exports, user "
+        "changes). Unset (the default): `<database stem>.audit.jsonl` beside the database.",
+    )
     signin_max_failures: int = Field(
         5,
         ge=1,
@@ -91,6 +96,12 @@ class Settings(BaseSettings):
         12.0,
         gt=0,
         description="A signed-in session ends this long after sign-in, however active.",
+    )
+    small_cell_k: int = Field(
+        5,
+        ge=2,
+        description="In exports for users who see names pseudonymised (hq), counts below this are written as "
+        "\"< k\" (and the shares computed from them left out), so that one engagement cannot be singled out.",
     )
     password_min_length: int = Field(
         12,
@@ -112,22 +123,41 @@ class Settings(BaseSettings):
         ge=1,
         description="argon2id lanes per hash.",
     )
+    db_key: SecretStr | None = Field(
+        None,
+        description="Key that encrypts the database file (DuckDB's own AES encryption); never printed. Unset, "
+        "with no `db_key_file` either, it is read from `db_key` in .streamlit/secrets.toml if there; unset "
+        "everywhere, the database is not encrypted.",
+    )
+    db_key_file: Path | None = Field(
+        None,
+        description="A file holding the database key (its first line), readable by its owner only, instead of "
+        "`db_key`.",
+    )
 
     @field_validator("db", "boundaries", "regions", mode="after")
     @classmethod
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("decisions", "users_file", mode="before")
+    @field_validator("decisions", "users_file", "db_key_file", "audit_file", mode="before")
     @classmethod
     def _blank_path_is_unset(cls, value: object) -> object:
         # ACCESS_DECISIONS= (empty) means "the default place", not the current directory.
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("decisions", "users_file", mode="after")
+    @field_validator("decisions", "users_file", "db_key_file", "audit_file", mode="after")
     @classmethod
     def _expand_optional(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+    @field_validator("db_key", mode="before")
+    @classmethod
+    def _blank_key_is_unset(cls, value: object) -> object:
+        # ACCESS_DB_KEY= (empty) means "no key here", not an empty key.
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("tile_url", mode="after")
     @classmethod

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from etl import decisions
+from etl import audit, decisions
 from etl.db import reading
 from etl.errors import DatabaseError
 from etl.validate import country_iso3
@@ -156,5 +156,9 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
     c.add_argument("decision_id", type=int, help="the decision number (see `counterparts decisions`)")
     c.set_defaults(func=cmd_undo)
 
-    for parser in cmds.choices.values():
+    for name, parser in cmds.choices.items():
         add_db(parser)
+        if name in ("merge", "split", "keep-apart", "undo"):  # decisions are on record in the audit log
+            parser.set_defaults(func=audit.audited("decision", parser.get_default("func"),
+                                                   target=("first", "second", "counterpart_id", "decision_id"),
+                                                   detail=("keep", "alias", "reason")))

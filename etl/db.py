@@ -12,6 +12,12 @@ Readers (the dashboard, ``etl status``) open the live file read-only for the dur
 query batch. A reader that is open during step 4 keeps reading the old version (POSIX keeps the
 old inode alive) and the next one sees the new data. A load that is killed half-way leaves only
 a stale ``<db>.next``, which the next load discards: the live file is exactly as before.
+
+Every open, for writing or reading, goes through :func:`attach`, which applies the database key
+when one is configured (:mod:`etl.crypto`): an encrypted file is copied as it is, so the copy is
+encrypted too, and a file opened with no key, the wrong key, or a key it does not need fails with a
+message that says which and what to do. The database, its copy and the lock are created readable
+by their owner only.
 """
 
 from __future__ import annotations
@@ -25,8 +31,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
+from pydantic import SecretStr
 
+from etl.config import Settings
+from etl.crypto import HOW_TO_SET, database_key, httpfs_extension
 from etl.errors import DatabaseError
+
+# The name every connection gives the database file (dashboard/scope.py builds its views on it).
+ALIAS = "access"
 
 
 def next_path(db_path: Path) -> Path:
@@ -53,10 +65,23 @@ def _open_owner_only(path: Path) -> int:
     return os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
 
 
+def _copy_owner_only(src: Path, dst: Path) -> None:
+    """Copy ``src`` to a new ``dst`` that is owner-only before its first byte is written."""
+    os.close(os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600))
+    os.chmod(dst, 0o600)  # in case it already existed with a wider mode
+    shutil.copyfile(src, dst)  # writes into the existing file: its mode stays
+
+
+def make_folder(folder: Path) -> None:
+    """Create the database's folder if needed, owner-only (0700); an existing folder is left as it is."""
+    if not folder.is_dir():
+        folder.mkdir(parents=True, mode=0o700, exist_ok=True)
+
+
 @contextmanager
 def write_lock(db_path: Path, timeout_s: float) -> Iterator[None]:
     """Hold the database's writer lock; wait up to ``timeout_s`` for another load to finish."""
-    db_path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(db_path.parent)
     fd = _open_owner_only(lock_path(db_path))
     try:
         deadline = time.monotonic() + timeout_s
@@ -82,32 +107,41 @@ class Discard(Exception):  # noqa: N818 - a signal, not an error
 
 @contextmanager
 def open_for_write(
-    db_path: Path, timeout_s: float = 900.0, memory_limit: str = "1500MB"
+    db_path: Path, timeout_s: float = 900.0, memory_limit: str = "1500MB", *, settings: Settings | None = None
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """Yield a read-write connection to a private copy of the database; publish it on success.
 
     On any exception the copy is discarded and the live database is untouched; :class:`Discard`
-    does the same silently.
+    does the same silently. ``settings`` gives the database key (default: the process settings);
+    a new database is created encrypted when a key is configured.
 
     >>> with open_for_write(Path("/tmp/x.duckdb")) as con:  # doctest: +SKIP
     ...     con.execute("CREATE TABLE t(i INT)")
     """
+    key = database_key(settings)  # a key badly configured is reported before anything is locked or copied
     with write_lock(db_path, timeout_s):
         work = next_path(db_path)
-        for stale in (work, work.with_name(work.name + ".wal")):
+        work_wal = wal_path(work)
+        for stale in (work, work_wal):
             stale.unlink(missing_ok=True)
         if db_path.exists():
-            shutil.copyfile(db_path, work)
-            wal = db_path.with_name(db_path.name + ".wal")
-            if wal.exists():
-                shutil.copyfile(wal, work.with_name(work.name + ".wal"))
+            _copy_owner_only(db_path, work)  # an encrypted file's copy is the same ciphertext
+            if wal_path(db_path).exists():
+                _copy_owner_only(wal_path(db_path), work_wal)
         try:
-            con = duckdb.connect(str(work))
-            con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would garble the CLI output
-            # Field laptops are small: cap DuckDB's memory (it spills to <db>.next.tmp beyond it).
-            con.execute(f"SET memory_limit = '{memory_limit}'")
-            os.chmod(work, 0o600)  # negotiation records: owner only, from the first byte written
-        except duckdb.Error as exc:
+            con = attach(work, key, read_only=False, shown_as=db_path)
+        except DatabaseError:
+            work.unlink(missing_ok=True)
+            work_wal.unlink(missing_ok=True)
+            raise
+        try:
+            os.chmod(work, 0o600)  # negotiation records: owner only (a new file is created with the umask's mode)
+            # Field laptops are small: cap DuckDB's memory; beyond it DuckDB spills to <db>.next.tmp
+            # (encrypted too when the database is: see attach()).
+            con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+            con.execute(f"SET temp_directory = {sql_literal(str(work) + '.tmp')}")
+        except (duckdb.Error, OSError) as exc:
+            con.close()
             work.unlink(missing_ok=True)
             raise DatabaseError(f"Cannot open {db_path} for writing: {exc}", "Check the disk is not full.") from exc
         try:
@@ -117,14 +151,18 @@ def open_for_write(
         except BaseException as exc:
             con.close()
             work.unlink(missing_ok=True)
-            work.with_name(work.name + ".wal").unlink(missing_ok=True)
+            work_wal.unlink(missing_ok=True)
             if isinstance(exc, Discard):
                 return
             raise
         with open(work, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(work, db_path)
-        db_path.with_name(db_path.name + ".wal").unlink(missing_ok=True)
+        wal_path(db_path).unlink(missing_ok=True)
+
+
+def wal_path(db_path: Path) -> Path:
+    return db_path.with_name(db_path.name + ".wal")
 
 
 def sql_literal(text: str) -> str:
@@ -136,42 +174,80 @@ def sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def connect_read(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the live database version. Close it when done.
+def attach(path: Path, key: SecretStr | None, *, read_only: bool, shown_as: Path | None = None
+           ) -> duckdb.DuckDBPyConnection:
+    """The one way this project opens a database file: ATTACHed as ``access`` to an in-memory DuckDB.
 
-    The file is ATTACHed to a private in-memory instance rather than opened with
+    With a key, DuckDB's httpfs extension is loaded from the installed wheel first (DuckDB writes
+    encrypted files only with it; it is never downloaded) and spilled temporary files are
+    encrypted as well. ATTACH takes no bound parameters, so the path and the key are quoted as SQL
+    literals; neither comes from a user of the dashboard. Errors name ``shown_as`` (the live file
+    when ``path`` is its private copy) and never contain the key.
+    """
+    shown = shown_as or path
+    con = duckdb.connect(":memory:")
+    try:
+        con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would garble the CLI output
+        options = ["READ_ONLY"] if read_only else []
+        if key is not None:
+            con.execute(f"LOAD {sql_literal(str(httpfs_extension()))}")
+            con.execute("SET temp_file_encryption = true")
+            options.append(f"ENCRYPTION_KEY {sql_literal(key.get_secret_value())}")
+        con.execute(f"ATTACH {sql_literal(str(path))} AS {ALIAS}" + (f" ({', '.join(options)})" if options else ""))
+        con.execute(f"USE {ALIAS}")
+    except duckdb.Error as exc:
+        con.close()
+        raise _open_error(shown, exc, key) from None
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def _open_error(path: Path, exc: duckdb.Error, key: SecretStr | None) -> DatabaseError:
+    """What went wrong opening ``path``, said so that the user knows which key to fix (never the key itself)."""
+    text = str(exc)
+    if key is not None:
+        text = text.replace(key.get_secret_value(), "**********")
+    if "without a key" in text:
+        return DatabaseError(f"{path} is encrypted and no database key is configured.", HOW_TO_SET)
+    if "Wrong encryption key" in text:
+        return DatabaseError(f"The configured database key does not open {path}.", HOW_TO_SET)
+    if "is not encrypted" in text:
+        return DatabaseError(f"A database key is configured but {path} is not encrypted.",
+                             f"Run `python -m etl encrypt --db {path}` to encrypt it with the key, or unset the key.")
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return DatabaseError(f"Cannot open {path}: {first}", "Check the file is a DuckDB database and the disk is not full.")
+
+
+def connect_read(db_path: Path, *, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the live database version, with the configured key. Close it when done.
+
+    The file is ATTACHed to a private in-memory instance (:func:`attach`) rather than opened with
     ``duckdb.connect(path)``: DuckDB shares one instance per path inside a process, so a
     long-lived reader would keep handing out the version that was live when it first opened,
     even after a load has published a new one.
     """
+    key = database_key(settings)
     if not db_path.exists():
         raise DatabaseError(
             f"No database at {db_path}.",
             "Create it with `python -m etl demo` (demo data) or `python -m etl load FILE`.",
         )
-    con = duckdb.connect(":memory:")
-    try:
-        con.execute("SET enable_progress_bar = false")
-        # ATTACH takes no bound parameters: the path (from settings, never from a user) is quoted.
-        con.execute(f"ATTACH {sql_literal(str(db_path))} AS access (READ_ONLY)")
-        con.execute("USE access")
-    except duckdb.Error as exc:
-        con.close()
-        raise DatabaseError(f"Cannot open {db_path}: {exc}", "Check the file is a DuckDB database.") from exc
-    return con
+    return attach(db_path, key, read_only=True)
 
 
 def read_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """A cursor of a :func:`connect_read` connection, for one thread (cursors do not inherit USE)."""
     cursor = con.cursor()
-    cursor.execute("USE access")
+    cursor.execute(f"USE {ALIAS}")
     return cursor
 
 
 @contextmanager
-def reading(db_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+def reading(db_path: Path, *, settings: Settings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Context manager around :func:`connect_read`."""
-    con = connect_read(db_path)
+    con = connect_read(db_path, settings=settings)
     try:
         yield con
     finally:

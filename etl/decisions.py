@@ -648,7 +648,7 @@ def _decide(db_path: Path, settings: Settings | None, act: Callable[[duckdb.Duck
         raise DatabaseError(f"No database at {db_path}.",
                             "Load logs first (`python -m etl load FILE`), then decide about counterparts.")
     mirror = mirror_path(db_path, settings)
-    with open_for_write(db_path, settings.lock_timeout_s) as con:
+    with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:
         ensure_schema(con)
         con.execute("BEGIN TRANSACTION")
         try:

@@ -122,7 +122,7 @@ def load_paths(
     from etl.incident_feeds import detect_feed
     from etl.incidents import StagedFeed, load_feed, stage_feed
 
-    with open_for_write(db_path, settings.lock_timeout_s) as con:
+    with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:
         ensure_schema(con)
         _refresh_geography(con, settings)
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.

@@ -70,6 +70,7 @@ MAX_DELAY_S = 30
 MAX_PASSWORD_CHARS = 1024  # argon2 takes any length; a megabyte "password" would only be a nuisance
 LOCK_WAIT_S = 10.0
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+SSO_EMAIL_RE = re.compile(r"[^@\s]{1,64}@[^@\s]{1,253}")
 
 
 class UserError(AccessDataError):
@@ -125,6 +126,7 @@ class User:
     last_failed_at: dt.datetime | None = None
     locked_until: dt.datetime | None = None
     last_signed_in_at: dt.datetime | None = None
+    sso_email: str | None = None  # the identity a single sign-on provider vouches for (lower case)
 
     @property
     def scope(self) -> Scope:
@@ -158,6 +160,7 @@ class User:
             "last_failed_at": _stamp(self.last_failed_at),
             "locked_until": _stamp(self.locked_until),
             "last_signed_in_at": _stamp(self.last_signed_in_at),
+            "sso_email": self.sso_email,
         }
 
 
@@ -213,6 +216,7 @@ def _user_from_json(path: Path, number: int, record: object) -> User:
         last_failed_at=_field(path, number, record, "last_failed_at", dt.datetime, optional=True),
         locked_until=_field(path, number, record, "locked_until", dt.datetime, optional=True),
         last_signed_in_at=_field(path, number, record, "last_signed_in_at", dt.datetime, optional=True),
+        sso_email=_field(path, number, record, "sso_email", str, optional=True) if "sso_email" in record else None,
     )
 
 
@@ -546,6 +550,35 @@ class UserStore:
 
     def set_disabled(self, username: str, disabled: bool, now: dt.datetime | None = None) -> User:
         return self._update(username, now, lambda u: {"disabled": disabled})
+
+    def set_sso_email(self, username: str, email: str | None, now: dt.datetime | None = None) -> User:
+        """Let a single sign-on identity (an e-mail address the provider vouches for) sign in as this user."""
+        wanted = email.strip().lower() if email and email.strip() else None
+        if wanted is not None and not SSO_EMAIL_RE.fullmatch(wanted):
+            raise UserError(f"'{email}' does not look like an e-mail address.", "Give the address the provider reports.")
+        if wanted is not None:
+            other = next((u for u in self.list_users() if u.sso_email == wanted and u.username != username), None)
+            if other is not None:
+                raise UserError(f"{wanted} already signs in as '{other.username}'.",
+                                f"Clear it there first: `python -m etl users set-sso-email {other.username} ''`.")
+        return self._update(username, now, lambda u: {"sso_email": wanted})
+
+    def verify_sso(self, email: str | None, now: dt.datetime | None = None) -> SignIn:
+        """Sign in someone the single sign-on provider vouched for: the user whose ``sso_email`` is theirs.
+
+        No password is involved; the users file still decides the role, regions, locks and disabling.
+        """
+        now = _utc(now)
+        wanted = (email or "").strip().lower()
+        user = next((u for u in self.list_users() if wanted and u.sso_email == wanted), None)
+        if user is None:
+            return SignIn(Outcome.UNKNOWN_USER, wanted or "(no e-mail)")
+        if user.disabled:
+            return SignIn(Outcome.DISABLED, user.username)
+        if user.is_locked(now):
+            return SignIn(Outcome.LOCKED, user.username, locked_until=user.locked_until)
+        return SignIn(Outcome.SIGNED_IN, user.username,
+                      user=self._update(user.username, now, lambda u: {"last_signed_in_at": now}))
 
     def unlock(self, username: str, now: dt.datetime | None = None) -> User:
         """Lift a lock and forget the wrong passwords counted so far."""

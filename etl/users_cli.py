@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from etl import audit
 from etl.config import get_settings
 from etl.roles import ALL_REGIONS, ROLE_NAMES, ROLES
 from etl.users import DEMO_USERS, User, UserError, UserStore, check_password, users_path, utc_now
@@ -87,6 +88,14 @@ def cmd_add(args: argparse.Namespace) -> int:
     password = _read_password(args, name, store)
     user = store.add_user(name, password, role, regions, display_name=args.display_name or "")
     print(f"Added {user.role} '{user.username}' (regions: {_regions_text(user)}) to {store.path}.")
+    return 0
+
+
+def cmd_set_sso_email(args: argparse.Namespace) -> int:
+    store = _store(args)
+    user = store.set_sso_email(args.name, args.email)
+    print(f"'{user.username}' signs in with single sign-on as {user.sso_email}." if user.sso_email
+          else f"'{user.username}' no longer signs in with single sign-on.")
     return 0
 
 
@@ -216,6 +225,11 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
     c.add_argument("regions", help="regions to take away, comma-separated in quotes")
     c.set_defaults(func=cmd_revoke)
 
+    c = cmds.add_parser("set-sso-email", help="let a single sign-on identity (e-mail) sign in as this user")
+    c.add_argument("name")
+    c.add_argument("email", help="the address the provider reports; '' to clear")
+    c.set_defaults(func=cmd_set_sso_email)
+
     c = cmds.add_parser("unlock", help="lift a lock after too many wrong passwords")
     c.add_argument("name")
     c.set_defaults(func=cmd_unlock)
@@ -232,7 +246,11 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
     c.add_argument("--remove", action="store_true", help="remove every demo user instead")
     c.set_defaults(func=cmd_demo)
 
-    for parser in cmds.choices.values():
+    for name, parser in cmds.choices.items():
         add_db(parser)
         parser.add_argument("--users", type=Path, default=None, metavar="FILE",
                             help="the users file (default: $ACCESS_USERS_FILE, or users.json beside --db)")
+        if name != "list":  # every change is on record in the audit log (etl/audit.py); never a password
+            parser.set_defaults(func=audit.audited("users_change", parser.get_default("func"), target=("name",),
+                                                   detail=("role", "regions", "display_name", "replace", "remove",
+                                                           "email")))

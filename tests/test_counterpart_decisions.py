@@ -24,6 +24,7 @@ from etl.errors import DatabaseError, InputFileError
 from etl.load import load_paths
 from etl.names import name_key, stable_id
 from tests.conftest import REPO, row, write_csv
+from tests.dashboard.conftest import signed_in_session
 
 # One country, two look-alikes (a doubtful pair), one counterpart logged under two obvious variants,
 # and the same name in another country.
@@ -319,6 +320,7 @@ def test_the_data_page_merges_a_review_pair(logs, settings, monkeypatch):
     get_settings.cache_clear()
     try:
         at = AppTest.from_file(str(REPO / "dashboard" / "streamlit_app.py"), default_timeout=60)
+        at.session_state["auth_session"] = signed_in_session(settings.db)  # the test admin: every region
         at.run()
         at.switch_page("app_pages/data.py").run()
         assert not at.exception, at.exception
@@ -335,7 +337,7 @@ def test_the_data_page_merges_a_review_pair(logs, settings, monkeypatch):
         assert any("No doubtful counterpart names" in i.value for i in at.info)
         assert _by_counterpart(settings.db)[ALIM] == 5 and ALI not in _by_counterpart(settings.db)
         assert _q(settings.db, "SELECT decided_by, reason FROM counterpart_decisions") == [
-            (f"{getpass.getuser()} (dashboard)", "same person, seen twice")]
+            ("test-admin (dashboard)", "same person, seen twice")]
     finally:
         get_settings.cache_clear()
 
@@ -353,6 +355,7 @@ def test_a_profile_link_to_a_merged_counterpart_opens_the_survivor(logs, setting
     get_settings.cache_clear()
     try:
         at = AppTest.from_file(str(REPO / "dashboard" / "streamlit_app.py"), default_timeout=60)
+        at.session_state["auth_session"] = signed_in_session(settings.db)  # the test admin: every region
         at.switch_page("app_pages/counterpart.py")
         at.query_params["id"] = ALIM
         at.run()

@@ -469,7 +469,7 @@ def test_cli_demo_creates_lists_and_removes_the_demo_users(cli):
 
 def test_python_m_etl_users_as_a_user_runs_it(tmp_path):
     env = {**os.environ, **{f"ACCESS_{k.upper()}": str(v) for k, v in FAST.items()},
-           "ACCESS_USERS_FILE": str(tmp_path / "secure" / "team.json")}
+           "ACCESS_USERS_FILE": str(tmp_path / "secure" / "team.json"), "ACCESS_DB": str(tmp_path / "access.duckdb")}
     r = subprocess.run([sys.executable, "-m", "etl", "users", "add", "lina", "--role", "admin", "--password-stdin"],
                        input=PASSWORD + "\n", cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -479,3 +479,23 @@ def test_python_m_etl_users_as_a_user_runs_it(tmp_path):
                        input=PASSWORD + "\n", cwd=REPO, capture_output=True, text=True, env=env, timeout=120)
     assert r.returncode == 1 and "Traceback" not in r.stderr
     assert r.stderr.startswith("error: There is already a user 'lina' in ")
+
+
+def test_single_sign_on_maps_an_email_to_one_user(store):
+    """An identity the OIDC provider vouches for signs in as the user holding that e-mail, with that user's rules."""
+    store.add_user("amina", PASSWORD, "coordinator", "Asia")
+    store.add_user("omar", PASSWORD, "hq")
+    store.set_sso_email("amina", "Amina.K@Example.org ")
+    assert store.get("amina").sso_email == "amina.k@example.org"
+    with pytest.raises(UserError, match="already signs in as 'amina'"):
+        store.set_sso_email("omar", "amina.k@example.org")
+    with pytest.raises(UserError, match="does not look like an e-mail"):
+        store.set_sso_email("omar", "not an address")
+    ok = store.verify_sso("AMINA.K@example.org", T0)
+    assert ok.ok and ok.user.username == "amina" and ok.user.scope.regions == frozenset({"Asia"})
+    assert store.verify_sso("someone@else.org", T0).outcome is Outcome.UNKNOWN_USER
+    assert store.verify_sso(None, T0).outcome is Outcome.UNKNOWN_USER
+    store.set_disabled("amina", True)
+    assert store.verify_sso("amina.k@example.org", T0).outcome is Outcome.DISABLED
+    store.set_sso_email("amina", "")
+    assert store.get("amina").sso_email is None

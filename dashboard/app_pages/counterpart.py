@@ -15,10 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import brief, charts, components, queries, search, shell
+from dashboard.auth import audit_event, current_scope
 from dashboard.data import current_version, query
+from dashboard.scope import scope_key
 from etl.errors import AccessDataError
 
 md = search.escape_markdown
+# Names and places shown in headings and captions are cut after this many characters (tables keep them whole).
+NAME_CHARS = 160
 
 st.title("Counterpart lookup")
 f = shell.page_filters()
@@ -26,8 +30,9 @@ if f is None:
     st.stop()
 
 
-@st.cache_resource(max_entries=2, show_spinner=False)
-def _search_index(version: tuple[int, int]) -> search.SearchIndex:
+@st.cache_resource(max_entries=16, show_spinner=False)
+def _search_index(version: tuple[int, int], scope_name: str) -> search.SearchIndex:
+    # Keyed by the user's scope as well: the index holds names, and users of other regions share this cache.
     return search.SearchIndex.from_frame(query(queries.SEARCH_INDEX))
 
 
@@ -82,7 +87,7 @@ if cid and current_version() is not None:
 today = dt.date.today()
 try:
     p = brief.load_profile(query, cid, today) if cid else None
-    index = _search_index(current_version())  # type: ignore[arg-type]
+    index = _search_index(current_version(), scope_key(current_scope()))  # type: ignore[arg-type]
 except AccessDataError as err:
     st.error(str(err))
     st.stop()
@@ -123,23 +128,28 @@ if not cid:
 # ------------------------------------------------------------------------------------ profile
 
 if p is None:
+    # Unknown and out-of-scope ids read the same: the page does not confirm what exists elsewhere.
+    audit_event("profile_view", target=cid, detail={"found": False})
     st.warning(f"No counterpart has the id “{md(cid)}”. The link may be mistyped, or the counterpart may come "
-               "from another database. Search by name above.", icon=":material/person_off:")
+               "from another database or a region you do not have access to. Search by name above.",
+               icon=":material/person_off:")
     st.stop()
+audit_event("profile_view", target=p.counterpart_id, detail={"found": True}, once=True)
 
 info = p.info
 head, action = st.columns([4, 1], vertical_alignment="bottom")
-head.header(md(p.name), anchor=False)
+head.header(md(p.name, NAME_CHARS), anchor=False)
 identity = [info.get("counterpart_type"), info.get("level"),
             f"{info.get('country') or info.get('iso3')} ({info.get('region') or 'no region'})", p.counterpart_id]
-head.caption(" · ".join(md(x) for x in identity if x))
+head.caption(" · ".join(md(x, NAME_CHARS) for x in identity if x))
 action.download_button("Printable brief", brief.render_brief(p).encode("utf-8"),
                        file_name=f"brief_{p.counterpart_id}.html", mime="text/html", icon=":material/print:",
-                       type="primary", key=f"brief_{p.counterpart_id}",
+                       type="primary", key=f"brief_{p.counterpart_id}", on_click=audit_event,
+                       args=("brief_download",), kwargs={"target": p.counterpart_id},
                        help="One page to print or save as PDF before a meeting. Confidential.")
 facts = [f"**Seen** {brief.fmt_date(info.get('first_seen'))} to {brief.fmt_date(info.get('last_seen'))}"]
 if not brief.is_missing(info.get("affiliation")):
-    facts.insert(0, f"**Affiliation:** {md(info['affiliation'])}")
+    facts.insert(0, f"**Affiliation:** {md(info['affiliation'], NAME_CHARS)}")
 st.markdown(" · ".join(facts))
 st.caption("The profile is this counterpart's full history, all dates and places: the sidebar filters do not "
            "apply here (they only narrow the search). Share the page address to share the profile.")
@@ -172,7 +182,7 @@ st.caption(f"Peers: {md(p.peer_label)}, {components.fmt_int(peers.get('counterpa
            "Granted counts granted, granted with conditions and partially granted.")
 
 if not p.review.empty:
-    names = ", ".join(f"**{md(n)}**" for n in p.review["similar_name"])
+    names = ", ".join(f"**{md(n, NAME_CHARS)}**" for n in p.review["similar_name"])
     st.warning(f"Possibly the same as {names}: similar names in the same country. They are kept as separate "
                "counterparts (never merged automatically); check both histories before relying on either.",
                icon=":material/compare_arrows:")

@@ -3,15 +3,17 @@
 import streamlit as st
 
 from dashboard import charts, queries
-from dashboard.components import downloads, empty_state, table
+from dashboard.auth import current_scope
+from dashboard.components import downloads, empty_state, filters_caption, table
 from dashboard.data import query
 from dashboard.shell import page_filters
+from etl import roles
 
 st.title("Counterpart patterns")
 f = page_filters()
 if f is None:
     st.stop()
-st.caption(f.describe())
+filters_caption(f.describe())
 
 patterns = query(*queries.counterpart_patterns(f))
 if patterns.empty:
@@ -37,7 +39,8 @@ changes = query(*queries.stance_changes(f))
 if changes.empty:
     empty_state("No counterpart has enough engagements in both windows to compare.")
 else:
-    changes.insert(0, "profile", "/counterpart?id=" + changes["counterpart_id"])
+    if current_scope().may(roles.PROFILES):  # pseudonymised (hq) rows have no profile to open
+        changes.insert(0, "profile", "/counterpart?id=" + changes["counterpart_id"])
     st.dataframe(changes.drop(columns=["counterpart_id"]), hide_index=True, width="stretch", column_config={
         "profile": st.column_config.LinkColumn("Profile", display_text="Open"),
         "denied_recent": st.column_config.NumberColumn("Denied, last 90 days", format="percent"),

@@ -7,8 +7,10 @@ from collections.abc import Callable
 import streamlit as st
 
 from dashboard import queries
+from dashboard.auth import audit_event, current_session
 from dashboard.components import downloads, empty_state, table
 from dashboard.data import current_version, db_path, query
+from dashboard.safe_text import markdown_text as md
 from dashboard.uploads import DATA_MODEL_DOC, LOG_FORMAT_DOC, load_upload
 from etl import decisions
 from etl.errors import AccessDataError
@@ -28,18 +30,22 @@ with tab_upload:
         results, error = load_upload(uploaded.name, uploaded.getvalue(),
                                      progress=lambda label, fraction: bar.progress(min(fraction, 1.0), text=label))
         bar.empty()
+        audit_event("upload", target=uploaded.name, detail={
+            "error": error, "results": [{"status": r.status, "load_id": r.load_id, "rows_loaded": r.rows_loaded,
+                                         "rows_rejected": r.rows_rejected} for r in results]})
+        # Messages name the uploaded file and values from it: shown as text, never markdown.
         if error:
-            st.error(error)
+            st.error(md(error))
         for r in results:
             if r.status == "failed":
-                st.error(r.message)
+                st.error(md(r.message))
             elif r.status == "already_loaded":
-                st.info(r.message)
+                st.info(md(r.message))
             else:
-                st.success(f"{r.path.name}: {r.rows_read:,} rows read, {r.rows_loaded:,} loaded, "
+                st.success(f"{md(r.path.name)}: {r.rows_read:,} rows read, {r.rows_loaded:,} loaded, "
                            f"{r.rows_rejected:,} rejected, {r.rows_duplicate:,} duplicates skipped.")
                 if r.reasons:
-                    st.warning("Rejected because: " + ", ".join(f"{k} ({v:,})" for k, v in r.reasons.items()) +
+                    st.warning("Rejected because: " + ", ".join(f"{md(k)} ({v:,})" for k, v in r.reasons.items()) +
                                ". See the Rejected rows tab for each row and how to fix it.")
     with st.expander("Accepted columns and values"):
         st.markdown(LOG_FORMAT_DOC.read_text(encoding="utf-8"))
@@ -76,9 +82,9 @@ with tab_rejected:
 
 
 def _decided_by() -> str:
-    """Who takes a decision: the signed-in user once sign-in exists, else the account running the app."""
-    email = st.user.get("email") if st.user.get("is_logged_in") else None
-    return str(email) if email else f"{getpass.getuser()} (dashboard)"
+    """Who takes a decision: the signed-in user (the router lets nobody else reach this page)."""
+    session = current_session()
+    return f"{session.username} (dashboard)" if session else f"{getpass.getuser()} (dashboard)"
 
 
 def _decide(act: Callable[[], decisions.Decision], done: str) -> None:
@@ -86,10 +92,13 @@ def _decide(act: Callable[[], decisions.Decision], done: str) -> None:
     try:
         decision = act()
     except AccessDataError as err:
-        st.error(str(err))
+        audit_event("decision", detail={"outcome": f"refused: {err}"})
+        st.error(md(str(err)))
         return
+    audit_event("decision", target=decision.describe(), detail={"decision_id": decision.decision_id,
+                                                               "action": decision.action})
     # The decision published a new database version, so every cached query misses on the rerun.
-    st.session_state["identity_done"] = f"{done} {decision.describe()}."
+    st.session_state["identity_done"] = md(f"{done} {decision.describe()}.")  # names from logs: as text
     st.rerun()
 
 

@@ -10,7 +10,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from dashboard import charts, maps, queries
-from dashboard.components import downloads, empty_state, fmt_days, fmt_int, fmt_pct, table
+from dashboard.components import downloads, empty_state, filters_caption, fmt_days, fmt_int, fmt_pct, table
 from dashboard.data import query
 from dashboard.shell import page_filters
 from dashboard.static_assets import ensure_leaflet, leaflet_urls
@@ -39,7 +39,7 @@ st.title("Access map")
 f = page_filters()
 if f is None:
     st.stop()
-st.caption(f.describe())
+filters_caption(f.describe())
 
 totals = query(*queries.headline(f)).iloc[0]
 if not totals["engagements"]:

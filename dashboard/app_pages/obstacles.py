@@ -3,7 +3,7 @@
 import streamlit as st
 
 from dashboard import charts, queries
-from dashboard.components import downloads, empty_state, table
+from dashboard.components import downloads, empty_state, filters_caption, table
 from dashboard.data import query
 from dashboard.shell import page_filters
 
@@ -11,7 +11,7 @@ st.title("Recurring obstacles")
 f = page_filters()
 if f is None:
     st.stop()
-st.caption(f"{f.describe()} · categories of OCHA's access monitoring framework")
+filters_caption(f"{f.describe()} · categories of OCHA's access monitoring framework")
 
 monthly = query(*queries.obstacles_monthly(f))
 if monthly.empty:

@@ -3,7 +3,17 @@
 import streamlit as st
 
 from dashboard import charts, queries
-from dashboard.components import delta_pct, delta_pts, downloads, empty_state, fmt_days, fmt_int, fmt_pct, table
+from dashboard.components import (
+    delta_pct,
+    delta_pts,
+    downloads,
+    empty_state,
+    filters_caption,
+    fmt_days,
+    fmt_int,
+    fmt_pct,
+    table,
+)
 from dashboard.data import query
 from dashboard.shell import page_filters
 
@@ -12,7 +22,7 @@ f = page_filters()
 if f is None:
     st.stop()
 prev = f.previous()
-st.caption(f"{f.describe()} · compared with {prev.start:%d %b %Y} to {prev.end:%d %b %Y}")
+filters_caption(f"{f.describe()} · compared with {prev.start:%d %b %Y} to {prev.end:%d %b %Y}")
 
 now = query(*queries.headline(f)).iloc[0]
 before = query(*queries.headline(prev)).iloc[0]

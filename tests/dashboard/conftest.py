@@ -146,6 +146,43 @@ def demo_facts(demo_db: Path) -> DemoFacts:
 # ------------------------------------------------------------------------------ AppTest
 
 
+# Users of the test databases: (role, regions). Passwords are TEST_PASSWORD. "test-admin" reaches everything.
+TEST_USERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "test-admin": ("admin", ("every known region",)),  # replaced by the list of regions (only hq takes "*")
+    "test-hq": ("hq", ()),
+    "test-coordinator": ("coordinator", ("Middle East and North Africa",)),
+    "test-negotiator": ("negotiator", ("East and Horn of Africa",)),
+    "test-admin-only": ("admin", ()),
+}
+TEST_PASSWORD = "correct horse battery staple"
+
+
+def ensure_users(db: Path) -> Path:
+    """The users file beside ``db`` with the test users (cheap argon2 settings: the hashes say their cost)."""
+    from etl.config import Settings
+    from etl.users import UserStore, users_path
+
+    settings = Settings(db=db, argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1)
+    store = UserStore(users_path(settings), settings)
+    if not store.exists() or not store.get("test-admin"):
+        for name, (role, regions) in TEST_USERS.items():
+            if store.get(name) is None:
+                granted = store.known_regions() if regions == ("every known region",) else regions
+                store.add_user(name, TEST_PASSWORD, role, granted)
+    return store.path
+
+
+def signed_in_session(db: Path, username: str = "test-admin"):  # type: ignore[no-untyped-def]
+    """A fresh session for a test user, to put in AppTest's session state (as the sign-in form does)."""
+    from etl.config import Settings
+    from etl.users import UserStore, users_path
+
+    ensure_users(db)
+    settings = Settings(db=db)
+    store = UserStore(users_path(settings), settings)
+    return store.start_session(store.require(username))
+
+
 @pytest.fixture
 def use_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
     """Point the app (this process) at a database: only ACCESS_DB set, and the cached settings dropped."""
@@ -156,6 +193,7 @@ def use_db(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[Path], None]]:
             monkeypatch.delenv(key)
         monkeypatch.setenv("ACCESS_DB", str(db))
         get_settings.cache_clear()
+        ensure_users(db)
 
     yield _use
     get_settings.cache_clear()
@@ -174,16 +212,22 @@ def full_error_details() -> Iterator[None]:
     config.set_option("client.showErrorDetails", before, "tests/dashboard/conftest.py")
 
 
-def open_page(page: str, params: dict[str, str | list[str]] | None = None, timeout: float = 60):
-    """Run the router on ``page`` with these URL parameters; return the finished AppTest.
+def open_page(page: str, params: dict[str, str | list[str]] | None = None, timeout: float = 60,
+              user: str | None = "test-admin"):
+    """Run the router on ``page`` with these URL parameters, signed in as ``user``; return the finished AppTest.
 
     The router runs once on the default page first, as a browser session would, so that
     ``switch_page`` finds the pages ``st.navigation`` registered; the URL parameters are then
     set again (a page switch must not depend on what the first page did with them).
+    ``user=None`` opens the app without signing in.
     """
     from streamlit.testing.v1 import AppTest
 
+    from etl.config import get_settings
+
     at = AppTest.from_file(str(APP), default_timeout=timeout)
+    if user:
+        at.session_state["auth_session"] = signed_in_session(get_settings().db, user)
     at.query_params.update(params or {})
     at.run()
     if page != "trends":
@@ -284,6 +328,7 @@ class Server:
 def running_server(db: Path, log_name: str = "streamlit-server.log") -> Iterator[Server]:
     """A real Streamlit server on ``db``, on a free local port; stopped on exit."""
     ARTIFACTS.mkdir(exist_ok=True)
+    ensure_users(db)
     port = _free_port()
     log = ARTIFACTS / log_name
     env = clean_env(ACCESS_DB=str(db), PYTHONUNBUFFERED="1")
@@ -356,9 +401,14 @@ class Visit:
     external: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
 
-    def open(self, path: str) -> None:
+    user: str = "test-admin"
+
+    def open(self, path: str, sign_in: bool = True) -> None:
+        """Go to ``path`` (a new Streamlit session: it asks to sign in again) and sign in as ``user``."""
         self.page.goto(self.server.url + path, wait_until="domcontentloaded")
         wait_for_app(self.page)
+        if sign_in and self.page.locator('[data-testid="stForm"]').filter(has_text="Password").count():
+            sign_in_with(self.page, self.user, TEST_PASSWORD)
 
 
 @pytest.fixture
@@ -388,6 +438,14 @@ ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
 BUSY = '[data-testid="stSkeleton"], [data-testid="stStatusWidgetRunningIcon"], [data-testid="stSpinner"]'
+
+
+def sign_in_with(page, username: str, password: str) -> None:
+    """Fill the sign-in form and submit it; waits for the page that follows."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    wait_for_app(page)
 
 
 def wait_for_app(page, settle_ms: int = 300, timeout_ms: int = 60_000) -> None:

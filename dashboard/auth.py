@@ -1,0 +1,230 @@
+"""Sign-in before any data is shown, sessions that expire, and the signed-in user's scope.
+
+The users file and its rules are in :mod:`etl.users` (argon2 hashes, lockout, session limits) and
+the roles in :mod:`etl.roles`; this module only draws the sign-in form and keeps the session in
+``st.session_state``. The router calls :func:`gate` first on every run: no page, query or download
+runs for someone who is not signed in (``dashboard.data.query`` refuses without a scope).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+import streamlit as st
+
+from dashboard.safe_text import markdown_text
+from etl.config import get_settings
+from etl.errors import AccessDataError
+from etl.roles import Scope
+from etl.users import DEMO_USERS, Outcome, Session, UserStore, users_path, utc_now
+
+log = logging.getLogger(__name__)
+
+SESSION = "auth_session"
+RETRY_AFTER = "auth_retry_after"
+ENDED = "auth_ended"
+
+
+class NotSignedIn(AccessDataError):
+    """A query was attempted without a signed-in user (never shown to a signed-in user)."""
+
+
+@st.cache_resource(show_spinner=False)
+def _store(path: str) -> UserStore:
+    return UserStore(Path(path), get_settings())
+
+
+def store() -> UserStore:
+    settings = get_settings()
+    return _store(str(users_path(settings)))
+
+
+def _audit(action: str, who: str, role: str | None = None, detail: dict | None = None) -> None:
+    try:
+        from etl import audit
+    except ImportError:  # the audit module is optional while it is being built
+        return
+    audit.record(action, who=who, role=role, detail=detail)
+
+
+def audit_event(action: str, target: str | None = None, detail: dict | None = None, once: bool = False) -> None:
+    """Record what the signed-in user did (profile views, downloads...). ``once``: once per session and target
+    (a page reruns on every click; the log should say who looked at what, not how many widgets they touched)."""
+    session = current_session()
+    if session is None:
+        return
+    if once:
+        seen = st.session_state.setdefault("auth_audited", set())
+        if (action, target) in seen:
+            return
+        seen.add((action, target))
+    try:
+        from etl import audit
+    except ImportError:
+        return
+    f = st.session_state.get("filters")
+    audit.record(action, who=session.username, role=session.role, target=target,
+                 filters=None if f is None else {"view": f.describe()}, detail=detail)
+
+
+def current_session() -> Session | None:
+    return st.session_state.get(SESSION)
+
+
+def current_scope() -> Scope:
+    """The signed-in user's scope; :class:`NotSignedIn` otherwise (fail closed)."""
+    session = current_session()
+    if session is None:
+        raise NotSignedIn("Not signed in.", "Sign in to see the data.")
+    return session.scope
+
+
+def _resume() -> Session | None:
+    """The session, checked and touched for this run; None (and why, for the form) when it ended."""
+    session = current_session()
+    if session is None:
+        return None
+    resumed, why = store().resume(session, utc_now())
+    if resumed is None:
+        del st.session_state[SESSION]
+        st.session_state[ENDED] = why
+        _audit("session_expired", session.username, session.role, {"why": why})
+        return None
+    st.session_state[SESSION] = resumed
+    return resumed
+
+
+def _sign_in(username: str, password: str) -> None:
+    now = utc_now()
+    retry = st.session_state.get(RETRY_AFTER)
+    if retry is not None and now < retry:
+        st.session_state["auth_message"] = (
+            f"Wait {int((retry - now).total_seconds()) + 1} s before trying again (repeated failures are slowed).")
+        return
+    try:
+        result = store().verify(username, password, now)
+    except AccessDataError as err:
+        st.session_state["auth_message"] = str(err)
+        return
+    if result.ok and result.user is not None:
+        st.session_state[SESSION] = store().start_session(result.user, now)
+        st.session_state.pop(RETRY_AFTER, None)
+        st.session_state.pop(ENDED, None)
+        st.session_state.pop("auth_message", None)
+        _audit("sign_in", result.user.username, result.user.role)
+        return
+    st.session_state[RETRY_AFTER] = result.retry_after
+    st.session_state["auth_message"] = result.message()
+    _audit("sign_in_failed", result.username, None, {"outcome": str(result.outcome)})
+
+
+def sso_configured() -> bool:
+    """Single sign-on is on when ``[auth]`` is configured in ``.streamlit/secrets.toml`` (Streamlit's OIDC)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # noqa: BLE001 - no secrets file at all
+        return False
+
+
+def _sso_user() -> tuple[bool, str | None]:
+    """(signed in with the provider, the e-mail it vouches for)."""
+    try:
+        if not st.user.get("is_logged_in"):
+            return False, None
+        email = st.user.get("email")
+        return True, str(email) if email else None
+    except Exception:  # noqa: BLE001 - st.user is unavailable outside a real server session
+        return False, None
+
+
+def _sign_in_sso() -> None:
+    """After the provider's redirect: a session for the users-file user with that e-mail, else a message."""
+    signed, email = _sso_user()
+    if not signed:
+        return
+    result = store().verify_sso(email, utc_now())
+    if result.ok and result.user is not None:
+        st.session_state[SESSION] = store().start_session(result.user, utc_now())
+        st.session_state.pop(ENDED, None)
+        _audit("sign_in", result.user.username, result.user.role, {"via": "single sign-on"})
+        return
+    _audit("sign_in_failed", result.username, None, {"via": "single sign-on", "outcome": str(result.outcome)})
+    st.session_state["auth_message"] = (
+        f"Single sign-on says you are {email or 'someone without an e-mail address'}, but no user of this dashboard "
+        "has that address. Ask an admin: `python -m etl users set-sso-email NAME EMAIL`."
+        if result.outcome is Outcome.UNKNOWN_USER else result.message())
+    st.logout()
+
+
+def _submit() -> None:
+    _sign_in(st.session_state.get("auth_username", ""), st.session_state.get("auth_password", ""))
+    st.session_state["auth_password"] = ""  # never kept in the session once used
+
+
+def sign_in_page() -> None:
+    """The only page someone who is not signed in can reach."""
+    st.title("Access negotiations")
+    why = st.session_state.get(ENDED)
+    if why:
+        st.info(why, icon=":material/timer_off:")
+    users = store()
+    if not users.exists():
+        st.error(f"No users yet: nobody can sign in. Create one on the server with "
+                 f"`python -m etl users add NAME --role coordinator --regions REGION` (users file: {users.path}), "
+                 "or `python -m etl users demo` for the demo users.", icon=":material/person_off:")
+        return
+    if users.demo_active():
+        st.warning("Demo users are active: sign in as " + ", ".join(f"`{u.username}`" for u in DEMO_USERS)
+                   + " (the password is the username). Never put real logs in a database with demo users: "
+                     "remove them with `python -m etl users demo --remove`.", icon=":material/warning:")
+    if sso_configured():
+        st.button("Sign in with single sign-on", on_click=st.login, icon=":material/key:", key="auth_sso",
+                  type="primary")
+        st.caption("Or with a username and password from the users file:")
+    with st.form("sign_in", border=True, enter_to_submit=True):
+        st.text_input("Username", key="auth_username", max_chars=64, autocomplete="username")
+        st.text_input("Password", key="auth_password", type="password", max_chars=1024,
+                      autocomplete="current-password")
+        st.form_submit_button("Sign in", type="primary", on_click=_submit)
+    message = st.session_state.get("auth_message")
+    if message:
+        st.error(message, icon=":material/lock:")
+    st.caption("Negotiation records can endanger people if they leak: access is by role and region, and every "
+               "sign-in, profile view and export is logged.")
+
+
+def sign_out() -> None:
+    session = current_session()
+    if session is not None:
+        _audit("sign_out", session.username, session.role)
+    for key in (SESSION, RETRY_AFTER, "auth_message"):
+        st.session_state.pop(key, None)
+    st.session_state[ENDED] = "You signed out."
+    if sso_configured() and _sso_user()[0]:
+        st.logout()
+
+
+def gate() -> Session | None:
+    """Check the session for this run; the signed-in session, or None (then draw only the sign-in page)."""
+    if current_session() is None and sso_configured():
+        _sign_in_sso()
+    return _resume()
+
+
+def user_box(session: Session) -> None:
+    """Who is signed in, with what reach, and the sign-out button (sidebar)."""
+    scope = session.scope
+    reach = ("every region" if scope.every_region else ", ".join(sorted(scope.regions)) or "no region")
+    with st.sidebar:
+        st.caption(f"Signed in as **{markdown_text(session.display_name)}** ({session.role}) · {markdown_text(reach)}"
+                   + (" · names pseudonymised outside granted regions" if scope.pseudonymise_names
+                      and not scope.clear_everywhere else ""))
+        st.button("Sign out", on_click=sign_out, icon=":material/logout:", key="auth_sign_out")
+    if session.demo:
+        st.warning("Demo account: this sign-in is public. Use the demo data only.", icon=":material/warning:")
+
+
+def expires_in(session: Session, now: dt.datetime | None = None) -> dt.timedelta:
+    return session.expires_at() - (now or utc_now())
