@@ -456,8 +456,11 @@ LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
 LEFT JOIN vocabulary va ON va.vocabulary = 'activity' AND va.code = e.activity
 LEFT JOIN vocabulary vo ON vo.vocabulary = 'outcome' AND vo.code = e.outcome
 LEFT JOIN vocabulary vc ON vc.vocabulary = 'channel' AND vc.code = e.channel
-WHERE e.counterpart_id = ? ORDER BY e.engagement_date DESC, e.engagement_id
+WHERE e.counterpart_id = ? ORDER BY e.engagement_date DESC, e.engagement_id LIMIT ?
 """
+# A profile shows (and briefs) the latest engagements; the whole history is fetched only when asked for.
+TIMELINE_ROWS = 1_000
+WHOLE_HISTORY = 100_000_000
 
 PROFILE_OUTCOMES_BY_QUARTER = """
 SELECT date_trunc('quarter', engagement_date)::DATE AS quarter, outcome, count(*) AS engagements
@@ -557,7 +560,7 @@ def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> li
     if page == "counterpart":
         cp = counterpart_id or ""
         return [(SEARCH_INDEX, []), (PROFILE, [cp]), (PROFILE_ALIASES, [cp]), (PROFILE_PLACES, [cp]),
-                (PROFILE_TIMELINE, [cp]), (PROFILE_OUTCOMES_BY_QUARTER, [cp]), (PROFILE_PEERS, [cp, cp]),
+                (PROFILE_TIMELINE, [cp, TIMELINE_ROWS]), (PROFILE_OUTCOMES_BY_QUARTER, [cp]), (PROFILE_PEERS, [cp, cp]),
                 (PROFILE_CHANNELS, [cp]), (PROFILE_INTERMEDIARIES, [cp]), (PROFILE_RELATED, [cp]),
                 (PROFILE_REVIEW, [cp, cp, cp]), (PROFILE_CONDITIONS, [cp, cp]), profile_follow_ups(cp, f.end),
                 (PROFILE_INCIDENTS, [cp])]

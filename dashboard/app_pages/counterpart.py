@@ -71,7 +71,6 @@ def _highlighted(df: pd.DataFrame, mask: pd.Series, config: dict[str, object],
                  column_order=[c for c in order if c in df.columns] if order else None)
 
 
-TIMELINE_ROWS = 1_000
 cid = brief.clean_id(st.query_params.get("id"))
 if cid and current_version() is not None:
     # A link to a counterpart that was since merged into another opens the survivor (merges can chain).
@@ -234,12 +233,22 @@ with tabs[0]:
         config["notes"] = st.column_config.TextColumn("Notes", width="large")
         order = ["date", "activity", "outcome", "conditions", "channel", "intermediary", "follow_up_due", "notes",
                  "checkpoint", "location", "organisation", "obstacles", "days_to_resolution"]
-        shown = min(len(timeline), TIMELINE_ROWS)  # a browser table of 20,000 rows helps nobody
-        _highlighted(timeline.head(shown), flagged.head(shown), config, order)
+        _highlighted(timeline, flagged, config, order)
+        total = int(info.get("engagements") or len(timeline))
         note = f" {int(flagged.sum())} highlighted: follow-up due from today." if flagged.any() else ""
-        more = f" The table shows the latest {shown:,}; the download has all." if shown < len(timeline) else ""
-        components.downloads(timeline, f"timeline {p.counterpart_id}",
-                             caption=f"{len(timeline):,} engagements, most recent first.{note}{more}")
+        if total <= len(timeline):
+            components.downloads(timeline, f"timeline {p.counterpart_id}",
+                                 caption=f"{len(timeline):,} engagements, most recent first.{note}")
+        else:
+            # The whole history of a busy counterpart is large: read it only for someone who asks for it.
+            st.caption(f"The latest {len(timeline):,} of {total:,} engagements, most recent first.{note}")
+            whole_key = f"whole_history_{p.counterpart_id}"
+            if st.button(f"Prepare the whole history ({total:,} engagements) for download", key=f"{whole_key}_go",
+                         icon=":material/history:") or st.session_state.get(whole_key):
+                st.session_state[whole_key] = True
+                whole = query(queries.PROFILE_TIMELINE, [p.counterpart_id, queries.WHOLE_HISTORY])
+                components.downloads(whole, f"timeline {p.counterpart_id}",
+                                     caption=f"{len(whole):,} engagements, most recent first.")
 
 with tabs[1]:
     if p.quarters.empty:

@@ -234,3 +234,21 @@ def test_a_database_of_another_schema_version_is_explained(demo_db: Path, use_db
     assert not at.exception, problems(at)
     assert [e.value for e in at.error] and "schema 2" in at.error[0].value and "build it again" in at.error[0].value
     assert not charts(at)
+
+
+def test_a_busy_profile_shows_the_latest_and_reads_the_whole_history_on_request(
+        demo_db: Path, demo_facts: DemoFacts, use_db, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dashboard import queries
+
+    use_db(demo_db)
+    monkeypatch.setattr(queries, "TIMELINE_ROWS", 5)  # the demo's busiest counterpart then counts as busy
+    total = sql(demo_db, "SELECT count(*) FROM engagements WHERE counterpart_id = ?", [demo_facts.counterpart_id])[0][0]
+    assert total > 5
+    at = open_page("counterpart", {"id": demo_facts.counterpart_id})
+    assert not at.exception and not at.error, problems(at)
+    assert f"The latest 5 of {total:,} engagements" in page_text(at)
+    before = len(at.get("download_button"))
+    at.button(key=f"whole_history_{demo_facts.counterpart_id}_go").click().run()
+    assert not at.exception, problems(at)
+    assert f"{total:,} engagements, most recent first." in page_text(at)
+    assert len(at.get("download_button")) == before + 2  # CSV and Excel of the whole history
