@@ -307,7 +307,7 @@ def checkpoint_points(f: Filters) -> Query:
     return f"""
     SELECT k.checkpoint_id, k.name, k.latitude, k.longitude, k.iso3, c.name AS controlled_by,
            count(*) AS engagements, avg({IS_DENIED}) AS share_denied,
-           list(e.outcome ORDER BY e.engagement_date DESC)[1:5] AS recent_outcomes
+           arg_max(e.outcome, e.engagement_date, 5) AS recent_outcomes  -- latest first; a top-5, not a sort
     FROM engagements e JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
     LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
     WHERE {where} AND k.latitude IS NOT NULL GROUP BY ALL ORDER BY engagements DESC
