@@ -90,7 +90,12 @@ try:
     row = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
 except duckdb.Error:
     row = None
-print("ok" if row and row[0] == SCHEMA_VERSION else f"old:{row[0] if row else 'none'}")
+if row and row[0] == SCHEMA_VERSION:
+    # "demo" when every load came from the demo generator: only then may the public demo users be added.
+    real = con.execute("SELECT count(*) FROM loads WHERE NOT starts_with(file_name, 'demo_')").fetchone()
+    print("ok:demo" if real and real[0] == 0 else "ok:real")
+else:
+    print(f"old:{row[0] if row else 'none'}")
 """
 
 
@@ -112,9 +117,14 @@ def cmd_run(args: list[str]) -> None:
         say(f"no database at {db}: building the demo database (about a minute)")
         run([python, "-m", "etl", "demo", "--db", str(db)])
     if "ACCESS_DB" not in os.environ and not (db.parent / "users.json").exists():
-        # The demo database gets the demo users; a real deployment creates its own (python -m etl users add).
-        say("creating the demo users (sign in as demo-coordinator, password demo-coordinator; see README)")
-        run([python, "-m", "etl", "users", "demo", "--db", str(db)], stdout=subprocess.DEVNULL)
+        # Only a database of demo data gets the demo users (public passwords); one holding real logs does not.
+        check = subprocess.run([python, "-c", SCHEMA_CHECK, str(db)], cwd=ROOT, capture_output=True, text=True)
+        if check.stdout.strip() == "ok:demo":
+            say("creating the demo users (sign in as demo-coordinator, password demo-coordinator; see README)")
+            run([python, "-m", "etl", "users", "demo", "--db", str(db)], stdout=subprocess.DEVNULL)
+        else:
+            say(f"{db} holds logs other than the demo's: no demo users created. Add people with "
+                "`.venv/bin/python -m etl users add NAME --role ROLE --regions REGION`.")
     say("starting the dashboard (Ctrl+C to stop)")
     os.chdir(ROOT)
     # python -m dashboard = streamlit run dashboard/streamlit_app.py, warmed up for the first visit.
