@@ -44,7 +44,7 @@ from etl.incident_feeds import (
     access_category,
     parse_feed,
 )
-from etl.load import LoadResult, Progress, file_sha256
+from etl.load import LoadResult, Progress, already_loaded, file_sha256
 from etl.readers import SourceInfo
 from etl.schema import insert_rows
 
@@ -73,14 +73,9 @@ def stage_feed(con: duckdb.DuckDBPyConnection, path: Path, index: int, feed: str
     started_at = dt.datetime.now(dt.UTC)
     try:
         sha = file_sha256(path)
-        prior = con.execute("SELECT load_id, strftime(started_at, '%Y-%m-%d %H:%M UTC') FROM loads "
-                            "WHERE content_sha256 = ? ORDER BY load_id LIMIT 1", [sha]).fetchone()
-        if prior:
-            return LoadResult(path, "already_loaded", prior[0], seconds=time.monotonic() - started,
-                              message=f"{path.name}: already loaded as load {prior[0]} on {prior[1]}; nothing to do.")
-        if sha in seen:
-            return LoadResult(path, "already_loaded", seconds=time.monotonic() - started,
-                              message=f"{path.name}: same content as {seen[sha].name} in this load; skipped.")
+        skipped = already_loaded(con, path, sha, seen, started)
+        if skipped:
+            return skipped
         parsed = parse_feed(path, feed, future_days=settings.future_days)
     except AccessDataError as err:
         return LoadResult(path, "failed", seconds=time.monotonic() - started, message=str(err))

@@ -89,6 +89,20 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
+def already_loaded(con: duckdb.DuckDBPyConnection, path: Path, sha: str, seen: dict[str, Path],
+                   started: float) -> LoadResult | None:
+    """The "already loaded" result for a file whose content was loaded before or earlier in this command."""
+    prior = con.execute("SELECT load_id, strftime(started_at, '%Y-%m-%d %H:%M UTC') FROM loads "
+                        "WHERE content_sha256 = ? ORDER BY load_id LIMIT 1", [sha]).fetchone()
+    if prior:
+        return LoadResult(path, "already_loaded", prior[0], seconds=time.monotonic() - started,
+                          message=f"{path.name}: already loaded as load {prior[0]} on {prior[1]}; nothing to do.")
+    if sha in seen:
+        return LoadResult(path, "already_loaded", seconds=time.monotonic() - started,
+                          message=f"{path.name}: same content as {seen[sha].name} in this load; skipped.")
+    return None
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -196,14 +210,9 @@ def _stage_file(
             raise InputFileError(path, "file not found.", "Check the path.")
         mapping = find_mapping(path)  # a bad mapping file refuses the file, before anything is read
         sha = content_sha256(file_sha256(path), mapping)
-        prior = con.execute("SELECT load_id, strftime(started_at, '%Y-%m-%d %H:%M UTC') FROM loads "
-                            "WHERE content_sha256 = ? ORDER BY load_id LIMIT 1", [sha]).fetchone()
-        if prior:
-            return LoadResult(path, "already_loaded", prior[0], seconds=time.monotonic() - started,
-                              message=f"{path.name}: already loaded as load {prior[0]} on {prior[1]}; nothing to do.")
-        if sha in seen:
-            return LoadResult(path, "already_loaded", seconds=time.monotonic() - started,
-                              message=f"{path.name}: same content as {seen[sha].name} in this load; skipped.")
+        skipped = already_loaded(con, path, sha, seen, started)
+        if skipped:
+            return skipped
         # into temp table stage_raw: nothing in the database changes
         info = read_file(con, path, encoding, mapping=mapping, discover=False)
         if info.rows == 0:
