@@ -38,7 +38,6 @@ import argparse
 import contextlib
 import datetime as dt
 import errno
-import fcntl
 import functools
 import getpass
 import json
@@ -46,7 +45,6 @@ import math
 import numbers
 import os
 import stat
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +54,7 @@ import pandas as pd
 
 from etl.config import Settings, get_settings
 from etl.errors import AccessDataError
+from etl.locks import flock_within
 
 ACTIONS: tuple[str, ...] = (
     "sign_in",  # a user signed in
@@ -224,15 +223,8 @@ def _open(path: Path) -> int:
 
 
 def _lock(fd: int, path: Path) -> None:
-    deadline = time.monotonic() + LOCK_WAIT_S
-    while True:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
-        except BlockingIOError:
-            if time.monotonic() >= deadline:
-                raise _cannot(path, f"another process has held its lock for more than {LOCK_WAIT_S:.0f} s") from None
-            time.sleep(0.01)
+    if not flock_within(fd, LOCK_WAIT_S, poll_s=0.01):
+        raise _cannot(path, f"another process has held its lock for more than {LOCK_WAIT_S:.0f} s")
 
 
 def append_line(path: Path, line: bytes) -> None:

@@ -22,10 +22,8 @@ by their owner only.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,6 +34,7 @@ from pydantic import SecretStr
 from etl.config import Settings
 from etl.crypto import HOW_TO_SET, database_key, httpfs_extension
 from etl.errors import DatabaseError
+from etl.locks import flock_within
 
 # The name every connection gives the database file (dashboard/scope.py builds its views on it).
 ALIAS = "access"
@@ -84,18 +83,11 @@ def write_lock(db_path: Path, timeout_s: float) -> Iterator[None]:
     make_folder(db_path.parent)
     fd = _open_owner_only(lock_path(db_path))
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise DatabaseError(
-                        f"Another load has been writing to {db_path} for more than {timeout_s:.0f} s.",
-                        "Wait for it to finish (see `python -m etl status`), or raise ACCESS_LOCK_TIMEOUT_S.",
-                    ) from None
-                time.sleep(0.2)
+        if not flock_within(fd, timeout_s, poll_s=0.2):
+            raise DatabaseError(
+                f"Another load has been writing to {db_path} for more than {timeout_s:.0f} s.",
+                "Wait for it to finish (see `python -m etl status`), or raise ACCESS_LOCK_TIMEOUT_S.",
+            )
         yield
     finally:
         os.close(fd)

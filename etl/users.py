@@ -37,14 +37,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import enum
-import fcntl
 import json
 import os
 import re
 import secrets
 import stat
 import tempfile
-import time
 import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -58,6 +56,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from etl.config import Settings, get_settings
 from etl.errors import AccessDataError, ConfigError, InputFileError
+from etl.locks import flock_within
 from etl.roles import ALL_REGIONS, ROLE_NAMES, ROLES, Scope, scope_for
 
 FILE_FORMAT = 1
@@ -812,16 +811,9 @@ class UserStore:
             raise UserError(f"Cannot create {lock} ({exc.strerror}).",
                             "Check that you may write to that folder.") from None
         try:
-            deadline = time.monotonic() + LOCK_WAIT_S
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if time.monotonic() >= deadline:
-                        raise UserError(f"{self.path} is being changed by another command or sign-in.",
-                                        "Try again in a moment.") from None
-                    time.sleep(0.05)
+            if not flock_within(fd, LOCK_WAIT_S):
+                raise UserError(f"{self.path} is being changed by another command or sign-in.",
+                                "Try again in a moment.")
             yield
         finally:
             os.close(fd)
