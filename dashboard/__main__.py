@@ -1,8 +1,10 @@
 """``python -m dashboard [streamlit options]``: start the dashboard, warmed up.
 
-The same as ``streamlit run dashboard/streamlit_app.py [options]`` (which also works), except
-that the page libraries are imported and each page's default view is computed while the server
+``streamlit run dashboard/app_server.py [options]``: the router served as an ``st.App`` with the
+route that lets a browser stay signed in across page loads (:mod:`dashboard.remember`), plus a
+warm-up: the page libraries are imported and each page's default view is computed while the server
 starts, so the first visit is as fast as the next ones (see :mod:`dashboard.warmup`).
+``streamlit run dashboard/streamlit_app.py`` also works, without either.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from dashboard import warmup
 
-APP = Path(__file__).resolve().parent / "streamlit_app.py"
+APP = Path(__file__).resolve().parent / "app_server.py"
 
 
 def main(argv: list[str]) -> int:

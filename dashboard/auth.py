@@ -14,6 +14,8 @@ from pathlib import Path
 
 import streamlit as st
 
+from dashboard.frontend import preload_script
+from dashboard.remember import COOKIE, REMEMBERED, cookie_script
 from dashboard.safe_text import markdown_text
 from etl.config import get_settings
 from etl.errors import AccessDataError
@@ -25,6 +27,8 @@ log = logging.getLogger(__name__)
 SESSION = "auth_session"
 RETRY_AFTER = "auth_retry_after"
 ENDED = "auth_ended"
+REMEMBER_KEY = "auth_remember_key"  # this session's entry in dashboard.remember.REMEMBERED
+REMEMBER_CODE = "auth_remember_code"  # one-time code still to be traded for the cookie
 
 
 class NotSignedIn(AccessDataError):
@@ -86,14 +90,55 @@ def _resume() -> Session | None:
     session = current_session()
     if session is None:
         return None
+    key = st.session_state.get(REMEMBER_KEY)
+    if key is not None and not REMEMBERED.is_live(key):
+        # Signed out (or timed out) in another tab of this browser: that ends this one too.
+        _end_session()
+        st.session_state[ENDED] = "You signed out in another tab or window of this browser."
+        return None
     resumed, why = store().resume(session, utc_now())
     if resumed is None:
-        del st.session_state[SESSION]
+        _end_session()
+        REMEMBERED.forget(key)
         st.session_state[ENDED] = why
         _audit("session_expired", session.username, session.role, {"why": why})
         return None
     st.session_state[SESSION] = resumed
+    if key is not None:
+        REMEMBERED.update(key, resumed)  # other tabs share the idle clock and see role changes
     return resumed
+
+
+def _end_session() -> None:
+    for name in (SESSION, REMEMBER_KEY, REMEMBER_CODE):
+        st.session_state.pop(name, None)
+
+
+def _start(session: Session) -> None:
+    """A session that just signed in, remembered for this browser's next page loads."""
+    remembered = REMEMBERED.remember(session)
+    st.session_state[SESSION] = session
+    st.session_state[REMEMBER_KEY] = remembered.key
+    st.session_state[REMEMBER_CODE] = remembered.code
+
+
+def _from_cookie() -> None:
+    """A new page load of a browser that signed in before: resume its session (checked by :func:`_resume`)."""
+    try:
+        token = st.context.cookies.get(COOKIE)
+    except Exception:  # noqa: BLE001 - no request context (AppTest, bare mode): nothing to resume
+        return
+    found = REMEMBERED.session_for(token)
+    if found is not None:
+        st.session_state[REMEMBER_KEY], st.session_state[SESSION] = found
+
+
+def set_cookie() -> None:
+    """Once after a sign-in: the page trades its one-time code for the sign-in cookie (see dashboard.remember)."""
+    code = st.session_state.pop(REMEMBER_CODE, None)
+    if code:
+        with st.sidebar:
+            st.html(cookie_script(code), unsafe_allow_javascript=True)
 
 
 def _sign_in(username: str, password: str) -> None:
@@ -109,7 +154,7 @@ def _sign_in(username: str, password: str) -> None:
         st.session_state["auth_message"] = str(err)
         return
     if result.ok and result.user is not None:
-        st.session_state[SESSION] = store().start_session(result.user, now)
+        _start(store().start_session(result.user, now))
         st.session_state.pop(RETRY_AFTER, None)
         st.session_state.pop(ENDED, None)
         st.session_state.pop("auth_message", None)
@@ -146,7 +191,7 @@ def _sign_in_sso() -> None:
         return
     result = store().verify_sso(email, utc_now())
     if result.ok and result.user is not None:
-        st.session_state[SESSION] = store().start_session(result.user, utc_now())
+        _start(store().start_session(result.user, utc_now()))
         st.session_state.pop(ENDED, None)
         _audit("sign_in", result.user.username, result.user.role, {"via": "single sign-on"})
         return
@@ -193,13 +238,18 @@ def sign_in_page() -> None:
         st.error(message, icon=":material/lock:")
     st.caption("Negotiation records can endanger people if they leak: access is by role and region, and every "
                "sign-in, profile view and export is logged.")
+    script = preload_script()  # the chart and table code, loaded while the password is typed
+    if script:
+        st.html(script, unsafe_allow_javascript=True)
 
 
 def sign_out() -> None:
     session = current_session()
     if session is not None:
         _audit("sign_out", session.username, session.role)
-    for key in (SESSION, RETRY_AFTER, "auth_message"):
+    REMEMBERED.forget(st.session_state.get(REMEMBER_KEY))  # every tab of this browser, and its cookie
+    _end_session()
+    for key in (RETRY_AFTER, "auth_message"):
         st.session_state.pop(key, None)
     st.session_state[ENDED] = "You signed out."
     if sso_configured() and _sso_user()[0]:
@@ -208,6 +258,8 @@ def sign_out() -> None:
 
 def gate() -> Session | None:
     """Check the session for this run; the signed-in session, or None (then draw only the sign-in page)."""
+    if current_session() is None and ENDED not in st.session_state:
+        _from_cookie()
     if current_session() is None and sso_configured():
         _sign_in_sso()
     return _resume()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from collections.abc import Sequence
@@ -61,13 +62,11 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_") or "data"
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _csv_bytes(df: pd.DataFrame) -> bytes:
+def csv_bytes(df: pd.DataFrame) -> bytes:
     return spreadsheet_safe(df).to_csv(index=False).encode("utf-8")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def _excel_bytes(df: pd.DataFrame, sheet: str) -> bytes:
+def excel_bytes(df: pd.DataFrame, sheet: str) -> bytes:
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         spreadsheet_safe(df).to_excel(writer, index=False, sheet_name=sheet)
@@ -129,15 +128,19 @@ def _exported(name: str, kind: str) -> None:
 def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bool = True) -> None:
     """CSV (and Excel) downloads of exactly the data behind a chart or table, as the user may export it.
 
-    The files are built once per distinct table (cached), not on every rerun. Each download is audited.
+    The files are built when the button is clicked (Streamlit's deferred download), not on every run of the
+    page: a page shows up to eight tables, and building their CSV and Excel files on each run cost a
+    quarter of the trends page's time. What the user may export is decided here, when the page runs
+    (the file is built from that table, on another thread). Each download is audited.
     """
     df = _export_rules(df)
     slug = _slug(name)
     cols = st.columns([1, 1, 6])
-    cols[0].download_button("CSV", _csv_bytes(df), file_name=f"{slug}.csv", on_click=_exported, args=(slug, "csv"),
-                            mime="text/csv", key=f"csv_{slug}", icon=":material/download:")
+    cols[0].download_button("CSV", functools.partial(csv_bytes, df), file_name=f"{slug}.csv", on_click=_exported,
+                            args=(slug, "csv"), mime="text/csv", key=f"csv_{slug}", icon=":material/download:")
     if excel and len(df) <= EXCEL_MAX_ROWS:
-        cols[1].download_button("Excel", _excel_bytes(df, name[:31] or "data"), file_name=f"{slug}.xlsx",
+        cols[1].download_button("Excel", functools.partial(excel_bytes, df, name[:31] or "data"),
+                                file_name=f"{slug}.xlsx",
                                 key=f"xlsx_{slug}", on_click=_exported, args=(slug, "xlsx"),
                                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                                 icon=":material/download:")

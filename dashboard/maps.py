@@ -33,8 +33,9 @@ from shapely.geometry import mapping
 
 from dashboard import queries
 from dashboard.charts import OUTCOME_COLOURS, OUTCOME_LABELS
-from dashboard.data import current_version, query
+from dashboard.data import current_version, query, query_as
 from dashboard.safe_text import html_text
+from etl.roles import Scope
 
 # ColorBrewer 5-class sequential schemes, both marked colour-blind safe.
 AREA_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # YlOrRd
@@ -171,16 +172,21 @@ def shapes_to_features(shapes: pd.DataFrame, tolerance: float = SIMPLIFY_DEGREES
 
 
 @st.cache_data(max_entries=2, show_spinner=False)
-def _cached_shapes(version: tuple[int, int], tolerance: float) -> dict[str, Any]:
-    return shapes_to_features(query(queries.AREA_SHAPES), tolerance)
+def _cached_shapes(version: tuple[int, int], tolerance: float, _scope: Scope | None) -> dict[str, Any]:
+    # admin_areas is reference data every scope sees whole (dashboard.scope.PASS_THROUGH): not keyed by scope.
+    return shapes_to_features(query(queries.AREA_SHAPES) if _scope is None
+                              else query_as(_scope, queries.AREA_SHAPES), tolerance)
 
 
-def area_shapes(tolerance: float = SIMPLIFY_DEGREES) -> dict[str, Any]:
-    """:func:`shapes_to_features` of the live database, computed once per data version."""
+def area_shapes(tolerance: float = SIMPLIFY_DEGREES, scope: Scope | None = None) -> dict[str, Any]:
+    """:func:`shapes_to_features` of the live database, computed once per data version.
+
+    ``scope``: whose view to read through when nobody is signed in (the warm-up); by default the signed-in user's.
+    """
     version = current_version()
     if version is None:
         return {"countries": [], "areas": {}}
-    return _cached_shapes(version, tolerance)
+    return _cached_shapes(version, tolerance, scope)
 
 
 # -------------------------------------------------------------------------------- tooltips

@@ -39,6 +39,7 @@ if not pages:
     st.navigation([st.Page(shell.nothing_to_show, title="No access", url_path="none", default=True)]).run()
     st.stop()
 navigation = st.navigation(pages)
+auth.set_cookie()
 auth.user_box(session)
 shell.frame()
 navigation.run()

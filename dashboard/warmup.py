@@ -79,6 +79,50 @@ def warm_queries(max_scopes: int = 8) -> int:
     return done
 
 
+def warm_drawing() -> None:
+    """Build and serialise one of each chart and the map once, on the default view of the first user.
+
+    The first plotly express figure in a process costs about 0.2 s more than the next ones (templates and
+    validators load lazily), and the first folium map likewise; without this, the first visitor after a
+    restart pays for it. The figures and the map are thrown away; the area shapes (the same for every
+    user, cached per data version by :func:`dashboard.maps.area_shapes`) stay cached.
+    """
+    import plotly.io
+
+    from dashboard import charts, filters, maps, queries
+    from dashboard.data import current_version, query_as
+    from dashboard.static_assets import leaflet_urls
+    from etl.config import get_settings
+    from etl.users import UserStore, users_path
+
+    if current_version() is None:
+        return
+    settings = get_settings()
+    users = UserStore(users_path(settings), settings)
+    scope = next((u.scope for u in (users.list_users() if users.exists() else []) if not u.disabled
+                  and u.scope.may("trends")), None)
+    if scope is None:
+        return
+    bounds = query_as(scope, queries.DATE_BOUNDS)
+    if bounds.empty or str(bounds.iloc[0]["first"]) in ("NaT", "None"):
+        return
+    first, last = (v.date() if hasattr(v, "date") else v for v in (bounds.iloc[0]["first"], bounds.iloc[0]["last"]))
+    f = filters.from_query_params({}, first, last)
+    monthly = query_as(scope, *queries.monthly_outcomes(f))
+    regions = query_as(scope, *queries.by_region(f))
+    incidents = query_as(scope, *queries.incidents_monthly(f))
+    figures = [charts.monthly_outcomes(monthly), charts.regions_denial(regions)]
+    if not incidents.empty:
+        figures.append(charts.incidents_beside_denials(monthly, incidents))
+    for fig in figures:
+        plotly.io.to_json(fig, validate=False)
+    js, css = leaflet_urls()
+    fmap = maps.build_map(maps.area_shapes(scope=scope), query_as(scope, *queries.area_measures(f)),
+                          query_as(scope, *queries.checkpoint_points(f)), next(iter(maps.MEASURES)),
+                          leaflet_js=js, leaflet_css=css, tile_url=settings.tile_url)
+    fmap.get_root().render()
+
+
 def _when_runtime_is_up(timeout_s: float = 120.0) -> None:
     from streamlit.runtime import Runtime
 
@@ -101,6 +145,7 @@ def _when_runtime_is_up(timeout_s: float = 120.0) -> None:
 
         ensure_leaflet()
         n = warm_queries()
+        warm_drawing()
         # A plain line on the console: operators (and bench/bench_pages.py) see when the first visit is fast.
         print(f"  Warm-up done: {n} queries cached in {time.monotonic() - start:.1f} s.", flush=True)
     except Exception:  # noqa: BLE001 - best effort: the page will run and report the query itself

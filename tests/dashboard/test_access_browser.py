@@ -1,13 +1,18 @@
 """Sign-in and scope in a real browser (Debian's chromium, outside traffic blocked), as each role.
 
-Every ``page.goto`` is a new Streamlit session, so each address below asks to sign in first; the
-address (with its filters) must survive the sign-in, and what follows must stay in the user's scope.
+Every ``page.goto`` is a new Streamlit session. In a browser that has not signed in, each address
+asks to sign in first; the address (with its filters) must survive the sign-in, and what follows
+must stay in the user's scope. Once signed in, the browser stays signed in (an HttpOnly session
+cookie, ``dashboard/remember.py``) until it signs out or the session's limits end it.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import re
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -15,6 +20,7 @@ import pytest
 from tests.dashboard.conftest import (
     ARTIFACTS,
     TEST_PASSWORD,
+    Server,
     Visit,
     shot,
     sign_in_with,
@@ -103,3 +109,101 @@ def test_signing_out_ends_the_session(visit: Visit) -> None:
     assert "You signed out." in _body(visit) and not visit.page.locator('[data-testid="stMetric"]').count()
     sign_in_with(visit.page, "test-admin", TEST_PASSWORD)
     assert visit.page.locator('[data-testid="stMetric"]').count()
+
+
+def _session_cookie(visit: Visit) -> dict | None:
+    return next((c for c in visit.page.context.cookies() if c["name"] == "access_session"), None)
+
+
+def _asks_to_sign_in(page) -> bool:  # type: ignore[no-untyped-def]
+    return page.get_by_role("textbox", name="Password").count() > 0
+
+
+def test_a_browser_stays_signed_in_across_page_loads_until_it_signs_out(visit: Visit, browser, server: Server) -> None:
+    visit.user = "test-coordinator"
+    visit.open("/")
+    cookie = _session_cookie(visit)
+    assert cookie is not None, "no session cookie after signing in"
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] == -1, cookie
+    assert "access_session" not in visit.page.evaluate("document.cookie"), "page scripts can read the session cookie"
+
+    # A reload, a shared link with filters, a new tab: no second sign-in, same user, link's filters applied.
+    visit.page.goto(f"{server.url}/obstacles?region={MENA}", wait_until="domcontentloaded")
+    wait_for_app(visit.page)
+    assert not _asks_to_sign_in(visit.page)
+    body = _body(visit)
+    assert "test-coordinator" in body or "Signed in as" in body
+    assert MENA in body
+    tab = visit.page.context.new_page()
+    tab.goto(f"{server.url}/map", wait_until="domcontentloaded")
+    wait_for_app(tab)
+    assert not _asks_to_sign_in(tab) and "Access map" in tab.inner_text("body")
+
+    # Another browser is not signed in; a made-up cookie opens nothing.
+    other = browser.new_context()
+    try:
+        stranger = other.new_page()
+        stranger.goto(server.url + "/", wait_until="domcontentloaded")
+        wait_for_app(stranger)
+        assert _asks_to_sign_in(stranger)
+        other.add_cookies([{"name": "access_session", "value": "made-up-token", "url": server.url}])
+        stranger.goto(server.url + "/", wait_until="domcontentloaded")
+        wait_for_app(stranger)
+        assert _asks_to_sign_in(stranger)
+
+        # Signing out in one tab ends every tab of this browser, and the old cookie opens nothing anywhere.
+        visit.page.get_by_role("button", name="Sign out").click()
+        wait_for_app(visit.page)
+        assert "You signed out." in _body(visit)
+        tab.reload(wait_until="domcontentloaded")
+        wait_for_app(tab)
+        assert _asks_to_sign_in(tab), "another tab stayed signed in after signing out"
+        other.add_cookies([{**{k: cookie[k] for k in ("name", "value")}, "url": server.url}])
+        stranger.goto(server.url + "/", wait_until="domcontentloaded")
+        wait_for_app(stranger)
+        assert _asks_to_sign_in(stranger), "the cookie of a signed-out session still opens the app"
+    finally:
+        other.close()
+    assert not visit.external, visit.external
+
+
+def test_the_cookie_route_refuses_codes_it_did_not_issue(server: Server) -> None:
+    for headers in ({}, {"X-Access-Code": "made-up-code"}):
+        request = urllib.request.Request(f"{server.url}/_access/remember", method="POST", headers=headers)
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(request, timeout=10)
+        assert refused.value.code == 403
+        assert "set-cookie" not in {k.lower() for k in refused.value.headers}
+
+
+def test_the_sign_in_page_loads_the_chart_code_while_the_password_is_typed(visit: Visit) -> None:
+    visit.open("/", sign_in=False)
+    assert _asks_to_sign_in(visit.page)
+    # Before anybody signs in, the browser has fetched the chart code the next page needs, from this server.
+    visit.page.wait_for_function(
+        "() => performance.getEntriesByType('resource').some(e => /\\/PlotlyChart\\.[^/]*\\.js$/.test(e.name))",
+        timeout=30_000)
+    sign_in_with(visit.page, visit.user, TEST_PASSWORD)
+    visit.page.wait_for_function("() => document.querySelectorAll('[data-testid=stPlotlyChart] .main-svg').length > 0",
+                                 timeout=30_000)
+    assert not visit.external, visit.external
+
+
+def test_chart_data_is_built_when_its_download_is_clicked_and_the_export_is_audited(visit: Visit,
+                                                                                   demo_db: Path) -> None:
+    visit.open("/")
+    button = visit.page.locator('[data-testid="stDownloadButton"]').filter(has_text="CSV").first
+    with visit.page.expect_download() as info:
+        button.locator("button, a").first.click()
+    saved = ARTIFACTS / "monthly_outcomes.csv"
+    info.value.save_as(saved)
+    lines = saved.read_text(encoding="utf-8").splitlines()
+    assert info.value.suggested_filename == "monthly_outcomes.csv"
+    assert lines[0].split(",")[:3] == ["month", "outcome", "engagements"], lines[0]
+    assert len(lines) > 12, "the monthly outcomes download is nearly empty"
+    wait_for_app(visit.page)
+    log = demo_db.with_name(f"{demo_db.stem}.audit.jsonl")
+    exports = [e for e in map(json.loads, log.read_text(encoding="utf-8").splitlines())
+               if e["action"] == "export" and e.get("target") == "monthly_outcomes.csv"]
+    assert exports and exports[-1]["who"] == visit.user, "the download is not in the audit log"
+    assert not visit.external, visit.external
