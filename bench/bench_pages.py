@@ -1620,11 +1620,16 @@ def write_doc(args: argparse.Namespace, results: list[dict]) -> None:
 
     cmd = "python bench/bench_pages.py " + " ".join(f"--rows {r}" for r in args.rows) + f" --runs {args.runs}" \
         + (" --no-app" if args.no_app else "")
+    recorded = [(r["rows"], r["command"], r.get("queries_command")) for r in results if r.get("command")]
+    if recorded and len(recorded) == len(results):  # each size says what measured it (runs may differ)
+        cmd = "; ".join(f"{rows / 1e6:.0f}M: " + (f"queries `{q}`, app and browser `{c}`" if q else f"`{c}`")
+                        for rows, c, q in recorded)
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     done = [r["rows"] for r in results]
     pending = [r for r in args.rows if r not in done]
     parts = [START, "## Dashboard pages (`bench/bench_pages.py`)", "",
-             f"Command: `{cmd}`" + (f" (sizes not measured yet: {', '.join(f'{r:,}' for r in pending)})"
+             (f"Commands: {cmd}" if cmd.startswith(tuple("0123456789")) else f"Command: `{cmd}`")
+             + (f" (sizes not measured yet: {', '.join(f'{r:,}' for r in pending)})"
                                     if pending else "")
              + f" ({dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GB, "
              f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, pandas {pd.__version__}, "
@@ -1723,6 +1728,7 @@ def main() -> int:
                        queries_measured=saved.get("queries_measured", "an earlier run"))
             contention = {k: v for k, v in saved.get("contention", {}).items() if k != "app"}
             res["app_only"] = True
+            res["queries_command"] = saved.get("command", "an earlier run: see the notes below")
             views = res["views"]
         else:
             meter = CpuMeter()
@@ -1740,6 +1746,7 @@ def main() -> int:
                                      visit_during_warmup=not args.no_warmup_visit)
             contention["app"] = meter.others()
         res["contention"] = contention
+        res["command"] = "python bench/bench_pages.py " + " ".join(sys.argv[1:])
         res["markdown"], console = size_report(res)
         print()
         print("\n".join(console))
