@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 import streamlit as st
@@ -106,8 +106,13 @@ def suppress_small_cells(df: pd.DataFrame, k: int) -> pd.DataFrame:
     return out
 
 
-def _export_rules(df: pd.DataFrame) -> pd.DataFrame:
-    """What the signed-in user may take away: aggregates with small cells suppressed for pseudonymised (hq) users."""
+def _no_change(df: pd.DataFrame) -> pd.DataFrame:
+    return df
+
+
+def _export_rule() -> Callable[[pd.DataFrame], pd.DataFrame]:
+    """What the signed-in user may take away, decided now (the file is built later, on another thread):
+    aggregates with small cells suppressed for pseudonymised (hq) users, else the table as shown."""
     from dashboard.auth import current_session
 
     session = current_session()
@@ -115,8 +120,13 @@ def _export_rules(df: pd.DataFrame) -> pd.DataFrame:
         raise PermissionError("not signed in")
     scope = session.scope
     if scope.pseudonymise_names and not scope.clear_everywhere:
-        return suppress_small_cells(df, get_settings().small_cell_k)
-    return df
+        return functools.partial(suppress_small_cells, k=get_settings().small_cell_k)
+    return _no_change
+
+
+def _built(rule: Callable[[pd.DataFrame], pd.DataFrame], source: Callable[[], pd.DataFrame],
+           write: Callable[..., bytes], *args: object) -> bytes:
+    return write(rule(source()), *args)
 
 
 def _exported(name: str, kind: str) -> None:
@@ -125,21 +135,27 @@ def _exported(name: str, kind: str) -> None:
     audit_event("export", target=f"{name}.{kind}")
 
 
-def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bool = True) -> None:
+def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bool = True,
+              source: Callable[[], pd.DataFrame] | None = None) -> None:
     """CSV (and Excel) downloads of exactly the data behind a chart or table, as the user may export it.
 
     The files are built when the button is clicked (Streamlit's deferred download), not on every run of the
     page: a page shows up to eight tables, and building their CSV and Excel files on each run cost a
     quarter of the trends page's time. What the user may export is decided here, when the page runs
     (the file is built from that table, on another thread). Each download is audited.
+
+    ``source``: where the file's rows come from when it holds more than the table shown (a query bound to
+    the user's scope, run on click); ``df`` is then what is shown, and decides whether Excel is offered.
     """
-    df = _export_rules(df)
+    rule = _export_rule()
+    rows = source if source is not None else functools.partial(_no_change, df)
     slug = _slug(name)
     cols = st.columns([1, 1, 6])
-    cols[0].download_button("CSV", functools.partial(csv_bytes, df), file_name=f"{slug}.csv", on_click=_exported,
-                            args=(slug, "csv"), mime="text/csv", key=f"csv_{slug}", icon=":material/download:")
+    cols[0].download_button("CSV", functools.partial(_built, rule, rows, csv_bytes), file_name=f"{slug}.csv",
+                            on_click=_exported, args=(slug, "csv"), mime="text/csv", key=f"csv_{slug}",
+                            icon=":material/download:")
     if excel and len(df) <= EXCEL_MAX_ROWS:
-        cols[1].download_button("Excel", functools.partial(excel_bytes, df, name[:31] or "data"),
+        cols[1].download_button("Excel", functools.partial(_built, rule, rows, excel_bytes, name[:31] or "data"),
                                 file_name=f"{slug}.xlsx",
                                 key=f"xlsx_{slug}", on_click=_exported, args=(slug, "xlsx"),
                                 mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

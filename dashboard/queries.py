@@ -11,6 +11,7 @@ import datetime as dt
 from typing import TYPE_CHECKING, Literal
 
 from etl import decisions
+from etl.config import get_settings
 
 if TYPE_CHECKING:
     from dashboard.filters import Filters
@@ -533,6 +534,10 @@ SELECT reason_code, count(DISTINCT (load_id, sheet, row_number)) AS rows_, count
 FROM rejected_rows GROUP BY 1 ORDER BY rows_ DESC, reason_code
 """
 
+# The Data page draws `rejected_rows_shown` rejected rows (a setting; a table of thousands is slow to draw);
+# its download holds up to REJECTED_DOWNLOAD_ROWS, and `python -m etl status --rejected` all of them.
+REJECTED_DOWNLOAD_ROWS = 200_000
+
 REJECTED = """
 SELECT r.load_id, r.source_file, r.sheet, r.row_number, r.column_name, r.value, r.reason_code, r.reason
 FROM rejected_rows r WHERE (? IS NULL OR r.load_id = ?) ORDER BY r.load_id DESC, r.sheet NULLS FIRST, r.row_number
@@ -565,7 +570,7 @@ def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> li
                 (PROFILE_REVIEW, [cp, cp, cp]), (PROFILE_CONDITIONS, [cp, cp]), profile_follow_ups(cp, f.end),
                 (PROFILE_INCIDENTS, [cp])]
     if page == "data":
-        return [(LOADS, []), (REJECTED_SUMMARY, []), (REJECTED, [None, None, 1000]), (REVIEW_QUEUE, [])]
+        return [(LOADS, []), (REJECTED_SUMMARY, []), (REJECTED, [None, None, get_settings().rejected_rows_shown]), (REVIEW_QUEUE, [])]
     raise KeyError(page)
 
 

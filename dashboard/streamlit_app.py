@@ -4,7 +4,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import auth, shell
+from dashboard import auth, shell, warmup
 from etl import roles
 
 # A local icon: an emoji or material icon as favicon would be fetched from a CDN, which fails offline.
@@ -23,6 +23,7 @@ PAGES = [
     ("app_pages/audit.py", "Audit log", ":material/policy:", "audit", roles.AUDIT_LOG),
 ]
 
+warmup.visitor()  # the start-up warm-up pauses while someone's page is drawn
 session = auth.gate()
 if session is None:
     # The sign-in form answers at every page's address, so a shared link (with its filters) opens that

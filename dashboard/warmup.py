@@ -29,6 +29,30 @@ WARM_PAGES = (("trends", "trends"), ("map", "trends"), ("obstacles", "patterns")
               ("data", "loads"))  # (page, capability it needs: etl.roles)
 
 
+# When a page last started running (time.monotonic()), set by the router: the warm-up gives way to visitors.
+_last_visit = 0.0
+# The warm-up waits until nobody's page has run for this long before its next step...
+QUIET_S = 1.0
+# ...but never more than this in all, so that it ends even while people use the app.
+MAX_YIELD_S = 15.0
+_yielded = 0.0
+
+
+def visitor() -> None:
+    """Called by the router at the start of every run: someone is drawing a page right now."""
+    global _last_visit
+    _last_visit = time.monotonic()
+
+
+def give_way() -> None:
+    """Wait while a visitor's page is being drawn (the warm-up's queries and figures would compete with it
+    for the two cores of a field laptop and for Python's lock); bounded by :data:`MAX_YIELD_S` in all."""
+    global _yielded
+    while _yielded < MAX_YIELD_S and time.monotonic() - _last_visit < QUIET_S:
+        time.sleep(0.05)
+        _yielded += 0.05
+
+
 def preload(names: tuple[str, ...]) -> None:
     """Import modules the pages use (errors are left for the page to report)."""
     for name in names:
@@ -74,6 +98,7 @@ def warm_queries(max_scopes: int = 8) -> int:
         for page, need in WARM_PAGES:
             if scope.may(need):
                 for sql, params in queries.page_queries(page, f):
+                    give_way()
                     query_as(scope, sql, params)
                     done += 1
     return done
@@ -116,6 +141,7 @@ def warm_drawing() -> None:
         figures.append(charts.incidents_beside_denials(monthly, incidents))
     for fig in figures:
         plotly.io.to_json(fig, validate=False)
+    give_way()
     js, css = leaflet_urls()
     fmap = maps.build_map(maps.area_shapes(scope=scope), query_as(scope, *queries.area_measures(f)),
                           query_as(scope, *queries.checkpoint_points(f)), next(iter(maps.MEASURES)),
@@ -145,6 +171,7 @@ def _when_runtime_is_up(timeout_s: float = 120.0) -> None:
 
         ensure_leaflet()
         n = warm_queries()
+        give_way()
         warm_drawing()
         # A plain line on the console: operators (and bench/bench_pages.py) see when the first visit is fast.
         print(f"  Warm-up done: {n} queries cached in {time.monotonic() - start:.1f} s.", flush=True)

@@ -97,6 +97,13 @@ class Settings(BaseSettings):
         gt=0,
         description="A signed-in session ends this long after sign-in, however active.",
     )
+    rejected_rows_shown: int = Field(
+        1000,
+        ge=10,
+        le=100_000,
+        description="How many rejected rows (problems) the Data page draws; its download holds up to 200,000 "
+        "and `python -m etl status --rejected` lists them all. A table of thousands is slow to draw.",
+    )
     small_cell_k: int = Field(
         5,
         ge=2,

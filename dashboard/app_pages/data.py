@@ -1,18 +1,20 @@
 """Data: loads and their provenance, rejected rows and why, uploading a new log, counterpart identities
 (review look-alikes, merge / keep apart / split, undo), the data dictionary."""
 
+import functools
 import getpass
 from collections.abc import Callable
 
 import streamlit as st
 
 from dashboard import queries
-from dashboard.auth import audit_event, current_session
-from dashboard.components import downloads, empty_state, table
-from dashboard.data import current_version, db_path, query
+from dashboard.auth import audit_event, current_scope, current_session
+from dashboard.components import EXCEL_MAX_ROWS, downloads, empty_state, table
+from dashboard.data import current_version, db_path, query, query_as
 from dashboard.safe_text import markdown_text as md
 from dashboard.uploads import DATA_MODEL_DOC, LOG_FORMAT_DOC, load_upload
 from etl import decisions
+from etl.config import get_settings
 from etl.errors import AccessDataError
 
 st.title("Data")
@@ -74,10 +76,17 @@ with tab_rejected:
         load_ids = [None, *query(queries.LOADS)["load_id"].tolist()]
         chosen = st.selectbox("Load", load_ids, format_func=lambda v: "All loads" if v is None else f"Load {v}",
                               key="rejected_load")
-        rejected = query(queries.REJECTED, [chosen, chosen, 5000])
+        rejected = query(queries.REJECTED, [chosen, chosen, get_settings().rejected_rows_shown])
         table(rejected, height=420)
-        downloads(rejected, "rejected rows", caption="Each row names the file, row and column, what was wrong and "
-                                                     "how to fix it. Fix the file and load it again.")
+        scope = current_scope()  # the download runs the query on click, on another thread, as this user
+        everything = functools.partial(query_as, scope, queries.REJECTED,
+                                       [chosen, chosen, queries.REJECTED_DOWNLOAD_ROWS])
+        shown = (f"The first {len(rejected):,} problems are shown; the download holds up to "
+                 f"{queries.REJECTED_DOWNLOAD_ROWS:,} (`python -m etl status --rejected` lists them all). "
+                 if len(rejected) >= get_settings().rejected_rows_shown else "")
+        downloads(rejected, "rejected rows", source=everything, excel=int(summary["problems"].sum()) <= EXCEL_MAX_ROWS,
+                  caption=shown + "Each row names the file, row and column, what was wrong and how to fix it. "
+                                  "Fix the file and load it again.")
 
 
 

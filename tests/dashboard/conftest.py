@@ -325,13 +325,13 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(db: Path, log_name: str = "streamlit-server.log") -> Iterator[Server]:
-    """A real Streamlit server on ``db``, on a free local port; stopped on exit."""
+def running_server(db: Path, log_name: str = "streamlit-server.log", **settings: str) -> Iterator[Server]:
+    """A real Streamlit server on ``db``, on a free local port, with ``settings`` (ACCESS_* variables); stopped on exit."""
     ARTIFACTS.mkdir(exist_ok=True)
     ensure_users(db)
     port = _free_port()
     log = ARTIFACTS / log_name
-    env = clean_env(ACCESS_DB=str(db), PYTHONUNBUFFERED="1")
+    env = clean_env(ACCESS_DB=str(db), PYTHONUNBUFFERED="1", **settings)
     with open(log, "w") as out:
         process = subprocess.Popen(
             # The launcher users get from `tasks.py run` (streamlit run, warmed up).
@@ -413,6 +413,13 @@ class Visit:
 
 @pytest.fixture
 def visit(browser, server: Server) -> Iterator[Visit]:
+    with visiting(browser, server) as v:
+        yield v
+
+
+@contextlib.contextmanager
+def visiting(browser, server: Server) -> Iterator[Visit]:  # type: ignore[no-untyped-def]
+    """A fresh browser context on ``server``, every request to another host aborted and recorded."""
     context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
     page = context.new_page()
     v = Visit(page, server)

@@ -8,6 +8,7 @@ cookie, ``dashboard/remember.py``) until it signs out or the session's limits en
 
 from __future__ import annotations
 
+import csv
 import html
 import json
 import re
@@ -22,9 +23,11 @@ from tests.dashboard.conftest import (
     TEST_PASSWORD,
     Server,
     Visit,
+    running_server,
     shot,
     sign_in_with,
     sql,
+    visiting,
     wait_for_app,
 )
 
@@ -207,3 +210,25 @@ def test_chart_data_is_built_when_its_download_is_clicked_and_the_export_is_audi
                if e["action"] == "export" and e.get("target") == "monthly_outcomes.csv"]
     assert exports and exports[-1]["who"] == visit.user, "the download is not in the audit log"
     assert not visit.external, visit.external
+
+
+def test_the_rejected_rows_download_holds_every_problem_not_only_those_shown(browser, demo_db: Path) -> None:
+    (problems,) = sql(demo_db, "SELECT count(*) FROM rejected_rows")[0]
+    shown = 100
+    assert problems > shown, "the demo needs more rejected rows than the page draws for this test to mean anything"
+    with running_server(demo_db, "streamlit-server-rejected.log", ACCESS_REJECTED_ROWS_SHOWN=str(shown)) as own, \
+            visiting(browser, own) as visit:
+        visit.open("/data")
+        visit.page.get_by_role("tab", name="Rejected rows").click()
+        panel = visit.page.get_by_role("tabpanel", name="Rejected rows")
+        assert f"The first {shown:,} problems are shown" in panel.inner_text()
+        with visit.page.expect_download() as info:
+            panel.locator('[data-testid="stDownloadButton"]').filter(has_text="CSV").first.locator(
+                "button, a").first.click()
+        saved = ARTIFACTS / "rejected_rows.csv"
+        info.value.save_as(saved)
+        with open(saved, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert len(rows) == problems, f"the download holds {len(rows)} of {problems} problems"
+        assert {"source_file", "row_number", "column_name", "reason"} <= set(rows[0])
+        assert not visit.external, visit.external
