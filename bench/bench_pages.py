@@ -1724,11 +1724,12 @@ def main() -> int:
               f"counterpart {info['counterpart']} ({info['counterpart_engagements']:,} engagements)", flush=True)
         if args.app_only:
             saved = json.loads((args.work / f"results_{rows}.json").read_text(), object_hook=decode)
-            res.update(views=saved["views"], pandas=saved["pandas"], timeout=saved["timeout"],
-                       queries_measured=saved.get("queries_measured", "an earlier run"))
+            res.update(views=saved["views"], pandas=saved["pandas"], timeout=saved["timeout"])
             contention = {k: v for k, v in saved.get("contention", {}).items() if k != "app"}
             res["app_only"] = True
-            res["queries_command"] = saved.get("command", "an earlier run: see the notes below")
+            res["queries_command"] = (saved.get("queries_command") if saved.get("app_only") else saved.get("command")) \
+                or "an earlier run: see the notes below"
+            res["queries_measured"] = saved.get("queries_measured", "an earlier run")
             views = res["views"]
         else:
             meter = CpuMeter()
