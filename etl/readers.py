@@ -327,7 +327,18 @@ def _source_sql(src: _Src) -> str:
         part = 1 if src.label == "lat" else 2
         numbers = f"regexp_extract_all({col}, '{_NUMBER}')"
         return f"CASE WHEN len({numbers}) >= 2 THEN {numbers}[{part}] END"
-    return f"nullif(trim({col}), '')"
+    return _trimmed(col)
+
+
+def _trimmed(col: str) -> str:
+    """The cell as text, spaces trimmed, NULL if blank.
+
+    DuckDB's trim() decodes every character of the cell (it trims Unicode spaces). An ASCII cell
+    that neither starts nor ends with a space is kept as it is, without it: the same text, and
+    staging a CSV file about 15% faster.
+    """
+    needs_trim = f"starts_with({col}, ' ') OR ends_with({col}, ' ') OR strlen({col}) <> length({col})"
+    return f"nullif(CASE WHEN {needs_trim} THEN trim({col}) ELSE {col} END, '')"
 
 
 def _field_sql(srcs: list[_Src], params: list[object]) -> str:
@@ -348,7 +359,7 @@ def _field_sql(srcs: list[_Src], params: list[object]) -> str:
 
 def _dup_flag_sql(srcs: list[_Src]) -> str | None:
     """TRUE where two plain source columns of one log column both have values and they differ."""
-    cols = [f"nullif(trim(c{s.position}), '')" for s in srcs if s.kind == "col"]
+    cols = [_trimmed(f"c{s.position}") for s in srcs if s.kind == "col"]
     if len(cols) < 2:
         return None
     first = cols[0]
