@@ -15,6 +15,11 @@ import importlib
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from dashboard.filters import Filters
+    from etl.roles import Scope
 
 log = logging.getLogger(__name__)
 
@@ -62,13 +67,9 @@ def preload(names: tuple[str, ...]) -> None:
             log.warning("warm-up: could not import %s", name, exc_info=True)
 
 
-def warm_queries(max_scopes: int = 8) -> int:
-    """Run each page's default queries through the page cache, for each kind of user; returns how many ran.
-
-    The cache is per scope (what a user may see), so the queries are run as each distinct scope of the
-    users in the users file (up to ``max_scopes``, demo users first); the filters are the ones a visitor
-    without URL parameters gets, so their cache keys are the ones the first visit looks up.
-    """
+def _default_views(max_scopes: int) -> list[tuple[Scope, Filters]]:
+    """(scope, the filters a visitor without URL parameters gets) for each distinct scope of the users in the
+    users file (up to ``max_scopes``, demo users first) that has data to show."""
     from dashboard import filters, queries
     from dashboard.data import current_version, query_as
     from dashboard.scope import scope_key
@@ -76,25 +77,38 @@ def warm_queries(max_scopes: int = 8) -> int:
     from etl.users import UserStore, users_path
 
     if current_version() is None:
-        return 0
+        return []
     settings = get_settings()
     users = UserStore(users_path(settings), settings)
     scopes = {}
     for user in sorted(users.list_users() if users.exists() else [], key=lambda u: not u.demo):
         if not user.disabled:
             scopes.setdefault(scope_key(user.scope), user.scope)
-    done = 0
+    views = []
     for scope in list(scopes.values())[:max_scopes]:
         bounds = query_as(scope, queries.DATE_BOUNDS)
         if bounds.empty or str(bounds.iloc[0]["first"]) in ("NaT", "None"):
             continue
-        first, last = bounds.iloc[0]["first"], bounds.iloc[0]["last"]
-        first = first.date() if hasattr(first, "date") else first
-        last = last.date() if hasattr(last, "date") else last
-        f = filters.from_query_params({}, first, last)
+        first, last = (v.date() if hasattr(v, "date") else v for v in (bounds.iloc[0]["first"], bounds.iloc[0]["last"]))
+        views.append((scope, filters.from_query_params({}, first, last)))
+    return views
+
+
+def warm_queries(views: list[tuple[Scope, Filters]]) -> int:
+    """Run each page's default queries through the page cache, for each kind of user; returns how many ran.
+
+    The cache is per scope (what a user may see), so the queries are run as each scope of ``views``; the
+    filters are the ones a visitor without URL parameters gets, so their cache keys are the ones the first
+    visit looks up.
+    """
+    from dashboard import queries
+    from dashboard.data import query_as
+
+    done = 0
+    for scope, f in views:
         query_as(scope, queries.FILTER_OPTIONS)
         query_as(scope, queries.LABELS)
-        done += 3
+        done += 3  # with DATE_BOUNDS, run by _default_views
         for page, need in WARM_PAGES:
             if scope.may(need):
                 for sql, params in queries.page_queries(page, f):
@@ -104,8 +118,8 @@ def warm_queries(max_scopes: int = 8) -> int:
     return done
 
 
-def warm_drawing() -> None:
-    """Build and serialise one of each chart and the map once, on the default view of the first user.
+def warm_drawing(views: list[tuple[Scope, Filters]]) -> None:
+    """Build and serialise one of each chart and the map once, on the default view of the first user who has them.
 
     The first plotly express figure in a process costs about 0.2 s more than the next ones (templates and
     validators load lazily), and the first folium map likewise; without this, the first visitor after a
@@ -114,25 +128,14 @@ def warm_drawing() -> None:
     """
     import plotly.io
 
-    from dashboard import charts, filters, maps, queries
-    from dashboard.data import current_version, query_as
+    from dashboard import charts, maps, queries
+    from dashboard.data import query_as
     from dashboard.static_assets import leaflet_urls
     from etl.config import get_settings
-    from etl.users import UserStore, users_path
 
-    if current_version() is None:
+    scope, f = next(((s, f) for s, f in views if s.may("trends")), (None, None))
+    if scope is None or f is None:
         return
-    settings = get_settings()
-    users = UserStore(users_path(settings), settings)
-    scope = next((u.scope for u in (users.list_users() if users.exists() else []) if not u.disabled
-                  and u.scope.may("trends")), None)
-    if scope is None:
-        return
-    bounds = query_as(scope, queries.DATE_BOUNDS)
-    if bounds.empty or str(bounds.iloc[0]["first"]) in ("NaT", "None"):
-        return
-    first, last = (v.date() if hasattr(v, "date") else v for v in (bounds.iloc[0]["first"], bounds.iloc[0]["last"]))
-    f = filters.from_query_params({}, first, last)
     monthly = query_as(scope, *queries.monthly_outcomes(f))
     regions = query_as(scope, *queries.by_region(f))
     incidents = query_as(scope, *queries.incidents_monthly(f))
@@ -145,7 +148,7 @@ def warm_drawing() -> None:
     js, css = leaflet_urls()
     fmap = maps.build_map(maps.area_shapes(scope=scope), query_as(scope, *queries.area_measures(f)),
                           query_as(scope, *queries.checkpoint_points(f)), next(iter(maps.MEASURES)),
-                          leaflet_js=js, leaflet_css=css, tile_url=settings.tile_url)
+                          leaflet_js=js, leaflet_css=css, tile_url=get_settings().tile_url)
     fmap.get_root().render()
 
 
@@ -170,9 +173,10 @@ def _when_runtime_is_up(timeout_s: float = 120.0) -> None:
         from dashboard.static_assets import ensure_leaflet
 
         ensure_leaflet()
-        n = warm_queries()
+        views = _default_views(max_scopes=8)
+        n = warm_queries(views)
         give_way()
-        warm_drawing()
+        warm_drawing(views)
         # A plain line on the console: operators (and bench/bench_pages.py) see when the first visit is fast.
         print(f"  Warm-up done: {n} queries cached in {time.monotonic() - start:.1f} s.", flush=True)
     except Exception:  # noqa: BLE001 - best effort: the page will run and report the query itself
