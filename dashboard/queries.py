@@ -420,7 +420,7 @@ PROFILE = """
 SELECT c.counterpart_id, c.name, coalesce(v.label, 'Unknown type') AS counterpart_type, c.affiliation,
        coalesce(l.label, 'Unknown level') AS level, c.iso3, co.name AS country, c.region, c.first_seen, c.last_seen,
        c.engagements
-FROM counterparts c
+FROM counterpart_profiles c  -- only counterparts the user sees in clear (dashboard/scope.py)
 LEFT JOIN countries co ON co.iso3 = c.iso3
 LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
 LEFT JOIN vocabulary l ON l.vocabulary = 'counterpart_level' AND l.code = c.level
@@ -546,6 +546,8 @@ LIMIT ?
 
 # The pending review list, following merges (the Data page's "Counterpart identities" tab).
 REVIEW_QUEUE = decisions.REVIEW
+# Pending look-alike pairs per region, counts only: what waits where the user cannot see names.
+REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 
 
 # ------------------------------------------------------------------------ per-page query sets

@@ -11,8 +11,8 @@ which runs it on a cursor whose DuckDB ``search_path`` is a schema of views made
   replaced by a stable code made with a secret salt (so a code cannot be computed from a name), and
   its spellings, name key, affiliation, logged name and intermediaries are gone;
 * where notes are hidden, ``notes`` is NULL;
-* rejected rows keep their reason code but lose their values (and the reason text, which quotes
-  them) unless the user sees every region's names and notes in clear.
+* rejected rows keep their reason (what was wrong and how to fix it) but lose their values unless
+  the user sees every region's names and notes in clear.
 
 Only the tables listed here exist in a scope's schema (the search path holds nothing else), so a
 table added later is unreachable from the dashboard until its rule is written here: fail closed.
@@ -27,10 +27,17 @@ import threading
 import duckdb
 
 from etl.roles import Scope
+from etl.validate import REASONS
 
 # Reference tables with nothing confidential in them: shown as they are.
 PASS_THROUGH = ("schema_info", "loads", "vocabulary", "obstacle_categories", "countries", "admin_areas",
                 "incident_codes", "pcodes", "pcode_lengths", "boundary_layers")
+
+# What a rejected row's reason says instead of the value, for users who may not see values.
+HIDDEN_VALUE = "(value hidden)"
+
+# Views with no table of their name, and the table each is made from.
+DERIVED = {"counterpart_profiles": "counterparts", "review_waiting": "counterpart_review"}
 
 _lock = threading.Lock()
 
@@ -42,12 +49,43 @@ def scope_key(scope: Scope) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _region_of(iso3: str) -> str:
-    return f"(SELECT coalesce(max(co.region), 'Other') FROM access.main.countries co WHERE co.iso3 = {iso3})"
+# How the rows of each table get their region: the one place that decides it. ``("region", col)`` reads
+# the row's own region column; ``("country", col)`` the region of the country (ISO3) in ``col``, through
+# ``countries``; ``("counterpart", col)`` the region of the counterpart in ``col``. A row whose region is
+# unknown (no region, a country missing from ``countries``, a counterpart that no longer exists) belongs
+# to :data:`OTHER`, which only users granted ``Other`` (or every region) reach.
+REGION_OF: dict[str, tuple[str, str]] = {
+    "engagements": ("region", "region"),
+    "engagement_obstacles": ("region", "region"),
+    "engagement_conditions": ("region", "region"),
+    "counterparts": ("region", "region"),
+    "access_requests": ("country", "iso3"),
+    "checkpoints": ("country", "iso3"),
+    "incidents": ("country", "iso3"),
+    "counterpart_review": ("country", "iso3"),
+    "counterpart_decisions": ("country", "iso3"),
+    "counterpart_aliases": ("counterpart", "counterpart_id"),
+}
+OTHER = "Other"
+
+
+def _source(table: str) -> str:
+    """``FROM`` clause giving every row of ``table`` as ``x`` and its region as ``_row_region``."""
+    a = "access.main"
+    kind, column = REGION_OF[table]
+    if kind == "region":
+        return f"(SELECT x.*, coalesce(x.{column}, '{OTHER}') AS _row_region FROM {a}.{table} x)"
+    if kind == "country":
+        return (f"(SELECT x.*, coalesce(co.region, '{OTHER}') AS _row_region FROM {a}.{table} x "
+                f"LEFT JOIN {a}.countries co ON co.iso3 = x.{column})")
+    if kind == "counterpart":
+        return (f"(SELECT x.*, coalesce(c.region, '{OTHER}') AS _row_region FROM {a}.{table} x "
+                f"LEFT JOIN {a}.counterparts c ON c.counterpart_id = x.{column})")
+    raise ValueError(f"no region rule for {table}")
 
 
 class _Rules:
-    """SQL fragments for one scope, inside schema ``s``."""
+    """SQL fragments for one scope, inside schema ``s``; ``_row_region`` is the row's region (see REGION_OF)."""
 
     def __init__(self, scope: Scope, s: str) -> None:
         self.s = s
@@ -59,32 +97,34 @@ class _Rules:
         self.notes_everywhere = notes_all
         self.notes_nowhere = not notes_all and not scope.regions
 
-    def reach(self, region: str) -> str:
-        return "TRUE" if self.every else f"coalesce({region}, 'Other') IN (SELECT region FROM {self.s}.reach)"
+    @property
+    def reach(self) -> str:
+        return "TRUE" if self.every else f"_row_region IN (SELECT region FROM {self.s}.reach)"
 
-    def clear(self, region: str) -> str:
+    @property
+    def clear(self) -> str:
         if self.names_everywhere:
             return "TRUE"
         if self.names_nowhere:
             return "FALSE"
-        return f"coalesce({region}, 'Other') IN (SELECT region FROM {self.s}.granted)"
+        return f"_row_region IN (SELECT region FROM {self.s}.granted)"
 
-    def notes(self, region: str) -> str:
+    @property
+    def notes(self) -> str:
         if self.notes_everywhere:
             return "TRUE"
         if self.notes_nowhere:
             return "FALSE"
-        return f"coalesce({region}, 'Other') IN (SELECT region FROM {self.s}.granted)"
+        return f"_row_region IN (SELECT region FROM {self.s}.granted)"
 
     def code(self, counterpart_id: str) -> str:
         """The pseudonym of a counterpart id: keyed by the salt, stable across runs and users."""
         return f"('CP~' || upper(substr(md5((SELECT salt FROM {self.s}.salt) || {counterpart_id}), 1, 10)))"
 
-    def cp_id(self, counterpart_id: str, region: str) -> str:
-        clear = self.clear(region)
-        if clear == "TRUE":
+    def cp_id(self, counterpart_id: str) -> str:
+        if self.clear == "TRUE":
             return counterpart_id
-        return f"CASE WHEN {clear} THEN {counterpart_id} ELSE {self.code(counterpart_id)} END"
+        return f"CASE WHEN {self.clear} THEN {counterpart_id} ELSE {self.code(counterpart_id)} END"
 
     def hide_unless(self, condition: str, column: str, kind: str = "VARCHAR") -> str:
         if condition == "TRUE":
@@ -93,53 +133,54 @@ class _Rules:
             return f"NULL::{kind}"
         return f"CASE WHEN {condition} THEN {column} END"
 
+    def view(self, table: str, replace: dict[str, str] | None = None, where: str = "TRUE") -> str:
+        """The rows of ``table`` the scope reaches, with ``replace`` (column -> expression) applied."""
+        swaps = ", ".join(f"{expr} AS {col}" for col, expr in (replace or {}).items())
+        columns = f"* EXCLUDE (_row_region) REPLACE ({swaps})" if swaps else "* EXCLUDE (_row_region)"
+        return f"SELECT {columns} FROM {_source(table)} WHERE {self.reach} AND ({where})"
+
 
 def _views(rules: _Rules, scope: Scope, all_regions: set[str]) -> dict[str, str]:
     r = rules
     a = "access.main"
     views = {t: f"SELECT * FROM {a}.{t}" for t in PASS_THROUGH}
-    e_region = "region"
-    views["engagements"] = f"""
-        SELECT * REPLACE ({r.cp_id('counterpart_id', e_region)} AS counterpart_id,
-                          {r.hide_unless(r.clear(e_region), 'counterpart_name')} AS counterpart_name,
-                          {r.hide_unless(r.clear(e_region), 'intermediary')} AS intermediary,
-                          {r.hide_unless(r.notes(e_region), 'notes')} AS notes)
-        FROM {a}.engagements WHERE {r.reach(e_region)}"""
+    views["engagements"] = r.view("engagements", {
+        "counterpart_id": r.cp_id("counterpart_id"),
+        "counterpart_name": r.hide_unless(r.clear, "counterpart_name"),
+        "intermediary": r.hide_unless(r.clear, "intermediary"),
+        "notes": r.hide_unless(r.notes, "notes")})
     for table in ("engagement_obstacles", "engagement_conditions"):
-        views[table] = f"SELECT * FROM {a}.{table} WHERE {r.reach('region')}"
-    views["access_requests"] = f"SELECT * FROM {a}.access_requests WHERE {r.reach(_region_of('iso3'))}"
+        views[table] = r.view(table)
+    views["access_requests"] = r.view("access_requests")
     pseudo_name = f"'Counterpart ' || substr({r.code('counterpart_id')}, 4)"
-    views["counterparts"] = f"""
-        SELECT * REPLACE ({r.cp_id('counterpart_id', 'region')} AS counterpart_id,
-                          CASE WHEN {r.clear('region')} THEN name ELSE {pseudo_name} END AS name,
-                          {r.hide_unless(r.clear('region'), 'name_key')} AS name_key,
-                          {r.hide_unless(r.clear('region'), 'affiliation')} AS affiliation)
-        FROM {a}.counterparts WHERE {r.reach('region')}"""
-    cp_region = f"(SELECT max(c.region) FROM {a}.counterparts c WHERE c.counterpart_id = x.counterpart_id)"
-    views["counterpart_aliases"] = f"""
-        SELECT x.* FROM {a}.counterpart_aliases x
-        WHERE {r.reach(cp_region)} AND {r.clear(cp_region)}"""
-    views["counterpart_review"] = f"""
-        SELECT x.* FROM {a}.counterpart_review x
-        WHERE {r.reach(_region_of('x.iso3'))} AND {r.clear(_region_of('x.iso3'))}"""
-    views["counterpart_decisions"] = f"""
-        SELECT x.* FROM {a}.counterpart_decisions x
-        WHERE {r.reach(_region_of('x.iso3'))} AND {r.clear(_region_of('x.iso3'))}"""
-    k_region = _region_of("iso3")
-    views["checkpoints"] = f"""
-        SELECT * REPLACE ({r.cp_id('controlling_counterpart_id', k_region)} AS controlling_counterpart_id)
-        FROM {a}.checkpoints WHERE {r.reach(k_region)}"""
-    i_region = _region_of("iso3")
-    views["incidents"] = f"""
-        SELECT * REPLACE ({r.hide_unless(r.clear(i_region), 'perpetrator_key')} AS perpetrator_key)
-        FROM {a}.incidents WHERE {r.reach(i_region)}"""
+    views["counterparts"] = r.view("counterparts", {
+        "counterpart_id": r.cp_id("counterpart_id"),
+        "name": f"CASE WHEN {r.clear} THEN name ELSE {pseudo_name} END",
+        "name_key": r.hide_unless(r.clear, "name_key"),
+        "affiliation": r.hide_unless(r.clear, "affiliation")})
+    # A profile (one counterpart's engagement by engagement history, and the brief) is row-level: only for
+    # counterparts whose names the user sees in clear. Elsewhere (hq outside granted regions) aggregates only.
+    views["counterpart_profiles"] = r.view("counterparts", where=r.clear)
+    for table in ("counterpart_aliases", "counterpart_review", "counterpart_decisions"):
+        views[table] = r.view(table, where=r.clear)
+    views["checkpoints"] = r.view("checkpoints", {
+        "controlling_counterpart_id": r.cp_id("controlling_counterpart_id")})
+    views["incidents"] = r.view("incidents", {
+        "perpetrator_name": r.hide_unless(r.clear, "perpetrator_name"),
+        "perpetrator_key": r.hide_unless(r.clear, "perpetrator_key")})
+    # How many look-alike pairs wait for a decision in each region: a count, no names, for everyone who may
+    # see the Data page (an admin without regions learns that pairs wait, and where).
+    views["review_waiting"] = (f"SELECT _row_region AS region, count(*) AS pairs FROM {_source('counterpart_review')} "
+                               "WHERE status = 'pending' GROUP BY ALL")
     # A rejected row has no trustworthy region: its values (names, notes) only for a user who sees every
-    # region's names and notes in clear.
+    # region's names and notes in clear. Others get the reason's fix, which quotes no value.
     in_clear = all(scope.names_in_clear(r) and scope.notes_visible(r) for r in all_regions)
     views["rejected_rows"] = (f"SELECT * FROM {a}.rejected_rows" if in_clear else
-                              f"SELECT * REPLACE (NULL::VARCHAR AS value, NULL::JSON AS raw_row, "
-                              f"'(hidden: the reason quotes the value) ' || reason_code AS reason) "
-                              f"FROM {a}.rejected_rows")
+                              f"SELECT x.* REPLACE (NULL::VARCHAR AS value, NULL::JSON AS raw_row, "
+                              f"coalesce(replace(f.reason, '{{column}}', coalesce(x.column_name, 'the column')), "
+                              f"'See the reason code ' || x.reason_code || ' in docs/log-format.md.') AS reason) "
+                              f"FROM {a}.rejected_rows x LEFT JOIN {rules.s}.reason_fixes f "
+                              f"ON f.reason_code = x.reason_code")
     return views
 
 
@@ -162,9 +203,12 @@ def ensure_scope(con: duckdb.DuckDBPyConnection, scope: Scope, salt: str) -> str
             con.execute(f"INSERT INTO {s}.reach VALUES (?)", [region])
             con.execute(f"INSERT INTO {s}.granted VALUES (?)", [region])
         con.execute(f"INSERT INTO {s}.salt VALUES (?)", [salt])
+        con.execute(f"CREATE TABLE {s}.reason_fixes (reason_code VARCHAR, reason VARCHAR)")
+        con.executemany(f"INSERT INTO {s}.reason_fixes VALUES (?, ?)",
+                        [[code, reason.render(HIDDEN_VALUE, "{column}", "")] for code, reason in REASONS.items()])
         all_regions = {r for (r,) in con.execute(
             "SELECT DISTINCT coalesce(region, 'Other') FROM access.main.countries").fetchall()} | {"Other"}
         for name, sql in _views(_Rules(scope, s), scope, all_regions).items():
-            if name in tables:  # an older database may lack a newer table: it is simply absent
+            if DERIVED.get(name, name) in tables:  # an older database may lack a newer table: then it is absent
                 con.execute(f"CREATE VIEW {s}.{name} AS {sql}")
         return s

@@ -111,6 +111,20 @@ def _decide(act: Callable[[], decisions.Decision], done: str) -> None:
     st.rerun()
 
 
+def _waiting_elsewhere() -> None:
+    """Say how many look-alike pairs wait in regions whose names this user may not see (counts only)."""
+    scope = current_scope()
+    waiting = query(queries.REVIEW_WAITING)
+    hidden = waiting[[not scope.names_in_clear(r) for r in waiting["region"]]] if not waiting.empty else waiting
+    if hidden.empty:
+        return
+    where = ", ".join(f"{r.region} ({int(r.pairs):,})" for r in hidden.itertuples())
+    st.info(f"{int(hidden['pairs'].sum()):,} doubtful name pair(s) wait in regions whose names you do not see: "
+            f"{md(where)}. Someone granted that region decides them here, or on the server with "
+            "`python -m etl counterparts review`; an admin can be granted a region with "
+            "`python -m etl users grant NAME REGION`.", icon=":material/visibility_off:")
+
+
 def _identities() -> None:
     """Review list, merge / keep apart / split forms, and the decisions with undo."""
     st.subheader("Counterpart identities")
@@ -120,8 +134,9 @@ def _identities() -> None:
         empty_state("This database predates counterpart decisions: load any log once to add them.")
         return
     review = query(queries.REVIEW_QUEUE)
+    _waiting_elsewhere()
     if review.empty:
-        empty_state("No doubtful counterpart names waiting for a decision.")
+        empty_state("No doubtful counterpart names waiting for a decision in the regions you can see.")
     else:
         st.caption("Pairs of names similar enough to be the same counterpart, but not obviously so. They stay "
                    "apart until someone decides; decisions apply to the rows already loaded and to every later "
