@@ -53,6 +53,7 @@ class Profile:
     conditions: pd.DataFrame
     follow_ups: pd.DataFrame
     today: dt.date
+    incidents: pd.DataFrame  # security incidents in the public record naming this counterpart
 
     @property
     def name(self) -> str:
@@ -105,6 +106,7 @@ def load_profile(run: Run, counterpart_id: str, today: dt.date | None = None) ->
         conditions=run(queries.PROFILE_CONDITIONS, [cp, cp]),
         follow_ups=run(fu_sql, fu_params),
         today=today,
+        incidents=run(queries.PROFILE_INCIDENTS, [cp]),
     )
 
 
@@ -313,6 +315,17 @@ def render_brief(p: Profile, generated: dt.datetime | None = None) -> str:
                                               ("share_granted", "Share yes", "pct")]))
     add('<p class="note">"Yes": granted, granted with conditions or partially granted.</p>')
     add("</div></div>")
+
+    add(f"<h2>Security incidents naming this counterpart ({len(p.incidents):,})</h2>")
+    if p.incidents.empty:
+        add('<p class="note">None in the public record loaded here (Aid Worker Security Database, Insecurity '
+            "Insight).</p>")
+    else:
+        add(_table(p.incidents.head(5), [("date", "Date", "date"), ("area", "Area", "text"), ("place", "Place", "text"),
+                                         ("perpetrator_name", "Named as", "text"),
+                                         ("means_of_attack", "Means", "text"), ("killed", "Killed", "num"),
+                                         ("kidnapped", "Kidnapped", "num"), ("source", "Source", "text")]))
+        add('<p class="note">The latest five; a match on a name is a lead, not proof: check the source.</p>')
 
     add(f"<h2>Last {LAST_ENGAGEMENTS} engagements</h2>")
     last = p.timeline.head(LAST_ENGAGEMENTS)

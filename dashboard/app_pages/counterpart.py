@@ -211,7 +211,7 @@ else:
     st.caption(f"No open follow-up: nothing due from today ({brief.fmt_date(today)}), and none unanswered in the "
                f"last {brief.OVERDUE_DAYS} days.")
 
-incidents = query(queries.PROFILE_INCIDENTS, [cid])
+incidents = p.incidents
 tabs = st.tabs(["History", "Outcomes and peers", "What preceded a yes", "Places", "Aliases and related",
                 f"Security incidents ({len(incidents):,})"])
 

@@ -88,10 +88,10 @@ def raw(db: Path, table: str) -> tuple[list[str], list[dict[str, object]]]:
         con.close()
 
 
-def code(cid: object) -> object:
+def code(cid: object, salt: str = SALT) -> object:
     if cid is None:
         return None
-    return "CP~" + hashlib.md5((SALT + str(cid)).encode()).hexdigest()[:10].upper()
+    return "CP~" + hashlib.md5((salt + str(cid)).encode()).hexdigest()[:10].upper()
 
 
 class Oracle:
