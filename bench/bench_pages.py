@@ -287,6 +287,7 @@ duckdb.connect().execute("SELECT 1").df()  # import pandas and friends first: th
 t = time.perf_counter()
 con = duckdb.connect(spec["db"], read_only=True)
 con.execute("SET enable_progress_bar = false")
+con.execute("CREATE TEMP VIEW counterpart_profiles AS SELECT * FROM counterparts")  # the app's scoped view, unscoped
 connect = time.perf_counter() - t
 skip = {int(k): set(v) for k, v in spec["skip"].items()}  # view -> queries known to exceed the timeout
 
@@ -1059,6 +1060,7 @@ def pandas_worker(spec_path: str) -> None:
     t = time.perf_counter()
     con = duckdb.connect(spec["db"], read_only=True)
     con.execute("SET enable_progress_bar = false")
+    con.execute("CREATE TEMP VIEW counterpart_profiles AS SELECT * FROM counterparts")  # the app's view, unscoped
     P = PandasPages(con)
     con.close()
     load_s = time.perf_counter() - t
@@ -1097,6 +1099,7 @@ def pandas_worker(spec_path: str) -> None:
     out["peak_rss_before_checks"] = int(Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0]) / 1024
     # Same numbers? Every pandas result against DuckDB's for the same query.
     con = duckdb.connect(spec["db"], read_only=True)
+    con.execute("CREATE TEMP VIEW counterpart_profiles AS SELECT * FROM counterparts")  # the app's view, unscoped
     checks = []
     for v, mine, pv in zip(spec["views"], results, out["views"], strict=True):
         sql = {q["label"]: q for q in v["queries"]}

@@ -188,10 +188,40 @@ def sidebar_filters() -> Filters | None:
             # The id comes from the page address: a label is markdown, so it is shown escaped and cut.
             if st.button(f"Clear checkpoint {markdown_text(checkpoint, 40)}", key="f_clear_ck"):
                 checkpoint = None
+    checkpoint = _refuse_out_of_reach(current, options, checkpoint)
     f = Filters(start=start, end=end, period=period, checkpoint=checkpoint, **chosen)
     _sync_url(f)
     st.session_state["filters"] = f
     return f
+
+
+# URL parameter -> option kind of FILTER_OPTIONS, for the filters whose values name places or organisations.
+_KIND = {"region": "region", "country": "country", "area": "area", "activity": "activity", "org": "organisation"}
+# At most this many refused values are written to the audit log per run (a URL can hold thousands).
+AUDITED_VALUES = 20
+
+
+def _refuse_out_of_reach(asked: Filters, options: object, checkpoint: str | None) -> str | None:
+    """Audit filter values from the page address that the user's scope does not hold (another region's
+    country, a checkpoint elsewhere...): they are dropped, like a mistyped value, and the attempt is logged.
+    Returns the checkpoint to keep (None when it is out of reach)."""
+    from dashboard.auth import audit_event
+
+    refused: dict[str, list[str]] = {}
+    for key, name in MULTI.items():
+        known = set(options[options["kind"] == _KIND[key]]["value"])  # type: ignore[index]
+        outside = [v for v in getattr(asked, name) if v not in known]
+        if outside:
+            refused[key] = [v[:80] for v in outside[:AUDITED_VALUES]]
+    if checkpoint and query(queries.CHECKPOINT_IN_REACH, [checkpoint]).empty:
+        refused["checkpoint"] = [checkpoint[:80]]
+        checkpoint = None
+        st.sidebar.warning("The checkpoint in the page address is not one you can see: it was left out.",
+                           icon=":material/visibility_off:")
+    if refused:
+        # The address is rewritten without them right after (``_sync_url``): one entry per attempt.
+        audit_event("denied", target="filters", detail={"refused": refused})
+    return checkpoint
 
 
 def current() -> Filters | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 from dashboard import filters
@@ -35,6 +37,17 @@ def nothing_to_show() -> None:
     st.title("Access negotiations")
     st.info("Your account has no page to show: your role needs a region granted to it. Ask an admin "
             "(`python -m etl users grant NAME REGION`).", icon=":material/lock:")
+
+
+def page_outside_role(pages: list[tuple], allowed: list[tuple]) -> str | None:
+    """The URL path of the page asked for, when it is one of the app's pages this user's role does not open
+    (Streamlit then shows the default page; the attempt is worth an audit line)."""
+    try:
+        path = urlsplit(st.context.url or "").path.strip("/").rsplit("/", 1)[-1]
+    except Exception:  # noqa: BLE001 - no request context (AppTest): nothing asked by address
+        return None
+    known = {p[3] for p in pages if p[3]}
+    return path if path in known and path not in {a[3] for a in allowed} else None
 
 
 def schema_problem() -> str | None:

@@ -39,6 +39,10 @@ pages = [st.Page(f, title=t, icon=i, url_path=u or None, default=n == 0) for n, 
 if not pages:
     st.navigation([st.Page(shell.nothing_to_show, title="No access", url_path="none", default=True)]).run()
     st.stop()
+_denied_page = shell.page_outside_role(PAGES, allowed)
+if _denied_page:
+    auth.audit_event("denied", target=_denied_page, detail={"what": "page", "why": "not for this role"},
+                     once=True)
 navigation = st.navigation(pages)
 auth.set_cookie()
 auth.user_box(session)

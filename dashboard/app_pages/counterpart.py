@@ -128,7 +128,8 @@ if not cid:
 
 if p is None:
     # Unknown and out-of-scope ids read the same: the page does not confirm what exists elsewhere.
-    audit_event("profile_view", target=cid, detail={"found": False})
+    audit_event("denied", target=cid, detail={"what": "counterpart profile",
+                                                     "why": "no such id, or outside the user's scope"})
     st.warning(f"No counterpart has the id “{md(cid)}”. The link may be mistyped, or the counterpart may come "
                "from another database or a region you do not have access to. Search by name above.",
                icon=":material/person_off:")

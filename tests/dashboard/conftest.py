@@ -502,3 +502,20 @@ def metric_values(page) -> dict[str, str]:
         label = m.locator('[data-testid="stMetricLabel"]').inner_text().strip()
         out[label] = m.locator('[data-testid="stMetricValue"]').inner_text().strip()
     return out
+
+
+def wait_for_metric(page, label: str, expected: str | None = None, timeout_s: float = 60) -> str:
+    """The value of the main-area metric ``label`` once it is drawn (and equals ``expected``, when given).
+
+    Reading a metric right after a page load or a rerun can catch the page half drawn, or the previous
+    run's value: wait for what is asserted instead of reading once.
+    """
+    deadline = time.monotonic() + timeout_s
+    seen: str | None = None
+    while True:
+        seen = metric_values(page).get(label)
+        if seen is not None and (expected is None or seen == expected):
+            return seen
+        if time.monotonic() > deadline:
+            raise AssertionError(f"metric {label!r} is {seen!r} after {timeout_s:.0f} s, expected {expected!r}")
+        page.wait_for_timeout(250)

@@ -334,5 +334,33 @@ def test_the_audit_log_shows_who_looked_at_which_counterpart(truth: Truth, demo_
     open_page("counterpart", {"id": truth.outside_id}, user="test-negotiator")  # out of scope: logged, not shown
     events = audit.read(get_settings(), action="profile_view")
     seen = list(zip(events["who"], events["target"], strict=True))
-    assert ("test-negotiator", truth.east_id) in seen and ("test-negotiator", truth.outside_id) in seen
+    assert ("test-negotiator", truth.east_id) in seen and ("test-negotiator", truth.outside_id) not in seen
+    denied = audit.read(get_settings(), action="denied")
+    assert ("test-negotiator", truth.outside_id) in list(zip(denied["who"], denied["target"], strict=True))
     assert (tmp_path / "audit.jsonl").stat().st_mode & 0o077 == 0
+
+
+def test_denied_attempts_by_address_are_audited(truth: Truth, demo_db: Path, tmp_path: Path, use_db,
+                                               monkeypatch) -> None:
+    """Another region's filters and checkpoint in the page address: dropped, and the attempt logged."""
+    import json
+
+    from etl.config import get_settings
+
+    use_db(demo_db)
+    log = tmp_path / "audit.jsonl"
+    monkeypatch.setenv("ACCESS_AUDIT_FILE", str(log))
+    get_settings.cache_clear()
+    asia_checkpoint = sql(demo_db, "SELECT min(checkpoint_id) FROM checkpoints WHERE iso3 = 'AFG'")[0][0]
+    mena_iso3 = sorted(truth.mena_iso3)[0]
+    at = open_page("trends", {"region": ["Asia", MENA], "country": ["AFG", mena_iso3],
+                              "checkpoint": asia_checkpoint}, user="test-coordinator")
+    assert not at.exception, problems(at)
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    denied = [e for e in entries if e["action"] == "denied" and e["who"] == "test-coordinator"]
+    assert denied, f"no denied entry in {[e['action'] for e in entries]}"
+    refused = denied[0]["detail"]["refused"]
+    assert refused.get("region") == ["Asia"] and refused.get("country") == ["AFG"], refused
+    assert refused.get("checkpoint") == [asia_checkpoint], refused
+    # the coordinator's own region and country were kept, not reported
+    assert MENA not in json.dumps(refused) and mena_iso3 not in refused.get("country", [])

@@ -25,9 +25,15 @@ Run = Callable[[str, list[object]], pd.DataFrame]
 
 
 def _runner(db: Path) -> Run:
+    """Run the profile queries as a user who sees every region in clear does (through the scope's views)."""
+    from dashboard.scope import ensure_scope
+    from etl.db import connect_read
+    from etl.roles import ALL_REGIONS, scope_for
+
     def run(sql: str, params: list[object] | tuple[object, ...] = ()) -> pd.DataFrame:
-        con = duckdb.connect(str(db), read_only=True)
+        con = connect_read(db)
         try:
+            con.execute(f"SET search_path = '{ensure_scope(con, scope_for('hq', (ALL_REGIONS,)), 'salt')}'")
             return con.execute(sql, list(params)).df()
         finally:
             con.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import row, write_csv
-from tests.dashboard.conftest import Visit, metric_values, running_server, sql, wait_for_app
+from tests.dashboard.conftest import Visit, running_server, sql, wait_for_app, wait_for_metric
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -44,19 +44,19 @@ def test_upload_loads_a_log_and_the_app_shows_it(browser, own_server, tmp_path):
     try:
         visit = Visit(page, server)
         visit.open("/")
-        engagements_before = metric_values(page)["Engagements"]
+        engagements_before = wait_for_metric(page, "Engagements")
         visit.open("/data")
         page.get_by_role("tab", name="Upload a log").click()
         page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(log))
         wait_for_app(page)
         page.get_by_role("button", name="Load this file").click()
         page.get_by_text("2 rows read, 1 loaded, 1 rejected").wait_for(timeout=60_000)
+        page.get_by_text("unknown_outcome (1)").wait_for(timeout=60_000)  # drawn after the summary line
         assert page.get_by_text("unknown_outcome (1)").count() == 1
         assert sql(db, "SELECT count(*) FROM engagements")[0][0] == before + 1
         # The other pages see the new data on their next run, without a restart or a lock error.
         visit.open("/")
-        after = metric_values(page)["Engagements"]
-        assert int(after.replace(",", "")) == int(engagements_before.replace(",", "")) + 1
+        wait_for_metric(page, "Engagements", f"{int(engagements_before.replace(',', '')) + 1:,}")
         assert not external
     finally:
         context.close()
