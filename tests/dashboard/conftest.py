@@ -519,3 +519,23 @@ def wait_for_metric(page, label: str, expected: str | None = None, timeout_s: fl
         if time.monotonic() > deadline:
             raise AssertionError(f"metric {label!r} is {seen!r} after {timeout_s:.0f} s, expected {expected!r}")
         page.wait_for_timeout(250)
+
+
+def region_users(db: Path, roles: tuple[str, ...] = ("coordinator", "negotiator", "hq", "admin")) -> dict[
+        tuple[str, str], str]:
+    """One test user per role and per region holding engagements in ``db``, granted that region only
+    (password TEST_PASSWORD, cheap argon2 settings): ``{(role, region): username}``."""
+    from etl.config import Settings
+    from etl.users import UserStore, users_path
+
+    ensure_users(db)
+    settings = Settings(db=db, argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1)
+    store = UserStore(users_path(settings), settings)
+    out = {}
+    for (region,) in sql(db, "SELECT DISTINCT region FROM engagements ORDER BY 1"):
+        for role in roles:
+            name = f"t-{role}-{''.join(w[0] for w in region.split()).lower()}"
+            if store.get(name) is None:
+                store.add_user(name, TEST_PASSWORD, role, [region])
+            out[(role, region)] = name
+    return out

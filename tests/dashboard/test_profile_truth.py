@@ -21,35 +21,16 @@ from pathlib import Path
 import pytest
 
 from dashboard import brief
-from tests.dashboard.conftest import dataframes, ensure_users, metrics, open_page, page_text, problems, sql
+from tests.dashboard.conftest import dataframes, metrics, open_page, page_text, problems, region_users
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 ROLES = ("coordinator", "negotiator", "hq", "admin")
 
 
-def _user(role: str, region: str) -> str:
-    return f"truth-{role}-{''.join(w[0] for w in region.split()).lower()}"
-
-
 @pytest.fixture(scope="module")
 def truth_users(demo_db: Path) -> dict[tuple[str, str], str]:
-    """One user per role and region of the demo (cheap argon2 settings, like the other test users)."""
-    from etl.config import Settings
-    from etl.users import UserStore, users_path
-
-    ensure_users(demo_db)
-    settings = Settings(db=demo_db, argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1)
-    store = UserStore(users_path(settings), settings)
-    regions = [r for (r,) in sql(demo_db, "SELECT DISTINCT region FROM engagements ORDER BY 1")]
-    out = {}
-    for region in regions:
-        for role in ROLES:
-            name = _user(role, region)
-            if store.get(name) is None:
-                store.add_user(name, "correct horse battery staple", role, [region])
-            out[(role, region)] = name
-    return out
+    return region_users(demo_db, ROLES)
 
 
 def _rows(db: Path, query: str, params: list[object] | None = None) -> list[dict[str, object]]:
