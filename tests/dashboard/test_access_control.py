@@ -259,9 +259,8 @@ def test_wrong_passwords_lock_the_account(demo_db: Path, tmp_path: Path, use_db,
 
     from etl import audit
     from etl.config import get_settings
-    from tests.dashboard.conftest import APP
-
     from etl.users import REFUSED, UserStore, users_path, utc_now
+    from tests.dashboard.conftest import APP
 
     db = tmp_path / "access.duckdb"
     shutil.copy(demo_db, db)

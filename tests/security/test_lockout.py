@@ -16,8 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.dashboard.conftest import APP, TEST_PASSWORD, page_text, problems, running_server, sign_in_with, visiting, \
-    wait_for_app
+from tests.dashboard.conftest import (
+    APP,
+    TEST_PASSWORD,
+    page_text,
+    problems,
+    running_server,
+    sign_in_with,
+    visiting,
+    wait_for_app,
+)
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
