@@ -194,6 +194,8 @@ def test_in_browsers_an_attacker_locks_new_sign_ins_but_the_victims_browser_stay
         metric = victim.page.locator('[data-testid="stMain"] [data-testid="stMetric"]')
         assert metric.count(), "the victim could not sign in"
 
+        attacker.page.context.set_extra_http_headers({"X-Forwarded-For": "203.0.113.99"})  # forged: no proxy here
+
         def attempt(username: str) -> str:  # each from a fresh page load (a new session), as a script would
             attacker.open("/", sign_in=False)
             sign_in_with(attacker.page, username, "is it summer2026?")
@@ -215,3 +217,35 @@ def test_in_browsers_an_attacker_locks_new_sign_ins_but_the_victims_browser_stay
             assert not newcomer.page.locator('[data-testid="stMetric"]').count()
             assert newcomer.page.locator('[data-testid="stAlertContentError"]').inner_text() == unknown
         assert not victim.external and not attacker.external
+    log = [json.loads(line) for line in db.with_name("access.audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    refused = [e["detail"] for e in log if e["action"] == "sign_in_failed"]
+    assert len(refused) == 8 and {d["address"] for d in refused} == {"127.0.0.1"}  # the forged header was ignored
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(420)
+def test_behind_a_trusted_proxy_each_client_address_is_limited_on_its_own(demo_db: Path, tmp_path: Path,
+                                                                         browser) -> None:
+    """The browsers play client and proxy: the header is what a proxy on this machine would pass on."""
+    db = tmp_path / "access.duckdb"
+    shutil.copy(demo_db, db)
+    settings = {"ACCESS_TRUSTED_PROXIES": "127.0.0.1", "ACCESS_SIGNIN_ADDRESS_MAX_FAILURES": "2",
+                "ACCESS_SIGNIN_ADDRESS_WINDOW_MINUTES": "60"}
+    with running_server(db, "streamlit-server-proxy.log", **settings) as server, \
+            visiting(browser, server) as sprayer, visiting(browser, server) as neighbour:
+        # "6.6.6.6" was written by the client (forged); the proxy appended the address it really saw.
+        sprayer.page.context.set_extra_http_headers({"X-Forwarded-For": "6.6.6.6, 203.0.113.7"})
+        neighbour.page.context.set_extra_http_headers({"X-Forwarded-For": "203.0.113.8"})
+        sprayer.open("/", sign_in=False)
+        for name in ("test-hq", NOBODY):
+            sign_in_with(sprayer.page, name, "Summer2026!")
+        sign_in_with(sprayer.page, "test-admin", TEST_PASSWORD)
+        told = sprayer.page.locator('[data-testid="stAlertContentError"]').inner_text()
+        assert WAIT.search(told) and not sprayer.page.locator('[data-testid="stMetric"]').count(), told
+        neighbour.open("/")  # another client behind the same proxy is not held back
+        assert neighbour.page.locator('[data-testid="stMain"] [data-testid="stMetric"]').count()
+    log = [json.loads(line) for line in db.with_name("access.audit.jsonl").read_text(encoding="utf-8").splitlines()]
+    failed = [(e["who"], e["detail"]["address"], e["detail"]["outcome"]) for e in log if e["action"] == "sign_in_failed"]
+    assert failed == [("test-hq", "203.0.113.7", "wrong_password"), (NOBODY, "203.0.113.7", "unknown_user"),
+                      ("test-admin", "203.0.113.7", "address_limited")]
+    assert [e["detail"]["address"] for e in log if e["action"] == "sign_in"] == ["203.0.113.8"]
