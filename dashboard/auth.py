@@ -205,9 +205,10 @@ def _sign_in_sso() -> None:
     if result.ok and result.user is not None:
         _start(store().start_session(result.user, utc_now()))
         st.session_state.pop(ENDED, None)
-        _audit("sign_in", result.user.username, result.user.role, {"via": "single sign-on"})
+        _audit("sign_in", result.user.username, result.user.role, {"via": "single sign-on", "address": request_address()})
         return
-    _audit("sign_in_failed", result.username, None, {"via": "single sign-on", "outcome": str(result.outcome)})
+    _audit("sign_in_failed", result.username, None, {"via": "single sign-on", "outcome": str(result.outcome),
+                                                     "address": request_address()})
     st.session_state["auth_message"] = (
         f"Single sign-on says you are {email or 'someone without an e-mail address'}, but no user of this dashboard "
         "has that address. Ask an admin: `python -m etl users set-sso-email NAME EMAIL`."

@@ -77,6 +77,7 @@ MAX_DELAY_S = 30
 """Longest wait asked for between two wrong passwords (1, 2, 4, 8... seconds before that)."""
 MAX_TRACKED = 10_000
 """Most client addresses (and unknown usernames) whose failures are kept in memory (:class:`AttemptLimits`)."""
+MAX_NAME_KEY = 100  # longer than any username (USERNAME_RE): longer typed names are counted by their start
 REFUSED = ("Wrong username or password, or the account is locked or disabled. Check both (passwords are "
            "case-sensitive) and try again; if it keeps failing, wait a while or ask an admin.")
 """What the sign-in form says for every refused password, whatever the reason, so it never confirms a username."""
@@ -481,12 +482,14 @@ class AttemptLimits:
 
     def name_failures(self, name: str) -> Failures:
         with self.lock:
-            return self._names.get(name, Failures())
+            return self._names.get(name[:MAX_NAME_KEY], Failures())
 
     def name_failed(self, name: str, failures: Failures) -> None:
+        # Cut to a length no username reaches: typed names cannot make the memory grow without bound.
+        key = name[:MAX_NAME_KEY]
         with self.lock:
-            self._names.pop(name, None)
-            self._remember(self._names, name, failures)
+            self._names.pop(key, None)
+            self._remember(self._names, key, failures)
 
     def size(self) -> int:
         with self.lock:

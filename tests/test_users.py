@@ -643,3 +643,13 @@ def test_the_client_address_trusts_x_forwarded_for_only_from_configured_proxies(
 
     settings = Settings(trusted_proxies=trusted)  # type: ignore[arg-type]
     assert client_address(peer, forwarded, settings) == client
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_refused_at_startup():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="'proxy.local' is not an IP address or network; give addresses such as "
+                                              "127.0.0.1 or networks such as 10.0.0.0/8, comma-separated"):
+        Settings(trusted_proxies="10.0.0.0/8, proxy.local")  # type: ignore[arg-type]
+    assert [str(n) for n in Settings(trusted_proxies=" 10.0.0.0/8,, ::1 ").trusted_networks()] == [  # type: ignore[arg-type]
+        "10.0.0.0/8", "::1/128"]
