@@ -845,6 +845,10 @@ class UserStore:
             result, changed = self._attempt(user, name, password, now, address)
             if user is not None and changed is not None:
                 users[users.index(user)] = changed
+            elif result.outcome is Outcome.UNKNOWN_USER:
+                # A refused user's new count is written to disk; write the same for an unknown name, or the
+                # time the disk takes would tell them apart.
+                self._write(users)
             return result
 
     def _attempt(self, user: User | None, name: str, password: str, now: dt.datetime,

@@ -571,6 +571,16 @@ def test_an_unknown_name_is_slowed_and_locked_exactly_like_a_real_one(store, ami
     assert seen["amina"][1][0] == "Too many failed sign-ins: wait 1 s before trying again."
 
 
+def test_a_refusal_costs_the_same_disk_work_whether_or_not_the_name_exists(store, amina):
+    def rewritten(name: str, when: dt.datetime) -> bool:
+        before = os.stat(store.path).st_ino
+        store.verify(name, "guess", when)
+        return os.stat(store.path).st_ino != before  # written anew (a new file renamed over the old one)
+
+    assert rewritten("amina", T0) and rewritten("nobody", T0)
+    assert not rewritten("amina", T0) and not rewritten("nobody", T0)  # too soon: refused unchecked, unwritten
+
+
 def test_the_wait_between_attempts_is_kept_by_the_store_not_by_the_form(store, amina):
     """A new browser session asks the same store: the wait after a wrong password holds for it too."""
     assert store.verify("amina", "guess", T0).outcome is Outcome.WRONG_PASSWORD
