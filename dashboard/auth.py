@@ -1,8 +1,10 @@
 """Sign-in before any data is shown, sessions that expire, and the signed-in user's scope.
 
-The users file and its rules are in :mod:`etl.users` (argon2 hashes, lockout, session limits) and
-the roles in :mod:`etl.roles`; this module only draws the sign-in form and keeps the session in
-``st.session_state``. The router calls :func:`gate` first on every run: no page, query or download
+The users file and its rules are in :mod:`etl.users` (argon2 hashes, lockout, waits between
+attempts, the per-address limit, session limits) and the roles in :mod:`etl.roles`; this module only
+draws the sign-in form, tells the store which address an attempt comes from, and keeps the session
+in ``st.session_state``. Nothing that limits attempts is kept in the session: a new page load would
+reset it. The router calls :func:`gate` first on every run: no page, query or download
 runs for someone who is not signed in (``dashboard.data.query`` refuses without a scope).
 """
 
@@ -20,12 +22,11 @@ from dashboard.safe_text import markdown_text
 from etl.config import get_settings
 from etl.errors import AccessDataError
 from etl.roles import Scope
-from etl.users import DEMO_USERS, Outcome, Session, UserStore, users_path, utc_now
+from etl.users import DEMO_USERS, Outcome, Session, UserStore, client_address, users_path, utc_now
 
 log = logging.getLogger(__name__)
 
 SESSION = "auth_session"
-RETRY_AFTER = "auth_retry_after"
 ENDED = "auth_ended"
 REMEMBER_KEY = "auth_remember_key"  # this session's entry in dashboard.remember.REMEMBERED
 REMEMBER_CODE = "auth_remember_code"  # one-time code still to be traded for the cookie
@@ -141,28 +142,39 @@ def set_cookie() -> None:
             st.html(cookie_script(code), unsafe_allow_javascript=True)
 
 
+def request_address() -> str:
+    """The client address of this session (``trusted_proxies`` decides whether X-Forwarded-For is believed)."""
+    try:
+        peer = st.context.ip_address
+        forwarded = st.context.headers.get_all("X-Forwarded-For")
+    except Exception:  # noqa: BLE001 - no request context (bare mode): this machine
+        peer, forwarded = None, []
+    # Only text counts: under AppTest the runtime is a mock, and a mock must not become an address.
+    peer = peer if isinstance(peer, str) else None
+    forwarded = [h for h in forwarded if isinstance(h, str)] if isinstance(forwarded, list) else []
+    return client_address(peer, forwarded, get_settings())
+
+
 def _sign_in(username: str, password: str) -> None:
     now = utc_now()
-    retry = st.session_state.get(RETRY_AFTER)
-    if retry is not None and now < retry:
-        st.session_state["auth_message"] = (
-            f"Wait {int((retry - now).total_seconds()) + 1} s before trying again (repeated failures are slowed).")
-        return
+    address = request_address()
     try:
-        result = store().verify(username, password, now)
+        result = store().verify(username, password, now, address=address)
     except AccessDataError as err:
         st.session_state["auth_message"] = str(err)
         return
     if result.ok and result.user is not None:
         _start(store().start_session(result.user, now))
-        st.session_state.pop(RETRY_AFTER, None)
         st.session_state.pop(ENDED, None)
         st.session_state.pop("auth_message", None)
-        _audit("sign_in", result.user.username, result.user.role)
+        _audit("sign_in", result.user.username, result.user.role, {"address": address})
         return
-    st.session_state[RETRY_AFTER] = result.retry_after
+    # The same words for every refusal (etl.users.REFUSED); the log keeps what really happened.
     st.session_state["auth_message"] = result.message()
-    _audit("sign_in_failed", result.username, None, {"outcome": str(result.outcome)})
+    detail: dict[str, str] = {"outcome": str(result.outcome), "address": address}
+    if result.retry_after is not None:
+        detail["retry_after"] = result.retry_after.isoformat()
+    _audit("sign_in_failed", result.username, None, detail)
 
 
 def sso_configured() -> bool:
@@ -193,13 +205,14 @@ def _sign_in_sso() -> None:
     if result.ok and result.user is not None:
         _start(store().start_session(result.user, utc_now()))
         st.session_state.pop(ENDED, None)
-        _audit("sign_in", result.user.username, result.user.role, {"via": "single sign-on"})
+        _audit("sign_in", result.user.username, result.user.role, {"via": "single sign-on", "address": request_address()})
         return
-    _audit("sign_in_failed", result.username, None, {"via": "single sign-on", "outcome": str(result.outcome)})
+    _audit("sign_in_failed", result.username, None, {"via": "single sign-on", "outcome": str(result.outcome),
+                                                     "address": request_address()})
     st.session_state["auth_message"] = (
         f"Single sign-on says you are {email or 'someone without an e-mail address'}, but no user of this dashboard "
         "has that address. Ask an admin: `python -m etl users set-sso-email NAME EMAIL`."
-        if result.outcome is Outcome.UNKNOWN_USER else result.message())
+        if result.outcome is Outcome.UNKNOWN_USER else result.owner_message())
     st.logout()
 
 
@@ -249,8 +262,7 @@ def sign_out() -> None:
         _audit("sign_out", session.username, session.role)
     REMEMBERED.forget(st.session_state.get(REMEMBER_KEY))  # every tab of this browser, and its cookie
     _end_session()
-    for key in (RETRY_AFTER, "auth_message"):
-        st.session_state.pop(key, None)
+    st.session_state.pop("auth_message", None)
     st.session_state[ENDED] = "You signed out."
     if sso_configured() and _sso_user()[0]:
         st.logout()

@@ -7,6 +7,7 @@ checks that every setting is documented there.
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 
@@ -87,6 +88,30 @@ class Settings(BaseSettings):
         gt=0,
         description="How long an account stays locked after `signin_max_failures` wrong passwords.",
     )
+    signin_delay_s: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="Wait after a refused sign-in before the same username may try again; it doubles with each "
+        "further failure, up to 30 s. Kept by the server, so a new page or tab does not skip it.",
+    )
+    signin_address_max_failures: int = Field(
+        20,
+        ge=1,
+        description="Refused sign-ins from one client address within `signin_address_window_minutes` after which "
+        "that address is refused, whatever the username and password, until the oldest of them is that old.",
+    )
+    signin_address_window_minutes: float = Field(
+        15.0,
+        gt=0,
+        description="The window of `signin_address_max_failures`.",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses or networks of reverse proxies in front of the app, whose "
+        "X-Forwarded-For header names the client address (for the per-address limit and the audit log). Empty: "
+        "the header is ignored (anyone can write it) and the connection's address counts.",
+    )
     session_idle_hours: float = Field(
         8.0,
         gt=0,
@@ -166,10 +191,33 @@ class Settings(BaseSettings):
             value = value.get_secret_value()
         return None if isinstance(value, str) and not value.strip() else value
 
+    @field_validator("trusted_proxies", mode="after")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        _networks(value)
+        return value
+
+    def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """``trusted_proxies`` as networks (a bare address is a network of one)."""
+        return _networks(self.trusted_proxies)
+
     @field_validator("tile_url", mode="after")
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return (value or "").strip() or None
+
+
+def _networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    out = []
+    for item in (part.strip() for part in text.split(",")):
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"'{item}' is not an IP address or network; give addresses such as 127.0.0.1 or "
+                             "networks such as 10.0.0.0/8, comma-separated") from None
+    return tuple(out)
 
 
 @lru_cache(maxsize=1)

@@ -7,12 +7,15 @@ not draw a page, so that the Streamlit sign-in page stays thin and the rules can
   password hashes). Every change locks ``<file>.lock``, re-reads the file, and replaces it
   atomically (a temporary file renamed over the old one, mode 0600; a new folder is made 0700),
   so a crash or two admins at once never leave half a file.
-- :meth:`UserStore.verify` checks a password: signed in, wrong password (with a growing wait
-  hint), locked until a time, disabled, or unknown user. An unknown user costs the same argon2
-  work as a known one, so the answer time does not tell which usernames exist.
+- :meth:`UserStore.verify` checks a password: signed in, wrong password, locked, disabled, unknown
+  user, too soon after the last failure, or from an address that failed too often. Every refusal
+  reads the same to the person at the form (:data:`REFUSED`, or how long to wait), and an unknown
+  username is slowed and locked exactly like a real one (:class:`AttemptLimits`), so neither the
+  answers nor the argon2 work tell which usernames exist; the precise outcome is for the audit log.
 - :class:`Session` is plain frozen data the app keeps in ``st.session_state``; it expires after
   a while idle and a while after sign-in (settings), and :meth:`UserStore.resume` ends it early
-  when the user is removed, disabled, locked or given a new password.
+  when the user is removed, disabled or given a new password. A lock stops new sign-ins only:
+  anyone who knows a username can lock it, and must not be able to sign its owner out that way.
 - :meth:`UserStore.create_demo_users` makes one demo user per role with published passwords;
   :meth:`UserStore.demo_active` tells the app to show its banner while any of them can sign in.
 
@@ -30,6 +33,8 @@ combine it with the regions granted.
 <Outcome.SIGNED_IN: 'signed_in'>
 >>> store.verify("amina", "wrong", now).outcome
 <Outcome.WRONG_PASSWORD: 'wrong_password'>
+>>> store.verify("amina", "long enough passphrase", now).message()  # within a second of the failure
+'Too many failed sign-ins: wait 1 s before trying again.'
 """
 
 from __future__ import annotations
@@ -37,13 +42,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import enum
+import ipaddress
 import json
+import math
 import os
 import re
 import secrets
 import stat
 import tempfile
+import threading
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -66,6 +75,12 @@ USERS_FILENAME = "users.json"
 OTHER_REGION = "Other"
 MAX_DELAY_S = 30
 """Longest wait asked for between two wrong passwords (1, 2, 4, 8... seconds before that)."""
+MAX_TRACKED = 10_000
+"""Most client addresses (and unknown usernames) whose failures are kept in memory (:class:`AttemptLimits`)."""
+MAX_NAME_KEY = 100  # longer than any username (USERNAME_RE): longer typed names are counted by their start
+REFUSED = ("Wrong username or password, or the account is locked or disabled. Check both (passwords are "
+           "case-sensitive) and try again; if it keeps failing, wait a while or ask an admin.")
+"""What the sign-in form says for every refused password, whatever the reason, so it never confirms a username."""
 MAX_PASSWORD_CHARS = 1024  # argon2 takes any length; a megabyte "password" would only be a nuisance
 LOCK_WAIT_S = 10.0
 USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -82,6 +97,8 @@ class Outcome(enum.StrEnum):
     LOCKED = "locked"
     DISABLED = "disabled"
     UNKNOWN_USER = "unknown_user"
+    TOO_SOON = "too_soon"  # within the wait after this username's last failure: not checked, not counted
+    ADDRESS_LIMITED = "address_limited"  # the client address failed too often lately: not checked, not counted
 
 
 def utc_now() -> dt.datetime:
@@ -134,6 +151,10 @@ class User:
 
     def is_locked(self, now: dt.datetime) -> bool:
         return self.locked_until is not None and _utc(now) < self.locked_until
+
+    @property
+    def failures(self) -> Failures:
+        return Failures(self.failed_attempts, self.last_failed_at, self.locked_until)
 
     def status(self, now: dt.datetime) -> str:
         """``active``, ``disabled`` or ``locked until ...``: for ``users list`` and the admin page."""
@@ -226,13 +247,15 @@ def _user_from_json(path: Path, number: int, record: object) -> User:
 class SignIn:
     """The answer to one sign-in attempt.
 
-    :param outcome: what happened.
+    :param outcome: what happened (for the audit log: the form tells every refusal the same way).
     :param user: the signed-in user (``SIGNED_IN`` only).
-    :param locked_until: when a lock ends (``LOCKED``).
-    :param retry_after: the app should not accept another attempt before this (``WRONG_PASSWORD``,
-        ``UNKNOWN_USER``): the wait doubles with each failure, so guessing gets slow before it gets locked.
+    :param locked_until: when a lock ends (``LOCKED``, and a disabled or unknown name locked the same way).
+    :param retry_after: no attempt with this username (``TOO_SOON``) or from this address
+        (``ADDRESS_LIMITED``) is checked before this: the wait doubles with each failure, so guessing gets
+        slow before it gets locked. The store enforces it, whichever session asks.
     :param failures_left: wrong passwords left before the lock (``WRONG_PASSWORD``); for the audit log and
         admins, not for the person signing in (it would tell them the username exists).
+    :param at: when the attempt was made (for the wait in :meth:`message`).
     """
 
     outcome: Outcome
@@ -241,6 +264,7 @@ class SignIn:
     locked_until: dt.datetime | None = None
     retry_after: dt.datetime | None = None
     failures_left: int | None = None
+    at: dt.datetime | None = None
 
     @property
     def ok(self) -> bool:
@@ -249,17 +273,32 @@ class SignIn:
     def message(self) -> str:
         """What to tell the person at the sign-in form.
 
-        A wrong password and an unknown username read the same, so the form does not confirm which
-        usernames exist.
+        A wrong password, an unknown username, a locked and a disabled account all read :data:`REFUSED`:
+        anything else would confirm to whoever is guessing that the username exists. A wait is said with
+        its length only, which is the same for a real and an unknown username.
         """
         if self.outcome is Outcome.SIGNED_IN and self.user is not None:
             return f"Signed in as {self.user.display_name} ({self.user.role})."
+        if self.outcome in (Outcome.TOO_SOON, Outcome.ADDRESS_LIMITED) and self.retry_after is not None:
+            wait = (self.retry_after - (self.at or utc_now())).total_seconds()
+            return f"Too many failed sign-ins: wait {_wait(wait)} before trying again."
+        return REFUSED
+
+    def owner_message(self) -> str:
+        """The account's real state, for someone whose identity is already proven (single sign-on)."""
         if self.outcome is Outcome.LOCKED and self.locked_until is not None:
             return (f"Too many wrong passwords: this account is locked until {_clock(self.locked_until)}. "
                     "Wait, or ask an admin to unlock it.")
         if self.outcome is Outcome.DISABLED:
             return "This account is disabled. Ask an admin to enable it."
-        return "Wrong username or password. Check both (passwords are case-sensitive) and try again."
+        return self.message()
+
+
+def _wait(seconds: float) -> str:
+    """``"3 s"`` or, from two minutes, ``"14 min"``: rounded up, never "0"."""
+    if seconds < 120:
+        return f"{max(1, math.ceil(seconds))} s"
+    return f"{math.ceil(seconds / 60)} min"
 
 
 @dataclass(frozen=True)
@@ -311,13 +350,166 @@ def _hours(span: dt.timedelta) -> str:
     return f"{span.total_seconds() / 60:g} minutes"
 
 
-def delay_after(failures: int) -> int:
-    """Seconds to wait before the next attempt after ``failures`` wrong passwords in a row.
+def delay_after(failures: int, first: float = 1.0) -> float:
+    """Seconds to wait before the next attempt after ``failures`` refused ones in a row.
+
+    :param first: the first wait (setting ``signin_delay_s``); it doubles up to :data:`MAX_DELAY_S`
+        (or ``first``, if longer).
 
     >>> [delay_after(n) for n in (1, 2, 3, 4, 5, 9)]
-    [1, 2, 4, 8, 16, 30]
+    [1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
     """
-    return min(2 ** max(failures - 1, 0), MAX_DELAY_S)
+    return min(first * 2 ** max(failures - 1, 0), max(float(MAX_DELAY_S), first))
+
+
+# ------------------------------------------------------------------------------------ attempt limits
+
+
+@dataclass(frozen=True)
+class Failures:
+    """The failed sign-ins of one username: kept in the users file for a user, in memory for an unknown name.
+
+    Both go through the same rules, so that an attacker cannot tell a real username from an unknown one by
+    the waits and refusals it earns (:meth:`UserStore.verify`).
+    """
+
+    count: int = 0
+    last_at: dt.datetime | None = None
+    locked_until: dt.datetime | None = None
+
+    def current(self, now: dt.datetime) -> Failures:
+        """As they stand at ``now``: a lock that ran out is a fresh start."""
+        if self.locked_until is not None and now >= self.locked_until:
+            return Failures(0, self.last_at, None)
+        return self
+
+    def wait_until(self, settings: Settings) -> dt.datetime | None:
+        """No attempt is checked before this (None: at once)."""
+        if self.count == 0 or self.last_at is None:
+            return None
+        return self.last_at + dt.timedelta(seconds=delay_after(self.count, settings.signin_delay_s))
+
+    def failed(self, now: dt.datetime, settings: Settings) -> Failures:
+        """After one more refused attempt. The lock starts at ``signin_max_failures``; attempts during it are
+        slowed down like any others but never make it longer."""
+        count = self.count + 1
+        if self.locked_until is None and count >= settings.signin_max_failures:
+            return Failures(0, now, now + dt.timedelta(minutes=settings.signin_lock_minutes))
+        return Failures(count, now, self.locked_until)
+
+
+def limit_key(address: str) -> str:
+    """What the per-address limit counts: the address, but an IPv6 address by its /64 network (one
+    household or server holds a whole /64, so counting single IPv6 addresses would limit nothing).
+
+    >>> limit_key("2001:db8:0:7::1"), limit_key("::ffff:203.0.113.7"), limit_key("203.0.113.7")
+    ('2001:db8:0:7::/64', '203.0.113.7', '203.0.113.7')
+    """
+    text = address.strip()
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text[:100]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def client_address(peer: str | None, forwarded_for: Sequence[str], settings: Settings) -> str:
+    """The address a sign-in attempt comes from, for the per-address limit and the audit log.
+
+    ``X-Forwarded-For`` is believed only when the connection comes from a proxy listed in
+    ``trusted_proxies``, and then only up to the first address (from the right) that is not such a
+    proxy: anything further left was written by the client and could be forged.
+
+    :param peer: the connection's address (``st.context.ip_address``: None for this machine).
+    :param forwarded_for: every ``X-Forwarded-For`` header of the request, in order.
+
+    >>> s = Settings(trusted_proxies="127.0.0.1")
+    >>> client_address(None, ["6.6.6.6, 203.0.113.7"], s), client_address("198.51.100.2", ["6.6.6.6"], s)
+    ('203.0.113.7', '198.51.100.2')
+    """
+    address = peer or "127.0.0.1"  # Streamlit reports a connection from this machine (or none at all) as None
+    trusted = settings.trusted_networks()
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    while _is_trusted(address, trusted) and hops:
+        hop = hops.pop()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return address  # the proxy passed on something that is not an address: count the proxy itself
+        address = hop
+    return address
+
+
+def _is_trusted(address: str, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in trusted)
+
+
+class AttemptLimits:
+    """Failed sign-ins the users file does not hold, in this process's memory: per client address, and per
+    username that is not a user (so that it is slowed and locked like a real one).
+
+    Bounded: at most ``max_keys`` addresses and as many names, the least recently failing forgotten
+    first. Shared by every session of the app (see :func:`limits_for`); a restart forgets it.
+    """
+
+    def __init__(self, max_keys: int = MAX_TRACKED) -> None:
+        self.max_keys = max_keys
+        self.lock = threading.RLock()
+        self._addresses: OrderedDict[str, list[dt.datetime]] = OrderedDict()
+        self._names: OrderedDict[str, Failures] = OrderedDict()
+
+    def address_wait(self, address: str, now: dt.datetime, settings: Settings) -> dt.datetime | None:
+        """When ``address`` may try again, or None when it may now (fewer failures than the limit in the window)."""
+        with self.lock:
+            window = dt.timedelta(minutes=settings.signin_address_window_minutes)
+            recent = [t for t in self._addresses.get(limit_key(address), []) if t > now - window]
+            limit = settings.signin_address_max_failures
+            return recent[-limit] + window if len(recent) >= limit else None
+
+    def address_failed(self, address: str, now: dt.datetime, settings: Settings) -> None:
+        with self.lock:
+            key = limit_key(address)
+            times = [*self._addresses.pop(key, []), now][-settings.signin_address_max_failures:]
+            self._remember(self._addresses, key, times)
+
+    def name_failures(self, name: str) -> Failures:
+        with self.lock:
+            return self._names.get(name[:MAX_NAME_KEY], Failures())
+
+    def name_failed(self, name: str, failures: Failures) -> None:
+        # Cut to a length no username reaches: typed names cannot make the memory grow without bound.
+        key = name[:MAX_NAME_KEY]
+        with self.lock:
+            self._names.pop(key, None)
+            self._remember(self._names, key, failures)
+
+    def size(self) -> int:
+        with self.lock:
+            return max(len(self._addresses), len(self._names))
+
+    def _remember(self, table: OrderedDict[str, Any], key: str, value: Any) -> None:
+        table[key] = value
+        while len(table) > self.max_keys:
+            table.popitem(last=False)
+
+
+_LIMITS: dict[str, AttemptLimits] = {}
+_LIMITS_LOCK = threading.Lock()
+
+
+def limits_for(path: Path) -> AttemptLimits:
+    """The process's :class:`AttemptLimits` for one users file (every session and store of it share them)."""
+    key = str(Path(path).expanduser().absolute())
+    with _LIMITS_LOCK:
+        return _LIMITS.setdefault(key, AttemptLimits())
 
 
 # ------------------------------------------------------------------------------------ password rules
@@ -440,12 +632,16 @@ class UserStore:
     :param settings: lockout, session and argon2 settings (default: the process settings).
     :param hasher: the password hasher (default: argon2id from the settings). Any object with argon2-cffi's
         ``PasswordHasher`` interface; tests pass a subclass that counts the hashes it checks.
+    :param limits: failures kept in memory (per address, per unknown name); default: the process's, shared by
+        every store of this users file (:func:`limits_for`).
     """
 
-    def __init__(self, path: Path, settings: Settings | None = None, hasher: PasswordHasher | None = None) -> None:
+    def __init__(self, path: Path, settings: Settings | None = None, hasher: PasswordHasher | None = None,
+                 limits: AttemptLimits | None = None) -> None:
         self.path = Path(path)
         self.settings = settings or get_settings()
         self.hasher = hasher or make_hasher(self.settings)
+        self.limits = limits or limits_for(self.path)
 
     # -- reading
 
@@ -623,45 +819,77 @@ class UserStore:
 
     # -- signing in
 
-    def verify(self, username: str, password: str, now: dt.datetime | None = None) -> SignIn:
-        """Check a sign-in attempt and record its effect (failure count, lock, last sign-in).
+    def verify(self, username: str, password: str, now: dt.datetime | None = None,
+               address: str | None = None) -> SignIn:
+        """Check a sign-in attempt and record its effect (failure counts, lock, last sign-in).
 
-        The password is always checked against an argon2 hash, even for an unknown, locked or disabled
-        user, so the time taken does not reveal which case it was. A correct password does not open a
-        locked account before its lock ends.
+        In order: an ``address`` with ``signin_address_max_failures`` failures in the last
+        ``signin_address_window_minutes`` is refused whatever the username and password (a success from it
+        does not clear them, or one account's password would buy more guesses at the others); an attempt
+        within the wait after the username's last failure is refused unchecked; otherwise the password is
+        checked against an argon2 hash, even for an unknown, locked or disabled user. Every refused check
+        counts for the username and the address. Unknown usernames go through the same steps, their failures
+        kept in memory, so that waits, locks and messages are the same as for a real user. A correct password
+        does not open a locked account before its lock ends.
+
+        :param address: the client address (:func:`client_address`); None: no per-address limit (command line).
         """
         now = _utc(now)
         name = normalise_username(username)
         password = _normalise(password)
         if not self.path.exists():
-            return self._unknown(name, password, now)
-        with self._changing() as users:
+            with self.limits.lock:
+                return self._attempt(None, name, password, now, address)[0]
+        with self._changing() as users, self.limits.lock:
             user = next((u for u in users if u.username == name), None)
-            if user is None:
-                return self._unknown(name, password, now)
-            right = self._password_matches(user, password)
-            if user.disabled:
-                return SignIn(Outcome.DISABLED, name)
-            if user.is_locked(now):
-                return SignIn(Outcome.LOCKED, name, locked_until=user.locked_until)
-            index = users.index(user)
-            if not right:
-                failures = user.failed_attempts + 1
-                if failures >= self.settings.signin_max_failures:
-                    until = now + dt.timedelta(minutes=self.settings.signin_lock_minutes)
-                    users[index] = replace(user, failed_attempts=0, last_failed_at=now, locked_until=until)
-                    return SignIn(Outcome.LOCKED, name, locked_until=until)
-                users[index] = replace(user, failed_attempts=failures, last_failed_at=now, locked_until=None)
-                return SignIn(Outcome.WRONG_PASSWORD, name,
-                              retry_after=now + dt.timedelta(seconds=delay_after(failures)),
-                              failures_left=self.settings.signin_max_failures - failures)
+            result, changed = self._attempt(user, name, password, now, address)
+            if user is not None and changed is not None:
+                users[users.index(user)] = changed
+            elif result.outcome is Outcome.UNKNOWN_USER:
+                # A refused user's new count is written to disk; write the same for an unknown name, or the
+                # time the disk takes would tell them apart.
+                self._write(users)
+            return result
+
+    def _attempt(self, user: User | None, name: str, password: str, now: dt.datetime,
+                 address: str | None) -> tuple[SignIn, User | None]:
+        """One attempt under the file's lock: the answer, and the user's record as it should now be."""
+        s = self.settings
+        if address is not None:
+            wait = self.limits.address_wait(address, now, s)
+            if wait is not None:
+                return SignIn(Outcome.ADDRESS_LIMITED, name, retry_after=wait, at=now), None
+        before = (user.failures if user is not None else self.limits.name_failures(name)).current(now)
+        wait = before.wait_until(s)
+        if wait is not None and now < wait:
+            return SignIn(Outcome.TOO_SOON, name, retry_after=wait, at=now), None
+        right = self._password_matches(user, password) if user is not None else self._dummy_check(password)
+        if user is not None and right and not user.disabled and before.locked_until is None:
             new_hash = user.password_hash
             if self.hasher.check_needs_rehash(new_hash):  # the settings were raised since: upgrade quietly
                 new_hash = self.hasher.hash(password)
             user = replace(user, password_hash=new_hash, failed_attempts=0, last_failed_at=None, locked_until=None,
                            last_signed_in_at=now)
-            users[index] = user
-            return SignIn(Outcome.SIGNED_IN, name, user=user)
+            return SignIn(Outcome.SIGNED_IN, name, user=user, at=now), user
+        after = before.failed(now, s)
+        if address is not None:
+            self.limits.address_failed(address, now, s)
+        if user is None:
+            outcome = Outcome.UNKNOWN_USER
+        elif user.disabled:
+            outcome = Outcome.DISABLED
+        elif after.locked_until is not None:
+            outcome = Outcome.LOCKED
+        else:
+            outcome = Outcome.WRONG_PASSWORD
+        result = SignIn(outcome, name, locked_until=after.locked_until, retry_after=after.wait_until(s), at=now,
+                        failures_left=s.signin_max_failures - after.count if outcome is Outcome.WRONG_PASSWORD
+                        else None)
+        if user is None:
+            self.limits.name_failed(name, after)
+            return result, None
+        return result, replace(user, failed_attempts=after.count, last_failed_at=after.last_at,
+                               locked_until=after.locked_until)
 
     def start_session(self, user: User, now: dt.datetime | None = None) -> Session:
         """A new session for a user who just signed in."""
@@ -675,8 +903,10 @@ class UserStore:
     def resume(self, session: Session, now: dt.datetime | None = None) -> tuple[Session | None, str]:
         """Check a session on each page run: the session touched at ``now``, or None and why it ended.
 
-        Besides expiry, a session ends when its user was removed, disabled or locked, or got a new password
-        since it started. Role and regions are re-read, so a change by an admin applies at once.
+        Besides expiry, a session ends when an admin removed or disabled its user, or set a new password
+        since it started. Role and regions are re-read, so a change by an admin applies at once. A lock
+        does not end it: wrong passwords can be typed by anyone who knows the username, and would
+        otherwise sign its owner out at will; the lock only stops new sign-ins.
         """
         now = _utc(now)
         why = session.ended(now)
@@ -685,8 +915,6 @@ class UserStore:
         user = self.get(session.username)
         if user is None or user.disabled:
             return None, "This account was removed or disabled. Ask an admin if you need access."
-        if user.is_locked(now):
-            return None, "This account is locked. Wait, or ask an admin to unlock it."
         if user.password_changed_at > session.started_at:
             return None, "The password was changed since you signed in. Sign in with the new one."
         return replace(session.touch(now), role=user.role, regions=user.regions, display_name=user.display_name,
@@ -694,13 +922,14 @@ class UserStore:
 
     # -- internals
 
-    def _unknown(self, name: str, password: str, now: dt.datetime) -> SignIn:
+    def _dummy_check(self, password: str) -> bool:
+        """The argon2 work of a real check, for a username that is not a user (always False)."""
         dummy = _dummy_hash(self.hasher.time_cost, self.hasher.memory_cost, self.hasher.parallelism)
         try:
             self.hasher.verify(dummy, password)
         except VerificationError:
             pass
-        return SignIn(Outcome.UNKNOWN_USER, name, retry_after=now + dt.timedelta(seconds=delay_after(1)))
+        return False
 
     def _password_matches(self, user: User, password: str) -> bool:
         try:

@@ -152,8 +152,8 @@ def test_sign_in_wrong_password_growing_waits_then_lock_then_unlock(store, setti
     fifth = T0 + dt.timedelta(minutes=5)
     r = store.verify("amina", "not it", fifth)
     assert r.outcome is Outcome.LOCKED and r.locked_until == fifth + dt.timedelta(minutes=15)
-    assert r.message() == ("Too many wrong passwords: this account is locked until 2026-03-02 08:50 UTC. "
-                           "Wait, or ask an admin to unlock it.")
+    assert r.message() == REFUSED  # the lock is not announced: that would confirm the username exists
+    assert store.get("amina").status(fifth) == "locked until 2026-03-02 08:50 UTC"
     # the right password does not open a locked account, and trying does not extend the lock
     during = fifth + dt.timedelta(minutes=14, seconds=59)
     assert store.verify("amina", PASSWORD, during).outcome is Outcome.LOCKED
@@ -161,11 +161,11 @@ def test_sign_in_wrong_password_growing_waits_then_lock_then_unlock(store, setti
     assert store.verify("amina", PASSWORD, fifth + dt.timedelta(minutes=15)).ok  # the lock ran out
     assert store.get("amina").failed_attempts == 0 and store.get("amina").locked_until is None
     # lock again, and an admin lifts it early
-    for _ in range(5):
-        r = store.verify("amina", "not it", during + dt.timedelta(hours=1))
+    for n in range(5):
+        r = store.verify("amina", "not it", during + dt.timedelta(hours=1, minutes=n))
     assert r.outcome is Outcome.LOCKED
     store.unlock("amina")
-    assert store.verify("amina", PASSWORD, during + dt.timedelta(hours=1)).ok
+    assert store.verify("amina", PASSWORD, during + dt.timedelta(hours=1, minutes=4)).ok
 
 
 def test_lockout_thresholds_come_from_the_settings(tmp_path):
@@ -173,8 +173,8 @@ def test_lockout_thresholds_come_from_the_settings(tmp_path):
     st = UserStore(users_path(s), s)
     st.add_user("omar", PASSWORD, "hq", now=T0)
     assert st.verify("omar", "x", T0).outcome is Outcome.WRONG_PASSWORD
-    r = st.verify("omar", "x", T0)
-    assert r.outcome is Outcome.LOCKED and r.locked_until == T0 + dt.timedelta(minutes=1)
+    r = st.verify("omar", "x", T0 + dt.timedelta(seconds=1))  # after the 1 s wait
+    assert r.outcome is Outcome.LOCKED and r.locked_until == T0 + dt.timedelta(minutes=1, seconds=1)
 
 
 class CountingHasher(PasswordHasher):
@@ -195,10 +195,10 @@ def test_unknown_user_costs_an_argon2_check_and_reads_like_a_wrong_password(sett
     assert unknown.outcome is Outcome.UNKNOWN_USER and CountingHasher.checked == 1
     wrong = counting.verify("amina", "not it", T0)
     assert CountingHasher.checked == 2
-    assert unknown.message() == wrong.message() == (
-        "Wrong username or password. Check both (passwords are case-sensitive) and try again.")
+    assert unknown.message() == wrong.message() == REFUSED
     counting.set_disabled("amina", True)
-    assert counting.verify("amina", PASSWORD, T0).outcome is Outcome.DISABLED and CountingHasher.checked == 3
+    later = T0 + dt.timedelta(minutes=1)  # after the wait (an attempt within it is refused before argon2)
+    assert counting.verify("amina", PASSWORD, later).outcome is Outcome.DISABLED and CountingHasher.checked == 3
     # and with the default cost, the time taken is of the same order (min of a few runs: robust on a busy box)
     slow = Settings(db=settings.db)
     real = UserStore(store.path, slow)
@@ -206,9 +206,9 @@ def test_unknown_user_costs_an_argon2_check_and_reads_like_a_wrong_password(sett
 
     def best(name: str) -> float:
         times = []
-        for _ in range(3):
+        for n in range(3):  # an hour apart: every attempt is checked, none is "too soon"
             start = time.perf_counter()
-            real.verify(name, "not it", T0 + dt.timedelta(days=1))
+            real.verify(name, "not it", T0 + dt.timedelta(days=1, hours=n))
             times.append(time.perf_counter() - start)
         real.unlock("amina")
         return min(times)
@@ -412,8 +412,9 @@ def test_cli_add_list_grant_set_role_unlock_remove(cli, tmp_path):
     assert cli("grant", "amina", "Eastern Europe, asia")[1] == "'amina' (coordinator) regions: Asia, Eastern Europe.\n"
     assert cli("set-role", "amina", "hq", "--regions", "")[1] == "'amina' is now hq (regions: all (pseudonymised)).\n"
     store = UserStore(users, get_settings())
-    for _ in range(5):
-        store.verify("amina", "wrong")
+    now = dt.datetime.now(dt.UTC)
+    for n in range(5):  # a minute apart: each is checked (one within the wait after the last would not count)
+        store.verify("amina", "wrong", now + dt.timedelta(minutes=n))
     assert cli("list")[1].count("locked until") == 1
     assert cli("unlock", "amina")[0] == 0 and "active" in cli("list")[1]
     assert cli("set-password", "amina", "--password-stdin", stdin="a completely new phrase\n")[0] == 0
@@ -499,3 +500,166 @@ def test_single_sign_on_maps_an_email_to_one_user(store):
     assert store.verify_sso("amina.k@example.org", T0).outcome is Outcome.DISABLED
     store.set_sso_email("amina", "")
     assert store.get("amina").sso_email is None
+
+
+# ------------------------------------------------------------------------- limits under attack (issue 10)
+
+
+REFUSED = ("Wrong username or password, or the account is locked or disabled. Check both (passwords are "
+           "case-sensitive) and try again; if it keeps failing, wait a while or ask an admin.")
+
+
+def _seen(result, now) -> tuple[str, dt.timedelta | None]:
+    """What the person at the form learns from an attempt: the message and how long they are made to wait."""
+    return result.message(), None if result.retry_after is None else result.retry_after - now
+
+
+def test_a_lock_stops_new_sign_ins_but_never_ends_a_live_session(store, amina):
+    session = store.start_session(store.verify("amina", PASSWORD, T0).user, T0)
+    for n in range(1, 6):  # someone else types five wrong passwords
+        store.verify("amina", "guess", T0 + dt.timedelta(minutes=n))
+    locked = T0 + dt.timedelta(minutes=6)
+    assert store.require("amina").is_locked(locked)
+    s, why = store.resume(session, locked)
+    assert s is not None and why == ""  # the person already signed in keeps working
+    assert not store.verify("amina", PASSWORD, locked).ok  # nobody opens a new session while it lasts
+    # what ends a session is an admin's decision: disabling, removing or a new password
+    store.set_disabled("amina", True, now=locked)
+    assert store.resume(s, locked) == (
+        None, "This account was removed or disabled. Ask an admin if you need access.")
+
+
+def test_every_refusal_reads_the_same_whatever_the_account(store, amina):
+    store.add_user("bashir", PASSWORD, "hq", now=T0)
+    store.add_user("chen", PASSWORD, "hq", now=T0)
+    store.set_disabled("chen", True)
+    for n in range(5):
+        store.verify("bashir", "guess", T0 + dt.timedelta(minutes=n))
+    later = T0 + dt.timedelta(minutes=6)
+    refusals = {
+        "wrong password": store.verify("amina", "guess", later),
+        "unknown user": store.verify("nobody", "guess", later),
+        "locked, right password": store.verify("bashir", PASSWORD, later),
+        "locked, wrong password": store.verify("bashir", "guess", later + dt.timedelta(minutes=1)),
+        "disabled, right password": store.verify("chen", PASSWORD, later),
+        "disabled, wrong password": store.verify("chen", "guess", later + dt.timedelta(minutes=1)),
+    }
+    assert {name: r.message() for name, r in refusals.items()} == dict.fromkeys(refusals, REFUSED)
+    # the precise outcome stays on the server (audit log, `users list`)
+    assert [r.outcome for r in refusals.values()] == [Outcome.WRONG_PASSWORD, Outcome.UNKNOWN_USER, Outcome.LOCKED,
+                                                      Outcome.LOCKED, Outcome.DISABLED, Outcome.DISABLED]
+    assert store.require("bashir").status(later) == "locked until 2026-03-02 08:49 UTC"
+
+
+ATTEMPTS = [0, 0.5, 1, 1.2, 3, 7, 7.5, 15, 31, 31.1, 40, 100, 2000]  # seconds after the first: some too soon
+
+
+def test_an_unknown_name_is_slowed_and_locked_exactly_like_a_real_one(store, amina):
+    """Differential: the same attempts against a real, a disabled and an unknown name look identical."""
+    store.add_user("chen", PASSWORD, "hq", now=T0)
+    store.set_disabled("chen", True)
+    seen: dict[str, list] = {}
+    for name in ("amina", "chen", "nobody"):
+        seen[name] = []
+        for s in ATTEMPTS:
+            now = T0 + dt.timedelta(seconds=s)
+            seen[name].append(_seen(store.verify(name, "guess", now), now))
+    assert seen["amina"] == seen["chen"] == seen["nobody"]
+    waits = [w for _, w in seen["amina"]]
+    assert waits[:4] == [dt.timedelta(seconds=1), dt.timedelta(seconds=0.5), dt.timedelta(seconds=2),
+                         dt.timedelta(seconds=1.8)]  # the 2nd and 4th came too soon: refused, not counted
+    assert seen["amina"][1][0] == "Too many failed sign-ins: wait 1 s before trying again."
+
+
+def test_a_refusal_costs_the_same_disk_work_whether_or_not_the_name_exists(store, amina):
+    def rewritten(name: str, when: dt.datetime) -> bool:
+        before = os.stat(store.path).st_ino
+        store.verify(name, "guess", when)
+        return os.stat(store.path).st_ino != before  # written anew (a new file renamed over the old one)
+
+    assert rewritten("amina", T0) and rewritten("nobody", T0)
+    assert not rewritten("amina", T0) and not rewritten("nobody", T0)  # too soon: refused unchecked, unwritten
+
+
+def test_the_wait_between_attempts_is_kept_by_the_store_not_by_the_form(store, amina):
+    """A new browser session asks the same store: the wait after a wrong password holds for it too."""
+    assert store.verify("amina", "guess", T0).outcome is Outcome.WRONG_PASSWORD
+    other_store = UserStore(store.path, store.settings)  # e.g. another session's handle on the same file
+    soon = other_store.verify("amina", PASSWORD, T0 + dt.timedelta(milliseconds=500))
+    assert soon.outcome is Outcome.TOO_SOON and not soon.ok and soon.user is None
+    assert store.get("amina").failed_attempts == 1  # refused without counting (and without argon2 work)
+    assert other_store.verify("amina", PASSWORD, T0 + dt.timedelta(seconds=1)).ok
+
+
+def test_the_first_wait_comes_from_the_settings(tmp_path):
+    s = Settings(users_file=tmp_path / "u.json", signin_delay_s=60, **FAST)  # type: ignore[arg-type]
+    st = UserStore(users_path(s), s)
+    st.add_user("omar", PASSWORD, "hq", now=T0)
+    assert st.verify("omar", "x", T0).retry_after == T0 + dt.timedelta(seconds=60)
+    r = st.verify("omar", PASSWORD, T0 + dt.timedelta(seconds=1))
+    assert r.outcome is Outcome.TOO_SOON and r.message() == "Too many failed sign-ins: wait 59 s before trying again."
+    # a first wait longer than 30 s is also the longest: it does not double
+    assert st.verify("omar", "x", T0 + dt.timedelta(seconds=60)).retry_after == T0 + dt.timedelta(seconds=120)
+
+
+def test_one_address_is_limited_across_usernames_until_its_window_passes(tmp_path):
+    s = Settings(users_file=tmp_path / "u.json", signin_address_max_failures=3,  # type: ignore[arg-type]
+                 signin_address_window_minutes=10, **FAST)
+    st = UserStore(users_path(s), s)
+    st.add_user("amina", PASSWORD, "hq", now=T0)
+    st.add_user("omar", PASSWORD, "hq", now=T0)
+    here, there = "203.0.113.7", "198.51.100.2"
+    assert st.verify("omar", PASSWORD, T0, address=here).ok  # a success does not earn an attacker more tries
+    for n, name in enumerate(["amina", "nobody", "someone"]):  # one password sprayed over names
+        assert st.verify(name, "Summer2026!", T0 + dt.timedelta(minutes=n), address=here).outcome in {
+            Outcome.WRONG_PASSWORD, Outcome.UNKNOWN_USER}
+    blocked = st.verify("omar", PASSWORD, T0 + dt.timedelta(minutes=3), address=here)
+    assert blocked.outcome is Outcome.ADDRESS_LIMITED and not blocked.ok
+    assert blocked.retry_after == T0 + dt.timedelta(minutes=10)  # when the first failure leaves the window
+    assert blocked.message() == "Too many failed sign-ins: wait 7 min before trying again."
+    assert st.get("omar").failed_attempts == 0  # refused before any account was looked at
+    assert st.verify("omar", PASSWORD, T0 + dt.timedelta(minutes=3), address=there).ok  # other addresses unaffected
+    assert st.verify("omar", PASSWORD, T0 + dt.timedelta(minutes=10), address=here).ok  # the window passed
+
+
+def test_the_address_limit_counts_an_ipv6_network_as_one_address_and_stays_bounded():
+    from etl.users import AttemptLimits, limit_key
+
+    assert limit_key("2001:db8:1:2::1") == limit_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
+    assert limit_key("::ffff:203.0.113.7") == "203.0.113.7" == limit_key(" 203.0.113.7 ")
+    s = Settings(signin_address_max_failures=2, signin_address_window_minutes=1)
+    limits = AttemptLimits(max_keys=3)
+    for n in range(2):
+        limits.address_failed(f"2001:db8:1:2::{n}", T0, s)
+    assert limits.address_wait("2001:db8:1:2::99", T0, s) == T0 + dt.timedelta(minutes=1)
+    for n in range(10):  # many addresses: the least recently failing are forgotten, memory stays bounded
+        limits.address_failed(f"198.51.100.{n}", T0, s)
+    assert limits.size() <= 3
+
+
+@pytest.mark.parametrize(("peer", "forwarded", "trusted", "client"), [
+    ("203.0.113.7", [], "", "203.0.113.7"),
+    (None, [], "", "127.0.0.1"),  # Streamlit reports a connection from this machine as None
+    ("203.0.113.7", ["1.2.3.4"], "", "203.0.113.7"),  # no proxy configured: a forged header is ignored
+    ("198.51.100.9", ["1.2.3.4"], "10.0.0.0/8", "198.51.100.9"),  # not from the proxy: ignored
+    (None, ["1.2.3.4, 203.0.113.7"], "127.0.0.1", "203.0.113.7"),  # the address the proxy saw, not the forged one
+    ("10.0.0.2", ["203.0.113.7, 10.0.0.3"], "10.0.0.0/8", "203.0.113.7"),  # two proxies in a row
+    ("10.0.0.2", ["1.2.3.4", "203.0.113.7"], "10.0.0.0/8", "203.0.113.7"),  # the header repeated: one list
+    ("10.0.0.2", ["not an address"], "10.0.0.0/8", "10.0.0.2"),  # garbage: the proxy's own address
+    ("10.0.0.2", [], "10.0.0.0/8", "10.0.0.2"),
+])
+def test_the_client_address_trusts_x_forwarded_for_only_from_configured_proxies(peer, forwarded, trusted, client):
+    from etl.users import client_address
+
+    settings = Settings(trusted_proxies=trusted)  # type: ignore[arg-type]
+    assert client_address(peer, forwarded, settings) == client
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_refused_at_startup():
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match="'proxy.local' is not an IP address or network; give addresses such as "
+                                              "127.0.0.1 or networks such as 10.0.0.0/8, comma-separated"):
+        Settings(trusted_proxies="10.0.0.0/8, proxy.local")  # type: ignore[arg-type]
+    assert [str(n) for n in Settings(trusted_proxies=" 10.0.0.0/8,, ::1 ").trusted_networks()] == [  # type: ignore[arg-type]
+        "10.0.0.0/8", "::1/128"]
