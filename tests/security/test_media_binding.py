@@ -1,0 +1,88 @@
+"""A download's URL opens only for the signed-in browser session that made it, and each fetch is audited.
+
+Streamlit serves ``st.download_button`` files at ``/media/<id>.<ext>`` (a CSV built on click is a
+"deferred" download: its URL comes back over the websocket when the button is pressed). Without a
+binding anyone holding the URL gets the file: a URL copied from history, a log, a shared screen.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.dashboard.conftest import Server, Visit, sql, visiting
+from tests.security.attack import audit_events, fetch, session_cookie
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+
+MENA = "Middle East and North Africa"
+
+
+def _download(visit: Visit, button_text: str | re.Pattern) -> tuple[str, str, bytes]:
+    """Click a download button; (media URL the browser fetched, file name, the bytes it saved)."""
+    media: list[str] = []
+    visit.page.on("request", lambda r: media.append(r.url) if "/media/" in r.url else None)
+    button = visit.page.locator('[data-testid="stDownloadButton"]').filter(has_text=button_text).first
+    with visit.page.expect_download() as info:
+        button.locator("button, a").first.click()
+    download = info.value
+    assert download.failure() is None, f"the signed-in user's own download failed: {download.failure()}"
+    saved = Path(download.path())
+    urls = sorted(set(media)) or [download.url]
+    assert len(urls) == 1 and "/media/" in urls[0], urls
+    return urls[0], download.suggested_filename, saved.read_bytes()
+
+
+def _downloads_of(db: Path, who: str, target: str) -> int:
+    return sum(1 for e in audit_events(db) if e.get("action") == "download" and e.get("who") == who
+               and e.get("target") == target)
+
+
+@pytest.mark.parametrize("what", ["csv on the trends page", "counterpart brief"])
+def test_a_download_url_opens_only_for_the_session_that_made_it(what: str, browser, server: Server,
+                                                               demo_db: Path) -> None:
+    # Another signed-in user first: their page runs must not clean the coordinator's file away mid-test.
+    with visiting(browser, server) as other:
+        other.user = "test-negotiator"
+        other.open("/")
+        other_cookie = session_cookie(other.page.context)
+    assert other_cookie, "the negotiator's browser has no session cookie"
+
+    with visiting(browser, server) as visit:
+        visit.user = "test-coordinator"
+        if what == "counterpart brief":
+            cid = sql(demo_db, "SELECT counterpart_id FROM counterparts WHERE region = ? "
+                               "ORDER BY engagements DESC LIMIT 1", [MENA])[0][0]
+            visit.open(f"/counterpart?id={cid}")
+            url, name, saved = _download(visit, "brief")
+        else:
+            visit.open("/")
+            url, name, saved = _download(visit, "CSV")
+        cookie = session_cookie(visit.page.context)
+        assert cookie, "the coordinator's browser has no session cookie"
+        assert saved, "the browser's own download is empty"
+        assert _downloads_of(demo_db, "test-coordinator", name) >= 1, (
+            f"the browser's download of {name} is not in the audit log as a download")
+
+        # Written by hand: who presents what, and what they get.
+        before = _downloads_of(demo_db, "test-coordinator", name)
+        own = fetch(url, cookie=cookie)
+        assert own.status == 200 and own.body == saved, f"the owner's own fetch: {own.status}"
+        assert own.headers.get("cache-control") == "no-store", own.headers
+        assert _downloads_of(demo_db, "test-coordinator", name) == before + 1, "the owner's fetch is not audited"
+
+        refused = {
+            "no cookie": fetch(url).status,
+            "another user's session cookie": fetch(url, cookie=other_cookie).status,
+            "a made-up cookie": fetch(url, cookie="made-up-token").status,
+            "the owner's cookie, sent from another origin": fetch(
+                url, cookie=cookie, headers={"Origin": "http://127.0.0.1:1"}).status,
+        }
+        assert refused == dict.fromkeys(refused, 403), f"{name} ({url}) served to: {refused}"
+        assert fetch(url, cookie=cookie).status == 200, "the file was gone: the refusals above prove nothing"
+        denied = [e for e in audit_events(demo_db) if e.get("action") == "denied" and e.get("who") == "test-negotiator"
+                  and e.get("target") == name]
+        assert denied, "another user's attempt on the file is not in the audit log"
+        assert not visit.external, visit.external
