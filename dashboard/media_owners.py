@@ -12,9 +12,11 @@ server start). A file added by a page run (a brief, an export built with the pag
 sign-in of the session running the page. A file built on click (a deferred download: Streamlit runs
 the builder on a worker thread, outside any page run, and sends its URL over the websocket) is bound
 to the sign-in of the session whose page offered the button: the owner is noted when the button is
-drawn and carried over when the file is built. A file made without a sign-in (none are) is never
-served. Identical files share a URL (Streamlit names files by a hash of their content), so a URL
-may have several owners; each of them gets it, nobody else.
+drawn and carried over when the file is built. A file drawn for a visitor who has not signed in
+(the page icon on the sign-in page) is public: nothing confidential is shown before sign-in
+(:func:`dashboard.auth.gate`). A file made in any other way (outside a page run) is never served.
+Identical files share a URL (Streamlit names files by a hash of their content), so a URL may have
+several owners; each of them gets it, nobody else.
 """
 
 from __future__ import annotations
@@ -28,9 +30,12 @@ from typing import Any
 from dashboard.remember import REMEMBERED
 from etl.users import Session, utc_now
 
-# dashboard.auth keeps the session's remembered-sign-in key under this name (auth.REMEMBER_KEY);
-# not imported from there, so that the web server does not import the pages' Streamlit code.
+# dashboard.auth keeps the signed-in session and its remembered-sign-in key under these names
+# (auth.SESSION, auth.REMEMBER_KEY); not imported from there, so that the web server does not import page code.
+SESSION_KEY = "auth_session"
 REMEMBER_KEY = "auth_remember_key"
+PUBLIC = ""
+"""The owner of a file drawn for a visitor who is not signed in: anybody."""
 MEDIA_PREFIX = "/media/"
 # Files remembered at most; the oldest go first (Streamlit drops their files much sooner).
 MAX_FILES = 20_000
@@ -44,6 +49,7 @@ def file_name_of(url: str) -> str:
 @dataclass
 class _Owned:
     keys: set[str] = field(default_factory=set)
+    public: bool = False
     file_name: str | None = None
 
 
@@ -67,12 +73,14 @@ class MediaOwners:
         self.max_files = max_files
 
     def bind(self, url: str, key: str | None, file_name: str | None = None) -> None:
-        """Record that the file at ``url`` was made for the sign-in ``key`` (None: for nobody)."""
+        """Record that the file at ``url`` was made for the sign-in ``key`` (:data:`PUBLIC`: anybody; None: nobody)."""
         name = file_name_of(url)
         with self._lock:
             owned = self._files.pop(name, None) or _Owned()
             if key:
                 owned.keys.add(key)
+            elif key == PUBLIC:
+                owned.public = True
             owned.file_name = owned.file_name or file_name
             self._files[name] = owned
             while len(self._files) > self.max_files:
@@ -95,6 +103,8 @@ class MediaOwners:
         with self._lock:
             owned = self._files.get(name)
             keys, file_name = (set(owned.keys), owned.file_name) if owned else (set(), None)
+            if owned is not None and owned.public:
+                return Verdict(True, file_name, None, "drawn for a visitor who had not signed in")
         found = REMEMBERED.session_for(token)
         if found is None:
             return Verdict(False, file_name, None, "no signed-in session cookie")
@@ -113,7 +123,8 @@ OWNERS = MediaOwners()
 
 
 def _page_owner() -> str | None:
-    """The remembered sign-in of the session whose page run is calling (None outside a page run)."""
+    """The remembered sign-in of the session whose page run is calling; :data:`PUBLIC` when it has not
+    signed in; None outside a page run (or a signed-in session without a remembered sign-in: never served)."""
     from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
     ctx = get_script_run_ctx(suppress_warning=True)
@@ -121,7 +132,9 @@ def _page_owner() -> str | None:
         return None
     try:
         state = ctx.session_state
-        return state[REMEMBER_KEY] if REMEMBER_KEY in state else None
+        if REMEMBER_KEY in state:
+            return str(state[REMEMBER_KEY])
+        return None if SESSION_KEY in state else PUBLIC
     except Exception:  # noqa: BLE001 - no usable session state: the file is bound to nobody (never served)
         return None
 

@@ -297,7 +297,7 @@ class WebGuard:
                     log.exception("Could not audit a refused download")
             await _answer(send, 403, NOT_YOURS, path)
             return False
-        if method == "GET":  # HEAD and OPTIONS hand out nothing
+        if method == "GET" and verdict.session is not None:  # HEAD hands out nothing; a public file is no download
             if "range" in headers:
                 detail["range"] = headers["range"][:100]
             try:

@@ -8,6 +8,7 @@ binding anyone holding the URL gets the file: a URL copied from history, a log, 
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -86,3 +87,15 @@ def test_a_download_url_opens_only_for_the_session_that_made_it(what: str, brows
                   and e.get("target") == name]
         assert denied, "another user's attempt on the file is not in the audit log"
         assert not visit.external, visit.external
+
+
+def test_the_sign_in_page_icon_is_served_to_anybody(visit: Visit) -> None:
+    """Guard for the binding: a file drawn before sign-in (the page icon) is public, not refused."""
+    answers: dict[str, int] = {}
+    visit.page.on("response", lambda r: answers.__setitem__(r.url, r.status) if "/media/" in r.url else None)
+    visit.open("/", sign_in=False)
+    deadline = time.monotonic() + 30
+    while not answers and time.monotonic() < deadline:
+        visit.page.wait_for_timeout(100)
+    assert answers and set(answers.values()) == {200}, answers
+    assert all(fetch(url).status == 200 for url in answers), "the page icon is refused without a cookie"
