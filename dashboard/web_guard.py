@@ -241,10 +241,11 @@ class WebGuard:
     """
 
     def __init__(self, app: ASGIApp, policy: OriginPolicy | None = None,
-                 owners: media_owners.MediaOwners | None = None) -> None:
+                 owners: media_owners.MediaOwners | None = None, base_path: str | None = None) -> None:
         self.app = app
         self._policy = policy
         self.owners = owners or media_owners.OWNERS
+        self._base = base_path
 
     @property
     def policy(self) -> OriginPolicy:
@@ -252,12 +253,21 @@ class WebGuard:
             self._policy = _server_policy()
         return self._policy
 
+    def _app_path(self, path: str) -> str:
+        """The path without Streamlit's ``server.baseUrlPath``, so that ``/media/`` is recognised under it too."""
+        if self._base is None:
+            from streamlit import config
+
+            base = (config.get_option("server.baseUrlPath") or "").strip("/")
+            self._base = f"/{base}" if base else ""
+        return path[len(self._base):] if self._base and path.startswith(self._base + "/") else path
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        headers, path = _headers(scope), scope.get("path", "")
+        headers, path = _headers(scope), self._app_path(scope.get("path", ""))
         why = self.policy.refusal(kind, scope.get("method", "GET"), path, headers)
         if why is not None:
             log.warning("Refused %s %s: %s", kind, path[:200], why)
