@@ -12,9 +12,10 @@ server start). A file added by a page run (a brief, an export built with the pag
 sign-in of the session running the page. A file built on click (a deferred download: Streamlit runs
 the builder on a worker thread, outside any page run, and sends its URL over the websocket) is bound
 to the sign-in of the session whose page offered the button: the owner is noted when the button is
-drawn and carried over when the file is built. A file drawn for a visitor who has not signed in
+drawn and carried over when the file is built. An image drawn for a visitor who has not signed in
 (the page icon on the sign-in page) is public: nothing confidential is shown before sign-in
-(:func:`dashboard.auth.gate`). A file made in any other way (outside a page run) is never served.
+(:func:`dashboard.auth.gate`); a download never is. A file made in any other way (outside a page
+run) is never served.
 Identical files share a URL (Streamlit names files by a hash of their content), so a URL may have
 several owners; each of them gets it, nobody else.
 """
@@ -156,13 +157,15 @@ def watch(manager: Any, owners: MediaOwners = OWNERS) -> None:
                   is_for_static_download: bool = False) -> str:
         url = add(path_or_data, mimetype, coordinates, file_name=file_name,
                   is_for_static_download=is_for_static_download)
-        owners.bind(url, _page_owner(), file_name)
+        owner = _page_owner()
+        owners.bind(url, None if is_for_static_download and owner == PUBLIC else owner, file_name)
         return url
 
     def bound_add_deferred(data_callable: Any, mimetype: str | None, coordinates: str, file_name: str | None = None,
                            **kwargs: Any) -> str:
         placeholder = add_deferred(data_callable, mimetype, coordinates, file_name=file_name, **kwargs)
-        owners.note_deferred(placeholder, _page_owner(), file_name)
+        owner = _page_owner()
+        owners.note_deferred(placeholder, None if owner == PUBLIC else owner, file_name)  # downloads are never public
         return placeholder
 
     def bound_execute_deferred(file_id: str) -> str:
