@@ -80,7 +80,8 @@ def test_a_download_url_opens_only_for_the_session_that_made_it(what: str, brows
                 continue
             assert own.status == 200 and own.body == saved, f"the owner's own fetch: {own.status}"
             assert own.headers.get("cache-control") == "no-store", own.headers
-            assert _downloads_of(demo_db, "test-coordinator", name) == before + 1, "the owner's fetch is not audited"
+            # At least one more: the browser may fetch its own download a second time meanwhile.
+            assert _downloads_of(demo_db, "test-coordinator", name) >= before + 1, "the owner's fetch is not audited"
             # Written by hand: who presents what, and what they get.
             refused = {
                 "no cookie": fetch(url).status,
