@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from dashboard import media_owners
 from dashboard.remember import CODE_HEADER, COOKIE, REMEMBERED, ROUTE
-from dashboard.web_guard import WebGuard
+from dashboard.web_guard import WebGuard, server_policy
 
 
 def _https(request: Request) -> bool:
@@ -49,9 +49,11 @@ async def remember(request: Request) -> Response:
 
 @contextlib.asynccontextmanager
 async def lifespan(_app: st.App) -> AsyncIterator[None]:
-    """After Streamlit's runtime has started, before the first request: bind downloads to their sign-ins."""
+    """After Streamlit's runtime has started, before the first request: check the origins setting (a wrong
+    one stops the server, saying why) and bind downloads to their sign-ins."""
     from streamlit import runtime
 
+    server_policy()
     media_owners.watch(runtime.get_instance().media_file_mgr)
     yield
 

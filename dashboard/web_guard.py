@@ -45,6 +45,7 @@ app's own page frames), ``Referrer-Policy: no-referrer`` (URLs with filters neve
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from dataclasses import dataclass
@@ -213,8 +214,13 @@ def _audit(action: str, verdict: media_owners.Verdict, detail: dict[str, object]
     audit.record(action, who=session.username, role=session.role, target=verdict.file_name, detail=detail)
 
 
-def _server_policy() -> OriginPolicy:
-    """The policy of the running Streamlit server: its settings, address, port and TLS, read once."""
+@functools.lru_cache(maxsize=1)
+def server_policy() -> OriginPolicy:
+    """The policy of the running Streamlit server: its settings, address, port and TLS, read once.
+
+    Called at start-up (:func:`dashboard.app_server.lifespan`), so that a wrong ``ACCESS_PUBLIC_ORIGINS``
+    stops the server with its message instead of refusing every request.
+    """
     from streamlit import config
 
     from etl.config import get_settings
@@ -250,7 +256,7 @@ class WebGuard:
     @property
     def policy(self) -> OriginPolicy:
         if self._policy is None:
-            self._policy = _server_policy()
+            self._policy = server_policy()
         return self._policy
 
     def _app_path(self, path: str) -> str:
