@@ -1,19 +1,33 @@
-"""The dashboard served as an ``st.App``: Streamlit's own server plus the route that sets the sign-in cookie.
+"""The dashboard served as an ``st.App``: Streamlit's own server, guarded, plus the route that sets the sign-in cookie.
 
 ``python -m dashboard`` (and so ``python3 tasks.py run``) runs ``streamlit run`` on this file; Streamlit
-finds :data:`app` and serves ``streamlit_app.py`` (the router) through it. The only addition is
-:data:`dashboard.remember.ROUTE` (see :mod:`dashboard.remember`). ``streamlit run
-dashboard/streamlit_app.py`` still works, without remembered sign-in: every page load asks again.
+finds :data:`app` and serves ``streamlit_app.py`` (the router) through it, with:
+
+- :data:`dashboard.remember.ROUTE`, which sets the sign-in cookie (see :mod:`dashboard.remember`);
+- :class:`dashboard.web_guard.WebGuard` in front of everything (Streamlit's websocket, media,
+  upload, component and static routes, and the route above): only the app's own origin is
+  answered, downloads only to the sign-in that made them (each audited), security headers;
+- a start-up step that ties every file Streamlit makes to its sign-in (:func:`dashboard.media_owners.watch`).
+
+``streamlit run dashboard/streamlit_app.py`` still works, without any of these: every page load asks
+to sign in again, and the origin and download checks are Streamlit's own (any localhost origin, any
+holder of a download's URL). Serve the app through this file.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import streamlit as st
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from dashboard import media_owners
 from dashboard.remember import CODE_HEADER, COOKIE, REMEMBERED, ROUTE
+from dashboard.web_guard import WebGuard, server_policy
 
 
 def _https(request: Request) -> bool:
@@ -33,4 +47,16 @@ async def remember(request: Request) -> Response:
     return response
 
 
-app = st.App("streamlit_app.py", routes=[Route(ROUTE, remember, methods=["POST"])])
+@contextlib.asynccontextmanager
+async def lifespan(_app: st.App) -> AsyncIterator[None]:
+    """After Streamlit's runtime has started, before the first request: check the origins setting (a wrong
+    one stops the server, saying why) and bind downloads to their sign-ins."""
+    from streamlit import runtime
+
+    server_policy()
+    media_owners.watch(runtime.get_instance().media_file_mgr)
+    yield
+
+
+app = st.App("streamlit_app.py", routes=[Route(ROUTE, remember, methods=["POST"])],
+             middleware=[Middleware(WebGuard)], lifespan=lifespan)

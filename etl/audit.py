@@ -64,6 +64,7 @@ ACTIONS: tuple[str, ...] = (
     "profile_view",  # one counterpart's profile opened (target: its id)
     "brief_download",  # the printable brief of a counterpart
     "export",  # a table downloaded (target: what; filters: the view)
+    "download",  # a file (export, brief) fetched from the server by the sign-in it was made for (target: its name)
     "upload",  # a log uploaded in the dashboard
     "load",  # python -m etl load / demo
     "boundaries",  # python -m etl boundaries

@@ -8,14 +8,47 @@ checks that every setting is documented there.
 from __future__ import annotations
 
 import ipaddress
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "data"
+
+
+def normalise_origin(text: str) -> str:
+    """``scheme://host[:port]`` as a browser writes it in an ``Origin`` header: lower case, no default port.
+
+    >>> normalise_origin("HTTPS://Access.Example.org:443/")
+    'https://access.example.org'
+    >>> normalise_origin("http://[::1]:8501")
+    'http://[::1]:8501'
+
+    :param text: an origin as a person writes it (a trailing slash is accepted).
+    :raises ValueError: anything else (a path, a query, user info, another scheme), saying what to write.
+    """
+    raw = text.strip()
+    hint = (f"{raw!r} is not an origin. Write scheme://host[:port], exactly as the address bar shows the "
+            "dashboard, without a path: for example https://access.example.org or http://10.0.0.5:8501.")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise ValueError(hint) from None
+    if (parts.scheme.lower() not in ("http", "https") or not parts.hostname or parts.username or parts.password
+            or parts.path not in ("", "/") or parts.query or parts.fragment or not re.fullmatch(r"[\w.:\[\]-]+",
+                                                                                                  parts.netloc)):
+        raise ValueError(hint)
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
 
 
 class Settings(BaseSettings):
@@ -166,6 +199,13 @@ class Settings(BaseSettings):
         description="A file holding the database key (its first line), readable by its owner only, instead of "
         "`db_key`.",
     )
+    public_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="The addresses (scheme://host[:port], comma-separated) browsers use to open the dashboard; "
+        "requests and websockets from pages of any other origin are refused. Unset (the default): only the "
+        "address the app serves on (http://127.0.0.1:PORT and http://localhost:PORT for a local server). Behind "
+        "a reverse proxy, set it to the proxy's public address, e.g. https://access.example.org.",
+    )
 
     @field_validator("db", "boundaries", "regions", mode="after")
     @classmethod
@@ -200,6 +240,16 @@ class Settings(BaseSettings):
     def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """``trusted_proxies`` as networks (a bare address is a network of one)."""
         return _networks(self.trusted_proxies)
+    @field_validator("public_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # ACCESS_PUBLIC_ORIGINS="https://a.example.org, http://10.0.0.5:8501": a list people can type.
+        return tuple(v for v in re.split(r"[\s,]+", value) if v) if isinstance(value, str) else value
+
+    @field_validator("public_origins", mode="after")
+    @classmethod
+    def _normalise_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(normalise_origin(v) for v in value))
 
     @field_validator("tile_url", mode="after")
     @classmethod

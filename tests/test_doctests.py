@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["etl.vocab", "etl.logformat", "etl.names", "etl.validate", "etl.db", "etl.gazetteer", "etl.mapping",
-           "etl.incident_feeds", "etl.demo_incidents", "dashboard.exports", "dashboard.uploads"]
+           "etl.incident_feeds", "etl.demo_incidents", "dashboard.exports", "dashboard.uploads", "etl.config",
+           "dashboard.web_guard"]
 
 
 @pytest.mark.parametrize("name", MODULES)

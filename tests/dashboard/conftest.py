@@ -79,13 +79,22 @@ def _etl(*args: str, ok_codes: tuple[int, ...] = (0,)) -> subprocess.CompletedPr
     return done
 
 
+# Session fixtures that another test package re-exports (tests/security/conftest.py) get a second
+# instance from pytest; these hold the first one's value so that both share one database, one server
+# and one Playwright (a second sync_playwright() in the same process fails).
+_SHARED: dict[str, object] = {}
+
+
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """4,000 demo engagements (seed 7), written and loaded by the real CLI."""
+    if "demo_db" in _SHARED:
+        return _SHARED["demo_db"]  # type: ignore[return-value]
     folder = tmp_path_factory.mktemp("demo")
     db = folder / "access.duckdb"
     _etl("demo", "--rows", "4000", "--seed", "7", "--db", str(db), "--out", str(folder / "logs"), "--quiet")
     assert sql(db, "SELECT count(*) FROM engagements")[0][0] > 3000
+    _SHARED["demo_db"] = db
     return db
 
 
@@ -363,8 +372,15 @@ def running_server(db: Path, log_name: str = "streamlit-server.log", **settings:
 @pytest.fixture(scope="session")
 def server(demo_db: Path) -> Iterator[Server]:
     """The app on the (read-only in tests) demo database."""
+    if "server" in _SHARED:
+        yield _SHARED["server"]  # type: ignore[misc]
+        return
     with running_server(demo_db) as s:
-        yield s
+        _SHARED["server"] = s
+        try:
+            yield s
+        finally:
+            _SHARED.pop("server", None)
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -382,14 +398,21 @@ def _stop(process: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
+    if "browser" in _SHARED:
+        yield _SHARED["browser"]
+        return
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (python3 tasks.py test does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        _SHARED["browser"] = chromium
+        try:
+            yield chromium
+        finally:
+            _SHARED.pop("browser", None)
+            chromium.close()
 
 
 @dataclass
