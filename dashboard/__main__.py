@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from dashboard import warmup
+from etl.db import owner_only_umask
 
 APP = Path(__file__).resolve().parent / "app_server.py"
 
@@ -20,6 +21,7 @@ APP = Path(__file__).resolve().parent / "app_server.py"
 def main(argv: list[str]) -> int:
     from streamlit.web import cli
 
+    owner_only_umask()  # uploads, loads (DuckDB's WAL and spill files) and the audit log: owner-only
     warmup.start()
     sys.argv = ["streamlit", "run", str(APP), *argv]
     try:
