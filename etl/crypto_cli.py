@@ -128,6 +128,8 @@ def encrypt_database(db_path: Path, keep_plain: bool = False, timeout_s: float |
         raise DatabaseError(f"{kept} already exists.", "Move it away first; it is never overwritten.")
     with write_lock(db_path, settings.lock_timeout_s if timeout_s is None else timeout_s):
         if _is_encrypted(db_path):
+            if seal_side_files(db_path):  # e.g. an audit log left plain by a version before sealing
+                return {}
             raise DatabaseError(f"{db_path} is already encrypted.",
                                 "Nothing to do. (To change its key: `python -m etl decrypt --out NEW`, then "
                                 "encrypt NEW with the new key.)")
@@ -147,7 +149,26 @@ def encrypt_database(db_path: Path, keep_plain: bool = False, timeout_s: float |
         os.replace(work, db_path)
         # The plain database's WAL (if a load was killed) would be replayed into the encrypted file.
         wal_path(db_path).unlink(missing_ok=True)
+        seal_side_files(db_path)
     return counts
+
+
+def seal_side_files(db_path: Path) -> list[Path]:
+    """Seal the audit log and the decisions mirror of ``db_path`` with the configured key; the files sealed.
+
+    Their plain versions were written before the key was set and name counterparts (etl/sealed.py).
+    Call with the database's writer lock held (the mirror is written under it).
+    """
+    from etl import audit, decisions
+
+    settings = audit.for_database(db_path, get_settings())
+    done = []
+    if audit.seal_file(settings):
+        done.append(audit.audit_path(settings))
+    mirror = decisions.mirror_path(db_path, settings)
+    if decisions.seal_mirror(mirror, settings):
+        done.append(mirror)
+    return done
 
 
 def decrypt_database(db_path: Path, out: Path) -> dict[str, int]:
@@ -184,7 +205,11 @@ def _summary(counts: dict[str, int]) -> str:
 def cmd_encrypt(args: argparse.Namespace) -> int:
     db = Path(args.db)
     counts = encrypt_database(db, keep_plain=args.keep_plain)
-    print(f"Encrypted {db} ({_summary(counts)}, row counts checked).")
+    if not counts:
+        print(f"{db} was already encrypted; sealed the audit log and the decisions file beside it with its key.")
+        return 0
+    print(f"Encrypted {db} ({_summary(counts)}, row counts checked); the audit log and the decisions file beside "
+          "it, if any, are sealed with the same key.")
     if args.keep_plain:
         print(f"The plain file is kept as {plain_copy_path(db)}: delete it once you no longer need it.")
     else:

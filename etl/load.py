@@ -141,7 +141,7 @@ def load_paths(
         ensure_schema(con)
         _refresh_geography(con, settings)
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
-        decisions.import_mirror(con, decisions.mirror_path(db_path, settings))
+        decisions.import_mirror(con, decisions.mirror_path(db_path, settings), settings)
         staged: list[_Staged | StagedFeed] = []
         seen: dict[str, Path] = {}
         for i, path in enumerate(files):

@@ -163,7 +163,7 @@ def test_with_a_key_nothing_beside_the_database_names_a_counterpart(tmp_path, mo
     assert views["target"].tolist() == [ids[VASQUEZ]] and VASQUEZ in views["detail"][0]
     assert audit.damaged_lines(settings) == 0
     for p in db.parent.iterdir():
-        if p.name.startswith(db.name):
+        if p.name.startswith(db.name) and p.is_file():
             p.unlink()
     assert main(["load", str(log), "--db", str(db), "--quiet"]) == 0
     con = connect_read(db)
@@ -180,13 +180,23 @@ def test_a_sealed_side_file_cannot_be_read_without_the_key_and_says_why(tmp_path
     settings = _use(monkeypatch, db, KEY)
     audit.record("profile_view", who="amina", role="negotiator", target="CP-0000000001", settings=settings)
     decisions.write_mirror(decisions.mirror_path(db, settings), [], settings=settings)
+    monkeypatch.delenv("ACCESS_DB_KEY")
     plain = Settings(db=db)
     with pytest.raises(audit.AuditError, match="encrypted"):
         audit.read(plain)
     with pytest.raises(decisions.InputFileError, match="encrypted"):
         decisions.read_mirror(decisions.mirror_path(db, plain), settings=plain)
     wrong = Settings(db=db, db_key=SecretStr("not the key"))
-    assert audit.read(wrong).empty and audit.damaged_lines(wrong) == 1  # counted, never shown as an event
+    with pytest.raises(audit.AuditError, match="key does not open the audit log"):
+        audit.read(wrong)
+    with pytest.raises(decisions.InputFileError, match="does not open with the configured database key"):
+        decisions.read_mirror(decisions.mirror_path(db, wrong), settings=wrong)
+    # One damaged line among good ones is counted, never shown as an event; the others still read.
+    audit.record("sign_in", who="amina", role="negotiator", settings=settings)
+    path = audit.audit_path(settings)
+    lines = path.read_bytes().splitlines()
+    path.write_bytes(lines[0][:-8] + b"AAAAAAA=\n" + lines[1] + b"\n")
+    assert audit.read(settings)["action"].tolist() == ["sign_in"] and audit.damaged_lines(settings) == 1
 
 
 @pytest.mark.parametrize("key", [None, KEY], ids=["plain: kept as before", "with a key: deleted"])

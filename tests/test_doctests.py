@@ -6,7 +6,8 @@ import importlib
 import pytest
 
 MODULES = ["etl.vocab", "etl.logformat", "etl.names", "etl.validate", "etl.db", "etl.gazetteer", "etl.mapping",
-           "etl.incident_feeds", "etl.demo_incidents", "dashboard.exports", "dashboard.uploads"]
+           "etl.incident_feeds", "etl.demo_incidents", "dashboard.exports", "dashboard.uploads", "etl.archives",
+           "etl.sealed"]
 
 
 @pytest.mark.parametrize("name", MODULES)
