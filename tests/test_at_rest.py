@@ -34,7 +34,7 @@ from etl import audit, crypto, decisions
 from etl.cli import main
 from etl.config import Settings, get_settings
 from etl.db import connect_read
-from etl.names import name_key
+from etl.names import name_key, stable_id
 from tests.conftest import row, write_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -197,6 +197,30 @@ def test_a_sealed_side_file_cannot_be_read_without_the_key_and_says_why(tmp_path
     lines = path.read_bytes().splitlines()
     path.write_bytes(lines[0][:-8] + b"AAAAAAA=\n" + lines[1] + b"\n")
     assert audit.read(settings)["action"].tolist() == ["sign_in"] and audit.damaged_lines(settings) == 1
+
+
+def test_encrypt_seals_the_audit_log_and_the_mirror_written_before_the_key(tmp_path, monkeypatch, capsys):
+    db = tmp_path / "data" / "access.duckdb"
+    settings = _use(monkeypatch, db, None)
+    log = _log(tmp_path / "logs" / "field_log.csv")
+    assert main(["load", str(log), "--db", str(db), "--quiet"]) == 0
+    merged = [stable_id("CP", "YEM", name_key(n)) for n in (THISTLE, THISTLE_TYPO)]
+    assert main(["counterparts", "merge", *merged, "--db", str(db)]) == 0
+    audit.record("profile_view", who="amina", role="negotiator", target=merged[0], settings=settings)
+    needles = _needles(merged)
+    assert _found(_side_files(db), needles)  # plain so far
+
+    settings = _use(monkeypatch, db, KEY)
+    assert main(["encrypt", "--db", str(db)]) == 0
+    assert _found(_side_files(db), needles) == {}
+    assert audit.read(settings, action="profile_view")["target"].tolist() == [merged[0]]
+    assert len(audit.read(settings)) == 3 and audit.damaged_lines(settings) == 0  # load, merge, view: all kept
+    assert [d.action for d in decisions.read_mirror(decisions.mirror_path(db, settings), settings)] == ["merge"]
+    capsys.readouterr()
+    # Encrypting again has nothing left to do.
+    assert main(["encrypt", "--db", str(db)]) == 1
+    assert "already encrypted" in capsys.readouterr().err
+    assert _found(_side_files(db), needles) == {}
 
 
 @pytest.mark.parametrize("key", [None, KEY], ids=["plain: kept as before", "with a key: deleted"])
