@@ -14,6 +14,7 @@ Deleting the plain file does not wipe its blocks from the disk; the documentatio
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ from pydantic import SecretStr
 
 from etl.config import get_settings
 from etl.crypto import HOW_TO_SET, database_key, httpfs_extension
-from etl.db import make_folder, next_path, sql_literal, wal_path, write_lock
+from etl.db import make_folder, next_path, spill_folder, sql_literal, wal_path, write_lock
 from etl.errors import ConfigError, DatabaseError
 
 TABLES = "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary ORDER BY table_name"
@@ -69,7 +70,9 @@ def _copy_database(src: Path, src_key: SecretStr | None, dst: Path, dst_key: Sec
                    engine_key: SecretStr | None) -> dict[str, int]:
     """Copy everything in ``src`` into the new file ``dst``; the row count of every table, checked on both sides."""
     con = _engine(engine_key)
+    spill = spill_folder(dst)  # owner-only, beside the new file (an in-memory engine would spill to ./.tmp)
     try:
+        con.execute(f"SET temp_directory = {sql_literal(str(spill) if spill else '')}")
         _attach(con, src, "src", src_key, read_only=True)
         _attach(con, dst, "dst", dst_key, read_only=False)
         os.chmod(dst, 0o600)
@@ -101,6 +104,9 @@ def _copy_database(src: Path, src_key: SecretStr | None, dst: Path, dst_key: Sec
                             "Nothing was changed; check the disk is not full.") from None
     finally:
         con.close()
+        if spill is not None:
+            with contextlib.suppress(OSError):
+                spill.rmdir()  # DuckDB deleted its files; the folder goes too (left if not empty)
     return counts
 
 
