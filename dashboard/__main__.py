@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 from dashboard import warmup
+from etl.db import owner_only_umask
 
 APP = Path(__file__).resolve().parent / "app_server.py"
 
@@ -36,6 +37,7 @@ def trust_proxies() -> None:
 def main(argv: list[str]) -> int:
     from streamlit.web import cli
 
+    owner_only_umask()  # uploads, loads (DuckDB's WAL and spill files) and the audit log: owner-only
     trust_proxies()
     warmup.start()
     sys.argv = ["streamlit", "run", str(APP), *argv]

@@ -18,7 +18,11 @@ file and race the loads. It is an append-only JSON Lines file beside the databas
   append at once without interleaving;
 - **read with DuckDB** (``read_json`` with explicit column types, in a private in-memory
   connection, filters as bound parameters) for the admin page and ``python -m etl audit``. A line
-  that cannot be read (torn by a full disk, edited by hand) is counted and reported, not hidden.
+  that cannot be read (torn by a full disk, edited by hand) is counted and reported, not hidden;
+- **sealed when a database key is configured** (:mod:`etl.sealed`): each event is then one
+  AES-GCM sealed line, appended the same way, so the file names no counterpart id, file or user in
+  clear; the readers open the lines with the key (lines written before the key was set are read as
+  they are, and ``python -m etl encrypt`` seals them). Without a key the file is plain JSON Lines.
 
 An action that cannot be audited must not silently happen: :func:`record` raises
 :class:`AuditError` when the line cannot be written, and callers refuse the action (or, when it
@@ -52,7 +56,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from etl import sealed
 from etl.config import Settings, get_settings
+from etl.crypto import HOW_TO_SET
 from etl.errors import AccessDataError
 from etl.locks import flock_within
 
@@ -228,11 +234,27 @@ def _lock(fd: int, path: Path) -> None:
         raise _cannot(path, f"another process has held its lock for more than {LOCK_WAIT_S:.0f} s")
 
 
+def _open_locked(path: Path) -> int:
+    """The audit file opened and locked; if ``etl encrypt`` replaced it meanwhile, the new file."""
+    while True:
+        fd = _open(path)
+        try:
+            _lock(fd, path)
+            if os.fstat(fd).st_ino == os.stat(path, follow_symlinks=False).st_ino:
+                return fd
+        except OSError as exc:
+            os.close(fd)
+            raise _cannot(path, exc.strerror or str(exc)) from exc
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)  # the file we locked was replaced by a sealed copy: append to that one
+
+
 def append_line(path: Path, line: bytes) -> None:
     """Append one whole line to the audit file, under its lock, synced to disk."""
-    fd = _open(path)
+    fd = _open_locked(path)
     try:
-        _lock(fd, path)
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             # The last line was torn (a full disk, a crash): start ours on a fresh line; the torn one stays.
@@ -272,8 +294,58 @@ def record(action: str, *, who: str, role: str | None = None, target: object = N
     :param filters: the filters of the view (a mapping), for exports and views.
     :param detail: anything else worth keeping: outcome, counts, reasons (text, numbers, lists, mappings).
     """
-    append_line(audit_path(settings), event_line(action, who=who, role=role, target=target, filters=filters,
-                                                 detail=detail))
+    path = audit_path(settings)
+    line = event_line(action, who=who, role=role, target=target, filters=filters, detail=detail)
+    key = _key(path, settings)
+    if key is not None:
+        line = sealed.seal(line.rstrip(b"\n"), key, sealed.AUDIT) + b"\n"
+    append_line(path, line)
+
+
+def _key(path: Path, settings: Settings | None) -> bytes | None:
+    """The key sealing the audit log (None: plain); a key configured wrongly is an :class:`AuditError`."""
+    try:
+        return sealed.side_key(sealed.AUDIT, settings)
+    except AccessDataError as err:
+        raise AuditError(f"Cannot use the audit log {path}: {err.message}", err.hint) from None
+
+
+def seal_file(settings: Settings | None = None) -> int:
+    """Seal the plain lines of the audit log with the configured key (``python -m etl encrypt`` does); how many.
+
+    The file is rewritten once, under its lock, into an owner-only copy renamed over it: events
+    appended meanwhile wait for the lock and then go to the sealed file. Lines already sealed are
+    kept as they are.
+    """
+    path = audit_path(settings)
+    key = _key(path, settings)
+    if key is None or not path.is_file():
+        return 0
+    fd = _open_locked(path)
+    try:
+        with open(fd, "rb", closefd=False) as fh:
+            lines = fh.read().splitlines()
+        plain = [line for line in lines if line.strip() and not sealed.is_sealed(line)]
+        if not plain:
+            return 0
+        out = b"".join((line if sealed.is_sealed(line) else sealed.seal(line, key, sealed.AUDIT)) + b"\n"
+                       for line in lines if line.strip())
+        work = path.with_name(f".{path.name}.sealing")
+        work.unlink(missing_ok=True)
+        tmp = os.open(work, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        try:
+            view = memoryview(out)
+            while view:
+                view = view[os.write(tmp, view):]
+            os.fsync(tmp)
+        finally:
+            os.close(tmp)
+        os.replace(work, path)
+        return len(plain)
+    except OSError as exc:
+        raise _cannot(path, exc.strerror or str(exc)) from exc
+    finally:
+        os.close(fd)
 
 
 # ------------------------------------------------------------------------------------------ command line
@@ -411,17 +483,65 @@ def _instant(value: When, end_of_day: bool = False) -> dt.datetime | None:
     return start + dt.timedelta(days=1) if end_of_day else start
 
 
+# A sealed file, opened line by line in Python: the same columns and the same NULL row for a line that
+# is not an event as LOAD_FILE gives.
+LOAD_LINES = """
+CREATE TEMP TABLE events AS
+SELECT ev.ts AS ts, ev.action AS action, ev.who AS who, ev.role AS role, ev.target AS target,
+       ev.filters AS filters, ev.detail AS detail
+FROM (SELECT TRY(json_transform(line::VARCHAR, '{"ts": "TIMESTAMP", "action": "VARCHAR", "who": "VARCHAR", "role": "VARCHAR",
+                                        "target": "VARCHAR", "filters": "VARCHAR", "detail": "VARCHAR"}')) AS ev
+      FROM audit_lines)
+"""
+
+
+def _opened_lines(path: Path, key: bytes) -> list[str | None]:
+    """Every line of a sealed audit file as JSON text; None for a line that does not open (damaged)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise AuditError(f"Cannot read the audit log {path}: {exc.strerror or exc}.",
+                         "Check the file is readable by this account.") from exc
+    out: list[str | None] = []
+    tried = opened = 0
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        if sealed.is_sealed(line):
+            tried += 1
+            try:
+                out.append(sealed.unseal(line, key, sealed.AUDIT).decode("ascii"))
+                opened += 1
+            except (sealed.SealError, UnicodeDecodeError):
+                out.append(None)
+        else:  # written before the key was configured (``python -m etl encrypt`` seals those)
+            out.append(line.decode("utf-8", "replace"))
+    if tried and not opened:
+        raise AuditError(f"The configured database key does not open the audit log {path}.",
+                         "Configure the key the log was written with. " + HOW_TO_SET)
+    return out
+
+
 @contextlib.contextmanager
 def _events(settings: Settings | None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A private in-memory DuckDB with the audit file as the temporary table ``events``."""
     path = audit_path(settings)
+    key = _key(path, settings)
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET enable_progress_bar = false")
-        if path.is_file():
-            con.execute(LOAD_FILE, {"path": str(path)})
-        else:
+        if not path.is_file():
             con.execute(NO_FILE)
+        elif key is not None:
+            con.register("audit_lines", pd.DataFrame({"line": pd.Series(_opened_lines(path, key), dtype=object)}))
+            con.execute(LOAD_LINES)
+            con.unregister("audit_lines")
+        else:
+            with open(path, "rb") as fh:
+                if sealed.is_sealed(fh.read(len(sealed.PREFIX))):
+                    raise AuditError(f"The audit log {path} is encrypted (it was written with a database key) and "
+                                     "no key is configured.", HOW_TO_SET)
+            con.execute(LOAD_FILE, {"path": str(path)})
         yield con
     except duckdb.Error as exc:
         raise AuditError(f"Cannot read the audit log {path}: {str(exc).splitlines()[0]}",

@@ -38,6 +38,7 @@ import pandas as pd
 import shapely
 
 from etl import __version__
+from etl.archives import check_archive
 from etl.config import Settings, get_settings
 from etl.db import Discard, open_for_write
 from etl.errors import AccessDataError, DatabaseError, InputFileError
@@ -381,7 +382,7 @@ class _Read:
     boundary: BoundaryFile | None = None
 
 
-def _read_one(path: Path, iso3: str | None, level: int | None) -> _Read | FileResult:
+def _read_one(path: Path, iso3: str | None, level: int | None, settings: Settings) -> _Read | FileResult:
     from etl.load import file_sha256
 
     started_at = dt.datetime.now(dt.UTC)
@@ -390,6 +391,7 @@ def _read_one(path: Path, iso3: str | None, level: int | None) -> _Read | FileRe
             raise InputFileError(path, "no such file." if not path.exists() else "is a folder.",
                                  "Give the boundary or gazetteer files themselves.")
         suffix = path.suffix.lower()
+        check_archive(path, settings)  # a zipped shapefile or workbook that would inflate past the limits
         sha = file_sha256(path)
         if suffix in GAZETTEER_SUFFIXES:
             g = read_gazetteer(path, iso3)
@@ -735,7 +737,7 @@ def load_boundary_paths(
     iso3 = iso3.strip().upper() if iso3 else None
     if iso3 and iso3_from_code(iso3) is None:
         raise InputFileError("--iso3", f"'{iso3}' is not an ISO 3166-1 alpha-3 country code.", "E.g. --iso3 SDN.")
-    reads = [_read_one(Path(p), iso3, level) for p in paths]
+    reads = [_read_one(Path(p), iso3, level, settings) for p in paths]
     results: list[FileResult | None] = [r if isinstance(r, FileResult) else None for r in reads]
     todo = [(i, r) for i, r in enumerate(reads) if isinstance(r, _Read)]
     if not todo:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from etl import audit, audit_cli, counterparts_cli, crypto_cli, users_cli
 from etl.config import DATA_DIR, get_settings
+from etl.db import owner_only_umask
 from etl.errors import AccessDataError
 from etl.load import LoadResult, load_paths
 from etl.readers import describe_mapping
@@ -230,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    owner_only_umask()  # before anything is written: DuckDB's WAL and spill files take the process umask
     try:
         parser = build_parser()
         args = parser.parse_args(argv)

@@ -188,6 +188,27 @@ class Settings(BaseSettings):
         ge=1,
         description="argon2id lanes per hash.",
     )
+    unpacked_max_mb: int = Field(
+        200,
+        ge=1,
+        description="A workbook (.xlsx) or zipped shapefile whose contents would unpack to more than this many MB "
+        "is refused before it is read (the workbook reader needs several times that in memory). Split larger "
+        "workbooks, or raise this for a file you trust.",
+    )
+    unpacked_max_ratio: int = Field(
+        100,
+        ge=2,
+        description="A member of a workbook or zip that unpacks to more than this many times its packed size "
+        "(and to over 1 MB) is refused before it is read: files built to exhaust memory (\"zip bombs\") look "
+        "like this. Ordinary workbooks unpack to 5 to 30 times their size.",
+    )
+    upload_max_mb: int = Field(
+        100,
+        ge=1,
+        description="Largest log the Data page accepts for upload, in MB. Keep `server.maxUploadSize` in "
+        ".streamlit/config.toml (which makes the browser refuse larger files first) the same. Larger logs load "
+        "with `python -m etl load` on the server.",
+    )
     db_key: SecretStr | None = Field(
         None,
         description="Key that encrypts the database file (DuckDB's own AES encryption); never printed. Unset, "

@@ -14,6 +14,7 @@ Deleting the plain file does not wipe its blocks from the disk; the documentatio
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ from pydantic import SecretStr
 
 from etl.config import get_settings
 from etl.crypto import HOW_TO_SET, database_key, httpfs_extension
-from etl.db import make_folder, next_path, sql_literal, wal_path, write_lock
+from etl.db import make_folder, next_path, spill_folder, sql_literal, wal_path, write_lock
 from etl.errors import ConfigError, DatabaseError
 
 TABLES = "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND NOT temporary ORDER BY table_name"
@@ -69,7 +70,9 @@ def _copy_database(src: Path, src_key: SecretStr | None, dst: Path, dst_key: Sec
                    engine_key: SecretStr | None) -> dict[str, int]:
     """Copy everything in ``src`` into the new file ``dst``; the row count of every table, checked on both sides."""
     con = _engine(engine_key)
+    spill = spill_folder(dst)  # owner-only, beside the new file (an in-memory engine would spill to ./.tmp)
     try:
+        con.execute(f"SET temp_directory = {sql_literal(str(spill) if spill else '')}")
         _attach(con, src, "src", src_key, read_only=True)
         _attach(con, dst, "dst", dst_key, read_only=False)
         os.chmod(dst, 0o600)
@@ -101,6 +104,9 @@ def _copy_database(src: Path, src_key: SecretStr | None, dst: Path, dst_key: Sec
                             "Nothing was changed; check the disk is not full.") from None
     finally:
         con.close()
+        if spill is not None:
+            with contextlib.suppress(OSError):
+                spill.rmdir()  # DuckDB deleted its files; the folder goes too (left if not empty)
     return counts
 
 
@@ -128,6 +134,8 @@ def encrypt_database(db_path: Path, keep_plain: bool = False, timeout_s: float |
         raise DatabaseError(f"{kept} already exists.", "Move it away first; it is never overwritten.")
     with write_lock(db_path, settings.lock_timeout_s if timeout_s is None else timeout_s):
         if _is_encrypted(db_path):
+            if seal_side_files(db_path):  # e.g. an audit log left plain by a version before sealing
+                return {}
             raise DatabaseError(f"{db_path} is already encrypted.",
                                 "Nothing to do. (To change its key: `python -m etl decrypt --out NEW`, then "
                                 "encrypt NEW with the new key.)")
@@ -147,7 +155,26 @@ def encrypt_database(db_path: Path, keep_plain: bool = False, timeout_s: float |
         os.replace(work, db_path)
         # The plain database's WAL (if a load was killed) would be replayed into the encrypted file.
         wal_path(db_path).unlink(missing_ok=True)
+        seal_side_files(db_path)
     return counts
+
+
+def seal_side_files(db_path: Path) -> list[Path]:
+    """Seal the audit log and the decisions mirror of ``db_path`` with the configured key; the files sealed.
+
+    Their plain versions were written before the key was set and name counterparts (etl/sealed.py).
+    Call with the database's writer lock held (the mirror is written under it).
+    """
+    from etl import audit, decisions
+
+    settings = audit.for_database(db_path, get_settings())
+    done = []
+    if audit.seal_file(settings):
+        done.append(audit.audit_path(settings))
+    mirror = decisions.mirror_path(db_path, settings)
+    if decisions.seal_mirror(mirror, settings):
+        done.append(mirror)
+    return done
 
 
 def decrypt_database(db_path: Path, out: Path) -> dict[str, int]:
@@ -184,7 +211,11 @@ def _summary(counts: dict[str, int]) -> str:
 def cmd_encrypt(args: argparse.Namespace) -> int:
     db = Path(args.db)
     counts = encrypt_database(db, keep_plain=args.keep_plain)
-    print(f"Encrypted {db} ({_summary(counts)}, row counts checked).")
+    if not counts:
+        print(f"{db} was already encrypted; sealed the audit log and the decisions file beside it with its key.")
+        return 0
+    print(f"Encrypted {db} ({_summary(counts)}, row counts checked); the audit log and the decisions file beside "
+          "it, if any, are sealed with the same key.")
     if args.keep_plain:
         print(f"The plain file is kept as {plain_copy_path(db)}: delete it once you no longer need it.")
     else:

@@ -17,7 +17,9 @@ Every open, for writing or reading, goes through :func:`attach`, which applies t
 when one is configured (:mod:`etl.crypto`): an encrypted file is copied as it is, so the copy is
 encrypted too, and a file opened with no key, the wrong key, or a key it does not need fails with a
 message that says which and what to do. The database, its copy and the lock are created readable
-by their owner only.
+by their owner only; so are DuckDB's own files (the WAL, spilled temporary data): the command line
+and the dashboard start with an owner-only umask (:func:`owner_only_umask`), and DuckDB spills into
+``<file>.tmp``, a folder only the owner may enter, whatever the umask.
 """
 
 from __future__ import annotations
@@ -58,6 +60,34 @@ def data_version(db_path: Path) -> tuple[int, int] | None:
     except FileNotFoundError:
         return None
     return (st.st_ino, st.st_mtime_ns)
+
+
+OWNER_ONLY_UMASK = 0o077
+
+
+def owner_only_umask() -> int:
+    """Make every file this process creates from now on owner-only (0600, folders 0700); the old umask.
+
+    DuckDB creates its WAL and spill files with the process umask (0644 under the usual 022), and
+    they hold negotiation records, so the command line and the dashboard call this as they start.
+    """
+    return os.umask(OWNER_ONLY_UMASK)
+
+
+def spill_folder(path: Path) -> Path | None:
+    """``<path>.tmp``, where DuckDB spills data that does not fit in memory: created 0700 (tightened if looser).
+
+    None when it cannot be made (a read-only folder): the connection then does not spill at all
+    rather than spill somewhere others may look.
+    """
+    folder = path.with_name(path.name + ".tmp")
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        if not folder.is_symlink() and os.stat(folder).st_mode & 0o077:
+            os.chmod(folder, 0o700)
+    except OSError:
+        return None
+    return folder
 
 
 def _open_owner_only(path: Path) -> int:
@@ -128,10 +158,9 @@ def open_for_write(
             raise
         try:
             os.chmod(work, 0o600)  # negotiation records: owner only (a new file is created with the umask's mode)
-            # Field laptops are small: cap DuckDB's memory; beyond it DuckDB spills to <db>.next.tmp
-            # (encrypted too when the database is: see attach()).
+            # Field laptops are small: cap DuckDB's memory; beyond it DuckDB spills to <db>.next.tmp, an
+            # owner-only folder (encrypted too when the database is: see attach()).
             con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
-            con.execute(f"SET temp_directory = {sql_literal(str(work) + '.tmp')}")
         except (duckdb.Error, OSError) as exc:
             con.close()
             work.unlink(missing_ok=True)
@@ -144,13 +173,23 @@ def open_for_write(
             con.close()
             work.unlink(missing_ok=True)
             work_wal.unlink(missing_ok=True)
+            _remove_empty(work.with_name(work.name + ".tmp"))
             if isinstance(exc, Discard):
                 return
             raise
+        _remove_empty(work.with_name(work.name + ".tmp"))
         with open(work, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(work, db_path)
         wal_path(db_path).unlink(missing_ok=True)
+
+
+def _remove_empty(folder: Path) -> None:
+    """Remove the copy's spill folder once DuckDB has deleted its files from it (left alone if not empty)."""
+    try:
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 def wal_path(db_path: Path) -> Path:
@@ -172,7 +211,8 @@ def attach(path: Path, key: SecretStr | None, *, read_only: bool, shown_as: Path
 
     With a key, DuckDB's httpfs extension is loaded from the installed wheel first (DuckDB writes
     encrypted files only with it; it is never downloaded) and spilled temporary files are
-    encrypted as well. ATTACH takes no bound parameters, so the path and the key are quoted as SQL
+    encrypted as well. Spilled files go to :func:`spill_folder` (owner-only), never to DuckDB's
+    default ``.tmp`` in the working directory. ATTACH takes no bound parameters, so the path and the key are quoted as SQL
     literals; neither comes from a user of the dashboard. Errors name ``shown_as`` (the live file
     when ``path`` is its private copy) and never contain the key.
     """
@@ -180,6 +220,8 @@ def attach(path: Path, key: SecretStr | None, *, read_only: bool, shown_as: Path
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET enable_progress_bar = false")  # DuckDB's own bar would garble the CLI output
+        spill = spill_folder(path)
+        con.execute(f"SET temp_directory = {sql_literal(str(spill) if spill else '')}")
         options = ["READ_ONLY"] if read_only else []
         if key is not None:
             con.execute(f"LOAD {sql_literal(str(httpfs_extension()))}")

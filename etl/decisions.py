@@ -11,7 +11,10 @@ really are two people (keep apart). Those decisions are rows of ``counterpart_de
   the decided counterpart;
 * they are mirrored in a CSV file beside the database (setting ``decisions``). A database
   without decisions, typically one rebuilt from the logs after the file was deleted, imports the
-  file before it maps any name: a decision survives a full reload.
+  file before it maps any name: a decision survives a full reload. With a database key configured
+  the file is sealed with it (:mod:`etl.sealed`: the whole CSV as one AES-GCM record), since it
+  names counterparts; a plain mirror written before the key was set is still read, and sealed by
+  the next decision or by ``python -m etl encrypt``.
 
 The current state is always *recomputed* from the active decisions (:func:`reapply`) rather than
 patched step by step, so undo is simply "mark the decision inactive and recompute", and a
@@ -25,6 +28,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import getpass
+import io
 import json
 import os
 import tempfile
@@ -35,8 +39,9 @@ from typing import TypeVar
 
 import duckdb
 
-from etl import sql
+from etl import sealed, sql
 from etl.config import Settings, get_settings
+from etl.crypto import HOW_TO_SET
 from etl.db import open_for_write
 from etl.errors import AccessDataError, DatabaseError, InputFileError
 from etl.names import name_key, stable_id
@@ -346,26 +351,51 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_mirror(path: Path, decisions: Sequence[Decision]) -> None:
+def write_mirror(path: Path, decisions: Sequence[Decision], settings: Settings | None = None) -> None:
     """Write every decision to the mirror file, atomically (a temp file renamed over the old one).
 
     A reader (or a crash) sees the old file or the new one, never half of one. Owner-only: the
-    file names counterparts.
+    file names counterparts; sealed with the database key when one is configured.
     """
+    text = io.StringIO(newline="")
+    writer = csv.writer(text)
+    writer.writerow(COLUMNS)
+    for d in decisions:
+        writer.writerow([_cell(v) for v in astuple(d)])
+    data = text.getvalue().encode("utf-8")
+    key = sealed.side_key(sealed.DECISIONS, settings)
+    if key is not None:
+        data = sealed.seal(data, key, sealed.DECISIONS) + b"\n"
+    _replace(path, data)
+
+
+def _replace(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(COLUMNS)
-            for d in decisions:
-                writer.writerow([_cell(v) for v in astuple(d)])
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def seal_mirror(path: Path, settings: Settings | None = None) -> bool:
+    """Seal a plain mirror file with the configured key (``python -m etl encrypt`` does); whether it did.
+
+    Call it with the database's writer lock held, like every other write of the mirror.
+    """
+    key = sealed.side_key(sealed.DECISIONS, settings)
+    if key is None or not path.is_file():
+        return False
+    data = path.read_bytes()
+    if sealed.is_sealed(data):
+        return False
+    _replace(path, sealed.seal(data, key, sealed.DECISIONS) + b"\n")
+    return True
 
 
 _MIRROR_FIX = ("Fix that cell (the columns are those of counterpart_decisions in docs/data-model.md), "
@@ -377,16 +407,32 @@ def _timestamp(text: str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def read_mirror(path: Path) -> list[Decision]:
-    """The decisions in a mirror file, checked cell by cell.
-
-    :raises InputFileError: naming the file, row, column and value of the first problem found
-        (and how many more there are).
-    """
+def _mirror_text(path: Path, settings: Settings | None) -> str:
+    data = path.read_bytes()
+    if sealed.is_sealed(data):
+        key = sealed.side_key(sealed.DECISIONS, settings)
+        if key is None:
+            raise InputFileError(path, "is encrypted (it was written with a database key) and no key is configured.",
+                                 HOW_TO_SET)
+        try:
+            data = sealed.unseal(data, key, sealed.DECISIONS)
+        except sealed.SealError:
+            raise InputFileError(path, "does not open with the configured database key (another key, or the file "
+                                 "was damaged).", "Configure the key it was written with, or restore it from a "
+                                 "backup, or move it away to go on without the decisions it holds.") from None
     try:
-        text = path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputFileError(path, "is not UTF-8 text.", "Restore it from a backup, or move it away.") from None
+
+
+def read_mirror(path: Path, settings: Settings | None = None) -> list[Decision]:
+    """The decisions in a mirror file (opened with the database key when it is sealed), checked cell by cell.
+
+    :raises InputFileError: naming the file, row, column and value of the first problem found
+        (and how many more there are); or saying the file is sealed and which key is missing.
+    """
+    text = _mirror_text(path, settings)
     reader = csv.DictReader(text.splitlines())
     header = tuple(reader.fieldnames or ())
     missing = [c for c in COLUMNS if c not in header]
@@ -454,7 +500,7 @@ def read_mirror(path: Path) -> list[Decision]:
 _INSERT_DECISION = f"INSERT INTO counterpart_decisions VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608 - placeholders only
 
 
-def import_mirror(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+def import_mirror(con: duckdb.DuckDBPyConnection, path: Path, settings: Settings | None = None) -> int:
     """Into a database that has no decisions (one rebuilt from the logs), the decisions of the file.
 
     A database that already has decisions is the reference and the file is left alone (it is
@@ -466,7 +512,7 @@ def import_mirror(con: duckdb.DuckDBPyConnection, path: Path) -> int:
     row = con.execute("SELECT count(*) FROM counterpart_decisions").fetchone()
     if row and row[0]:
         return 0
-    decisions = read_mirror(path)
+    decisions = read_mirror(path, settings)
     if decisions:
         con.executemany(_INSERT_DECISION, [list(astuple(d)) for d in decisions])
         reapply(con)
@@ -652,7 +698,7 @@ def _decide(db_path: Path, settings: Settings | None, act: Callable[[duckdb.Duck
         ensure_schema(con)
         con.execute("BEGIN TRANSACTION")
         try:
-            import_mirror(con, mirror)  # a rebuilt database gets its earlier decisions back first
+            import_mirror(con, mirror, settings)  # a rebuilt database gets its earlier decisions back first
             result = act(con)
             every = read_decisions(con)
             con.execute("COMMIT")
@@ -665,7 +711,7 @@ def _decide(db_path: Path, settings: Settings | None, act: Callable[[duckdb.Duck
             con.execute("ROLLBACK")
             raise
         try:
-            write_mirror(mirror, every)
+            write_mirror(mirror, every, settings)
         except OSError as exc:
             raise DatabaseError(f"Cannot write the decisions file {mirror} ({exc.strerror or exc}); nothing was "
                                 "changed.", "Fix the folder's permissions, or set ACCESS_DECISIONS to another "

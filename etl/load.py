@@ -25,6 +25,7 @@ import duckdb
 import pandas as pd
 
 from etl import __version__, decisions, sql
+from etl.archives import check_archive
 from etl.config import Settings, get_settings
 from etl.db import Discard, open_for_write
 from etl.errors import AccessDataError, DatabaseError, InputFileError
@@ -140,12 +141,17 @@ def load_paths(
         ensure_schema(con)
         _refresh_geography(con, settings)
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
-        decisions.import_mirror(con, decisions.mirror_path(db_path, settings))
+        decisions.import_mirror(con, decisions.mirror_path(db_path, settings), settings)
         staged: list[_Staged | StagedFeed] = []
         seen: dict[str, Path] = {}
         for i, path in enumerate(files):
             if progress:
                 progress(f"{path.name}: reading", 0.3 * i / max(len(files), 1))
+            try:
+                check_archive(path, settings)  # a workbook that would inflate past the limits is never opened
+            except InputFileError as err:
+                results.append(LoadResult(path, "failed", message=str(err)))
+                continue
             feed = detect_feed(path) if path.is_file() else None
             outcome = (stage_feed(con, path, i, feed, seen, settings) if feed
                        else _stage_file(con, path, i, encoding, seen))

@@ -39,6 +39,7 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from etl.archives import check_archive
 from etl.errors import InputFileError
 from etl.logformat import (
     COLUMN_NAMES,
@@ -820,6 +821,8 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, encoding: str | None =
     if path.stat().st_size == 0:
         raise InputFileError(path, "the file is empty (0 bytes).",
                              "The export or copy probably failed; export the log again.")
+    if kind == "xlsx":
+        check_archive(path)  # refused before it is opened when it would inflate past the limits
     if mapping is None and discover:
         mapping = find_mapping(path)
     if kind == "csv":
