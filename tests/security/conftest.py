@@ -1,0 +1,1 @@
+from tests.dashboard.conftest import *  # noqa: F401,F403
