@@ -75,9 +75,17 @@ def _protected(df: pd.DataFrame, y: str, k: int | None) -> tuple[pd.DataFrame, b
     return data.assign(y_shown=shown), bool(withheld.any())
 
 
-def _withheld(fig: go.Figure, k: int | None, what: str = "bars") -> None:
-    fig.update_layout(title_subtitle_text=f"{what.capitalize()} of fewer than {k} engagements (or withheld beside "
-                                          "them) are not drawn", margin=dict(t=64))
+def _withheld(fig: go.Figure, k: int | None, what: str = "counts") -> None:
+    """Say under the title that some values are withheld (the page's caption says why)."""
+    text = {"counts": f"Counts under {k}: not drawn", "values": f"Values from counts under {k}: not drawn"}.get(
+        what, f"Fewer than {k} engagements: not drawn")
+    fig.update_layout(title_subtitle_text=text, margin=dict(t=64))
+
+
+def _month_axis(fig: go.Figure, months: pd.Series) -> None:
+    """One tick per month, as "Oct 2026", when there are few months (plotly would show times of day)."""
+    if 0 < months.nunique() <= 6:
+        fig.update_xaxes(dtick="M1", tickformat="%b %Y")
 
 
 def _style(fig: go.Figure, height: int = 380) -> go.Figure:
@@ -99,6 +107,7 @@ def monthly_outcomes(df: pd.DataFrame, k: int | str | None = VIEWER) -> go.Figur
                  title="Engagements by outcome, per month", custom_data=["y_shown"])
     fig.update_traces(hovertemplate="%{x|%b %Y}: %{customdata[0]} engagements<extra>%{fullData.name}</extra>")
     fig.update_layout(bargap=0.15)
+    _month_axis(fig, df["month"])
     fig = _style(fig)
     if withheld:
         _withheld(fig, k)
@@ -156,9 +165,12 @@ def category_lines(df: pd.DataFrame, x: str, y: str, colour: str, title: str,
     fig = px.area(data, x=x, y=y, color=colour, title=title, labels={x: "", y: "Obstacles", colour: ""},
                   custom_data=["y_shown"], **_category_style(df, colour))
     fig.update_traces(hovertemplate="%{x|%b %Y}: %{customdata[0]}<extra>%{fullData.name}</extra>")
+    if df[x].nunique() <= 2:  # an area of one or two months is a sliver: mark the points
+        fig.update_traces(mode="lines+markers")
+    _month_axis(fig, df[x])
     fig = _style(fig, height=420)
     if withheld:
-        _withheld(fig, k, "values")
+        _withheld(fig, k)
     return fig
 
 
@@ -222,12 +234,11 @@ def incidents_beside_denials(outcomes: pd.DataFrame, incidents: pd.DataFrame,
                              hovertemplate="%{x|%b %Y}: %{y:.0%} denied<extra></extra>"), secondary_y=True)
     fig.update_layout(title="Security incidents against aid workers and denials, per month", bargap=0.2,
                       legend=dict(orientation="h", y=-0.15))
-    fig.update_yaxes(title_text="Incidents", secondary_y=False)
+    fig.update_yaxes(title_text="Incidents", rangemode="tozero", secondary_y=False)
+    _month_axis(fig, pd.concat([incidents["month"], share["month"]]))
     fig.update_yaxes(title_text="Share denied", tickformat=".0%", rangemode="tozero", secondary_y=True,
                      showgrid=False)
     fig = _style(fig)
     if withheld:
-        fig.update_layout(title_subtitle_text=f"Months of fewer than {k} incidents (or withheld beside them) have "
-                                              f"no bar; their counts read “< {k}”",
-                          margin=dict(t=64))
+        _withheld(fig, k)
     return fig

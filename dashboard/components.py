@@ -197,6 +197,11 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
         label = column_labels.get(col, col.replace("_", " ").capitalize())
         if col in links:
             config[col] = st.column_config.LinkColumn(label, display_text="Open")
+        elif k is not None and pd.api.types.is_float_dtype(df[col]) and df[col].isna().any():
+            # Blanked figures read "–" (a number column would say "None"), the others as they would be formatted.
+            digits = "{:.1%}" if col in percent else "{:,.1f}"
+            df = df.assign(**{col: df[col].map(lambda v, d=digits: "–" if pd.isna(v) else d.format(v))})
+            config[col] = st.column_config.TextColumn(label, alignment="right")
         elif col in percent:
             config[col] = st.column_config.NumberColumn(label, format="percent")
         elif col in dates:

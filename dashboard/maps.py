@@ -50,7 +50,9 @@ SIMPLIFY_DEGREES = 0.02  # about 2 km: invisible at country zoom, keeps the map 
 MIN_RADIUS, MAX_RADIUS = 4.0, 16.0
 # Rates from fewer engagements than this are drawn paler (and said so in the tooltip).
 FEW_ENGAGEMENTS = 5
-WITHHELD_FILL = "#d4d4d4"  # areas of fewer than k engagements in a pseudonymised view
+# Areas of fewer than k engagements in a pseudonymised view: a cool grey with a dashed outline, set apart
+# from the warm scale, from "no engagements" (outline only) and from the grey country basemap.
+WITHHELD_FILL, WITHHELD_LINE = "#b9c6d2", "#5f7080"
 VIEWER = "viewer"
 """``k`` of a builder: the signed-in viewer's (see :func:`dashboard.disclosure.viewer_k`)."""
 # Names and places from a log are cut to this many characters in a tooltip (a tooltip is 340 px wide).
@@ -385,8 +387,8 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
             without.append(feature)
             continue
         if withheld:
-            styles[pcode] = {"fillColor": WITHHELD_FILL, "fillOpacity": fill_opacity * 0.8, "color": "#ffffff",
-                             "weight": 0.8}
+            styles[pcode] = {"fillColor": WITHHELD_FILL, "fillOpacity": fill_opacity, "color": WITHHELD_LINE,
+                             "weight": 0.8, "dashArray": "3 3"}
         else:
             few = measure != "engagements" and not _withheld(row["engagements"]) \
                 and int(row["engagements"]) < FEW_ENGAGEMENTS
@@ -491,7 +493,7 @@ def legend_html(measure: str, largest: float | None, tiles: bool = False, incide
         radius_css = "50%" if shape == "circle" else "2px"
         return "".join(
             f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
-            f'<span style="display:inline-block;width:14px;height:14px;border:1px solid #555;'
+            f'<span style="display:inline-block;flex:none;width:14px;height:14px;border:1px solid #555;'
             f'border-radius:{radius_css};background:{colour}"></span>{html.escape(label)}</div>'
             for colour, label in items)
 
@@ -503,14 +505,14 @@ def legend_html(measure: str, largest: float | None, tiles: bool = False, incide
         f"<div style='font-weight:600;margin-bottom:2px'>Areas: {html.escape(m.label.lower())}</div>"
         + rows(legend(measure), "square")
         + f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0"><span style="display:inline-block;'
-          f'width:14px;height:14px;border:1px solid {NO_DATA_LINE};background:{"transparent" if tiles else COUNTRY_FILL}">'
+          f'flex:none;width:14px;height:14px;border:1px solid {NO_DATA_LINE};background:{"transparent" if tiles else COUNTRY_FILL}">'
           "</span>"
           "no engagements</div>"
         + ("" if k is None else
            f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0"><span style="display:inline-block;'
-           f'width:14px;height:14px;border:1px solid #555;background:{WITHHELD_FILL}"></span>'
-           f"fewer than {k} engagements (or withheld beside one): no figures</div>")
-        + ("" if measure == "engagements" else
+           f'flex:none;width:14px;height:14px;border:1px dashed {WITHHELD_LINE};background:{WITHHELD_FILL}"></span>'
+           f"fewer than {k} engagements: figures withheld</div>")
+        + ("" if measure == "engagements" or k is not None else
            f"<div style='color:#555;margin-top:2px'>Paler: fewer than {FEW_ENGAGEMENTS} engagements</div>")
         + "<div style='font-weight:600;margin:10px 0 2px'>Checkpoints: share denied</div>"
         + rows(checkpoint_legend(), "circle")

@@ -65,6 +65,7 @@ SHARE_METRICS = {"Share granted", "Share denied", "Median days to access"}
 # How a tooltip gives a count: "Engagements: 12" (or in bold), "Incidents: 3", "2 killed".
 TIP_COUNTS = [re.compile(r"(Engagements|Incidents):\s*(?:<b>)?\s*([^<]+?)\s*(?:</b>|<br>|$)"),
               re.compile(r"((?:<\s*)?[\d,]+) (killed|injured|kidnapped|detained)")]
+NUMBER = re.compile(r"[-+]?[\d,]*\.?\d+%?")
 PSEUDONYM = re.compile(r"Counterpart [0-9A-F]{6,}|CP~")
 
 
@@ -233,8 +234,12 @@ def violations(s: Shown) -> list[str]:
         if "engagements" in frame.columns:
             small = frame["engagements"].astype(str).str.strip() == LESS
             for col in frame.columns:
-                if pd.api.types.is_float_dtype(frame[col]) and frame.loc[small, col].notna().any():
-                    out.append(f"table {i} column {col!r}: a share or median of fewer than {K} engagements")
+                if col in COUNT_COLUMNS:
+                    continue
+                figures = [v for v in frame.loc[small, col].tolist() if _number(v) is not None
+                           or (isinstance(v, str) and NUMBER.fullmatch(v.strip()))]
+                if figures:
+                    out.append(f"table {i} column {col!r}: {figures[:3]} from fewer than {K} engagements")
     for fig in s.figures:
         out += _figure_violations(fig)
     for tip in s.tips:
@@ -548,8 +553,16 @@ def test_the_table_toolbar_offers_no_download_or_copy(user: str, visit: Visit) -
     assert box
     page.mouse.click(box["x"] + 60, box["y"] + 50)
     page.keyboard.press("Control+C")
-    page.wait_for_timeout(300)  # the copy handler runs synchronously on the key event; this only lets it land
-    assert page.evaluate("navigator.clipboard.readText()") == "nothing copied", f"{user}: a cell was copied"
+    # A copy would land within moments; wait up to 3 s for one, and expect none.
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function("async () => (await navigator.clipboard.readText()) !== 'nothing copied'",
+                               timeout=3_000, polling=100)
+        copied = page.evaluate("navigator.clipboard.readText()")
+    except PlaywrightTimeout:
+        copied = None
+    assert copied is None, f"{user}: a cell was copied: {copied!r}"
     assert not visit.external, visit.external
 
 
