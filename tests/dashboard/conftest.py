@@ -380,16 +380,32 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
+_RUNNING_BROWSER: list = []  # the one chromium of this test session (see `browser`)
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
+    """Chromium through Playwright, once per test session.
+
+    Another test package that imports these fixtures (``tests/security/conftest.py``) gets its own copy of
+    this fixture, but Playwright's sync API cannot start twice in one thread: the second copy shares the
+    chromium the first one started.
+    """
+    if _RUNNING_BROWSER:
+        yield _RUNNING_BROWSER[0]
+        return
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (python3 tasks.py test does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        _RUNNING_BROWSER.append(chromium)
+        try:
+            yield chromium
+        finally:
+            _RUNNING_BROWSER.clear()
+            chromium.close()
 
 
 @dataclass
