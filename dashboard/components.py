@@ -190,7 +190,9 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
     ``links``: columns of page addresses, shown as an "Open" link.
     """
     k = disclosure.viewer_k()
+    counts: list[str] = []
     if k is not None:
+        counts = disclosure.count_columns(df)
         df = disclosure.protect(df, k)
     config: dict[str, object] = {}
     for col in df.columns:
@@ -210,9 +212,8 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
             config[col] = st.column_config.NumberColumn(label, format="localized")
         elif pd.api.types.is_float_dtype(df[col]):
             config[col] = st.column_config.NumberColumn(label, format="%.1f")
-        elif k is not None and df[col].map(lambda v: isinstance(v, str) and v in (disclosure.mark(k),
-                                                                                   disclosure.HIDDEN)).any():
-            # A protected count: numbers and marks as text, aligned like numbers.
+        elif col in counts:
+            # A protected count: numbers ("1,234") and marks ("< 5", "hidden") as text, aligned like numbers.
             df = df.assign(**{col: df[col].map(lambda v: disclosure.shown_count(v, k))})
             config[col] = st.column_config.TextColumn(label, alignment="right")
         else:
