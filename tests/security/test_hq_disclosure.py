@@ -473,12 +473,12 @@ def test_small_areas_on_the_map_are_marked_in_their_tooltips(demo_db: Path, use_
 def test_a_single_suppressed_cell_cannot_be_recovered_by_subtraction() -> None:
     """Rule (dashboard/disclosure.py): in each count column, and in each group of rows sharing a key,
     no cell is hidden alone: a second one (the smallest other) is hidden too."""
-    from dashboard import disclosure
+    from dashboard.components import suppress_small_cells  # what hq's downloads go through
 
     monthly = pd.DataFrame({"month": ["Jan", "Jan", "Jan", "Feb", "Feb"],
                             "outcome": ["granted", "denied", "deferred", "granted", "denied"],
                             "engagements": [40, 3, 12, 30, 25]})
-    out = disclosure.protect(monthly, K)
+    out = suppress_small_cells(monthly, K)
     hidden = out["engagements"].map(lambda v: isinstance(v, str))
     assert out.loc[1, "engagements"] == LESS
     assert hidden.sum() >= 2, f"one suppressed cell beside a known total: recoverable\n{out}"
@@ -489,6 +489,20 @@ def test_a_single_suppressed_cell_cannot_be_recovered_by_subtraction() -> None:
     total = monthly["engagements"].sum()  # the headline shows it
     shown_sum = sum(v for v in out["engagements"] if not isinstance(v, str))
     assert total - shown_sum != 3, "the suppressed 3 equals total minus what is shown"
+
+
+def test_the_rule_applies_unless_every_region_in_view_is_granted() -> None:
+    from dashboard.disclosure import k_for
+    from dashboard.filters import Filters
+    from etl.roles import scope_for
+
+    day = dt.date(2026, 1, 1)
+    granted = scope_for("hq", ("Asia",))
+    assert k_for(granted, Filters(day, day)) == K, "hq looking at every region: the rule applies"
+    assert k_for(granted, Filters(day, day, regions=("Asia", MENA))) == K, "a region not granted is in view"
+    assert k_for(granted, Filters(day, day, regions=("Asia",))) is None, "only a granted region in view"
+    assert k_for(scope_for("hq", ("*",)), Filters(day, day)) is None
+    assert k_for(scope_for("coordinator", (MENA,)), Filters(day, day)) is None
 
 
 def test_exports_use_the_same_rule_as_the_screen() -> None:
