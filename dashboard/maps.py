@@ -9,12 +9,14 @@ sequential scales (ColorBrewer YlOrRd for areas, Purples for checkpoints); the l
 by the page, outside the map (a branca colormap legend would load d3 from a CDN).
 
 Every text shown in a tooltip comes from field logs and is HTML-escaped here: Leaflet tooltips
-are HTML. In a pseudonymised view (``k``, by default the signed-in viewer's: see
-:mod:`dashboard.disclosure`) counts and measures follow the disclosure rule: an area or checkpoint
-of fewer than k engagements is drawn grey ("fewer than k engagements") with no measure, circles of
-withheld counts have the smallest size, tooltips read "< k", and no tooltip names who controls a
-checkpoint, lists the outcomes of single engagements or names the perpetrator of an incident. Each clickable feature carries ``sel`` (``area`` or ``checkpoint``) and ``id`` properties,
+are HTML. Each clickable feature carries ``sel`` (``area`` or ``checkpoint``) and ``id`` properties,
 which the page reads back from streamlit-folium's ``last_active_drawing`` to narrow the view.
+
+In a pseudonymised view (``k``, by default the signed-in viewer's: see :mod:`dashboard.disclosure`)
+counts and measures follow the disclosure rule: an area of fewer than k engagements is drawn
+grey-blue with a dashed outline and no measure, a checkpoint's withheld count gets the smallest
+circle and no share, tooltips read "< k", and no tooltip names who controls a checkpoint, lists the
+outcomes of single engagements or names the perpetrator of an incident.
 """
 
 from __future__ import annotations
