@@ -18,8 +18,9 @@ The rule, with ``k`` the ``small_cell_k`` setting (default 5):
    it is hidden too, shown as ``"hidden"``. Repeated until no column or group holds exactly one.
 3. **Derived figures.** Shares, rates, medians and changes of fewer than ``k`` engagements are blanked:
    each is read against its own base (``share_denied_before`` against ``engagements_before``...).
-   A figure whose numerator is a hidden count (``share_of_engagements``, ``per_engagement``) is blanked
-   whenever that count is hidden, primary or secondary.
+   A figure whose numerator is a count of the row (``share_of_engagements``, ``per_engagement``) is
+   blanked whenever that count is hidden, primary or secondary, and when count / figure gives back a
+   base under k (6 obstacles at 2 per engagement: 3 engagements).
 4. **Too narrow.** When the filters leave 1 to k-1 engagements, a page says so and shows no figure.
 5. **No rows, no names.** Engagement-level lists, who controls which checkpoint, the outcomes of
    single engagements and perpetrator names of incidents are not shown (pages and :mod:`dashboard.maps`).
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from etl.config import get_settings
@@ -174,7 +176,11 @@ def protect(df: pd.DataFrame, k: int | None) -> pd.DataFrame:
     main = _main_count(counts)
     for c in derived:
         if c in NUMERATOR_OF and NUMERATOR_OF[c] in counts:
-            blank = hidden[NUMERATOR_OF[c]] | primary[main]
+            # count / figure gives the base back (obstacles / obstacles per engagement = engagements): blank when
+            # that base is under k, as when the count is withheld.
+            with np.errstate(divide="ignore", invalid="ignore"):
+                base = values[NUMERATOR_OF[c]] / pd.to_numeric(df[c], errors="coerce")
+            blank = hidden[NUMERATOR_OF[c]] | primary[main] | (base.round(6) < k)
         else:
             bases = [b for b in BASE_OF.get(c, (main,)) if b in counts] or [main]
             blank = primary[bases].any(axis=1)

@@ -491,6 +491,17 @@ def test_a_single_suppressed_cell_cannot_be_recovered_by_subtraction() -> None:
     assert total - shown_sum != 3, "the suppressed 3 equals total minus what is shown"
 
 
+def test_a_rate_does_not_give_back_a_small_base() -> None:
+    """6 obstacles (shown) at 2.0 per engagement would say: 3 engagements."""
+    from dashboard.components import suppress_small_cells
+
+    frame = pd.DataFrame({"region": ["A", "B", "C"], "category": ["x", "x", "x"], "obstacles": [6, 40, 50],
+                          "per_engagement": [2.0, 0.5, 0.4]})
+    out = suppress_small_cells(frame, K)
+    assert pd.isna(out.loc[0, "per_engagement"]), f"per engagement of 3 engagements shown\n{out}"
+    assert out.loc[1, "per_engagement"] == 0.5
+
+
 def test_the_rule_applies_unless_every_region_in_view_is_granted() -> None:
     from dashboard.disclosure import k_for
     from dashboard.filters import Filters
