@@ -645,6 +645,7 @@ class PandasPages:
                                        median_days=("days_to_resolution", "median"))
         before = g[~cur].groupby(keys)["granted"].mean()
         now["change_granted"] = now["share_granted"] - before.reindex(now.index)
+        now["engagements_before"] = g[~cur].groupby(keys).size().reindex(now.index).fillna(0).astype("int64")
         return self.top(now.reset_index(), ["region", "engagements"], [True, False])
 
     def counterpart_types(self, f):  # type: ignore[no-untyped-def]

@@ -40,7 +40,11 @@ def main(argv: list[str]) -> int:
     owner_only_umask()  # uploads, loads (DuckDB's WAL and spill files) and the audit log: owner-only
     trust_proxies()
     warmup.start()
-    sys.argv = ["streamlit", "run", str(APP), *argv]
+    # The tables' own CSV download and copy bypass the audited, disclosure-controlled downloads: off even
+    # when started from a folder without this repository's .streamlit/config.toml.
+    forced = [] if any(a.startswith("--client.disableDataExport") for a in argv) else \
+        ["--client.disableDataExport", "true"]
+    sys.argv = ["streamlit", "run", str(APP), *forced, *argv]
     try:
         cli.main()
     except SystemExit as done:

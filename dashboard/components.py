@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 import pandas as pd
 import streamlit as st
 
+from dashboard import disclosure
 from dashboard.exports import spreadsheet_safe
 from dashboard.safe_text import markdown_text
-from etl.config import get_settings
 
 # Captions that echo filter values (organisation names from the logs...) are cut after this many characters.
 CAPTION_CHARS = 500
@@ -33,16 +33,20 @@ def fmt_days(value: object) -> str:
     return f"{v:.0f} day" + ("" if round(v) == 1 else "s")
 
 
-def delta_pts(now: object, before: object) -> str | None:
-    """Change between two shares in percentage points, for st.metric deltas."""
-    if now is None or before is None or pd.isna(now) or pd.isna(before):
+def delta_pts(now: object, before: object, k: int | None = None, base: object = None) -> str | None:
+    """Change between two shares in percentage points, for st.metric deltas. With ``k`` (a pseudonymised
+    view), None when the earlier share is of fewer than k engagements (``base``)."""
+    if now is None or before is None or pd.isna(now) or pd.isna(before) or disclosure.small(base, k):
         return None
     return f"{(float(now) - float(before)) * 100:+.1f} pts"
 
 
-def delta_pct(now: object, before: object) -> str | None:
-    """Relative change between two counts."""
+def delta_pct(now: object, before: object, k: int | None = None) -> str | None:
+    """Relative change between two counts. With ``k`` (a pseudonymised view), None when either count is
+    under k: the change and one count would give the other back."""
     if now is None or before is None or pd.isna(now) or pd.isna(before) or float(before) == 0:
+        return None
+    if disclosure.small(now, k) or disclosure.small(before, k):
         return None
     return f"{(float(now) / float(before) - 1):+.0%}"
 
@@ -77,33 +81,19 @@ def excel_bytes(df: pd.DataFrame, sheet: str) -> bytes:
 EXCEL_MAX_ROWS = 20_000
 
 
-# Columns that count engagements, requests, people or events: what small-cell suppression looks at.
-COUNT_WORDS = ("engagements", "requests", "obstacles", "incidents", "counterparts", "times", "killed", "injured",
-               "kidnapped", "detained", "granted", "problems", "rows_", "months", "recent", "before", "people")
-
-
 def suppress_small_cells(df: pd.DataFrame, k: int) -> pd.DataFrame:
-    """The table with every count below ``k`` written as "< k", and the row's shares and medians blanked
-    when its main count is small (a share of 1 engagement names its outcome).
+    """What a pseudonymised (hq) user may take away: :func:`dashboard.disclosure.protect`, the rule the
+    screen follows too (counts below ``k`` as "< k", a second cell hidden beside a lone one, shares of
+    fewer than ``k`` engagements blanked).
 
-    >>> suppress_small_cells(pd.DataFrame({"region": ["A", "B"], "engagements": [2, 40], "share_denied": [0.5, 0.1]}), 5)
+    >>> suppress_small_cells(pd.DataFrame({"region": ["A", "B", "C"], "engagements": [2, 40, 41],
+    ...                                    "share_denied": [0.5, 0.1, 0.2]}), 5)
       region engagements  share_denied
     0      A         < 5           NaN
-    1      B          40           0.1
+    1      B      hidden           0.1
+    2      C          41           0.2
     """
-    out = df.copy()
-    counts = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_float_dtype(df[c])
-              and any(w in c for w in COUNT_WORDS)]
-    if not counts:
-        return out
-    small = (df[counts].fillna(k) < k)
-    main = "engagements" if "engagements" in counts else counts[0]
-    derived = [c for c in df.columns if pd.api.types.is_float_dtype(df[c]) and c not in counts]
-    for c in derived:
-        out.loc[small[main], c] = float("nan")
-    for c in counts:
-        out[c] = out[c].astype(object).where(~small[c], f"< {k}")
-    return out
+    return disclosure.protect(df, k)
 
 
 def _no_change(df: pd.DataFrame) -> pd.DataFrame:
@@ -112,16 +102,43 @@ def _no_change(df: pd.DataFrame) -> pd.DataFrame:
 
 def _export_rule() -> Callable[[pd.DataFrame], pd.DataFrame]:
     """What the signed-in user may take away, decided now (the file is built later, on another thread):
-    aggregates with small cells suppressed for pseudonymised (hq) users, else the table as shown."""
+    the disclosure rule of :mod:`dashboard.disclosure` for pseudonymised (hq) views, else the table as shown."""
+    from dashboard import filters
     from dashboard.auth import current_session
 
     session = current_session()
     if session is None:
         raise PermissionError("not signed in")
-    scope = session.scope
-    if scope.pseudonymise_names and not scope.clear_everywhere:
-        return functools.partial(suppress_small_cells, k=get_settings().small_cell_k)
+    k = disclosure.k_for(session.scope, filters.current())
+    if k is not None:
+        return functools.partial(suppress_small_cells, k=k)
     return _no_change
+
+
+def fmt_count(value: object, k: int | None) -> str:
+    """A count for a metric: ``1,234``, or ``"< k"`` in a pseudonymised view when below ``k``."""
+    return disclosure.shown_count(value, k)
+
+
+def too_narrow(engagements: object, k: int | None) -> None:
+    """In a pseudonymised view, stop the page with a message when 1 to k-1 engagements match."""
+    if disclosure.narrow(engagements, k):
+        assert k is not None
+        st.info(disclosure.too_narrow_message(k), icon=":material/visibility_off:")
+        st.stop()
+
+
+def rows_withheld(k: int) -> None:
+    """Said where a pseudonymised view would list single engagements or rows naming who does what."""
+    st.info(disclosure.ROWS_WITHHELD.format(k=k), icon=":material/visibility_off:")
+
+
+def withheld_note(k: int | None) -> str:
+    """The caption under a table or chart with suppressed cells."""
+    if not k:
+        return ""
+    return (f"Counts under {k} are shown as “< {k}”; “hidden” marks a larger count withheld so that a small one "
+            f"cannot be worked out by subtraction; shares of fewer than {k} engagements are blank.")
 
 
 def _built(rule: Callable[[pd.DataFrame], pd.DataFrame], source: Callable[[], pd.DataFrame],
@@ -165,12 +182,29 @@ def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bo
 
 
 def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = (), height: int | None = None,
-          **column_labels: str) -> None:
-    """A read-only table with people-friendly column formats. Text is shown as text, never HTML."""
+          links: Sequence[str] = (), **column_labels: str) -> None:
+    """A read-only table with people-friendly column formats. Text is shown as text, never HTML.
+
+    In a pseudonymised view (:func:`dashboard.disclosure.viewer_k`) the table is shown as
+    :func:`dashboard.disclosure.protect` makes it: counts below k as "< k", shares of fewer blanked.
+    ``links``: columns of page addresses, shown as an "Open" link.
+    """
+    k = disclosure.viewer_k()
+    counts: list[str] = []
+    if k is not None:
+        counts = disclosure.count_columns(df)
+        df = disclosure.protect(df, k)
     config: dict[str, object] = {}
     for col in df.columns:
         label = column_labels.get(col, col.replace("_", " ").capitalize())
-        if col in percent:
+        if col in links:
+            config[col] = st.column_config.LinkColumn(label, display_text="Open")
+        elif k is not None and pd.api.types.is_float_dtype(df[col]) and df[col].isna().any():
+            # Blanked figures read "–" (a number column would say "None"), the others as they would be formatted.
+            digits = "{:.1%}" if col in percent else "{:,.1f}"
+            df = df.assign(**{col: df[col].map(lambda v, d=digits: "–" if pd.isna(v) else d.format(v))})
+            config[col] = st.column_config.TextColumn(label, alignment="right")
+        elif col in percent:
             config[col] = st.column_config.NumberColumn(label, format="percent")
         elif col in dates:
             config[col] = st.column_config.DateColumn(label, format="D MMM YYYY")
@@ -178,6 +212,10 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
             config[col] = st.column_config.NumberColumn(label, format="localized")
         elif pd.api.types.is_float_dtype(df[col]):
             config[col] = st.column_config.NumberColumn(label, format="%.1f")
+        elif col in counts:
+            # A protected count: numbers ("1,234") and marks ("< 5", "hidden") as text, aligned like numbers.
+            df = df.assign(**{col: df[col].map(lambda v: disclosure.shown_count(v, k))})
+            config[col] = st.column_config.TextColumn(label, alignment="right")
         else:
             config[col] = st.column_config.TextColumn(label)
     kwargs = {"height": height} if height else {}

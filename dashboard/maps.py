@@ -11,6 +11,12 @@ by the page, outside the map (a branca colormap legend would load d3 from a CDN)
 Every text shown in a tooltip comes from field logs and is HTML-escaped here: Leaflet tooltips
 are HTML. Each clickable feature carries ``sel`` (``area`` or ``checkpoint``) and ``id`` properties,
 which the page reads back from streamlit-folium's ``last_active_drawing`` to narrow the view.
+
+In a pseudonymised view (``k``, by default the signed-in viewer's: see :mod:`dashboard.disclosure`)
+counts and measures follow the disclosure rule: an area of fewer than k engagements is drawn
+grey-blue with a dashed outline and no measure, a checkpoint's withheld count gets the smallest
+circle and no share, tooltips read "< k", and no tooltip names who controls a checkpoint, lists the
+outcomes of single engagements or names the perpetrator of an incident.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import streamlit as st
 from branca.element import Figure
 from shapely.geometry import mapping
 
-from dashboard import queries
+from dashboard import disclosure, queries
 from dashboard.charts import OUTCOME_COLOURS, OUTCOME_LABELS
 from dashboard.data import current_version, query, query_as
 from dashboard.safe_text import html_text
@@ -46,6 +52,11 @@ SIMPLIFY_DEGREES = 0.02  # about 2 km: invisible at country zoom, keeps the map 
 MIN_RADIUS, MAX_RADIUS = 4.0, 16.0
 # Rates from fewer engagements than this are drawn paler (and said so in the tooltip).
 FEW_ENGAGEMENTS = 5
+# Areas of fewer than k engagements in a pseudonymised view: a cool grey with a dashed outline, set apart
+# from the warm scale, from "no engagements" (outline only) and from the grey country basemap.
+WITHHELD_FILL, WITHHELD_LINE = "#b9c6d2", "#5f7080"
+VIEWER = "viewer"
+"""``k`` of a builder: the signed-in viewer's (see :func:`dashboard.disclosure.viewer_k`)."""
 # Names and places from a log are cut to this many characters in a tooltip (a tooltip is 340 px wide).
 TIP_CHARS = 120
 
@@ -134,9 +145,16 @@ def checkpoint_legend() -> list[tuple[str, str]]:
     return list(zip(CHECKPOINT_COLOURS, MEASURES[CHECKPOINT_MEASURE].bins, strict=True))
 
 
+def largest_count(points: pd.DataFrame) -> float:
+    """The largest engagement count shown among ``points`` (withheld counts left out); 0 when none is."""
+    counts = pd.to_numeric(points["engagements"].map(lambda v: None if _withheld(v) else v), errors="coerce")
+    return 0.0 if counts.dropna().empty else float(counts.max())
+
+
 def radius(engagements: object, largest: float) -> float:
-    """Circle radius in pixels: area proportional to engagements, relative to the largest shown."""
-    if _missing(engagements) or not largest:
+    """Circle radius in pixels: area proportional to engagements, relative to the largest shown. A withheld
+    count (a pseudonymised view) gets the smallest circle."""
+    if _missing(engagements) or _withheld(engagements) or not largest:
         return MIN_RADIUS
     return round(MIN_RADIUS + (MAX_RADIUS - MIN_RADIUS) * math.sqrt(float(engagements) / largest), 1)  # type: ignore[arg-type]
 
@@ -207,48 +225,67 @@ def _outcomes(recent: object) -> str:
     return " · ".join(parts)
 
 
-def area_tooltip(name: object, iso3: object, row: pd.Series | None, measure: str) -> str:
+def _k(k: int | str | None) -> int | None:
+    return disclosure.viewer_k() if k == VIEWER else k  # type: ignore[return-value]
+
+
+def _withheld(value: object) -> bool:
+    return isinstance(value, str)
+
+
+def area_tooltip(name: object, iso3: object, row: pd.Series | None, measure: str, k: int | None = None) -> str:
+    """Tooltip of an admin area; ``row`` as :func:`dashboard.disclosure.protect` made it when ``k`` is set."""
     head = f"<b>{e(name)}</b> ({e(iso3)})"
     if row is None:
         return f"{head}<br>No engagements match the filters"
     m = MEASURES[measure]
     value = row.get(measure)
-    shown = "–" if _missing(value) else m.fmt(float(value))
+    count = row["engagements"]
+    if measure == "engagements":
+        shown = disclosure.shown_count(count, k)
+    else:
+        shown = "–" if _missing(value) or _withheld(value) else m.fmt(float(value))
     lines = [head, f"{e(m.label)}: <b>{e(shown)}</b>"]
     if measure != "engagements":
-        lines.append(f"Engagements: {int(row['engagements']):,}")
-        if int(row["engagements"]) < FEW_ENGAGEMENTS:
+        lines.append(f"Engagements: {e(disclosure.shown_count(count, k))}")
+        if k is not None and _missing(value) and (_withheld(count) or disclosure.small(count, k)):
+            lines.append(f"<i>Fewer than {k} engagements: no figure shown</i>")
+        elif not _withheld(count) and int(count) < FEW_ENGAGEMENTS:
             lines.append("<i>Few engagements: read with care</i>")
     lines.append('<span style="color:#666">Click to look closer</span>')
     return "<br>".join(lines)
 
 
-def checkpoint_tooltip(row: pd.Series) -> str:
+def checkpoint_tooltip(row: pd.Series, k: int | None = None) -> str:
+    """Tooltip of a checkpoint. With ``k`` (a pseudonymised view, ``row`` protected) it does not say who
+    controls the checkpoint nor list the outcomes of its latest engagements (single engagements)."""
     share = row.get("share_denied")
     controlled = row.get("controlled_by")
-    return "<br>".join([
-        f"<b>{e(row.get('name'))}</b> ({e(row.get('iso3'))})",
-        f"Controlled by: {e(controlled) if not _missing(controlled) else 'not recorded'}",
-        f"Engagements: {int(row['engagements']):,}",
-        f"Share denied: {'–' if _missing(share) else _pct(float(share))}",
-        "Last five outcomes, latest first:<br>" + _outcomes(row.get("recent_outcomes")),
-        '<span style="color:#666">Click to look closer</span>',
-    ])
+    lines = [f"<b>{e(row.get('name'))}</b> ({e(row.get('iso3'))})"]
+    if k is None:
+        lines.append(f"Controlled by: {e(controlled) if not _missing(controlled) else 'not recorded'}")
+    lines += [f"Engagements: {e(disclosure.shown_count(row['engagements'], k))}",
+              f"Share denied: {'–' if _missing(share) else _pct(float(share))}"]
+    if k is None:
+        lines.append("Last five outcomes, latest first:<br>" + _outcomes(row.get("recent_outcomes")))
+    lines.append('<span style="color:#666">Click to look closer</span>')
+    return "<br>".join(lines)
 
 
 def _count(value: object) -> int:
     return 0 if _missing(value) else int(value)  # type: ignore[call-overload]
 
 
-def incident_tooltip(row: pd.Series) -> str:
-    """Tooltip of a security incident; every value from the feed is escaped."""
+def incident_tooltip(row: pd.Series, k: int | None = None) -> str:
+    """Tooltip of a security incident; every value from the feed is escaped. With ``k`` (a pseudonymised
+    view) the perpetrator is named by type only and harm counts under k read "< k"."""
     when = row.get("incident_date")
     precision = row.get("date_precision")
     fmt = {"year": "%Y", "month": "%b %Y"}.get(str(precision), "%d %b %Y")
     date = when.strftime(fmt) if hasattr(when, "strftime") else e(when)
-    who = row.get("perpetrator_name")
-    harm = ", ".join(f"{_count(row.get(k)):,} {k}" for k in ("killed", "injured", "kidnapped", "detained")
-                     if _count(row.get(k)))
+    who = row.get("perpetrator_name") if k is None else None
+    harm = ", ".join(f"{disclosure.shown_count(_count(row.get(c)), k)} {c}"
+                     for c in ("killed", "injured", "kidnapped", "detained") if _count(row.get(c)))
     return "<br>".join([
         f"<b>Security incident</b>, {e(date)} ({e(row.get('iso3'))})",
         f"Place: {e(row.get('place')) if not _missing(row.get('place')) else 'not recorded'}",
@@ -263,7 +300,7 @@ INCIDENT_STYLE = {"radius": 3.5, "weight": 1, "color": "#000000", "fill": True, 
                   "fillOpacity": 0.8}
 
 
-def incident_layer(incidents: pd.DataFrame) -> list[dict]:
+def incident_layer(incidents: pd.DataFrame, k: int | None = None) -> list[dict]:
     features = []
     for _, row in incidents.iterrows():
         if _missing(row["latitude"]) or _missing(row["longitude"]):
@@ -271,7 +308,7 @@ def incident_layer(incidents: pd.DataFrame) -> list[dict]:
         features.append({
             "type": "Feature", "id": f"incident-{row['incident_id']}",
             "geometry": {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]},
-            "properties": {"sel": "incident", "tip": incident_tooltip(row)},
+            "properties": {"sel": "incident", "tip": incident_tooltip(row, k)},
         })
     return features
 
@@ -298,7 +335,7 @@ def _style_lookup(styles: dict[str, dict[str, Any]]) -> Callable[[dict], dict]:
 
 def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFrame, measure: str, *,
               leaflet_js: str, leaflet_css: str, tile_url: str | None = None,
-              incidents: pd.DataFrame | None = None) -> folium.Map:
+              incidents: pd.DataFrame | None = None, k: int | str | None = VIEWER) -> folium.Map:
     """The access map.
 
     ``shapes`` comes from :func:`shapes_to_features`, ``measures`` from ``queries.area_measures``
@@ -306,9 +343,13 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
     key of :data:`MEASURES`. ``leaflet_js`` / ``leaflet_css`` are the local Leaflet addresses.
     ``incidents`` (``queries.incident_points``), when given, adds security incidents from the
     public record as small dark squares-in-circles under the checkpoints; they are not clickable.
+    ``k``: the disclosure rule's k for a pseudonymised view (None: figures as they are).
     """
     if measure not in MEASURES:
         raise KeyError(measure)
+    k = _k(k)
+    if k is not None:
+        measures, points = disclosure.protect(measures, k), disclosure.protect(points, k)
     # No scroll-wheel zoom: the map sits in a scrolling page (zoom with the buttons or a double-click).
     m = folium.Map(location=[15, 30], zoom_start=3, tiles=None, min_zoom=2, control_scale=True,
                    world_copy_jump=True, scrollWheelZoom=False)
@@ -340,16 +381,25 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
     for pcode, feature in shapes["areas"].items():
         props = feature["properties"]
         row = by_pcode.loc[pcode] if pcode in by_pcode.index else None
-        if row is None or _missing(row.get(measure)):
+        # A pseudonymised view withholds the figures of an area of fewer than k engagements (or of one whose
+        # count is withheld beside such an area): drawn grey, its tooltip says why.
+        withheld = row is not None and k is not None and (_withheld(row["engagements"])
+                                                          or disclosure.small(row["engagements"], k))
+        if row is None or (_missing(row.get(measure)) and not withheld):
             without.append(feature)
             continue
-        few = measure != "engagements" and int(row["engagements"]) < FEW_ENGAGEMENTS
-        styles[pcode] = {"fillColor": area_colour(row[measure], measure),
-                         "fillOpacity": fill_opacity * (0.45 if few else 1.0), "color": "#ffffff", "weight": 0.8}
+        if withheld:
+            styles[pcode] = {"fillColor": WITHHELD_FILL, "fillOpacity": fill_opacity, "color": WITHHELD_LINE,
+                             "weight": 0.8, "dashArray": "3 3"}
+        else:
+            few = measure != "engagements" and not _withheld(row["engagements"]) \
+                and int(row["engagements"]) < FEW_ENGAGEMENTS
+            styles[pcode] = {"fillColor": area_colour(row[measure], measure),
+                             "fillOpacity": fill_opacity * (0.45 if few else 1.0), "color": "#ffffff", "weight": 0.8}
         with_data.append({
             **feature,
             "properties": {"sel": "area", "id": pcode, "label": f"{props['name']} ({props['iso3']})",
-                           "tip": area_tooltip(props["name"], props["iso3"], row, measure)},
+                           "tip": area_tooltip(props["name"], props["iso3"], row, measure, k)},
         })
     if without:
         none_style = {"fillOpacity": 0.0, "color": NO_DATA_LINE, "weight": 0.6}
@@ -361,7 +411,7 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
                        highlight_function=lambda _f: {"weight": 2.5, "color": "#222222"},
                        tooltip=_tooltip(), control=False).add_to(m)
 
-    incident_features = incident_layer(incidents) if incidents is not None else []
+    incident_features = incident_layer(incidents, k) if incidents is not None else []
     if incident_features:
         folium.GeoJson({"type": "FeatureCollection", "features": incident_features}, name="Security incidents",
                        marker=folium.CircleMarker(), style_function=lambda _f: INCIDENT_STYLE,
@@ -370,7 +420,7 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
     point_features: list[dict] = []
     point_styles: dict[str, dict[str, Any]] = {}
     if not points.empty:
-        largest = float(points["engagements"].max())
+        largest = largest_count(points)
         for _, row in points.iterrows():
             if _missing(row["latitude"]) or _missing(row["longitude"]):
                 continue
@@ -381,7 +431,7 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
                 "type": "Feature", "id": cid,
                 "geometry": {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]},
                 "properties": {"sel": "checkpoint", "id": cid, "label": f"{row['name']} ({row['iso3']})",
-                               "tip": checkpoint_tooltip(row)},
+                               "tip": checkpoint_tooltip(row, k)},
             })
     if point_features:
         folium.GeoJson({"type": "FeatureCollection", "features": point_features}, name="Checkpoints",
@@ -397,10 +447,15 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
     return m
 
 
-def highlight(shapes: dict[str, Any], points: pd.DataFrame, kind: str | None, key: str | None) -> folium.FeatureGroup:
+def highlight(shapes: dict[str, Any], points: pd.DataFrame, kind: str | None, key: str | None,
+              k: int | str | None = VIEWER) -> folium.FeatureGroup:
     """An outline around the selected area or checkpoint, added without reloading the map
-    (streamlit-folium's ``feature_group_to_add``). Empty when nothing is selected."""
+    (streamlit-folium's ``feature_group_to_add``). Empty when nothing is selected. The ring's size follows
+    the circle's, so it is drawn from the counts as shown (``k``)."""
     group = folium.FeatureGroup(name="Selection", control=False)
+    k = _k(k)
+    if k is not None and not points.empty:
+        points = disclosure.protect(points, k)
     if kind == "area" and key in shapes["areas"]:
         outline = {"fill": False, "color": "#000000", "weight": 3.5, "dashArray": "6 4"}
         folium.GeoJson(shapes["areas"][key], style_function=lambda _f: outline, interactive=False,
@@ -409,7 +464,7 @@ def highlight(shapes: dict[str, Any], points: pd.DataFrame, kind: str | None, ke
         row = points[points["checkpoint_id"].astype(str) == key]
         if not row.empty and not _missing(row.iloc[0]["latitude"]):
             r = row.iloc[0]
-            ring = {"radius": radius(r["engagements"], float(points["engagements"].max())) + 5, "fill": False,
+            ring = {"radius": radius(r["engagements"], largest_count(points)) + 5, "fill": False,
                     "color": "#000000", "weight": 3, "interactive": False}  # folium.CircleMarker drops `interactive`
             point = {"type": "Feature", "id": "selected", "properties": {},
                      "geometry": {"type": "Point", "coordinates": [float(r["longitude"]), float(r["latitude"])]}}
@@ -432,28 +487,34 @@ def selection_from_click(value: object) -> tuple[str, str, str] | None:
     return kind, key, str(props.get("label") or key)
 
 
-def legend_html(measure: str, largest: float | None, tiles: bool = False, incidents: bool = False) -> str:
-    """The legend, drawn by the page outside the map (fixed labels only, no log text)."""
+def legend_html(measure: str, largest: float | None, tiles: bool = False, incidents: bool = False,
+                k: int | None = None) -> str:
+    """The legend, drawn by the page outside the map (fixed labels only, no log text). ``largest``: the
+    largest count shown (:func:`largest_count`); with ``k``, under k it is not given."""
     def rows(items: list[tuple[str, str]], shape: str) -> str:
         radius_css = "50%" if shape == "circle" else "2px"
         return "".join(
             f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
-            f'<span style="display:inline-block;width:14px;height:14px;border:1px solid #555;'
+            f'<span style="display:inline-block;flex:none;width:14px;height:14px;border:1px solid #555;'
             f'border-radius:{radius_css};background:{colour}"></span>{html.escape(label)}</div>'
             for colour, label in items)
 
     m = MEASURES[measure]
-    size = ("" if largest is None or _missing(largest) or not largest
+    size = ("" if largest is None or _missing(largest) or not largest or disclosure.small(largest, k)
             else f"<div style='color:#555;margin-top:4px'>Circle size: engagements (largest {int(largest):,})</div>")
     return (
         "<div style='font-size:13px;line-height:1.3'>"
         f"<div style='font-weight:600;margin-bottom:2px'>Areas: {html.escape(m.label.lower())}</div>"
         + rows(legend(measure), "square")
         + f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0"><span style="display:inline-block;'
-          f'width:14px;height:14px;border:1px solid {NO_DATA_LINE};background:{"transparent" if tiles else COUNTRY_FILL}">'
+          f'flex:none;width:14px;height:14px;border:1px solid {NO_DATA_LINE};background:{"transparent" if tiles else COUNTRY_FILL}">'
           "</span>"
           "no engagements</div>"
-        + ("" if measure == "engagements" else
+        + ("" if k is None else
+           f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0"><span style="display:inline-block;'
+           f'flex:none;width:14px;height:14px;border:1px dashed {WITHHELD_LINE};background:{WITHHELD_FILL}"></span>'
+           f"fewer than {k} engagements: figures withheld</div>")
+        + ("" if measure == "engagements" or k is not None else
            f"<div style='color:#555;margin-top:2px'>Paler: fewer than {FEW_ENGAGEMENTS} engagements</div>")
         + "<div style='font-weight:600;margin:10px 0 2px'>Checkpoints: share denied</div>"
         + rows(checkpoint_legend(), "circle")

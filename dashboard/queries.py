@@ -168,15 +168,21 @@ def obstacles_by_region(f: Filters) -> Query:
     """, params + params_o
 
 
-def recurring_obstacles(f: Filters, level: Literal["checkpoint", "area"] = "checkpoint", limit: int = 25) -> Query:
-    """The same category at the same place month after month, ranked by its longest monthly streak."""
+def recurring_obstacles(f: Filters, level: Literal["checkpoint", "area"] = "checkpoint", limit: int = 25,
+                        min_obstacles: int = 0) -> Query:
+    """The same category at the same place month after month, ranked by its longest monthly streak.
+
+    ``obstacles``: how many obstacles of the category were logged there; only rows of at least
+    ``min_obstacles`` (a pseudonymised view lists none of fewer than ``small_cell_k``).
+    """
     key = "o.checkpoint_id" if level == "checkpoint" else "o.admin1_pcode"
     name = ("(SELECT name || ' (' || iso3 || ')' FROM checkpoints WHERE checkpoint_id = s.place)" if level == "checkpoint"
             else "(SELECT name || ' (' || iso3 || ')' FROM admin_areas WHERE pcode = s.place)")
     where, params = f.where("o")
     return f"""
-    WITH m AS (SELECT DISTINCT {key} AS place, o.category, date_trunc('month', o.engagement_date)::DATE AS month
-               FROM engagement_obstacles o WHERE {where} AND {key} IS NOT NULL),
+    WITH m AS (SELECT {key} AS place, o.category, date_trunc('month', o.engagement_date)::DATE AS month,
+                      count(*) AS n
+               FROM engagement_obstacles o WHERE {where} AND {key} IS NOT NULL GROUP BY ALL),
     runs AS (SELECT place, category, month,
                     date_diff('month', DATE '2000-01-01', month)
                     - row_number() OVER (PARTITION BY place, category ORDER BY month) AS island
@@ -186,13 +192,14 @@ def recurring_obstacles(f: Filters, level: Literal["checkpoint", "area"] = "chec
     s AS (SELECT place, category, max(months) AS longest_streak, arg_max(since, months) AS streak_from,
                  arg_max(until, months) AS streak_to, sum(months) AS months_with_obstacle,
                  min(since) AS first_seen, max(until) AS last_seen
-          FROM streaks GROUP BY ALL)
+          FROM streaks GROUP BY ALL),
+    t AS (SELECT place, category, sum(n) AS obstacles FROM m GROUP BY ALL)
     SELECT s.place, {name} AS name, c.name AS category, s.longest_streak, s.streak_from, s.streak_to,
-           s.months_with_obstacle, s.first_seen, s.last_seen
-    FROM s JOIN obstacle_categories c USING (category)
-    WHERE s.months_with_obstacle >= 2
+           s.months_with_obstacle, s.first_seen, s.last_seen, t.obstacles::BIGINT AS obstacles
+    FROM s JOIN t USING (place, category) JOIN obstacle_categories c USING (category)
+    WHERE s.months_with_obstacle >= 2 AND t.obstacles >= ?
     ORDER BY s.longest_streak DESC, s.months_with_obstacle DESC, name LIMIT ?
-    """, [*params, limit]
+    """, [*params, min_obstacles, limit]
 
 
 def conditions(f: Filters) -> Query:
@@ -224,7 +231,8 @@ def counterpart_patterns(f: Filters) -> Query:
            avg({IS_GRANTED}) FILTER (WHERE cur) AS share_granted,
            avg((e.outcome = 'granted_with_conditions')::INTEGER) FILTER (WHERE cur) AS share_with_conditions,
            median(e.days_to_resolution) FILTER (WHERE cur) AS median_days,
-           avg({IS_GRANTED}) FILTER (WHERE cur) - avg({IS_GRANTED}) FILTER (WHERE NOT cur) AS change_granted
+           avg({IS_GRANTED}) FILTER (WHERE cur) - avg({IS_GRANTED}) FILTER (WHERE NOT cur) AS change_granted,
+           count(*) FILTER (WHERE NOT cur) AS engagements_before
     FROM ({base}) e JOIN counterparts c USING (counterpart_id)
     LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
     GROUP BY ALL HAVING count(*) FILTER (WHERE cur) > 0 ORDER BY region, engagements DESC
@@ -279,6 +287,30 @@ def checkpoint_control(f: Filters, limit: int = 200) -> Query:
     WHERE {where}
     GROUP BY ALL ORDER BY engagements DESC, checkpoint LIMIT ?
     """, [*params, limit]
+
+
+def checkpoint_control_by_type(f: Filters) -> Query:
+    """Checkpoints by kind and type of controlling counterpart: what a pseudonymised view shows instead of
+    :func:`checkpoint_control` (which names who controls each checkpoint)."""
+    where, params = f.where()
+    return f"""
+    SELECT coalesce(tv.label, 'Unknown type') AS controller_type, coalesce(kv.label, 'Unknown') AS kind,
+           count(DISTINCT k.checkpoint_id) AS checkpoints, count(e.engagement_id) AS engagements,
+           avg({IS_DENIED}) AS share_denied
+    FROM checkpoints k
+    JOIN engagements e ON e.checkpoint_id = k.checkpoint_id
+    LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
+    LEFT JOIN vocabulary kv ON kv.vocabulary = 'checkpoint_kind' AND kv.code = k.kind
+    LEFT JOIN vocabulary tv ON tv.vocabulary = 'counterpart_type' AND tv.code = c.counterpart_type
+    WHERE {where}
+    GROUP BY ALL ORDER BY engagements DESC, controller_type, kind
+    """, params
+
+
+def engagement_count(f: Filters) -> Query:
+    """How many engagements match ``f`` (whether a pseudonymised view is too narrow to show figures)."""
+    where, params = f.where()
+    return f"SELECT count(*) AS engagements FROM engagements e WHERE {where}", params
 
 
 # ------------------------------------------------------------------------------------- Map

@@ -165,8 +165,9 @@ class Settings(BaseSettings):
     small_cell_k: int = Field(
         5,
         ge=2,
-        description="In exports for users who see names pseudonymised (hq), counts below this are written as "
-        "\"< k\" (and the shares computed from them left out), so that one engagement cannot be singled out.",
+        description="For users who see names pseudonymised (hq), on screen and in exports, counts below this read "
+        "\"< k\", shares of fewer engagements are left out and narrower filters show no figure "
+        "(dashboard/disclosure.py), so that one engagement cannot be singled out.",
     )
     password_min_length: int = Field(
         12,

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from dashboard import charts, queries
+from dashboard import charts, disclosure, queries
 from dashboard.auth import current_scope
-from dashboard.components import downloads, empty_state, filters_caption, table
+from dashboard.components import downloads, empty_state, filters_caption, table, too_narrow, withheld_note
 from dashboard.data import query
 from dashboard.shell import page_filters
 from etl import roles
@@ -19,6 +19,10 @@ patterns = query(*queries.counterpart_patterns(f))
 if patterns.empty:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
+k = disclosure.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/disclosure.py
+if k is not None:
+    too_narrow(query(*queries.engagement_count(f)).iloc[0]["engagements"], k)
+    st.caption(withheld_note(k))
 
 st.subheader("By type of counterpart and region")
 left, right = st.columns([2, 3])
@@ -29,7 +33,8 @@ with left:
                     width="stretch", config={"displaylogo": False})
 with right:
     table(patterns, percent=("share_granted", "share_with_conditions", "change_granted"),
-          change_granted="Change in share granted (points)", median_days="Median days")
+          change_granted="Change in share granted (points)", median_days="Median days",
+          engagements_before="Engagements before")
 downloads(patterns, "counterpart patterns")
 
 st.subheader("Stance changed recently")
@@ -41,19 +46,26 @@ if changes.empty:
 else:
     if current_scope().may(roles.PROFILES):  # pseudonymised (hq) rows have no profile to open
         changes.insert(0, "profile", "/counterpart?id=" + changes["counterpart_id"])
-    st.dataframe(changes.drop(columns=["counterpart_id"]), hide_index=True, width="stretch", column_config={
-        "profile": st.column_config.LinkColumn("Profile", display_text="Open"),
-        "denied_recent": st.column_config.NumberColumn("Denied, last 90 days", format="percent"),
-        "denied_before": st.column_config.NumberColumn("Denied, before", format="percent"),
-        "change": st.column_config.NumberColumn("Change", format="percent"),
-        "name": st.column_config.TextColumn("Counterpart"),
-    })
+    table(changes.drop(columns=["counterpart_id"]), percent=("denied_recent", "denied_before", "change"),
+          links=("profile",), denied_recent="Denied, last 90 days", denied_before="Denied, before", name="Counterpart")
     downloads(changes, "stance changes")
 
 st.subheader("Who controls which checkpoints")
-control = query(*queries.checkpoint_control(f))
-if control.empty:
-    empty_state("No engagements at checkpoints for these filters.")
+if k is not None:
+    # Which counterpart controls which checkpoint is row-level: a pseudonymised view sees checkpoints by kind
+    # and type of controller instead.
+    st.caption("By kind of checkpoint and type of controlling counterpart: which counterpart controls which "
+               "checkpoint is shown to users granted the region.")
+    control = query(*queries.checkpoint_control_by_type(f))
+    if control.empty:
+        empty_state("No engagements at checkpoints for these filters.")
+    else:
+        table(control, percent=("share_denied",))
+        downloads(control, "checkpoints by type of controller")
 else:
-    table(control.drop(columns=["checkpoint_id", "controlled_by_id"]), percent=("share_denied",))
-    downloads(control, "checkpoint control")
+    control = query(*queries.checkpoint_control(f))
+    if control.empty:
+        empty_state("No engagements at checkpoints for these filters.")
+    else:
+        table(control.drop(columns=["checkpoint_id", "controlled_by_id"]), percent=("share_denied",))
+        downloads(control, "checkpoint control")

@@ -9,8 +9,20 @@ from dataclasses import replace
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import charts, maps, queries
-from dashboard.components import downloads, empty_state, filters_caption, fmt_days, fmt_int, fmt_pct, table
+from dashboard import charts, disclosure, maps, queries
+from dashboard.components import (
+    downloads,
+    empty_state,
+    filters_caption,
+    fmt_count,
+    fmt_days,
+    fmt_int,
+    fmt_pct,
+    rows_withheld,
+    table,
+    too_narrow,
+    withheld_note,
+)
 from dashboard.data import query
 from dashboard.shell import page_filters
 from dashboard.static_assets import ensure_leaflet, leaflet_urls
@@ -45,6 +57,8 @@ totals = query(*queries.headline(f)).iloc[0]
 if not totals["engagements"]:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
+k = disclosure.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/disclosure.py
+too_narrow(totals["engagements"], k)
 if not ensure_leaflet():
     st.error("The map cannot be drawn: Leaflet could not be copied into dashboard/static/vendor/leaflet "
              "(is the XStatic-Leaflet package installed and the folder writable?).")
@@ -69,13 +83,17 @@ with legend_col:
                                     "Insecurity Insight), when loaded: period, region, country and area filters "
                                     "apply; the 3,000 most recent located incidents are drawn.")
     incidents = query(*queries.incident_points(f)) if show_incidents else None
-    st.html(maps.legend_html(measure, points["engagements"].max() if not points.empty else None,
-                             tiles=bool(get_settings().tile_url), incidents=show_incidents))
+    shown_points = disclosure.protect(points, k)
+    st.html(maps.legend_html(measure, maps.largest_count(shown_points) if not points.empty else None,
+                             tiles=bool(get_settings().tile_url), incidents=show_incidents, k=k))
     if show_incidents and incidents is not None and incidents.empty:
         st.caption("No located incidents for these filters (load a public incident feed on the Data page).")
     unmapped = int(totals["engagements"]) - int(measures["engagements"].sum() if not measures.empty else 0)
+    # In a pseudonymised view the number is not given: with the total and the areas it would give back a
+    # withheld area's count.
     st.caption("Zoom with + and − or a double-click."
-               + (f" {fmt_int(unmapped)} engagements have no admin area." if unmapped > 0 else ""))
+               + ("" if unmapped <= 0 else " Some engagements have no admin area." if k is not None
+                  else f" {fmt_int(unmapped)} engagements have no admin area."))
 with map_col:
     js, css = leaflet_urls()
     fmap = maps.build_map(shapes, measures, points, measure, leaflet_js=js, leaflet_css=css,
@@ -100,8 +118,9 @@ now = totals if not selection else query(*queries.headline(view)).iloc[0]
 if not now["engagements"]:
     empty_state("No engagements here with these filters.")
     st.stop()
+too_narrow(now["engagements"], k)
 cols = st.columns(4)
-cols[0].metric("Engagements", fmt_int(now["engagements"]))
+cols[0].metric("Engagements", fmt_count(now["engagements"], k))
 cols[1].metric("Share granted", fmt_pct(now["share_granted"]),
                help="Granted, granted with conditions or partially granted.")
 cols[2].metric("Share denied", fmt_pct(now["share_denied"]))
@@ -113,6 +132,10 @@ st.plotly_chart(charts.monthly_outcomes(monthly), width="stretch", config={"disp
 downloads(monthly, "map monthly outcomes", caption=view.describe())
 
 st.subheader("Engagements")
+if k is not None:
+    st.caption(withheld_note(k))
+    rows_withheld(k)  # single engagements are row-level: never listed where names are pseudonymised
+    st.stop()
 rows = query(*queries.engagements_list(view))
 table(rows, dates=("date",), days_to_resolution="Days to resolution")
 downloads(rows, "map engagements",

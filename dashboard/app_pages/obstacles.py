@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from dashboard import charts, queries
-from dashboard.components import downloads, empty_state, filters_caption, table
+from dashboard import charts, disclosure, queries
+from dashboard.components import downloads, empty_state, filters_caption, table, too_narrow, withheld_note
 from dashboard.data import query
 from dashboard.shell import page_filters
 
@@ -12,6 +12,10 @@ f = page_filters()
 if f is None:
     st.stop()
 filters_caption(f"{f.describe()} · categories of OCHA's access monitoring framework")
+k = disclosure.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/disclosure.py
+if k is not None:
+    too_narrow(query(*queries.engagement_count(f)).iloc[0]["engagements"], k)
+    st.caption(withheld_note(k))
 
 monthly = query(*queries.obstacles_monthly(f))
 if monthly.empty:
@@ -33,9 +37,11 @@ st.caption("Ranked by the longest run of consecutive months in which the categor
 tabs = st.tabs(["At checkpoints", "In admin areas"])
 for tab, level in zip(tabs, ("checkpoint", "area"), strict=True):
     with tab:
-        recurring = query(*queries.recurring_obstacles(f, level))
+        # A pseudonymised view lists only places and categories of at least k obstacles.
+        recurring = query(*queries.recurring_obstacles(f, level, min_obstacles=k or 0))
         if recurring.empty:
-            empty_state("No obstacle was logged at the same place in two different months.")
+            empty_state("No obstacle was logged at the same place in two different months"
+                        + (f" (places and categories of fewer than {k} obstacles are not listed)." if k else "."))
             continue
         table(recurring.drop(columns=["place"]), dates=("streak_from", "streak_to", "first_seen", "last_seen"),
               longest_streak="Longest run (months)", months_with_obstacle="Months with it")

@@ -2,17 +2,19 @@
 
 import streamlit as st
 
-from dashboard import charts, queries
+from dashboard import charts, disclosure, queries
 from dashboard.components import (
     delta_pct,
     delta_pts,
     downloads,
     empty_state,
     filters_caption,
+    fmt_count,
     fmt_days,
-    fmt_int,
     fmt_pct,
     table,
+    too_narrow,
+    withheld_note,
 )
 from dashboard.data import query
 from dashboard.shell import page_filters
@@ -29,23 +31,37 @@ before = query(*queries.headline(prev)).iloc[0]
 if not now["engagements"]:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
+# A pseudonymised view (hq) shows no figure of fewer than k engagements, and no change against a previous
+# period of fewer than k (the change would give the previous count back): dashboard/disclosure.py.
+k = disclosure.viewer_k()
+too_narrow(now["engagements"], k)
+n_before = before["engagements"]
+small_before = disclosure.small(n_before, k)
 
 cols = st.columns(4)
-cols[0].metric("Engagements", fmt_int(now["engagements"]), delta_pct(now["engagements"], before["engagements"]))
-cols[1].metric("Access requests", fmt_int(now["requests"]), delta_pct(now["requests"], before["requests"]))
-cols[2].metric("Share granted", fmt_pct(now["share_granted"]), delta_pts(now["share_granted"], before["share_granted"]),
+cols[0].metric("Engagements", fmt_count(now["engagements"], k), delta_pct(now["engagements"], n_before, k))
+cols[1].metric("Access requests", fmt_count(now["requests"], k),
+               None if small_before else delta_pct(now["requests"], before["requests"], k))
+cols[2].metric("Share granted", fmt_pct(now["share_granted"]),
+               delta_pts(now["share_granted"], before["share_granted"], k, n_before),
                help="Granted, granted with conditions or partially granted.")
-cols[3].metric("Share denied", fmt_pct(now["share_denied"]), delta_pts(now["share_denied"], before["share_denied"]),
-               delta_color="inverse")
+cols[3].metric("Share denied", fmt_pct(now["share_denied"]),
+               delta_pts(now["share_denied"], before["share_denied"], k, n_before), delta_color="inverse")
 cols = st.columns(4)
-days_delta = (None if now["median_days"] is None or before["median_days"] is None or before["median_days"] != before["median_days"]
+days_delta = (None if small_before or now["median_days"] is None or before["median_days"] is None
+              or before["median_days"] != before["median_days"]
               else f"{now['median_days'] - before['median_days']:+.0f} days")
 cols[0].metric("Median days to access", fmt_days(now["median_days"]), days_delta, delta_color="inverse",
                help="From request to answer, for requests that got an answer.")
-cols[1].metric("People reached", fmt_int(now["people_reached"]), delta_pct(now["people_reached"], before["people_reached"]))
-cols[2].metric("People left without access", fmt_int(now["people_without_access"]),
-               delta_pct(now["people_without_access"], before["people_without_access"]), delta_color="inverse",
+cols[1].metric("People reached", fmt_count(now["people_reached"], k),
+               None if small_before else delta_pct(now["people_reached"], before["people_reached"], k))
+cols[2].metric("People left without access", fmt_count(now["people_without_access"], k),
+               None if small_before else delta_pct(now["people_without_access"], before["people_without_access"], k),
+               delta_color="inverse",
                help="People targeted by requests whose latest answer was not a full yes, minus those reached.")
+if k is not None:
+    st.caption(withheld_note(k) + (f" The previous period had fewer than {k} engagements: no changes shown."
+                                   if small_before else ""))
 
 monthly = query(*queries.monthly_outcomes(f))
 st.plotly_chart(charts.monthly_outcomes(monthly), width="stretch", config={"displaylogo": False})
@@ -88,6 +104,6 @@ else:
     st.plotly_chart(charts.incidents_beside_denials(monthly, incidents), width="stretch",
                     config={"displaylogo": False})
     downloads(incidents, "incidents per month")
-    perpetrators = query(*queries.incidents_by_perpetrator(f))
+    perpetrators = query(*queries.incidents_by_perpetrator(f))  # by type: no perpetrator is named
     table(perpetrators, perpetrator_type="Perpetrator type", kidnapped_or_detained="Kidnapped or detained")
     downloads(perpetrators, "incidents by perpetrator type")

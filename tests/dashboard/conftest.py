@@ -396,6 +396,8 @@ def _stop(process: subprocess.Popen) -> None:
         pass
 
 
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator:
     if "browser" in _SHARED:
