@@ -103,13 +103,11 @@ def _no_change(df: pd.DataFrame) -> pd.DataFrame:
 def _export_rule() -> Callable[[pd.DataFrame], pd.DataFrame]:
     """What the signed-in user may take away, decided now (the file is built later, on another thread):
     the disclosure rule of :mod:`dashboard.disclosure` for pseudonymised (hq) views, else the table as shown."""
-    from dashboard import filters
     from dashboard.auth import current_session
 
-    session = current_session()
-    if session is None:
+    if current_session() is None:
         raise PermissionError("not signed in")
-    k = disclosure.k_for(session.scope, filters.current())
+    k = disclosure.viewer_k()
     if k is not None:
         return functools.partial(suppress_small_cells, k=k)
     return _no_change

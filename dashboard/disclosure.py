@@ -37,10 +37,12 @@ number behind it (1 denial among 20 engagements); that is an aggregate of at lea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+import streamlit as st
 
 from etl.config import get_settings
 from etl.roles import Scope
@@ -87,8 +89,13 @@ def k_for(scope: Scope, f: Filters | None = None) -> int | None:
     return get_settings().small_cell_k
 
 
+# Session-state key: the regions the page's data comes from when that is not the sidebar's choice (a counterpart
+# profile is one counterpart's, in one region, whatever the sidebar says). Reset on every run by the router.
+PAGE_REGIONS = "disclosure_page_regions"
+
+
 def viewer_k() -> int | None:
-    """:func:`k_for` the signed-in user and the page's filters.
+    """:func:`k_for` the signed-in user and the page's filters (or the page's own regions, see PAGE_REGIONS).
 
     None when nobody is signed in: then no data can be read either (``dashboard.data.query`` refuses),
     and the chart and map builders are being used as plain functions (tests).
@@ -103,6 +110,9 @@ def viewer_k() -> int | None:
         return None
     if session is None:
         return None
+    regions = st.session_state.get(PAGE_REGIONS)
+    if regions and f is not None:
+        f = replace(f, regions=tuple(regions))
     return k_for(session.scope, f)
 
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from dashboard import filters
+from dashboard import disclosure, filters
 from dashboard.data import current_version, db_path, query
 from dashboard.queries import STORED_SCHEMA_VERSION
 from dashboard.static_assets import ensure_leaflet
@@ -18,6 +18,7 @@ def frame() -> None:
     """Set up the page and draw the sidebar filters (stored for the page in session state)."""
     ensure_leaflet()  # local Leaflet files in place before anyone opens the map (offline)
     st.session_state["filters"] = None
+    st.session_state[disclosure.PAGE_REGIONS] = None  # a page whose data is not the sidebar's sets it (profiles)
     if current_version() is None:
         return
     problem = schema_problem()

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard import brief, charts, components, queries, search, shell
+from dashboard import brief, charts, components, disclosure, queries, search, shell
 from dashboard.auth import audit_event, current_scope
 from dashboard.data import current_version, query
 from dashboard.scope import scope_key
@@ -135,6 +135,9 @@ if p is None:
                icon=":material/person_off:")
     st.stop()
 audit_event("profile_view", target=p.counterpart_id, detail={"found": True}, once=True)
+# A profile is one counterpart's, in its region, which the user sees in clear (dashboard/scope.py opens no other):
+# its tables and downloads follow that region's disclosure rule, not the sidebar's.
+st.session_state[disclosure.PAGE_REGIONS] = (p.info.get("region") or "Other",)
 
 info = p.info
 head, action = st.columns([4, 1], vertical_alignment="bottom")

@@ -54,9 +54,11 @@ def _expected(db: Path) -> dict[str, dict[str, object]]:
     merges = _rows(db, "SELECT result_id, name_key_b FROM counterpart_decisions WHERE action = 'merge' AND active")
     per_cp = Counter(e["counterpart_id"] for e in engagements)
     places: dict[str, set[str]] = {}
+    at_checkpoint: dict[str, Counter] = {}
     for e in engagements:
         if e["checkpoint_id"] is not None:
             places.setdefault(str(e["counterpart_id"]), set()).add(str(checkpoints[e["checkpoint_id"]]))
+            at_checkpoint.setdefault(str(e["counterpart_id"]), Counter())[str(checkpoints[e["checkpoint_id"]])] += 1
     facts = {}
     for c in counterparts:
         keys = {c["name_key"]} | {m["name_key_b"] for m in merges if m["result_id"] == c["counterpart_id"]}
@@ -64,7 +66,8 @@ def _expected(db: Path) -> dict[str, dict[str, object]]:
                     and i["duplicate_of"] is None)
         facts[str(c["counterpart_id"])] = {"region": c["region"], "engagements": per_cp[c["counterpart_id"]],
                                            "incidents": named, "checkpoints": places.get(str(c["counterpart_id"]),
-                                                                                        set())}
+                                                                                        set()),
+                                           "per_checkpoint": at_checkpoint.get(str(c["counterpart_id"]), Counter())}
     sample = {}
     for region in {f["region"] for f in facts.values()}:
         mine = {k: v for k, v in facts.items() if v["region"] == region and v["engagements"]}
@@ -107,6 +110,11 @@ def test_every_role_that_may_open_a_profile_sees_the_raw_tables_figures(
             names = set() if places is None else {str(n) for n in places["checkpoint"]} - {"(no checkpoint)"}
             if names != want["checkpoints"]:
                 wrong.append(f"{role} {cid}: checkpoints {sorted(names)}, raw {sorted(want['checkpoints'])}")
+            # exact counts, small ones included: the profile is in clear for everyone who may open it
+            counts = {} if places is None else {str(n): v for n, v in zip(places["checkpoint"], places["engagements"],
+                                                                          strict=True) if n != "(no checkpoint)"}
+            if counts != dict(want["per_checkpoint"]):
+                wrong.append(f"{role} {cid}: per checkpoint {counts}, raw {dict(want['per_checkpoint'])}")
     assert not wrong, "\n".join(wrong)
 
 
