@@ -6,11 +6,13 @@ import datetime as dt
 import subprocess
 import sys
 
-import duckdb
 import pytest
 
 from dashboard import queries
 from dashboard.filters import Filters, from_query_params, to_query_params
+from dashboard.scope import ensure_scope
+from etl.db import connect_read
+from etl.roles import ALL_REGIONS, scope_for
 from tests.conftest import REPO
 
 HOSTILE = "x'); DROP TABLE engagements; --"
@@ -23,7 +25,9 @@ def con(tmp_path_factory):
     result = subprocess.run([sys.executable, "-m", "etl", "demo", "--rows", "3000", "--db", str(db), "--out",
                              str(work / "logs"), "--quiet"], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
-    c = duckdb.connect(str(db), read_only=True)
+    # The app's way in: the tables' views for a user who sees every region in clear (dashboard/scope.py).
+    c = connect_read(db)
+    c.execute(f"SET search_path = '{ensure_scope(c, scope_for('hq', (ALL_REGIONS,)), 'salt')}'")
     yield c
     c.close()
 
