@@ -35,10 +35,20 @@ if session is None:
 scope = session.scope
 allowed = [(f, t, i, u) for f, t, i, u, need in PAGES
            if scope.may(need) and (Path(__file__).parent / f).exists()]
-pages = [st.Page(f, title=t, icon=i, url_path=u or None, default=n == 0) for n, (f, t, i, u) in enumerate(allowed)]
+pages = [st.Page(f, title=t, icon=i, url_path=u or None, default=n == 0 and not u)
+         for n, (f, t, i, u) in enumerate(allowed)]
 if not pages:
     st.navigation([st.Page(shell.nothing_to_show, title="No access", url_path="none", default=True)]).run()
     st.stop()
+if allowed[0][3]:
+    # Streamlit serves the default page at "/" only, so a role whose first page has its own address (admin:
+    # /data, negotiator: /counterpart) would get "Page not found" there: "/" is a hidden page that goes to it.
+    first = pages[0]
+
+    def _home() -> None:
+        st.switch_page(first)
+
+    pages.insert(0, st.Page(_home, title="Home", url_path="home", default=True, visibility="hidden"))
 _denied_page = shell.page_outside_role(PAGES, allowed)
 if _denied_page:
     auth.audit_event("denied", target=_denied_page, detail={"what": "page", "why": "not for this role"},

@@ -234,3 +234,19 @@ def test_the_rejected_rows_download_holds_every_problem_not_only_those_shown(bro
         assert len(rows) == problems, f"the download holds {len(rows)} of {problems} problems"
         assert {"source_file", "row_number", "column_name", "reason"} <= set(rows[0])
         assert not visit.external, visit.external
+
+
+@pytest.mark.parametrize(("user", "path", "title"), [("test-admin-only", "/data", "Data"),
+                                                     ("test-negotiator", "/counterpart", "Counterpart lookup")])
+def test_a_role_whose_first_page_is_not_trends_opens_it_by_address(visit: Visit, user: str, path: str,
+                                                                    title: str) -> None:
+    """The admin's /data and the negotiator's /counterpart open as such (they said "Page not found" when the
+    role's first page was Streamlit's default page, served only at "/")."""
+    visit.user = user
+    visit.open(path)  # signs in here
+    for address in (path, "/"):  # again with the sign-in cookie, and the bare address
+        visit.open(address)
+        visit.page.locator("h1", has_text=title).first.wait_for(timeout=60_000)
+        wait_for_app(visit.page)
+        assert not visit.page.get_by_text("Page not found").count(), f"{user} at {address}"
+    assert not visit.external, visit.external
