@@ -10,7 +10,11 @@ which runs it on a cursor whose DuckDB ``search_path`` is a schema of views made
 * where names are pseudonymised (``hq`` outside granted regions), a counterpart's id and name are
   replaced by a stable code made with a secret salt (so a code cannot be computed from a name), and
   its spellings, name key, affiliation, logged name and intermediaries are gone;
+* where names are pseudonymised, incident perpetrator names and keys are NULL too (they would tie a code
+  to a name), and ``counterpart_profiles`` (what a profile and the brief read) holds only counterparts in
+  clear: a profile is row-level history;
 * where notes are hidden, ``notes`` is NULL;
+* which region a row belongs to is declared once per table in :data:`REGION_OF`;
 * rejected rows keep their reason (what was wrong and how to fix it) but lose their values unless
   the user sees every region's names and notes in clear.
 
