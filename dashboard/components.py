@@ -215,6 +215,9 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
             df = df.assign(**{col: df[col].map(lambda v: disclosure.shown_count(v, k))})
             config[col] = st.column_config.TextColumn(label, alignment="right")
         else:
+            if (df[col].dtype == object or pd.api.types.is_string_dtype(df[col])) and df[col].isna().any():
+                # An empty text cell reads "–", not Streamlit's "None" (the download keeps it empty).
+                df = df.assign(**{col: df[col].astype(object).where(df[col].notna(), "–")})
             config[col] = st.column_config.TextColumn(label)
     kwargs = {"height": height} if height else {}
     st.dataframe(df, hide_index=True, width="stretch", column_config=config, **kwargs)

@@ -369,3 +369,17 @@ def test_denied_attempts_by_address_are_audited(truth: Truth, demo_db: Path, tmp
     assert refused.get("checkpoint") == [asia_checkpoint], refused
     # the coordinator's own region and country were kept, not reported
     assert MENA not in json.dumps(refused) and mena_iso3 not in refused.get("country", [])
+
+
+def test_an_admin_without_regions_reads_each_rejected_rows_fix_and_no_none(demo_db: Path, use_db) -> None:
+    """The rejected rows of every region, for an admin with none: reason and fix, no value, no "None" cell."""
+    use_db(demo_db)
+    raw = sql(demo_db, "SELECT value FROM rejected_rows WHERE value IS NOT NULL AND length(value) >= 4")
+    at = open_page("data", user="test-admin-only")
+    assert not at.exception, problems(at)
+    shown = next(d for d in dataframes(at) if "reason" in d.columns and "value" in d.columns)
+    assert len(shown) > 0
+    assert not shown.isna().any().any(), "an empty cell reads None"
+    assert set(shown["value"]) == {"–"}
+    assert all(r and "hidden: the reason" not in r for r in shown["reason"])
+    assert not [v for (v,) in raw for r in shown["reason"] if v in r], "a value quoted in a reason"
