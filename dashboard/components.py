@@ -179,6 +179,18 @@ def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bo
         cols[2].caption(markdown_text(caption, CAPTION_CHARS))  # plain text: it may name filter values from logs
 
 
+def dash_empty_text(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with empty text cells as "–" (Streamlit draws them "None"); for display only, downloads keep them
+    empty.
+
+    >>> dash_empty_text(pd.DataFrame({"a": ["x", None], "n": [1.0, None]}))["a"].tolist()
+    ['x', '–']
+    """
+    text = [c for c in df.columns if (df[c].dtype == object or pd.api.types.is_string_dtype(df[c]))
+            and df[c].isna().any()]
+    return df.assign(**{c: df[c].astype(object).where(df[c].notna(), "–") for c in text}) if text else df
+
+
 def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = (), height: int | None = None,
           links: Sequence[str] = (), **column_labels: str) -> None:
     """A read-only table with people-friendly column formats. Text is shown as text, never HTML.
@@ -215,9 +227,7 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
             df = df.assign(**{col: df[col].map(lambda v: disclosure.shown_count(v, k))})
             config[col] = st.column_config.TextColumn(label, alignment="right")
         else:
-            if (df[col].dtype == object or pd.api.types.is_string_dtype(df[col])) and df[col].isna().any():
-                # An empty text cell reads "–", not Streamlit's "None" (the download keeps it empty).
-                df = df.assign(**{col: df[col].astype(object).where(df[col].notna(), "–")})
             config[col] = st.column_config.TextColumn(label)
+    df = dash_empty_text(df)
     kwargs = {"height": height} if height else {}
     st.dataframe(df, hide_index=True, width="stretch", column_config=config, **kwargs)

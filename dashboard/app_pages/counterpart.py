@@ -64,6 +64,7 @@ def _pick_table(df: pd.DataFrame, key: str, columns: dict[str, st.column_config.
 def _highlighted(df: pd.DataFrame, mask: pd.Series, config: dict[str, object],
                  order: list[str] | None = None) -> None:
     """A read-only table with the rows in ``mask`` highlighted (follow-ups due)."""
+    df = components.dash_empty_text(df)
     data: pd.DataFrame | pd.io.formats.style.Styler = df
     if mask.any():
         data = df.style.apply(lambda r: ["background-color: #fff3c4" if mask.loc[r.name] else ""] * len(r), axis=1)
