@@ -24,18 +24,18 @@ import textwrap
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
-from etl import audit, crypto, decisions
+from etl import audit, decisions
 from etl.cli import main
 from etl.config import Settings, get_settings
 from etl.db import connect_read
 from etl.names import name_key, stable_id
 from tests.conftest import row, write_csv
+from tests.test_encryption import no_outside_key  # noqa: F401 - autouse: no ACCESS_* setting or secrets file leaks in
 
 REPO = Path(__file__).resolve().parents[1]
 KEY = "at rest: a long test key"
@@ -51,19 +51,9 @@ def _env(**extra: str) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(REPO), **extra}
 
 
+
 def _loose_umask() -> None:
     os.umask(0o022)  # what a login shell usually has: files 0644, folders 0755
-
-
-@pytest.fixture(autouse=True)
-def no_outside_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Neither the developer's ACCESS_* settings nor a real .streamlit/secrets.toml leak into these tests."""
-    for name in [k for k in os.environ if k.startswith("ACCESS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setattr(crypto, "SECRETS_FILE", tmp_path / "no-secrets" / "secrets.toml")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _use(monkeypatch: pytest.MonkeyPatch, db: Path, key: str | None) -> Settings:
