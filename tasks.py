@@ -78,9 +78,9 @@ def ensure_chromium() -> None:
 SCHEMA_CHECK = """
 import sys, duckdb
 from pathlib import Path
-from etl.db import connect_read
+from etl.store.db import connect_read
 from etl.errors import AccessDataError
-from etl.schema import SCHEMA_VERSION
+from etl.store.schema import SCHEMA_VERSION
 try:
     con = connect_read(Path(sys.argv[1]))  # with the database key when one is configured
 except AccessDataError as err:

@@ -6,7 +6,7 @@
 
 For each size the demo database is built with the real CLI (``python -m etl demo``) into the work
 folder (default ``bench/out/pages``, git-ignored) and reused on later runs with the same size and seed.
-Then, for every page of ``dashboard.queries.PAGES`` and each filter set (the last 12 months of data;
+Then, for every page of ``dashboard.db.queries.PAGES`` and each filter set (the last 12 months of data;
 the same narrowed to the busiest region, for pages whose queries depend on filters; the busiest
 counterpart for the lookup page), the page's full list of queries (``page_queries``) is timed:
 
@@ -73,7 +73,7 @@ UNORDERED_COLUMNS = {"recent_outcomes", "streak_from", "streak_to"}
 RANKED_BY = {"recurring_obstacles": ["longest_streak", "months_with_obstacle", "name"]}
 # Text lists whose order is not specified (string_agg without ORDER BY): compared as sets.
 SET_COLUMNS = {("PROFILE_TIMELINE", "obstacles")}
-TIMELINE_ROWS = 1_000  # dashboard.queries.TIMELINE_ROWS: the profile shows the latest ones
+TIMELINE_ROWS = 1_000  # dashboard.db.queries.TIMELINE_ROWS: the profile shows the latest ones
 # Queries cut by a LIMIT whose ORDER BY leaves ties (query: (limit, ordering columns)): only when the cut is
 # reached are the ties at it broken arbitrarily, and then only the ordering columns are compared.
 CUT_TIES = {"PROFILE_INCIDENTS": (500, ["date"])}
@@ -205,8 +205,8 @@ def make_views(db: str) -> tuple[list[dict], dict]:
     """The page views to time: page, filters, counterpart, and the (sql, params, label) list."""
     import duckdb
 
-    from dashboard import queries as Q
-    from dashboard.filters import Filters, period_bounds
+    from dashboard.db import queries as Q
+    from dashboard.db.filters import Filters, period_bounds
 
     con = duckdb.connect(db, read_only=True)
     first, last = con.execute(Q.DATE_BOUNDS).fetchone()
@@ -246,7 +246,7 @@ def _key(sql: str, params: list[object]) -> str:
 
 
 def query_labels(Q, f, cp: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """SQL text (+ parameters) -> the name of the function or constant of dashboard.queries behind it."""
+    """SQL text (+ parameters) -> the name of the function or constant of dashboard.db.queries behind it."""
     import inspect
 
     out: dict[str, str] = {}
@@ -1052,7 +1052,7 @@ def pandas_worker(spec_path: str) -> None:
 
     import duckdb
 
-    from dashboard.filters import Filters
+    from dashboard.db.filters import Filters
 
     warnings.filterwarnings("ignore", message=".*inplace keyword.*")
     spec = json.loads(Path(spec_path).read_text(), object_hook=decode)
@@ -1221,8 +1221,8 @@ BENCH_ARGON2 = {"ACCESS_ARGON2_TIME_COST": "1", "ACCESS_ARGON2_MEMORY_KIB": "819
 
 def bench_user(db: str) -> None:
     """A user who sees everything (admin with every region) in the users file beside the bench database."""
+    from etl.accounts.users import UserStore, users_path
     from etl.config import Settings
-    from etl.users import UserStore, users_path
 
     settings = Settings(db=Path(db), argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1)
     store = UserStore(users_path(settings), settings)
@@ -1259,7 +1259,7 @@ def start_app(db: str, log_path: Path) -> tuple[subprocess.Popen, str, WarmupWat
 
 
 # Seconds a person takes to type a username and password on the sign-in form. The app uses them to load
-# the chart code (dashboard/frontend.py); they are not counted in any figure.
+# the chart code (dashboard/ui/frontend.py); they are not counted in any figure.
 TYPING_S = 3.0
 # Sidebar titles of the pages (dashboard/streamlit_app.py), for visits made inside the app.
 NAV_TITLES = {"trends": "Trends", "map": "Map", "obstacles": "Obstacles", "counterparts": "Counterparts",
@@ -1277,7 +1277,7 @@ def _drawn(page, timeout_s: float) -> dict:  # type: ignore[no-untyped-def]
 def draw(page, url: str, timeout_s: float) -> dict:  # type: ignore[no-untyped-def]
     """Open ``url`` and wait until the page is fully drawn (WAIT_JS); sign in first if the form shows.
 
-    A browser that signed in before is remembered (dashboard/remember.py), so a visit by address draws
+    A browser that signed in before is remembered (dashboard/session/remember.py), so a visit by address draws
     the page straight away: ``s`` is from navigation to drawn. In a browser that never signed in the
     sign-in form is drawn first (``form_s``, from navigation), then the bench waits TYPING_S as a person
     typing would, signs in, and times the page from the click (``after_sign_in_s``); ``s`` is their sum.
@@ -1318,7 +1318,7 @@ def measure_app(db: str, info: dict, work: Path, rows: int, timeout_s: float, wa
 
     from playwright.sync_api import sync_playwright
 
-    from dashboard.queries import PAGES
+    from dashboard.db.queries import PAGES
 
     log_path = work / f"streamlit_{rows}.log"
     result: dict = {"pages": {}, "missing": [p for p in PAGES if not (ROOT / "dashboard" / "app_pages" /
@@ -1638,7 +1638,7 @@ def write_doc(args: argparse.Namespace, results: list[dict]) -> None:
              + f" ({dt.date.today()}, {platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GB, "
              f"Python {platform.python_version()}, DuckDB {duckdb.__version__}, pandas {pd.__version__}, "
              f"Streamlit {streamlit.__version__}).", "",
-             "Each page's full list of queries (`dashboard.queries.page_queries`), results fetched into pandas "
+             "Each page's full list of queries (`dashboard.db.queries.page_queries`), results fetched into pandas "
              "as the app does. **Cold**: a fresh process opens a fresh read-only connection and runs the page "
              "once (connect included; the OS file cache is warm). **Warm**: the same connection, the page run "
              "again and again. **pandas**: the same aggregates computed the usual Streamlit way, with pandas on "

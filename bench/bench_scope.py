@@ -3,9 +3,9 @@
     python bench/bench_scope.py --rows 1000000            # builds (or reuses) the 1M demo database
     python bench/bench_scope.py --db path/to/access.duckdb --runs 5 --no-write
 
-Every dashboard query runs inside a user's scope (``dashboard/scope.py``): views named like the tables,
+Every dashboard query runs inside a user's scope (``dashboard/db/scope.py``): views named like the tables,
 restricting rows to the user's regions (the region of each row decided by ``REGION_OF``) and redacting
-names for ``hq``. For every page of ``dashboard.queries.PAGES`` (the last 12 months; the lookup page on the
+names for ``hq``. For every page of ``dashboard.db.queries.PAGES`` (the last 12 months; the lookup page on the
 busiest counterpart) this times the page's full list of queries, warm, in one process and on one
 connection:
 
@@ -66,11 +66,11 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args()
 
-    from dashboard import queries as Q
-    from dashboard.filters import Filters, period_bounds
-    from dashboard.scope import ensure_scope
-    from etl.db import connect_read
-    from etl.roles import scope_for
+    from dashboard.db import queries as Q
+    from dashboard.db.filters import Filters, period_bounds
+    from dashboard.db.scope import ensure_scope
+    from etl.accounts.roles import scope_for
+    from etl.store.db import connect_read
 
     db = args.db or build(args.rows, args.seed, args.work)
     con = connect_read(db)

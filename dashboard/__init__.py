@@ -6,6 +6,6 @@ loads them (DuckDB's WAL and spill files take the process umask) and appends to 
 sets it earlier still, before Streamlit starts.
 """
 
-from etl.db import owner_only_umask
+from etl.store.db import owner_only_umask
 
 owner_only_umask()

@@ -1,7 +1,7 @@
 """``python -m dashboard [streamlit options]``: start the dashboard, warmed up.
 
 ``streamlit run dashboard/app_server.py [options]``: the router served as an ``st.App`` with the
-route that lets a browser stay signed in across page loads (:mod:`dashboard.remember`), plus a
+route that lets a browser stay signed in across page loads (:mod:`dashboard.session.remember`), plus a
 warm-up: the page libraries are imported and each page's default view is computed while the server
 starts, so the first visit is as fast as the next ones (see :mod:`dashboard.warmup`).
 ``streamlit run dashboard/streamlit_app.py`` also works, without either.
@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from dashboard import warmup
-from etl.db import owner_only_umask
+from etl.store.db import owner_only_umask
 
 APP = Path(__file__).resolve().parent / "app_server.py"
 

@@ -3,11 +3,11 @@
 ``python -m dashboard`` (and so ``python3 tasks.py run``) runs ``streamlit run`` on this file; Streamlit
 finds :data:`app` and serves ``streamlit_app.py`` (the router) through it, with:
 
-- :data:`dashboard.remember.ROUTE`, which sets the sign-in cookie (see :mod:`dashboard.remember`);
-- :class:`dashboard.web_guard.WebGuard` in front of everything (Streamlit's websocket, media,
+- :data:`dashboard.session.remember.ROUTE`, which sets the sign-in cookie (see :mod:`dashboard.session.remember`);
+- :class:`dashboard.session.web_guard.WebGuard` in front of everything (Streamlit's websocket, media,
   upload, component and static routes, and the route above): only the app's own origin is
   answered, downloads only to the sign-in that made them (each audited), security headers;
-- a start-up step that ties every file Streamlit makes to its sign-in (:func:`dashboard.media_owners.watch`).
+- a start-up step that ties every file Streamlit makes to its sign-in (:func:`dashboard.session.media_owners.watch`).
 
 ``streamlit run dashboard/streamlit_app.py`` still works, without any of these: every page load asks
 to sign in again, and the origin and download checks are Streamlit's own (any localhost origin, any
@@ -25,9 +25,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from dashboard import media_owners
-from dashboard.remember import CODE_HEADER, COOKIE, REMEMBERED, ROUTE
-from dashboard.web_guard import WebGuard, server_policy
+from dashboard.session import media_owners
+from dashboard.session.remember import CODE_HEADER, COOKIE, REMEMBERED, ROUTE
+from dashboard.session.web_guard import WebGuard, server_policy
 
 
 def _https(request: Request) -> bool:

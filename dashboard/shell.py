@@ -6,12 +6,12 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from dashboard import disclosure, filters
-from dashboard.data import current_version, db_path, query
-from dashboard.queries import STORED_SCHEMA_VERSION
-from dashboard.static_assets import ensure_leaflet
+from dashboard.db import disclosure, filters
+from dashboard.db.connection import current_version, db_path, query
+from dashboard.db.queries import STORED_SCHEMA_VERSION
+from dashboard.ui.static_assets import ensure_leaflet
 from etl.errors import AccessDataError, DatabaseError
-from etl.schema import SCHEMA_VERSION
+from etl.store.schema import SCHEMA_VERSION
 
 
 def frame() -> None:

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from dashboard import auth, shell, warmup
-from etl import roles
+from dashboard import shell, warmup
+from dashboard.session import auth
+from etl.accounts import roles
 
 # A local icon: an emoji or material icon as favicon would be fetched from a CDN, which fails offline.
 st.set_page_config(page_title="Access negotiations", page_icon=str(Path(__file__).parent / "assets" / "favicon.png"),

@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from etl.config import REPO_ROOT, Settings, get_settings
-from etl.crypto import database_key
 from etl.errors import AccessDataError
-from etl.load import LoadResult, load_paths
+from etl.logs.load import LoadResult, load_paths
+from etl.store.crypto import database_key
 
 LOG_FORMAT_DOC = REPO_ROOT / "docs" / "log-format.md"
 DATA_MODEL_DOC = REPO_ROOT / "docs" / "data-model.md"

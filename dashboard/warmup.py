@@ -5,7 +5,7 @@ for Python to import the chart and map libraries (about 1.5 s) and for DuckDB to
 and compute each page's default view. :func:`start` runs in the server process (see
 ``dashboard/__main__.py``): it imports the page modules, copies the local Leaflet files, then,
 in a background thread once Streamlit's runtime is up, runs every page's default queries through
-the same cache the pages use (:func:`dashboard.data.query`). Nothing here is needed for
+the same cache the pages use (:func:`dashboard.db.connection.query`). Nothing here is needed for
 correctness; any failure is logged and the app works as without it.
 """
 
@@ -18,8 +18,8 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from dashboard.filters import Filters
-    from etl.roles import Scope
+    from dashboard.db.filters import Filters
+    from etl.accounts.roles import Scope
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +28,10 @@ LIBRARIES = ("pandas", "plotly.express", "plotly.graph_objects", "folium", "shap
 # Modules that declare Streamlit caches: imported only once the runtime exists (before it,
 # Streamlit binds their caches to a private storage). ``streamlit_folium`` is left to the map
 # page: a component declared outside a page run is never registered and the map stays blank.
-APP_MODULES = ("dashboard.data", "dashboard.charts", "dashboard.maps", "dashboard.components",
-               "dashboard.exports", "dashboard.search", "dashboard.brief", "dashboard.uploads", "dashboard.shell")
+APP_MODULES = ("dashboard.db.connection", "dashboard.ui.charts", "dashboard.ui.maps", "dashboard.ui.components",
+               "dashboard.ui.exports", "dashboard.lookup.search", "dashboard.lookup.brief", "dashboard.uploads", "dashboard.shell")
 WARM_PAGES = (("trends", "trends"), ("map", "trends"), ("obstacles", "patterns"), ("counterparts", "patterns"),
-              ("data", "loads"))  # (page, capability it needs: etl.roles)
+              ("data", "loads"))  # (page, capability it needs: etl.accounts.roles)
 
 
 # When a page last started running (time.monotonic()), set by the router: the warm-up gives way to visitors.
@@ -70,11 +70,11 @@ def preload(names: tuple[str, ...]) -> None:
 def _default_views(max_scopes: int) -> list[tuple[Scope, Filters]]:
     """(scope, the filters a visitor without URL parameters gets) for each distinct scope of the users in the
     users file (up to ``max_scopes``, demo users first) that has data to show."""
-    from dashboard import filters, queries
-    from dashboard.data import current_version, query_as
-    from dashboard.scope import scope_key
+    from dashboard.db import filters, queries
+    from dashboard.db.connection import current_version, query_as
+    from dashboard.db.scope import scope_key
+    from etl.accounts.users import UserStore, users_path
     from etl.config import get_settings
-    from etl.users import UserStore, users_path
 
     if current_version() is None:
         return []
@@ -101,8 +101,8 @@ def warm_queries(views: list[tuple[Scope, Filters]]) -> int:
     filters are the ones a visitor without URL parameters gets, so their cache keys are the ones the first
     visit looks up.
     """
-    from dashboard import queries
-    from dashboard.data import query_as
+    from dashboard.db import queries
+    from dashboard.db.connection import query_as
 
     done = 0
     for scope, f in views:
@@ -124,13 +124,14 @@ def warm_drawing(views: list[tuple[Scope, Filters]]) -> None:
     The first plotly express figure in a process costs about 0.2 s more than the next ones (templates and
     validators load lazily), and the first folium map likewise; without this, the first visitor after a
     restart pays for it. The figures and the map are thrown away; the area shapes (the same for every
-    user, cached per data version by :func:`dashboard.maps.area_shapes`) stay cached.
+    user, cached per data version by :func:`dashboard.ui.maps.area_shapes`) stay cached.
     """
     import plotly.io
 
-    from dashboard import charts, maps, queries
-    from dashboard.data import query_as
-    from dashboard.static_assets import leaflet_urls
+    from dashboard.db import queries
+    from dashboard.db.connection import query_as
+    from dashboard.ui import charts, maps
+    from dashboard.ui.static_assets import leaflet_urls
     from etl.config import get_settings
 
     scope, f = next(((s, f) for s, f in views if s.may("trends")), (None, None))
@@ -170,7 +171,7 @@ def _when_runtime_is_up(timeout_s: float = 120.0) -> None:
         q.setLevel(logging.ERROR)
     try:
         preload(APP_MODULES)
-        from dashboard.static_assets import ensure_leaflet
+        from dashboard.ui.static_assets import ensure_leaflet
 
         ensure_leaflet()
         views = _default_views(max_scopes=8)

@@ -167,7 +167,7 @@ class Settings(BaseSettings):
         ge=2,
         description="For users who see names pseudonymised (hq), on screen and in exports, counts below this read "
         "\"< k\", shares of fewer engagements are left out and narrower filters show no figure "
-        "(dashboard/disclosure.py), so that one engagement cannot be singled out.",
+        "(dashboard/db/disclosure.py), so that one engagement cannot be singled out.",
     )
     password_min_length: int = Field(
         12,

@@ -2,7 +2,7 @@
 
 :func:`write_demo_logs` writes the logs that the demo dashboard is built from. The real ETL
 loads them exactly like field files, so they use the documented column names or their
-synonyms (:mod:`etl.logformat`) and the vocabulary synonyms of :mod:`etl.vocab`, with each
+synonyms (:mod:`etl.logs.columns`) and the vocabulary synonyms of :mod:`etl.logs.vocab`, with each
 office writing its own header spellings, date format and labels. The same arguments always
 give byte-identical files: all randomness comes from ``random.Random(seed)`` and
 ``numpy.random.default_rng((seed, ...))``, never from the clock.
@@ -23,7 +23,7 @@ the engagements happen at a checkpoint. A request has 1-3 engagements sharing ``
 (earlier ones deferred or unanswered). About 30% of counterpart mentions are written as a
 variant of the name (rank added, dropped or abbreviated, case, spacing, punctuation,
 transliteration such as Mohammed/Muhammad/Mohamed, Abdul/Abdel/Abd al, Al-/El-), all of which
-give the same :func:`etl.names.name_key`. Ten pairs of *different* counterparts in one country
+give the same :func:`etl.counterparts.names.name_key`. Ten pairs of *different* counterparts in one country
 have near-identical names ("Cmdr. Hassan Ali" / "Cmdr. Hassan Alim"); they are listed in the
 manifest under ``patterns.near_duplicate_pairs``.
 
@@ -71,7 +71,7 @@ offices use mixed formats (shipped boundaries, any seed):
 * JSON: IRQ, an array of objects with KoboToolbox-style ``group/question`` keys, every value a
   string (numbers too) or null.
 
-Each office spells its headers differently (synonyms from :mod:`etl.logformat`, e.g. "Date of
+Each office spells its headers differently (synonyms from :mod:`etl.logs.columns`, e.g. "Date of
 engagement", "Counterpart name", "Result", "Lat"/"Lon"), drops a few optional columns, writes its
 own labels (CAF, BFA and NER write outcomes in French: "Accordé", "Refusé"...) and writes the
 country as ISO3 or name. About 1 note in 200 is hostile text (``<script>``, an ``onerror``
@@ -126,10 +126,10 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
-from etl import vocab as V
-from etl.logformat import match_column
-from etl.names import TITLES as _TITLE_WORDS
-from etl.names import name_key as _key  # variants are exactly the ones the ETL treats as obvious
+from etl.counterparts.names import TITLES as _TITLE_WORDS
+from etl.counterparts.names import name_key as _key  # variants are exactly the ones the ETL treats as obvious
+from etl.logs import vocab as V
+from etl.logs.columns import match_column
 
 __all__ = ["DEFECT_KINDS", "MANIFEST_NAME", "write_demo_logs"]
 
@@ -161,7 +161,7 @@ DEFECT_KINDS: tuple[str, ...] = (
     "unknown_country",  # "Atlantis"
 )
 
-# The rejection reason (etl.validate.REASONS) each defect should get: one reason per dirty row.
+# The rejection reason (etl.logs.validate.REASONS) each defect should get: one reason per dirty row.
 ETL_REASON = {
     "bad_date.impossible": "impossible_date", "bad_date.unparseable": "bad_date",
     "bad_date.blank": "missing_date", "future_date": "future_date", "unknown_outcome": "unknown_outcome",
@@ -301,7 +301,7 @@ TITLE_FORMS: dict[str, tuple[str, ...]] = {
     "imam": ("Imam",),
     "mr": ("Mr.", "Mr"),
 }
-# Parts of a name that variants never drop: not titles for etl.names, or part of the office.
+# Parts of a name that variants never drop: not titles for etl.counterparts.names, or part of the office.
 FIXED_TITLES = ("Governor", "Commissioner", "Mayor")
 
 _ARABIC_GIVEN = ("Idris", "Mohammed", "Ahmed", "Hussein", "Yusuf", "Osman", "Omar", "Abdul Rahman",
@@ -1232,7 +1232,7 @@ def _build_world(boundaries: Path, seed: int, end_date: date) -> World:
             twin_name = twin_person.render()
             if any(_key(twin_name) == _key(o.name) for o in counterparts if o.country == c.index):
                 continue
-            # near enough that a fuzzy matcher must hesitate (etl.names flags ratio >= 88)
+            # near enough that a fuzzy matcher must hesitate (etl.counterparts.names flags ratio >= 88)
             if difflib.SequenceMatcher(None, _key(base.name), _key(twin_name)).ratio() < 0.9:
                 continue
             same_type = [o for o in counterparts

@@ -9,7 +9,7 @@ import sys
 import duckdb
 
 from etl.config import Settings
-from etl.schema import ensure_schema
+from etl.store.schema import ensure_schema
 from tests.conftest import REPO
 
 

@@ -5,9 +5,9 @@ import importlib
 
 import pytest
 
-MODULES = ["etl.vocab", "etl.logformat", "etl.names", "etl.validate", "etl.db", "etl.gazetteer", "etl.mapping",
-           "etl.incident_feeds", "etl.demo_incidents", "dashboard.exports", "dashboard.uploads", "etl.config",
-           "dashboard.web_guard", "etl.archives", "etl.sealed"]
+MODULES = ["etl.logs.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.validate", "etl.store.db", "etl.geo.gazetteer", "etl.logs.mapping",
+           "etl.feeds.formats", "etl.demo_incidents", "dashboard.ui.exports", "dashboard.uploads", "etl.config",
+           "dashboard.session.web_guard", "etl.store.archives", "etl.store.sealed"]
 
 
 @pytest.mark.parametrize("name", MODULES)

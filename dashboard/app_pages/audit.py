@@ -1,16 +1,16 @@
 """Audit log (admins): who signed in, looked at which counterpart, uploaded, loaded, exported or changed what.
 
-Reading, filtering and counting happen in :mod:`etl.audit` (DuckDB over the append-only file); this
+Reading, filtering and counting happen in :mod:`etl.accounts.audit` (DuckDB over the append-only file); this
 page only draws. Every value is shown as text in tables, never as markdown or HTML: usernames,
 targets and filters can carry anything someone typed.
 """
 
 import streamlit as st
 
-from dashboard.auth import current_session
-from dashboard.components import empty_state
-from dashboard.exports import spreadsheet_safe
-from etl import audit, roles
+from dashboard.session.auth import current_session
+from dashboard.ui.components import empty_state
+from dashboard.ui.exports import spreadsheet_safe
+from etl.accounts import audit, roles
 from etl.config import get_settings
 from etl.errors import AccessDataError
 

@@ -1,7 +1,7 @@
 """Counterpart lookup: find a counterpart by any spelling, then everything known about past dealings.
 
 ``?id=<counterpart_id>`` opens one profile, so a profile can be shared as a link. Search logic is
-in :mod:`dashboard.search`, the profile queries and the printable brief in :mod:`dashboard.brief`.
+in :mod:`dashboard.lookup.search`, the profile queries and the printable brief in :mod:`dashboard.lookup.brief`.
 Text from logs (names, notes, intermediaries) is shown through tables, plain text or escaped
 markdown only.
 """
@@ -14,10 +14,13 @@ from collections.abc import Callable
 import pandas as pd
 import streamlit as st
 
-from dashboard import brief, charts, components, disclosure, queries, search, shell
-from dashboard.auth import audit_event, current_scope
-from dashboard.data import current_version, query
-from dashboard.scope import scope_key
+from dashboard import shell
+from dashboard.db import disclosure, queries
+from dashboard.db.connection import current_version, query
+from dashboard.db.scope import scope_key
+from dashboard.lookup import brief, search
+from dashboard.session.auth import audit_event, current_scope
+from dashboard.ui import charts, components
 from etl.errors import AccessDataError
 
 md = search.escape_markdown
@@ -136,7 +139,7 @@ if p is None:
                icon=":material/person_off:")
     st.stop()
 audit_event("profile_view", target=p.counterpart_id, detail={"found": True}, once=True)
-# A profile is one counterpart's, in its region, which the user sees in clear (dashboard/scope.py opens no other):
+# A profile is one counterpart's, in its region, which the user sees in clear (dashboard/db/scope.py opens no other):
 # its tables and downloads follow that region's disclosure rule, not the sidebar's.
 st.session_state[disclosure.PAGE_REGIONS] = (p.info.get("region") or "Other",)
 

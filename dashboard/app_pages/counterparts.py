@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from dashboard import charts, disclosure, queries
-from dashboard.auth import current_scope
-from dashboard.components import downloads, empty_state, filters_caption, table, too_narrow, withheld_note
-from dashboard.data import query
+from dashboard.db import disclosure, queries
+from dashboard.db.connection import query
+from dashboard.session.auth import current_scope
 from dashboard.shell import page_filters
-from etl import roles
+from dashboard.ui import charts
+from dashboard.ui.components import downloads, empty_state, filters_caption, table, too_narrow, withheld_note
+from etl.accounts import roles
 
 st.title("Counterpart patterns")
 f = page_filters()
@@ -19,7 +20,7 @@ patterns = query(*queries.counterpart_patterns(f))
 if patterns.empty:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
-k = disclosure.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/disclosure.py
+k = disclosure.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/db/disclosure.py
 if k is not None:
     too_narrow(query(*queries.engagement_count(f)).iloc[0]["engagements"], k)
     st.caption(withheld_note(k))

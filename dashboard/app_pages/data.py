@@ -7,14 +7,14 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from dashboard import queries
-from dashboard.auth import audit_event, current_scope, current_session
-from dashboard.components import EXCEL_MAX_ROWS, downloads, empty_state, table
-from dashboard.data import current_version, db_path, query, query_as
-from dashboard.safe_text import markdown_text as md
+from dashboard.db import queries
+from dashboard.db.connection import current_version, db_path, query, query_as
+from dashboard.session.auth import audit_event, current_scope, current_session
+from dashboard.ui.components import EXCEL_MAX_ROWS, downloads, empty_state, table
+from dashboard.ui.safe_text import markdown_text as md
 from dashboard.uploads import DATA_MODEL_DOC, LOG_FORMAT_DOC, load_upload
-from etl import decisions
 from etl.config import get_settings
+from etl.counterparts import decisions
 from etl.errors import AccessDataError
 
 st.title("Data")
@@ -97,7 +97,7 @@ def _decided_by() -> str:
 
 
 def _decide(act: Callable[[], decisions.Decision], done: str) -> None:
-    """Take a decision through etl.decisions (same checks and write path as the CLI), then redraw."""
+    """Take a decision through etl.counterparts.decisions (same checks and write path as the CLI), then redraw."""
     try:
         decision = act()
     except AccessDataError as err:

@@ -9,8 +9,11 @@ from dataclasses import replace
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard import charts, disclosure, maps, queries
-from dashboard.components import (
+from dashboard.db import disclosure, queries
+from dashboard.db.connection import query
+from dashboard.shell import page_filters
+from dashboard.ui import charts, maps
+from dashboard.ui.components import (
     downloads,
     empty_state,
     filters_caption,
@@ -23,9 +26,7 @@ from dashboard.components import (
     too_narrow,
     withheld_note,
 )
-from dashboard.data import query
-from dashboard.shell import page_filters
-from dashboard.static_assets import ensure_leaflet, leaflet_urls
+from dashboard.ui.static_assets import ensure_leaflet, leaflet_urls
 from etl.config import get_settings
 
 SELECTION = "map_selection"  # (kind, id, label) of the clicked area or checkpoint
@@ -57,7 +58,7 @@ totals = query(*queries.headline(f)).iloc[0]
 if not totals["engagements"]:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
-k = disclosure.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/disclosure.py
+k = disclosure.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/db/disclosure.py
 too_narrow(totals["engagements"], k)
 if not ensure_leaflet():
     st.error("The map cannot be drawn: Leaflet could not be copied into dashboard/static/vendor/leaflet "

@@ -2,8 +2,11 @@
 
 import streamlit as st
 
-from dashboard import charts, disclosure, queries
-from dashboard.components import (
+from dashboard.db import disclosure, queries
+from dashboard.db.connection import query
+from dashboard.shell import page_filters
+from dashboard.ui import charts
+from dashboard.ui.components import (
     delta_pct,
     delta_pts,
     downloads,
@@ -16,8 +19,6 @@ from dashboard.components import (
     too_narrow,
     withheld_note,
 )
-from dashboard.data import query
-from dashboard.shell import page_filters
 
 st.title("Access trends")
 f = page_filters()
@@ -32,7 +33,7 @@ if not now["engagements"]:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
 # A pseudonymised view (hq) shows no figure of fewer than k engagements, and no change against a previous
-# period of fewer than k (the change would give the previous count back): dashboard/disclosure.py.
+# period of fewer than k (the change would give the previous count back): dashboard/db/disclosure.py.
 k = disclosure.viewer_k()
 too_narrow(now["engagements"], k)
 n_before = before["engagements"]

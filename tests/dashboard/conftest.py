@@ -168,8 +168,8 @@ TEST_PASSWORD = "correct horse battery staple"
 
 def ensure_users(db: Path) -> Path:
     """The users file beside ``db`` with the test users (cheap argon2 settings: the hashes say their cost)."""
+    from etl.accounts.users import UserStore, users_path
     from etl.config import Settings
-    from etl.users import UserStore, users_path
 
     settings = Settings(db=db, argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1)
     store = UserStore(users_path(settings), settings)
@@ -183,8 +183,8 @@ def ensure_users(db: Path) -> Path:
 
 def signed_in_session(db: Path, username: str = "test-admin"):  # type: ignore[no-untyped-def]
     """A fresh session for a test user, to put in AppTest's session state (as the sign-in form does)."""
+    from etl.accounts.users import UserStore, users_path
     from etl.config import Settings
-    from etl.users import UserStore, users_path
 
     ensure_users(db)
     settings = Settings(db=db)
@@ -550,8 +550,8 @@ def region_users(db: Path, roles: tuple[str, ...] = ("coordinator", "negotiator"
         tuple[str, str], str]:
     """One test user per role and per region holding engagements in ``db``, granted that region only
     (password TEST_PASSWORD, cheap argon2 settings): ``{(role, region): username}``."""
+    from etl.accounts.users import UserStore, users_path
     from etl.config import Settings
-    from etl.users import UserStore, users_path
 
     ensure_users(db)
     settings = Settings(db=db, argon2_time_cost=1, argon2_memory_kib=8192, argon2_parallelism=1)

@@ -3,7 +3,7 @@
 Every ``page.goto`` is a new Streamlit session. In a browser that has not signed in, each address
 asks to sign in first; the address (with its filters) must survive the sign-in, and what follows
 must stay in the user's scope. Once signed in, the browser stays signed in (an HttpOnly session
-cookie, ``dashboard/remember.py``) until it signs out or the session's limits end it.
+cookie, ``dashboard/session/remember.py``) until it signs out or the session's limits end it.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 TITLES = {"trends": "Access trends", "map": "Access map", "obstacles": "Recurring obstacles",
           "counterparts": "Counterpart patterns", "counterpart": "Counterpart lookup", "data": "Data"}
-# What each test user may open (etl/roles.py, in the issue's words).
+# What each test user may open (etl/accounts/roles.py, in the issue's words).
 ALLOWED = {
     "test-hq": {"trends", "map", "obstacles", "counterparts"},
     "test-coordinator": {"trends", "map", "obstacles", "counterparts", "counterpart"},
@@ -193,7 +193,7 @@ def test_hq_figures_cover_every_region(demo_db: Path, use_db) -> None:
 
 
 def test_hq_exports_suppress_small_counts() -> None:
-    from dashboard.components import suppress_small_cells
+    from dashboard.ui.components import suppress_small_cells
 
     frame = pd.DataFrame({"area": ["A", "B", "C"], "engagements": [1, 4, 30], "share_denied": [1.0, 0.5, 0.2],
                           "obstacles": [9, 0, 12]})
@@ -201,7 +201,7 @@ def test_hq_exports_suppress_small_counts() -> None:
     assert out["engagements"].tolist() == ["< 5", "< 5", 30]
     assert out["share_denied"].isna().tolist() == [True, True, False]
     # A lone suppressed cell beside a shown total is recovered by subtraction: a second one is hidden
-    # (dashboard/disclosure.py, secondary suppression). This assertion used to expect [9, "< 5", 12].
+    # (dashboard/db/disclosure.py, secondary suppression). This assertion used to expect [9, "< 5", 12].
     assert out["obstacles"].tolist() == ["hidden", "< 5", 12]
 
 
@@ -219,8 +219,8 @@ def test_a_negotiator_sees_profiles_with_notes_in_its_region_only(truth: Truth, 
 
 def test_the_brief_follows_the_same_scope(truth: Truth, demo_db: Path, use_db) -> None:
     """The brief is built from the same scoped queries: in scope it has the notes; out of scope nothing."""
-    from dashboard import brief
-    from dashboard.data import query_as
+    from dashboard.db.connection import query_as
+    from dashboard.lookup import brief
 
     use_db(demo_db)
     session = signed_in_session(demo_db, "test-negotiator")
@@ -259,9 +259,9 @@ def test_wrong_passwords_lock_the_account(demo_db: Path, tmp_path: Path, use_db,
 
     from streamlit.testing.v1 import AppTest
 
-    from etl import audit
+    from etl.accounts import audit
+    from etl.accounts.users import REFUSED, UserStore, users_path, utc_now
     from etl.config import get_settings
-    from etl.users import REFUSED, UserStore, users_path, utc_now
     from tests.dashboard.conftest import APP
 
     db = tmp_path / "access.duckdb"
@@ -315,7 +315,7 @@ def test_every_cache_holding_query_results_is_keyed_by_scope() -> None:
     reference_only = {"_cached_shapes"}  # admin boundaries: the same for everybody
     offenders = []
     for path in sorted((REPO / "dashboard").rglob("*.py")):
-        if path.name == "data.py":  # the query cache itself: keyed by scope_name (see dashboard/data.py)
+        if path.name == "data.py":  # the query cache itself: keyed by scope_name (see dashboard/db/connection.py)
             continue
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if not isinstance(node, ast.FunctionDef) or node.name in reference_only:
@@ -329,7 +329,7 @@ def test_every_cache_holding_query_results_is_keyed_by_scope() -> None:
 
 def test_the_audit_log_shows_who_looked_at_which_counterpart(truth: Truth, demo_db: Path, tmp_path: Path,
                                                             use_db, monkeypatch) -> None:
-    from etl import audit
+    from etl.accounts import audit
     from etl.config import get_settings
 
     use_db(demo_db)

@@ -28,7 +28,7 @@ import pytest
 
 from etl.config import Settings
 from etl.demo_incidents import AWSD_HEADER, AWSD_HXL
-from etl.load import load_paths
+from etl.logs.load import load_paths
 from tests.conftest import row, write_csv
 from tests.dashboard.conftest import (
     APP,
@@ -244,8 +244,9 @@ def test_plotly_and_folium_text_is_escaped_and_long_labels_are_cut(hostile_db: P
     """The pure builders, on the hostile database: chart labels and map tooltips."""
     import duckdb
 
-    from dashboard import charts, maps, queries
-    from dashboard.filters import Filters
+    from dashboard.db import queries
+    from dashboard.db.filters import Filters
+    from dashboard.ui import charts, maps
 
     con = duckdb.connect(str(hostile_db), read_only=True)
     try:
@@ -426,7 +427,7 @@ def test_hostile_text_is_inert_in_a_real_browser(hostile_visit: HostileVisit, ho
     assert width <= 1366 + 10, f"a long string stretches the brief to {width}px"
 
 
-@pytest.mark.parametrize("name", ["dashboard.safe_text", "dashboard.search"])
+@pytest.mark.parametrize("name", ["dashboard.ui.safe_text", "dashboard.lookup.search"])
 def test_escaping_examples_hold(name: str) -> None:
     """The examples in the escaping helpers' docstrings are true."""
     import doctest

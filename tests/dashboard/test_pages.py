@@ -238,7 +238,7 @@ def test_a_database_of_another_schema_version_is_explained(demo_db: Path, use_db
 
 def test_a_busy_profile_shows_the_latest_and_reads_the_whole_history_on_request(
         demo_db: Path, demo_facts: DemoFacts, use_db, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashboard import queries
+    from dashboard.db import queries
 
     use_db(demo_db)
     monkeypatch.setattr(queries, "TIMELINE_ROWS", 5)  # the demo's busiest counterpart then counts as busy

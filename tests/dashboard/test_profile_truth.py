@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import brief
+from dashboard.lookup import brief
 from tests.dashboard.conftest import dataframes, metrics, open_page, page_text, problems, region_users
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
@@ -121,9 +121,9 @@ def test_every_role_that_may_open_a_profile_sees_the_raw_tables_figures(
 def test_the_brief_lists_the_incidents_and_checkpoints(demo_db: Path, sample: dict) -> None:
     import duckdb
 
-    from dashboard.scope import ensure_scope
-    from etl.db import connect_read
-    from etl.roles import scope_for
+    from dashboard.db.scope import ensure_scope
+    from etl.accounts.roles import scope_for
+    from etl.store.db import connect_read
 
     con = connect_read(demo_db)
     try:
@@ -161,7 +161,7 @@ def test_users_who_may_not_open_a_profile_get_none(demo_db: Path, use_db, truth_
         assert "No counterpart has the id" in text or "Counterpart lookup" not in text, (user, text[:300])
         assert "Engagements" not in metrics(at), user
     # hq granted another region, with the pseudonym the hq pages show for that counterpart
-    from dashboard.data import pseudonym_salt
+    from dashboard.db.connection import pseudonym_salt
     from tests.dashboard.test_scope_oracle import code
 
     pseudonym = code(cid, pseudonym_salt())

@@ -1,4 +1,4 @@
-"""The remembered-sign-in table (``dashboard/remember.py``) and the chart-code preload (``dashboard/frontend.py``).
+"""The remembered-sign-in table (``dashboard/session/remember.py``) and the chart-code preload (``dashboard/ui/frontend.py``).
 
 The browser side (cookie attributes, new tabs, sign-out in another tab) is in test_access_browser.py.
 """
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from dashboard import frontend
-from dashboard.remember import RememberedSessions, cookie_script
-from etl.users import Session
+from dashboard.session.remember import RememberedSessions, cookie_script
+from dashboard.ui import frontend
+from etl.accounts.users import Session
 
 
 def _session(name: str = "amina", started: dt.datetime | None = None, idle_hours: float = 8) -> Session:

@@ -3,7 +3,7 @@
 For every role, for users granted each single region, two regions, none (and ``*`` for hq), and for
 every view the dashboard can read, the rows and the values in clear must equal what a plain Python
 computation over the raw tables says. The oracle below is written from the rules in the README
-("Who sees what") and never calls :mod:`dashboard.scope` or :mod:`etl.roles` to decide anything:
+("Who sees what") and never calls :mod:`dashboard.db.scope` or :mod:`etl.accounts.roles` to decide anything:
 
 * ``coordinator``, ``negotiator``, ``admin``: only rows of the regions granted, everything in clear;
 * ``hq``: rows of every region; counterpart ids as codes (``CP~`` + the first 10 hex digits of
@@ -32,9 +32,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from dashboard.scope import ensure_scope
-from etl.db import connect_read
-from etl.roles import scope_for
+from dashboard.db.scope import ensure_scope
+from etl.accounts.roles import scope_for
+from etl.store.db import connect_read
 
 SALT = "oracle-salt"
 UNKNOWN = "ZZX"  # an ISO3 code in no region

@@ -13,9 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard import brief, queries, search
+from dashboard.db import queries
+from dashboard.lookup import brief, search
 from etl.config import Settings
-from etl.load import load_paths
+from etl.logs.load import load_paths
 from tests.conftest import row, write_csv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,9 +26,9 @@ Run = Callable[[str, list[object]], pd.DataFrame]
 
 def _runner(db: Path) -> Run:
     """Run the profile queries as a user who sees every region in clear does (through the scope's views)."""
-    from dashboard.scope import ensure_scope
-    from etl.db import connect_read
-    from etl.roles import ALL_REGIONS, scope_for
+    from dashboard.db.scope import ensure_scope
+    from etl.accounts.roles import ALL_REGIONS, scope_for
+    from etl.store.db import connect_read
 
     def run(sql: str, params: list[object] | tuple[object, ...] = ()) -> pd.DataFrame:
         con = connect_read(db)

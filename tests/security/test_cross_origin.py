@@ -3,7 +3,7 @@
 The attack: a page served from another port of the same host (any local program, or a site the
 user was lured to that reaches a local port) opens ``/_stcore/stream`` and fetches ``/media/...``.
 Ports do not count for ``SameSite``, so the browser sends the ``access_session`` cookie along; the
-server must tell the request apart by its ``Origin`` (``dashboard/web_guard.py``).
+server must tell the request apart by its ``Origin`` (``dashboard/session/web_guard.py``).
 """
 
 from __future__ import annotations

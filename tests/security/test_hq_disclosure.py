@@ -471,9 +471,9 @@ def test_small_areas_on_the_map_are_marked_in_their_tooltips(demo_db: Path, use_
 
 
 def test_a_single_suppressed_cell_cannot_be_recovered_by_subtraction() -> None:
-    """Rule (dashboard/disclosure.py): in each count column, and in each group of rows sharing a key,
+    """Rule (dashboard/db/disclosure.py): in each count column, and in each group of rows sharing a key,
     no cell is hidden alone: a second one (the smallest other) is hidden too."""
-    from dashboard.components import suppress_small_cells  # what hq's downloads go through
+    from dashboard.ui.components import suppress_small_cells  # what hq's downloads go through
 
     monthly = pd.DataFrame({"month": ["Jan", "Jan", "Jan", "Feb", "Feb"],
                             "outcome": ["granted", "denied", "deferred", "granted", "denied"],
@@ -493,7 +493,7 @@ def test_a_single_suppressed_cell_cannot_be_recovered_by_subtraction() -> None:
 
 def test_a_rate_does_not_give_back_a_small_base() -> None:
     """6 obstacles (shown) at 2.0 per engagement would say: 3 engagements."""
-    from dashboard.components import suppress_small_cells
+    from dashboard.ui.components import suppress_small_cells
 
     frame = pd.DataFrame({"region": ["A", "B", "C"], "category": ["x", "x", "x"], "obstacles": [6, 40, 50],
                           "per_engagement": [2.0, 0.5, 0.4]})
@@ -503,9 +503,9 @@ def test_a_rate_does_not_give_back_a_small_base() -> None:
 
 
 def test_the_rule_applies_unless_every_region_in_view_is_granted() -> None:
-    from dashboard.disclosure import k_for
-    from dashboard.filters import Filters
-    from etl.roles import scope_for
+    from dashboard.db.disclosure import k_for
+    from dashboard.db.filters import Filters
+    from etl.accounts.roles import scope_for
 
     day = dt.date(2026, 1, 1)
     granted = scope_for("hq", ("Asia",))
@@ -517,7 +517,8 @@ def test_the_rule_applies_unless_every_region_in_view_is_granted() -> None:
 
 
 def test_exports_use_the_same_rule_as_the_screen() -> None:
-    from dashboard import components, disclosure
+    from dashboard.db import disclosure
+    from dashboard.ui import components
 
     frame = pd.DataFrame({"region": ["A", "B", "C"], "engagements": [3, 40, 41], "share_denied": [0.5, 0.1, 0.2]})
     assert components.suppress_small_cells(frame, K).equals(disclosure.protect(frame, K))

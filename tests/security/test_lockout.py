@@ -86,7 +86,7 @@ def _signed_in(at) -> bool:  # type: ignore[no-untyped-def]
 
 
 def _audited(settings, action: str) -> list[dict]:  # type: ignore[no-untyped-def]
-    from etl.audit import audit_path
+    from etl.accounts.audit import audit_path
 
     path = audit_path(settings)
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
@@ -97,8 +97,8 @@ def _audited(settings, action: str) -> list[dict]:  # type: ignore[no-untyped-de
 
 
 def test_wrong_passwords_typed_by_someone_else_lock_new_sign_ins_but_not_the_live_session(own_db) -> None:
+    from etl.accounts.users import UserStore, users_path, utc_now
     from etl.config import get_settings
-    from etl.users import UserStore, users_path, utc_now
 
     own_db(ACCESS_SIGNIN_DELAY_S="0")  # no wait between attempts: the lock itself is what is attacked here
     victim = _submit(_session(), VICTIM, TEST_PASSWORD)
@@ -125,8 +125,8 @@ def test_wrong_passwords_typed_by_someone_else_lock_new_sign_ins_but_not_the_liv
 
 
 def test_disabled_locked_and_unknown_accounts_read_the_same_as_a_wrong_password(own_db) -> None:
+    from etl.accounts.users import UserStore, users_path
     from etl.config import get_settings
-    from etl.users import UserStore, users_path
 
     own_db(ACCESS_SIGNIN_DELAY_S="0")
     store = UserStore(users_path(get_settings()), get_settings())

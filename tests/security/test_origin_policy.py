@@ -1,5 +1,5 @@
-"""The origin rules and the download binding, table-driven, without a server (``dashboard/web_guard.py``,
-``dashboard/media_owners.py``). The end-to-end attacks are in test_cross_origin.py and test_media_binding.py."""
+"""The origin rules and the download binding, table-driven, without a server (``dashboard/session/web_guard.py``,
+``dashboard/session/media_owners.py``). The end-to-end attacks are in test_cross_origin.py and test_media_binding.py."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 
-from dashboard.media_owners import PUBLIC, MediaOwners
-from dashboard.remember import REMEMBERED
-from dashboard.web_guard import OriginPolicy
+from dashboard.session.media_owners import PUBLIC, MediaOwners
+from dashboard.session.remember import REMEMBERED
+from dashboard.session.web_guard import OriginPolicy
+from etl.accounts.users import Session
 from etl.config import Settings
-from etl.users import Session
 
 LOCAL = OriginPolicy.for_server((), "127.0.0.1", 8501)
 PROXIED = OriginPolicy.for_server(("https://access.example.org",), "127.0.0.1", 8501)

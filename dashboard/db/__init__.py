@@ -1,0 +1,1 @@
+"""The dashboard's data layer, without Streamlit widgets: connection, scoped views, filters, queries."""

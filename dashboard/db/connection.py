@@ -1,0 +1,85 @@
+"""The dashboard's only door to the database: read-only, cached per data version.
+
+The ETL publishes each new database version by renaming a finished copy over the live file
+(see ``etl/store/db.py``), so a read-only connection held here never blocks a load. Connections are
+kept per *data version* (inode + mtime of the file): when a load lands, the next rerun opens the
+new version and query caches keyed on the version miss, so users see new data without restarting.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dashboard.db.scope import ensure_scope, scope_key
+from etl.accounts.roles import Scope
+from etl.config import get_settings
+from etl.store.db import connect_read, data_version
+
+
+def db_path() -> Path:
+    return get_settings().db
+
+
+def current_version() -> tuple[int, int] | None:
+    return data_version(db_path())
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _connection(path: str, version: tuple[int, int]) -> duckdb.DuckDBPyConnection:
+    return connect_read(Path(path))
+
+
+def pseudonym_salt() -> str:
+    """The secret that keys counterpart pseudonyms (``hq``): made once, kept beside the database, owner-only.
+
+    Without it a pseudonym could be computed from a guessed name; with it codes stay stable across
+    restarts and users. Deleting the file changes every code (nothing else).
+    """
+    path = db_path().with_name(f"{db_path().stem}.pseudonym-salt")
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(secrets.token_hex(32))
+        return path.read_text(encoding="ascii").strip()
+
+
+@st.cache_data(max_entries=1024, ttl=3600, show_spinner=False)
+def _query(path: str, version: tuple[int, int], scope_name: str, _scope: Scope, sql: str,
+           params: tuple[object, ...]) -> pd.DataFrame:
+    # ``scope_name`` (a hash of the scope) is in the cache key; the scope object itself is not hashed.
+    con = _connection(path, version)
+    search_path = ensure_scope(con, _scope, pseudonym_salt())
+    cursor = con.cursor()
+    try:
+        cursor.execute(f"SET search_path = '{search_path}'")  # a generated schema name, never user text
+        return cursor.execute(sql, list(params)).df()
+    finally:
+        cursor.close()
+
+
+def query_as(scope: Scope, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+    """Run one read-only query as a user with ``scope`` sees the data; cached until the next load lands."""
+    version = current_version()
+    if version is None:
+        raise FileNotFoundError(db_path())
+    return _query(str(db_path()), version, scope_key(scope), scope, sql, tuple(params))
+
+
+def query(sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+    """Run one read-only query with bound parameters, within the signed-in user's scope.
+
+    Every page, download and brief reads the data through here; without a signed-in user it
+    refuses (:class:`dashboard.session.auth.NotSignedIn`).
+    """
+    from dashboard.session.auth import current_scope
+
+    return query_as(current_scope(), sql, params)

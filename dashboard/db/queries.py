@@ -1,0 +1,645 @@
+"""All the dashboard's SQL, in one place. Every aggregate is computed in DuckDB.
+
+Each function returns ``(sql, params)``. Filter conditions come from :meth:`Filters.where`,
+which only produces fixed SQL with ``?`` placeholders: user values are always bound
+parameters, never part of the SQL text. Page code never writes SQL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Literal
+
+from etl.config import get_settings
+from etl.counterparts import decisions
+
+if TYPE_CHECKING:
+    from dashboard.db.filters import Filters
+
+Query = tuple[str, list[object]]
+
+GRANTED = "('granted', 'granted_with_conditions', 'partially_granted')"
+IS_GRANTED = f"(e.outcome IN {GRANTED})::INTEGER"
+IS_DENIED = "(e.outcome = 'denied')::INTEGER"
+
+DATE_BOUNDS = "SELECT min(engagement_date) AS first, max(engagement_date) AS last FROM engagements"
+
+FILTER_OPTIONS = """
+SELECT 'region' AS kind, region AS value, region AS label, NULL AS parent FROM
+    (SELECT DISTINCT region FROM engagements WHERE region IS NOT NULL)
+UNION ALL
+SELECT 'country', c.iso3, c.name, c.region FROM countries c WHERE c.iso3 IN (SELECT DISTINCT iso3 FROM engagements)
+UNION ALL
+SELECT 'area', a.pcode, a.name || ' (' || a.iso3 || ')', a.iso3 FROM admin_areas a
+    WHERE a.level = 1 AND a.pcode IN (SELECT DISTINCT admin1_pcode FROM engagements)
+UNION ALL
+SELECT 'activity', code, label, NULL FROM vocabulary WHERE vocabulary = 'activity'
+UNION ALL
+SELECT 'organisation', organisation, organisation, NULL FROM
+    (SELECT DISTINCT organisation FROM engagements WHERE organisation IS NOT NULL)
+ORDER BY kind, label
+"""
+
+LABELS = "SELECT vocabulary, code, label FROM vocabulary"
+# Whether a checkpoint id from the page address is one the user may see (the view holds only those).
+CHECKPOINT_IN_REACH = "SELECT 1 FROM checkpoints WHERE checkpoint_id = ?"
+
+STORED_SCHEMA_VERSION = """
+SELECT max(value) AS version FROM schema_info WHERE key = 'schema_version'
+"""
+
+# ----------------------------------------------------------------------------------- Trends
+
+
+def headline(f: Filters) -> Query:
+    """Headline figures for the filtered period: volume, shares, delay, people reached and not.
+
+    Engagement figures come from one plain scan; request figures from a second scan grouped by
+    request (a request's people are counted once, with its latest answer). The grouping is on the
+    integer ``request_key`` and carries only what needs it: it is most of the page's time at 10M rows.
+    """
+    where, params = f.where()
+    sql = f"""
+    SELECT t.n AS engagements, r.requests, t.granted / t.n AS share_granted, t.denied / t.n AS share_denied,
+           t.median_days, r.people_reached, r.people_without_access
+    FROM (SELECT count(*) AS n, sum({IS_GRANTED}) AS granted, sum({IS_DENIED}) AS denied,
+                 median(e.days_to_resolution) AS median_days
+          FROM engagements e WHERE {where}) t,
+         (SELECT count(*) AS requests, sum(reached) AS people_reached,
+                 sum(CASE WHEN NOT final_granted THEN greatest(coalesce(targeted, 0) - coalesce(reached, 0), 0) END)
+                     AS people_without_access
+          FROM (SELECT e.request_key, arg_max(e.outcome = 'granted', e.engagement_date) AS final_granted,
+                       max(e.people_targeted) AS targeted, max(e.people_reached) AS reached
+                FROM engagements e WHERE {where} GROUP BY e.request_key)) r
+    """
+    return sql, params + params
+
+
+def monthly_outcomes(f: Filters) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT date_trunc('month', e.engagement_date)::DATE AS month, e.outcome, count(*) AS engagements
+    FROM engagements e WHERE {where} GROUP BY ALL ORDER BY month, outcome
+    """, params
+
+
+def _compare(f: Filters) -> tuple[str, list[object]]:
+    """Rows of the current and the previous period, flagged ``cur``; filters other than dates apply."""
+    where, params = f.where(dates=False)
+    prev = f.previous()
+    sql = f"""
+    SELECT e.*, e.engagement_date >= ? AS cur FROM engagements e
+    WHERE e.engagement_date BETWEEN ? AND ? AND {where}
+    """
+    return sql, [f.start, prev.start, f.end, *params]
+
+
+def by_region(f: Filters) -> Query:
+    """Regions side by side, with the change in denial rate against the previous period."""
+    base, params = _compare(f)
+    return f"""
+    SELECT coalesce(region, 'Other') AS region,
+           count(*) FILTER (WHERE cur) AS engagements,
+           avg({IS_GRANTED}) FILTER (WHERE cur) AS share_granted,
+           avg({IS_DENIED}) FILTER (WHERE cur) AS share_denied,
+           avg({IS_DENIED}) FILTER (WHERE NOT cur) AS share_denied_before,
+           median(days_to_resolution) FILTER (WHERE cur) AS median_days,
+           count(*) FILTER (WHERE NOT cur) AS engagements_before
+    FROM ({base}) e GROUP BY ALL HAVING count(*) FILTER (WHERE cur) > 0 ORDER BY engagements DESC
+    """, params
+
+
+Level = Literal["area", "checkpoint", "counterpart"]
+
+
+def denial_changes(f: Filters, min_engagements: int = 10, limit: int = 10) -> Query:
+    """Areas, checkpoints and counterparts whose denial rate changed most against the previous period.
+
+    One scan for the three levels (GROUPING SETS); ``level`` says which one a row belongs to.
+    """
+    base, params = _compare(f)
+    return f"""
+    WITH g AS (
+        SELECT CASE WHEN grouping(e.admin1_pcode) = 0 THEN 'area'
+                    WHEN grouping(e.checkpoint_id) = 0 THEN 'checkpoint' ELSE 'counterpart' END AS level,
+               coalesce(e.admin1_pcode, e.checkpoint_id, e.counterpart_id) AS key,
+               count(*) FILTER (WHERE cur) AS engagements, count(*) FILTER (WHERE NOT cur) AS engagements_before,
+               avg({IS_DENIED}) FILTER (WHERE cur) AS share_denied,
+               avg({IS_DENIED}) FILTER (WHERE NOT cur) AS share_denied_before
+        FROM ({base}) e
+        GROUP BY GROUPING SETS ((e.admin1_pcode), (e.checkpoint_id), (e.counterpart_id)))
+    SELECT g.level, g.key,
+           coalesce(a.name || ' (' || a.iso3 || ')', k.name || ' (' || k.iso3 || ')', c.name || ' (' || c.iso3 || ')')
+               AS name,
+           g.engagements, g.engagements_before, g.share_denied, g.share_denied_before,
+           g.share_denied - g.share_denied_before AS change
+    FROM g
+    LEFT JOIN admin_areas a ON g.level = 'area' AND a.pcode = g.key
+    LEFT JOIN checkpoints k ON g.level = 'checkpoint' AND k.checkpoint_id = g.key
+    LEFT JOIN counterparts c ON g.level = 'counterpart' AND c.counterpart_id = g.key
+    WHERE g.key IS NOT NULL AND g.engagements >= ? AND g.engagements_before >= ?
+    QUALIFY row_number() OVER (PARTITION BY g.level ORDER BY abs(change) DESC, g.key) <= ?
+    ORDER BY g.level, abs(change) DESC, g.key
+    """, [*params, min_engagements, min_engagements, limit]
+
+
+# ---------------------------------------------------------------------------------- Obstacles
+
+
+def obstacles_monthly(f: Filters) -> Query:
+    where, params = f.where("o")
+    return f"""
+    SELECT date_trunc('month', o.engagement_date)::DATE AS month, c.name AS category, c.number, count(*) AS obstacles
+    FROM engagement_obstacles o JOIN obstacle_categories c ON c.category = o.category
+    WHERE {where} GROUP BY ALL ORDER BY month, number
+    """, params
+
+
+def obstacles_by_region(f: Filters) -> Query:
+    where, params = f.where()
+    where_o, params_o = f.where("o")
+    return f"""
+    SELECT coalesce(o.region, 'Other') AS region, c.name AS category, c.number, count(*) AS obstacles,
+           count(*) / any_value(t.n) AS per_engagement
+    FROM engagement_obstacles o JOIN obstacle_categories c ON c.category = o.category
+    JOIN (SELECT coalesce(region, 'Other') AS region, count(*) AS n FROM engagements e WHERE {where} GROUP BY 1) t
+      ON t.region = coalesce(o.region, 'Other')
+    WHERE {where_o} GROUP BY ALL ORDER BY region, number
+    """, params + params_o
+
+
+def recurring_obstacles(f: Filters, level: Literal["checkpoint", "area"] = "checkpoint", limit: int = 25,
+                        min_obstacles: int = 0) -> Query:
+    """The same category at the same place month after month, ranked by its longest monthly streak.
+
+    ``obstacles``: how many obstacles of the category were logged there; only rows of at least
+    ``min_obstacles`` (a pseudonymised view lists none of fewer than ``small_cell_k``).
+    """
+    key = "o.checkpoint_id" if level == "checkpoint" else "o.admin1_pcode"
+    name = ("(SELECT name || ' (' || iso3 || ')' FROM checkpoints WHERE checkpoint_id = s.place)" if level == "checkpoint"
+            else "(SELECT name || ' (' || iso3 || ')' FROM admin_areas WHERE pcode = s.place)")
+    where, params = f.where("o")
+    return f"""
+    WITH m AS (SELECT {key} AS place, o.category, date_trunc('month', o.engagement_date)::DATE AS month,
+                      count(*) AS n
+               FROM engagement_obstacles o WHERE {where} AND {key} IS NOT NULL GROUP BY ALL),
+    runs AS (SELECT place, category, month,
+                    date_diff('month', DATE '2000-01-01', month)
+                    - row_number() OVER (PARTITION BY place, category ORDER BY month) AS island
+             FROM m),
+    streaks AS (SELECT place, category, island, count(*) AS months, min(month) AS since, max(month) AS until
+                FROM runs GROUP BY ALL),
+    s AS (SELECT place, category, max(months) AS longest_streak, arg_max(since, months) AS streak_from,
+                 arg_max(until, months) AS streak_to, sum(months) AS months_with_obstacle,
+                 min(since) AS first_seen, max(until) AS last_seen
+          FROM streaks GROUP BY ALL),
+    t AS (SELECT place, category, sum(n) AS obstacles FROM m GROUP BY ALL)
+    SELECT s.place, {name} AS name, c.name AS category, s.longest_streak, s.streak_from, s.streak_to,
+           s.months_with_obstacle, s.first_seen, s.last_seen, t.obstacles::BIGINT AS obstacles
+    FROM s JOIN t USING (place, category) JOIN obstacle_categories c USING (category)
+    WHERE s.months_with_obstacle >= 2 AND t.obstacles >= ?
+    ORDER BY s.longest_streak DESC, s.months_with_obstacle DESC, name LIMIT ?
+    """, [*params, min_obstacles, limit]
+
+
+def conditions(f: Filters) -> Query:
+    """Conditions imposed, and how often they came with a yes."""
+    where, params = f.where()
+    where_c, params_c = f.where("e")
+    # e is the condition row here: it carries the engagement's outcome and filter columns.
+    return f"""
+    SELECT v.label AS condition, count(DISTINCT e.engagement_key) AS engagements,
+           avg({IS_GRANTED}) AS share_granted,
+           avg((e.outcome = 'granted_with_conditions')::INTEGER) AS share_granted_with_conditions,
+           count(DISTINCT e.engagement_key) / any_value(t.n) AS share_of_engagements
+    FROM engagement_conditions e
+    JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = e.condition
+    CROSS JOIN (SELECT count(*) AS n FROM engagements e WHERE {where}) t
+    WHERE {where_c} GROUP BY 1 ORDER BY engagements DESC
+    """, params + params_c
+
+
+# ------------------------------------------------------------------------------- Counterparts
+
+
+def counterpart_patterns(f: Filters) -> Query:
+    base, params = _compare(f)
+    return f"""
+    SELECT coalesce(e.region, 'Other') AS region, coalesce(v.label, 'Unknown type') AS counterpart_type,
+           count(DISTINCT e.counterpart_id) FILTER (WHERE cur) AS counterparts,
+           count(*) FILTER (WHERE cur) AS engagements,
+           avg({IS_GRANTED}) FILTER (WHERE cur) AS share_granted,
+           avg((e.outcome = 'granted_with_conditions')::INTEGER) FILTER (WHERE cur) AS share_with_conditions,
+           median(e.days_to_resolution) FILTER (WHERE cur) AS median_days,
+           avg({IS_GRANTED}) FILTER (WHERE cur) - avg({IS_GRANTED}) FILTER (WHERE NOT cur) AS change_granted,
+           count(*) FILTER (WHERE NOT cur) AS engagements_before
+    FROM ({base}) e JOIN counterparts c USING (counterpart_id)
+    LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+    GROUP BY ALL HAVING count(*) FILTER (WHERE cur) > 0 ORDER BY region, engagements DESC
+    """, params
+
+
+def counterpart_types(f: Filters) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT coalesce(v.label, 'Unknown type') AS counterpart_type, count(*) AS engagements,
+           avg({IS_GRANTED}) AS share_granted
+    FROM engagements e JOIN counterparts c USING (counterpart_id)
+    LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+    WHERE {where} GROUP BY 1 ORDER BY share_granted
+    """, params
+
+
+def stance_changes(f: Filters, recent_days: int = 90, min_engagements: int = 6, limit: int = 20) -> Query:
+    """Counterparts whose denial rate in the last ``recent_days`` of the period differs most from before."""
+    where, params = f.where(dates=False)
+    split = f.end - dt.timedelta(days=recent_days - 1)
+    before_start = split - dt.timedelta(days=365)
+    return f"""
+    SELECT c.counterpart_id, c.name, c.iso3, coalesce(v.label, 'Unknown type') AS counterpart_type,
+           g.recent, g.before, g.denied_recent, g.denied_before, g.denied_recent - g.denied_before AS change
+    FROM (SELECT e.counterpart_id,
+                 count(*) FILTER (WHERE e.engagement_date >= ?) AS recent,
+                 count(*) FILTER (WHERE e.engagement_date < ?) AS before,
+                 avg({IS_DENIED}) FILTER (WHERE e.engagement_date >= ?) AS denied_recent,
+                 avg({IS_DENIED}) FILTER (WHERE e.engagement_date < ?) AS denied_before
+          FROM engagements e WHERE e.engagement_date BETWEEN ? AND ? AND {where} GROUP BY 1) g
+    JOIN counterparts c USING (counterpart_id)
+    LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+    WHERE g.recent >= ? AND g.before >= ?
+    ORDER BY abs(change) DESC, c.name LIMIT ?
+    """, [split, split, split, split, before_start, f.end, *params, min_engagements, min_engagements, limit]
+
+
+def checkpoint_control(f: Filters, limit: int = 200) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT k.checkpoint_id, k.name AS checkpoint, coalesce(kv.label, 'Unknown') AS kind, k.iso3,
+           a.name AS area, c.counterpart_id AS controlled_by_id, c.name AS controlled_by,
+           coalesce(tv.label, 'Unknown type') AS controller_type,
+           count(e.engagement_id) AS engagements, avg({IS_DENIED}) AS share_denied
+    FROM checkpoints k
+    JOIN engagements e ON e.checkpoint_id = k.checkpoint_id
+    LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
+    LEFT JOIN admin_areas a ON a.pcode = k.admin1_pcode
+    LEFT JOIN vocabulary kv ON kv.vocabulary = 'checkpoint_kind' AND kv.code = k.kind
+    LEFT JOIN vocabulary tv ON tv.vocabulary = 'counterpart_type' AND tv.code = c.counterpart_type
+    WHERE {where}
+    GROUP BY ALL ORDER BY engagements DESC, checkpoint LIMIT ?
+    """, [*params, limit]
+
+
+def checkpoint_control_by_type(f: Filters) -> Query:
+    """Checkpoints by kind and type of controlling counterpart: what a pseudonymised view shows instead of
+    :func:`checkpoint_control` (which names who controls each checkpoint)."""
+    where, params = f.where()
+    return f"""
+    SELECT coalesce(tv.label, 'Unknown type') AS controller_type, coalesce(kv.label, 'Unknown') AS kind,
+           count(DISTINCT k.checkpoint_id) AS checkpoints, count(e.engagement_id) AS engagements,
+           avg({IS_DENIED}) AS share_denied
+    FROM checkpoints k
+    JOIN engagements e ON e.checkpoint_id = k.checkpoint_id
+    LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
+    LEFT JOIN vocabulary kv ON kv.vocabulary = 'checkpoint_kind' AND kv.code = k.kind
+    LEFT JOIN vocabulary tv ON tv.vocabulary = 'counterpart_type' AND tv.code = c.counterpart_type
+    WHERE {where}
+    GROUP BY ALL ORDER BY engagements DESC, controller_type, kind
+    """, params
+
+
+def engagement_count(f: Filters) -> Query:
+    """How many engagements match ``f`` (whether a pseudonymised view is too narrow to show figures)."""
+    where, params = f.where()
+    return f"SELECT count(*) AS engagements FROM engagements e WHERE {where}", params
+
+
+# ------------------------------------------------------------------------------------- Map
+
+
+AREA_SHAPES = """
+SELECT pcode, name, iso3, level, geometry FROM admin_areas WHERE level IN (0, 1) ORDER BY level, pcode
+"""
+
+MapMeasure = Literal["share_denied", "obstacles_per_engagement", "median_days", "engagements"]
+
+
+def area_measures(f: Filters) -> Query:
+    where, params = f.where()
+    return f"""
+    WITH e AS (SELECT e.admin1_pcode, e.outcome, e.days_to_resolution FROM engagements e
+               WHERE {where} AND e.admin1_pcode IS NOT NULL),
+    o AS (SELECT e.admin1_pcode, count(*) AS n FROM engagement_obstacles e
+          WHERE {where} AND e.admin1_pcode IS NOT NULL GROUP BY 1)
+    SELECT e.admin1_pcode AS pcode, count(*) AS engagements, avg({IS_DENIED}) AS share_denied,
+           median(e.days_to_resolution) AS median_days,
+           coalesce(any_value(o.n), 0) / count(*) AS obstacles_per_engagement
+    FROM e LEFT JOIN o USING (admin1_pcode) GROUP BY e.admin1_pcode
+    """, params + params
+
+
+def checkpoint_points(f: Filters) -> Query:
+    where, params = f.where()
+    return f"""
+    SELECT k.checkpoint_id, k.name, k.latitude, k.longitude, k.iso3, c.name AS controlled_by,
+           count(*) AS engagements, avg({IS_DENIED}) AS share_denied,
+           arg_max(e.outcome, e.engagement_date, 5) AS recent_outcomes  -- latest first; a top-5, not a sort
+    FROM engagements e JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
+    LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
+    WHERE {where} AND k.latitude IS NOT NULL GROUP BY ALL ORDER BY engagements DESC
+    """, params
+
+
+def engagements_list(f: Filters, limit: int = 500) -> Query:
+    """The filtered engagements themselves (most recent first), for tables and downloads."""
+    where, params = f.where()
+    return f"""
+    SELECT e.engagement_date AS date, e.iso3 AS country, a.name AS area, k.name AS checkpoint, c.name AS counterpart,
+           va.label AS activity, vo.label AS outcome, e.organisation, e.days_to_resolution
+    FROM engagements e
+    LEFT JOIN admin_areas a ON a.pcode = e.admin1_pcode
+    LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
+    JOIN counterparts c ON c.counterpart_id = e.counterpart_id
+    LEFT JOIN vocabulary va ON va.vocabulary = 'activity' AND va.code = e.activity
+    LEFT JOIN vocabulary vo ON vo.vocabulary = 'outcome' AND vo.code = e.outcome
+    WHERE {where} ORDER BY e.engagement_date DESC, e.engagement_id LIMIT ?
+    """, [*params, limit]
+
+
+# ------------------------------------------------------------------ Incidents (public record)
+# Security incidents against aid workers from public feeds (AWSD, Insecurity Insight), loaded by
+# the ETL into ``incidents``. The same incident reported by two sources is counted once
+# (``duplicate_of IS NULL``). Period, region, country and admin-area filters apply; activity,
+# organisation and checkpoint filters do not (incidents are not tied to them).
+
+
+def incident_where(f: Filters) -> tuple[str, list[object]]:
+    """Condition on ``incidents i`` joined to ``countries co``, with its parameters in order."""
+    clauses = ["i.duplicate_of IS NULL", "i.incident_date BETWEEN ? AND ?"]
+    params: list[object] = [f.start, f.end]
+    for column, values in (("coalesce(co.region, 'Other')", f.regions), ("i.iso3", f.countries),
+                           ("i.admin1_pcode", f.areas)):
+        if values:
+            clauses.append(f"list_contains(?::VARCHAR[], {column})")
+            params.append(list(values))
+    return " AND ".join(clauses), params
+
+
+def incidents_monthly(f: Filters) -> Query:
+    """Incidents per month (incidents dated to the year only are left out: their month is unknown)."""
+    where, params = incident_where(f)
+    return f"""
+    SELECT date_trunc('month', i.incident_date)::DATE AS month, count(*) AS incidents,
+           coalesce(sum(i.killed), 0)::BIGINT AS killed, coalesce(sum(i.injured), 0)::BIGINT AS injured,
+           coalesce(sum(i.kidnapped), 0)::BIGINT AS kidnapped, coalesce(sum(i.detained), 0)::BIGINT AS detained
+    FROM incidents i LEFT JOIN countries co ON co.iso3 = i.iso3
+    WHERE {where} AND i.date_precision <> 'year' GROUP BY 1 ORDER BY 1
+    """, params
+
+
+def incidents_by_perpetrator(f: Filters) -> Query:
+    where, params = incident_where(f)
+    return f"""
+    SELECT coalesce(v.label, i.perpetrator_type) AS perpetrator_type, count(*) AS incidents,
+           coalesce(sum(i.killed), 0)::BIGINT AS killed,
+           (coalesce(sum(i.kidnapped), 0) + coalesce(sum(i.detained), 0))::BIGINT AS kidnapped_or_detained,
+           string_agg(DISTINCT i.source, ', ' ORDER BY i.source) AS sources
+    FROM incidents i LEFT JOIN countries co ON co.iso3 = i.iso3
+    LEFT JOIN vocabulary v ON v.vocabulary = 'perpetrator_type' AND v.code = i.perpetrator_type
+    WHERE {where} GROUP BY 1 ORDER BY incidents DESC
+    """, params
+
+
+def incident_points(f: Filters, limit: int = 3000) -> Query:
+    """Located incidents for the map (most recent first)."""
+    where, params = incident_where(f)
+    return f"""
+    SELECT i.incident_id, i.incident_date, i.date_precision, i.latitude, i.longitude, i.iso3, i.place,
+           coalesce(v.label, i.perpetrator_type) AS perpetrator_type, i.perpetrator_name, i.means_of_attack,
+           i.killed, i.injured, i.kidnapped, i.detained, i.source
+    FROM incidents i LEFT JOIN countries co ON co.iso3 = i.iso3
+    LEFT JOIN vocabulary v ON v.vocabulary = 'perpetrator_type' AND v.code = i.perpetrator_type
+    WHERE {where} AND i.latitude IS NOT NULL AND i.longitude IS NOT NULL
+    ORDER BY i.incident_date DESC, i.incident_id LIMIT ?
+    """, [*params, limit]
+
+
+# Incidents whose perpetrator is this counterpart: same country and the same name key, or the key of
+# a counterpart merged into it (``counterpart_decisions``).
+PROFILE_INCIDENTS = """
+WITH me AS (SELECT counterpart_id, iso3, name_key FROM counterparts WHERE counterpart_id = ?)
+SELECT i.incident_date AS date, i.date_precision, coalesce(a.name, i.admin1_name) AS area, i.place,
+       coalesce(v.label, i.perpetrator_type) AS perpetrator_type, i.perpetrator_name, i.means_of_attack,
+       i.killed, i.injured, i.kidnapped, i.detained, i.source, i.source_id
+FROM incidents i JOIN me ON i.iso3 = me.iso3
+LEFT JOIN admin_areas a ON a.pcode = i.admin1_pcode
+LEFT JOIN vocabulary v ON v.vocabulary = 'perpetrator_type' AND v.code = i.perpetrator_type
+WHERE i.duplicate_of IS NULL AND i.perpetrator_key IS NOT NULL
+  AND i.perpetrator_key IN (SELECT me.name_key UNION SELECT d.name_key_b FROM counterpart_decisions d
+                            WHERE d.action = 'merge' AND d.active AND d.result_id = me.counterpart_id)
+ORDER BY i.incident_date DESC LIMIT 500
+"""
+
+
+# ---------------------------------------------------------------------------- Counterpart lookup
+
+SEARCH_INDEX = """
+SELECT c.counterpart_id, c.name, c.iso3, c.region, coalesce(v.label, 'Unknown type') AS counterpart_type,
+       c.engagements, a.alias
+FROM counterparts c JOIN counterpart_aliases a USING (counterpart_id)
+LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+ORDER BY c.engagements DESC, c.counterpart_id, a.times_seen DESC
+"""
+
+PROFILE = """
+SELECT c.counterpart_id, c.name, coalesce(v.label, 'Unknown type') AS counterpart_type, c.affiliation,
+       coalesce(l.label, 'Unknown level') AS level, c.iso3, co.name AS country, c.region, c.first_seen, c.last_seen,
+       c.engagements
+FROM counterpart_profiles c  -- only counterparts the user sees in clear (dashboard/db/scope.py)
+LEFT JOIN countries co ON co.iso3 = c.iso3
+LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+LEFT JOIN vocabulary l ON l.vocabulary = 'counterpart_level' AND l.code = c.level
+WHERE c.counterpart_id = ?
+"""
+
+# Where a counterpart id went when it was merged into another (links shared before the merge still open).
+MERGED_INTO = """
+SELECT result_id FROM counterpart_decisions
+WHERE action = 'merge' AND active AND counterpart_id_b = ? ORDER BY decision_id DESC LIMIT 1
+"""
+
+PROFILE_ALIASES = "SELECT alias, times_seen FROM counterpart_aliases WHERE counterpart_id = ? ORDER BY times_seen DESC"
+
+PROFILE_PLACES = f"""
+SELECT coalesce(k.name, '(no checkpoint)') AS checkpoint, a.name AS area, count(*) AS engagements,
+       avg({IS_GRANTED}) AS share_granted, max(e.engagement_date) AS last_engagement
+FROM engagements e LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
+LEFT JOIN admin_areas a ON a.pcode = e.admin1_pcode
+WHERE e.counterpart_id = ? GROUP BY ALL ORDER BY engagements DESC
+"""
+
+PROFILE_TIMELINE = """
+SELECT e.engagement_date AS date, va.label AS activity, vo.label AS outcome,
+       (SELECT string_agg(v.label, '; ' ORDER BY v.label) FROM engagement_conditions x
+        JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = x.condition
+        WHERE x.engagement_key = e.engagement_key) AS conditions,
+       (SELECT string_agg(DISTINCT x.raw_label, '; ') FROM engagement_obstacles x
+        WHERE x.engagement_key = e.engagement_key) AS obstacles,
+       vc.label AS channel, e.intermediary, k.name AS checkpoint, e.location, e.organisation,
+       e.days_to_resolution, e.follow_up_due, e.notes
+FROM engagements e
+LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
+LEFT JOIN vocabulary va ON va.vocabulary = 'activity' AND va.code = e.activity
+LEFT JOIN vocabulary vo ON vo.vocabulary = 'outcome' AND vo.code = e.outcome
+LEFT JOIN vocabulary vc ON vc.vocabulary = 'channel' AND vc.code = e.channel
+WHERE e.counterpart_id = ? ORDER BY e.engagement_date DESC, e.engagement_id LIMIT ?
+"""
+# A profile shows (and briefs) the latest engagements; the whole history is fetched only when asked for.
+TIMELINE_ROWS = 1_000
+WHOLE_HISTORY = 100_000_000
+
+PROFILE_OUTCOMES_BY_QUARTER = """
+SELECT date_trunc('quarter', engagement_date)::DATE AS quarter, outcome, count(*) AS engagements
+FROM engagements WHERE counterpart_id = ? GROUP BY ALL ORDER BY quarter
+"""
+
+PROFILE_PEERS = f"""
+WITH me AS (SELECT counterpart_type, region FROM counterparts WHERE counterpart_id = ?)
+SELECT CASE WHEN e.counterpart_id = ? THEN 'This counterpart' ELSE 'Peers: same type, same region' END AS who,
+       count(DISTINCT e.counterpart_id) AS counterparts, count(*) AS engagements,
+       avg({IS_GRANTED}) AS share_granted, avg({IS_DENIED}) AS share_denied,
+       avg((e.outcome = 'granted_with_conditions')::INTEGER) AS share_with_conditions,
+       median(e.days_to_resolution) AS median_days
+FROM engagements e JOIN counterparts c USING (counterpart_id), me
+WHERE c.counterpart_type IS NOT DISTINCT FROM me.counterpart_type AND c.region IS NOT DISTINCT FROM me.region
+GROUP BY 1 ORDER BY 1 DESC
+"""
+
+PROFILE_CHANNELS = f"""
+SELECT coalesce(v.label, 'Not recorded') AS channel, count(*) AS engagements, avg({IS_GRANTED}) AS share_granted
+FROM engagements e LEFT JOIN vocabulary v ON v.vocabulary = 'channel' AND v.code = e.channel
+WHERE e.counterpart_id = ? GROUP BY 1 ORDER BY engagements DESC
+"""
+
+PROFILE_INTERMEDIARIES = f"""
+SELECT e.intermediary, count(*) AS engagements, sum({IS_GRANTED}) AS granted, avg({IS_GRANTED}) AS share_granted
+FROM engagements e WHERE e.counterpart_id = ? AND e.intermediary IS NOT NULL
+GROUP BY 1 ORDER BY granted DESC, engagements DESC
+"""
+
+PROFILE_RELATED = """
+WITH me AS (SELECT * FROM counterparts WHERE counterpart_id = ?),
+my_checkpoints AS (SELECT DISTINCT checkpoint_id FROM engagements
+                   WHERE counterpart_id = (SELECT counterpart_id FROM me) AND checkpoint_id IS NOT NULL),
+shared AS (SELECT e.counterpart_id, count(DISTINCT e.checkpoint_id) AS shared_checkpoints
+           FROM engagements e SEMI JOIN my_checkpoints k ON k.checkpoint_id = e.checkpoint_id
+           WHERE e.counterpart_id <> (SELECT counterpart_id FROM me)
+           GROUP BY 1)
+SELECT c.counterpart_id, c.name, coalesce(v.label, 'Unknown type') AS counterpart_type, c.affiliation,
+       coalesce(s.shared_checkpoints, 0) AS shared_checkpoints,
+       (c.affiliation IS NOT NULL AND c.affiliation = (SELECT affiliation FROM me)) AS same_affiliation,
+       c.engagements
+FROM counterparts c LEFT JOIN shared s USING (counterpart_id)
+LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
+WHERE c.counterpart_id <> (SELECT counterpart_id FROM me) AND c.iso3 = (SELECT iso3 FROM me)
+  AND (s.shared_checkpoints IS NOT NULL OR (c.affiliation IS NOT NULL AND c.affiliation = (SELECT affiliation FROM me)))
+ORDER BY same_affiliation DESC, shared_checkpoints DESC, c.engagements DESC LIMIT 15
+"""
+
+PROFILE_REVIEW = """
+SELECT CASE WHEN r.counterpart_id_a = ? THEN b.name ELSE a.name END AS similar_name,
+       CASE WHEN r.counterpart_id_a = ? THEN r.counterpart_id_b ELSE r.counterpart_id_a END AS counterpart_id,
+       r.similarity, r.status
+FROM counterpart_review r JOIN counterparts a ON a.counterpart_id = r.counterpart_id_a
+JOIN counterparts b ON b.counterpart_id = r.counterpart_id_b
+WHERE ? IN (r.counterpart_id_a, r.counterpart_id_b)
+"""
+
+# ------------------------------------------------------------------------------------- Data
+
+LOADS = """
+SELECT load_id, file_name, file_format, status, rows_read, rows_loaded, rows_rejected, rows_duplicate,
+       strftime(finished_at, '%Y-%m-%d %H:%M UTC') AS finished, loaded_by, content_sha256, source_path,
+       column_mapping, ignored_columns, date_order
+FROM loads ORDER BY load_id DESC
+"""
+
+REJECTED_SUMMARY = """
+SELECT reason_code, count(DISTINCT (load_id, sheet, row_number)) AS rows_, count(*) AS problems
+FROM rejected_rows GROUP BY 1 ORDER BY rows_ DESC, reason_code
+"""
+
+# The Data page draws `rejected_rows_shown` rejected rows (a setting; a table of thousands is slow to draw);
+# its download holds up to REJECTED_DOWNLOAD_ROWS, and `python -m etl status --rejected` all of them.
+REJECTED_DOWNLOAD_ROWS = 200_000
+
+REJECTED = """
+SELECT r.load_id, r.source_file, r.sheet, r.row_number, r.column_name, r.value, r.reason_code, r.reason
+FROM rejected_rows r WHERE (? IS NULL OR r.load_id = ?) ORDER BY r.load_id DESC, r.sheet NULLS FIRST, r.row_number
+LIMIT ?
+"""
+
+# The pending review list, following merges (the Data page's "Counterpart identities" tab).
+REVIEW_QUEUE = decisions.REVIEW
+# Pending look-alike pairs per region, counts only: what waits where the user cannot see names.
+REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
+
+
+# ------------------------------------------------------------------------ per-page query sets
+
+def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> list[Query]:
+    """Every query a page runs for one view with filters ``f``: what the page benchmark times."""
+    if page == "trends":
+        return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), denial_changes(f),
+                incidents_monthly(f), incidents_by_perpetrator(f)]
+    if page == "map":
+        return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f), incident_points(f)]
+    if page == "obstacles":
+        return [obstacles_monthly(f), obstacles_by_region(f), recurring_obstacles(f, "checkpoint"),
+                recurring_obstacles(f, "area"), conditions(f)]
+    if page == "counterparts":
+        return [counterpart_patterns(f), counterpart_types(f), stance_changes(f), checkpoint_control(f)]
+    if page == "counterpart":
+        cp = counterpart_id or ""
+        return [(SEARCH_INDEX, []), (PROFILE, [cp]), (PROFILE_ALIASES, [cp]), (PROFILE_PLACES, [cp]),
+                (PROFILE_TIMELINE, [cp, TIMELINE_ROWS]), (PROFILE_OUTCOMES_BY_QUARTER, [cp]), (PROFILE_PEERS, [cp, cp]),
+                (PROFILE_CHANNELS, [cp]), (PROFILE_INTERMEDIARIES, [cp]), (PROFILE_RELATED, [cp]),
+                (PROFILE_REVIEW, [cp, cp, cp]), (PROFILE_CONDITIONS, [cp, cp]), profile_follow_ups(cp, f.end),
+                (PROFILE_INCIDENTS, [cp])]
+    if page == "data":
+        return [(LOADS, []), (REJECTED_SUMMARY, []), (REJECTED, [None, None, get_settings().rejected_rows_shown]), (REVIEW_QUEUE, [])]
+    raise KeyError(page)
+
+
+PAGES = ("trends", "map", "obstacles", "counterparts", "counterpart", "data")
+
+
+# ------------------------------------------------------------- Counterpart lookup (profile, brief)
+
+PROFILE_CONDITIONS = """
+SELECT v.label AS condition, count(DISTINCT e.engagement_key) AS engagements,
+       count(DISTINCT e.engagement_key) / (SELECT count(*) FROM engagements WHERE counterpart_id = ?)
+           AS share_of_engagements,
+       max(e.engagement_date) AS last_demanded
+FROM engagements e JOIN engagement_conditions x ON x.engagement_key = e.engagement_key
+JOIN vocabulary v ON v.vocabulary = 'condition' AND v.code = x.condition
+WHERE e.counterpart_id = ? GROUP BY 1 ORDER BY engagements DESC, condition
+"""
+
+
+def profile_follow_ups(counterpart_id: str, today: dt.date, overdue_days: int = 60) -> Query:
+    """Follow-ups still open with a counterpart: ``Due`` from ``today`` on (soonest first), then ``Overdue``:
+    due in the last ``overdue_days`` with no later engagement on the same request."""
+    return """
+    SELECT e.follow_up_due,
+           CASE WHEN e.follow_up_due >= ? THEN 'Due' ELSE 'Overdue' END AS status,
+           e.engagement_date AS date, va.label AS activity, vo.label AS outcome, k.name AS checkpoint,
+           e.organisation, e.notes
+    FROM engagements e
+    LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
+    LEFT JOIN vocabulary va ON va.vocabulary = 'activity' AND va.code = e.activity
+    LEFT JOIN vocabulary vo ON vo.vocabulary = 'outcome' AND vo.code = e.outcome
+    WHERE e.counterpart_id = ? AND e.follow_up_due >= ?
+      AND (e.follow_up_due >= ? OR NOT EXISTS (SELECT 1 FROM engagements l WHERE l.request_id = e.request_id
+                                               AND l.engagement_date > e.engagement_date))
+    ORDER BY status, e.follow_up_due, e.engagement_date
+    """, [today, counterpart_id, today - dt.timedelta(days=overdue_days), today]

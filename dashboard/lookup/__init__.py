@@ -1,0 +1,1 @@
+"""Counterpart lookup: search by any spelling, profiles and the printable brief."""

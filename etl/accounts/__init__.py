@@ -1,0 +1,1 @@
+"""People: roles, the users file and its sign-in checks, and the audit trail."""

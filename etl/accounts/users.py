@@ -1,0 +1,1105 @@
+"""The users file: who may sign in, with which role and regions, and the checks made at sign-in.
+
+Issue 5 asks for sign-in before any data is shown. This module is everything about it that does
+not draw a page, so that the Streamlit sign-in page stays thin and the rules can be tested:
+
+- :class:`UserStore` reads and changes the users file (JSON, one record per person, argon2id
+  password hashes). Every change locks ``<file>.lock``, re-reads the file, and replaces it
+  atomically (a temporary file renamed over the old one, mode 0600; a new folder is made 0700),
+  so a crash or two admins at once never leave half a file.
+- :meth:`UserStore.verify` checks a password: signed in, wrong password, locked, disabled, unknown
+  user, too soon after the last failure, or from an address that failed too often. Every refusal
+  reads the same to the person at the form (:data:`REFUSED`, or how long to wait), and an unknown
+  username is slowed and locked exactly like a real one (:class:`AttemptLimits`), so neither the
+  answers nor the argon2 work tell which usernames exist; the precise outcome is for the audit log.
+- :class:`Session` is plain frozen data the app keeps in ``st.session_state``; it expires after
+  a while idle and a while after sign-in (settings), and :meth:`UserStore.resume` ends it early
+  when the user is removed, disabled or given a new password. A lock stops new sign-ins only:
+  anyone who knows a username can lock it, and must not be able to sign its owner out that way.
+- :meth:`UserStore.create_demo_users` makes one demo user per role with published passwords;
+  :meth:`UserStore.demo_active` tells the app to show its banner while any of them can sign in.
+
+What a role may *see* is data in :mod:`etl.accounts.roles`; :attr:`User.scope` and :attr:`Session.scope`
+combine it with the regions granted.
+
+>>> import tempfile, datetime as dt
+>>> from etl.config import Settings
+>>> folder = Path(tempfile.mkdtemp())
+>>> store = UserStore(folder / "users.json", Settings(argon2_memory_kib=64, argon2_time_cost=1,
+...                                                    argon2_parallelism=1))
+>>> now = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
+>>> _ = store.add_user("amina", "long enough passphrase", "coordinator", ["Asia"], now=now)
+>>> store.verify("amina", "long enough passphrase", now).outcome
+<Outcome.SIGNED_IN: 'signed_in'>
+>>> store.verify("amina", "wrong", now).outcome
+<Outcome.WRONG_PASSWORD: 'wrong_password'>
+>>> store.verify("amina", "long enough passphrase", now).message()  # within a second of the failure
+'Too many failed sign-ins: wait 1 s before trying again.'
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import enum
+import ipaddress
+import json
+import math
+import os
+import re
+import secrets
+import stat
+import tempfile
+import threading
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from etl.accounts.roles import ALL_REGIONS, ROLE_NAMES, ROLES, Scope, scope_for
+from etl.config import Settings, get_settings
+from etl.errors import AccessDataError, ConfigError, InputFileError
+from etl.store.locks import flock_within
+
+FILE_FORMAT = 1
+USERS_FILENAME = "users.json"
+# Region of countries missing from regions.csv (etl.geo.areas.REGION_FALLBACK; not imported from there
+# because etl.geo.areas pulls in geopandas and the sign-in page should start fast).
+OTHER_REGION = "Other"
+MAX_DELAY_S = 30
+"""Longest wait asked for between two wrong passwords (1, 2, 4, 8... seconds before that)."""
+MAX_TRACKED = 10_000
+"""Most client addresses (and unknown usernames) whose failures are kept in memory (:class:`AttemptLimits`)."""
+MAX_NAME_KEY = 100  # longer than any username (USERNAME_RE): longer typed names are counted by their start
+REFUSED = ("Wrong username or password, or the account is locked or disabled. Check both (passwords are "
+           "case-sensitive) and try again; if it keeps failing, wait a while or ask an admin.")
+"""What the sign-in form says for every refused password, whatever the reason, so it never confirms a username."""
+MAX_PASSWORD_CHARS = 1024  # argon2 takes any length; a megabyte "password" would only be a nuisance
+LOCK_WAIT_S = 10.0
+USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+SSO_EMAIL_RE = re.compile(r"[^@\s]{1,64}@[^@\s]{1,253}")
+
+
+class UserError(AccessDataError):
+    """A user-management request that cannot be carried out; nothing was changed."""
+
+
+class Outcome(enum.StrEnum):
+    SIGNED_IN = "signed_in"
+    WRONG_PASSWORD = "wrong_password"
+    LOCKED = "locked"
+    DISABLED = "disabled"
+    UNKNOWN_USER = "unknown_user"
+    TOO_SOON = "too_soon"  # within the wait after this username's last failure: not checked, not counted
+    ADDRESS_LIMITED = "address_limited"  # the client address failed too often lately: not checked, not counted
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _utc(when: dt.datetime | None) -> dt.datetime:
+    if when is None:
+        return utc_now()
+    if when.tzinfo is None:
+        raise ValueError("pass an aware datetime (e.g. datetime.now(datetime.UTC)), not a naive one")
+    return when.astimezone(dt.UTC)
+
+
+def _stamp(when: dt.datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+def _clock(when: dt.datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M UTC")
+
+
+# ----------------------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class User:
+    """One person who may sign in. ``password_hash`` is left out of ``repr`` so it never lands in a log."""
+
+    username: str
+    display_name: str
+    role: str
+    regions: tuple[str, ...]
+    password_hash: str = field(repr=False)
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    password_changed_at: dt.datetime
+    demo: bool = False
+    disabled: bool = False
+    failed_attempts: int = 0
+    last_failed_at: dt.datetime | None = None
+    locked_until: dt.datetime | None = None
+    last_signed_in_at: dt.datetime | None = None
+    sso_email: str | None = None  # the identity a single sign-on provider vouches for (lower case)
+
+    @property
+    def scope(self) -> Scope:
+        """What this user may see (role + regions granted), for the query layer."""
+        return scope_for(self.role, self.regions)
+
+    def is_locked(self, now: dt.datetime) -> bool:
+        return self.locked_until is not None and _utc(now) < self.locked_until
+
+    @property
+    def failures(self) -> Failures:
+        return Failures(self.failed_attempts, self.last_failed_at, self.locked_until)
+
+    def status(self, now: dt.datetime) -> str:
+        """``active``, ``disabled`` or ``locked until ...``: for ``users list`` and the admin page."""
+        if self.disabled:
+            return "disabled"
+        if self.is_locked(now) and self.locked_until is not None:
+            return f"locked until {_clock(self.locked_until)}"
+        return "active"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "username": self.username,
+            "display_name": self.display_name,
+            "role": self.role,
+            "regions": list(self.regions),
+            "password_hash": self.password_hash,
+            "demo": self.demo,
+            "disabled": self.disabled,
+            "created_at": _stamp(self.created_at),
+            "updated_at": _stamp(self.updated_at),
+            "password_changed_at": _stamp(self.password_changed_at),
+            "failed_attempts": self.failed_attempts,
+            "last_failed_at": _stamp(self.last_failed_at),
+            "locked_until": _stamp(self.locked_until),
+            "last_signed_in_at": _stamp(self.last_signed_in_at),
+            "sso_email": self.sso_email,
+        }
+
+
+def _field(path: Path, number: int, record: dict[str, Any], key: str, kind: type | tuple[type, ...],
+           optional: bool = False) -> Any:
+    """One field of a user record, checked, or an error naming the file, the user and the field."""
+    who = f"user {number}" + (f" ('{record['username']}')" if isinstance(record.get("username"), str) else "")
+    if key not in record or record[key] is None:
+        if optional:
+            return None
+        raise InputFileError(path, f"{who} has no '{key}'.",
+                             "Restore the file from a backup, or remove that user and add them again with "
+                             "`python -m etl users`.")
+    value = record[key]
+    if kind is dt.datetime:
+        try:
+            return _utc(dt.datetime.fromisoformat(value)) if isinstance(value, str) else _bad(path, who, key, value)
+        except ValueError:
+            return _bad(path, who, key, value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        return _bad(path, who, key, value)
+    return value
+
+
+def _bad(path: Path, who: str, key: str, value: object) -> Any:
+    raise InputFileError(path, f"{who}: '{key}' has the wrong kind of value ({value!r:.40}).",
+                         "The file is written by `python -m etl users`; restore it from a backup rather than "
+                         "editing it by hand.")
+
+
+def _user_from_json(path: Path, number: int, record: object) -> User:
+    if not isinstance(record, dict):
+        raise InputFileError(path, f"user {number} is not a JSON object.", "Restore the file from a backup.")
+    role = _field(path, number, record, "role", str)
+    if role not in ROLES:
+        raise InputFileError(path, f"user {number} ('{record.get('username')}') has role '{role}', which is not a "
+                             f"role.", f"Use one of {', '.join(ROLE_NAMES)}: `python -m etl users set-role NAME ROLE`.")
+    regions = _field(path, number, record, "regions", list)
+    if not all(isinstance(r, str) for r in regions):
+        _bad(path, f"user {number}", "regions", regions)
+    return User(
+        username=_field(path, number, record, "username", str),
+        display_name=_field(path, number, record, "display_name", str),
+        role=role,
+        regions=tuple(regions),
+        password_hash=_field(path, number, record, "password_hash", str),
+        created_at=_field(path, number, record, "created_at", dt.datetime),
+        updated_at=_field(path, number, record, "updated_at", dt.datetime),
+        password_changed_at=_field(path, number, record, "password_changed_at", dt.datetime),
+        demo=_field(path, number, record, "demo", bool),
+        disabled=_field(path, number, record, "disabled", bool),
+        failed_attempts=_field(path, number, record, "failed_attempts", int),
+        last_failed_at=_field(path, number, record, "last_failed_at", dt.datetime, optional=True),
+        locked_until=_field(path, number, record, "locked_until", dt.datetime, optional=True),
+        last_signed_in_at=_field(path, number, record, "last_signed_in_at", dt.datetime, optional=True),
+        sso_email=_field(path, number, record, "sso_email", str, optional=True) if "sso_email" in record else None,
+    )
+
+
+# ------------------------------------------------------------------------------ sign-in and sessions
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """The answer to one sign-in attempt.
+
+    :param outcome: what happened (for the audit log: the form tells every refusal the same way).
+    :param user: the signed-in user (``SIGNED_IN`` only).
+    :param locked_until: when a lock ends (``LOCKED``, and a disabled or unknown name locked the same way).
+    :param retry_after: no attempt with this username (``TOO_SOON``) or from this address
+        (``ADDRESS_LIMITED``) is checked before this: the wait doubles with each failure, so guessing gets
+        slow before it gets locked. The store enforces it, whichever session asks.
+    :param failures_left: wrong passwords left before the lock (``WRONG_PASSWORD``); for the audit log and
+        admins, not for the person signing in (it would tell them the username exists).
+    :param at: when the attempt was made (for the wait in :meth:`message`).
+    """
+
+    outcome: Outcome
+    username: str
+    user: User | None = None
+    locked_until: dt.datetime | None = None
+    retry_after: dt.datetime | None = None
+    failures_left: int | None = None
+    at: dt.datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.SIGNED_IN
+
+    def message(self) -> str:
+        """What to tell the person at the sign-in form.
+
+        A wrong password, an unknown username, a locked and a disabled account all read :data:`REFUSED`:
+        anything else would confirm to whoever is guessing that the username exists. A wait is said with
+        its length only, which is the same for a real and an unknown username.
+        """
+        if self.outcome is Outcome.SIGNED_IN and self.user is not None:
+            return f"Signed in as {self.user.display_name} ({self.user.role})."
+        if self.outcome in (Outcome.TOO_SOON, Outcome.ADDRESS_LIMITED) and self.retry_after is not None:
+            wait = (self.retry_after - (self.at or utc_now())).total_seconds()
+            return f"Too many failed sign-ins: wait {_wait(wait)} before trying again."
+        return REFUSED
+
+    def owner_message(self) -> str:
+        """The account's real state, for someone whose identity is already proven (single sign-on)."""
+        if self.outcome is Outcome.LOCKED and self.locked_until is not None:
+            return (f"Too many wrong passwords: this account is locked until {_clock(self.locked_until)}. "
+                    "Wait, or ask an admin to unlock it.")
+        if self.outcome is Outcome.DISABLED:
+            return "This account is disabled. Ask an admin to enable it."
+        return self.message()
+
+
+def _wait(seconds: float) -> str:
+    """``"3 s"`` or, from two minutes, ``"14 min"``: rounded up, never "0"."""
+    if seconds < 120:
+        return f"{max(1, math.ceil(seconds))} s"
+    return f"{math.ceil(seconds / 60)} min"
+
+
+@dataclass(frozen=True)
+class Session:
+    """A signed-in session, as plain frozen data for ``st.session_state``.
+
+    The limits are copied in at sign-in, so checking expiry needs no settings and no file.
+    :param session_id: random, for the audit log to tie a user's actions together.
+    """
+
+    username: str
+    display_name: str
+    role: str
+    regions: tuple[str, ...]
+    demo: bool
+    started_at: dt.datetime
+    last_seen_at: dt.datetime
+    idle_limit: dt.timedelta
+    max_age: dt.timedelta
+    session_id: str
+
+    @property
+    def scope(self) -> Scope:
+        return scope_for(self.role, self.regions)
+
+    def expires_at(self) -> dt.datetime:
+        """The earlier of the idle and the absolute limit."""
+        return min(self.last_seen_at + self.idle_limit, self.started_at + self.max_age)
+
+    def ended(self, now: dt.datetime) -> str | None:
+        """Why the session is over at ``now`` (a sentence for the sign-in page), or None while it runs."""
+        now = _utc(now)
+        if now >= self.started_at + self.max_age:
+            return (f"You were signed in for {_hours(self.max_age)}, the longest a session lasts. "
+                    "Sign in again to continue.")
+        if now >= self.last_seen_at + self.idle_limit:
+            return f"Your session ended after {_hours(self.idle_limit)} without use. Sign in again to continue."
+        return None
+
+    def touch(self, now: dt.datetime) -> Session:
+        """The same session, used at ``now`` (resets the idle clock, never the absolute one)."""
+        return replace(self, last_seen_at=max(self.last_seen_at, _utc(now)))
+
+
+def _hours(span: dt.timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    if hours >= 1:
+        return f"{hours:g} hour" + ("" if hours == 1 else "s")
+    return f"{span.total_seconds() / 60:g} minutes"
+
+
+def delay_after(failures: int, first: float = 1.0) -> float:
+    """Seconds to wait before the next attempt after ``failures`` refused ones in a row.
+
+    :param first: the first wait (setting ``signin_delay_s``); it doubles up to :data:`MAX_DELAY_S`
+        (or ``first``, if longer).
+
+    >>> [delay_after(n) for n in (1, 2, 3, 4, 5, 9)]
+    [1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
+    """
+    return min(first * 2 ** max(failures - 1, 0), max(float(MAX_DELAY_S), first))
+
+
+# ------------------------------------------------------------------------------------ attempt limits
+
+
+@dataclass(frozen=True)
+class Failures:
+    """The failed sign-ins of one username: kept in the users file for a user, in memory for an unknown name.
+
+    Both go through the same rules, so that an attacker cannot tell a real username from an unknown one by
+    the waits and refusals it earns (:meth:`UserStore.verify`).
+    """
+
+    count: int = 0
+    last_at: dt.datetime | None = None
+    locked_until: dt.datetime | None = None
+
+    def current(self, now: dt.datetime) -> Failures:
+        """As they stand at ``now``: a lock that ran out is a fresh start."""
+        if self.locked_until is not None and now >= self.locked_until:
+            return Failures(0, self.last_at, None)
+        return self
+
+    def wait_until(self, settings: Settings) -> dt.datetime | None:
+        """No attempt is checked before this (None: at once)."""
+        if self.count == 0 or self.last_at is None:
+            return None
+        return self.last_at + dt.timedelta(seconds=delay_after(self.count, settings.signin_delay_s))
+
+    def failed(self, now: dt.datetime, settings: Settings) -> Failures:
+        """After one more refused attempt. The lock starts at ``signin_max_failures``; attempts during it are
+        slowed down like any others but never make it longer."""
+        count = self.count + 1
+        if self.locked_until is None and count >= settings.signin_max_failures:
+            return Failures(0, now, now + dt.timedelta(minutes=settings.signin_lock_minutes))
+        return Failures(count, now, self.locked_until)
+
+
+def limit_key(address: str) -> str:
+    """What the per-address limit counts: the address, but an IPv6 address by its /64 network (one
+    household or server holds a whole /64, so counting single IPv6 addresses would limit nothing).
+
+    >>> limit_key("2001:db8:0:7::1"), limit_key("::ffff:203.0.113.7"), limit_key("203.0.113.7")
+    ('2001:db8:0:7::/64', '203.0.113.7', '203.0.113.7')
+    """
+    text = address.strip()
+    try:
+        ip = ipaddress.ip_address(text)
+    except ValueError:
+        return text[:100]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def client_address(peer: str | None, forwarded_for: Sequence[str], settings: Settings) -> str:
+    """The address a sign-in attempt comes from, for the per-address limit and the audit log.
+
+    ``X-Forwarded-For`` is believed only when the connection comes from a proxy listed in
+    ``trusted_proxies``, and then only up to the first address (from the right) that is not such a
+    proxy: anything further left was written by the client and could be forged.
+
+    :param peer: the connection's address (``st.context.ip_address``: None for this machine).
+    :param forwarded_for: every ``X-Forwarded-For`` header of the request, in order.
+
+    >>> s = Settings(trusted_proxies="127.0.0.1")
+    >>> client_address(None, ["6.6.6.6, 203.0.113.7"], s), client_address("198.51.100.2", ["6.6.6.6"], s)
+    ('203.0.113.7', '198.51.100.2')
+    """
+    address = peer or "127.0.0.1"  # Streamlit reports a connection from this machine (or none at all) as None
+    trusted = settings.trusted_networks()
+    hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
+    while _is_trusted(address, trusted) and hops:
+        hop = hops.pop()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            return address  # the proxy passed on something that is not an address: count the proxy itself
+        address = hop
+    return address
+
+
+def _is_trusted(address: str, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in trusted)
+
+
+class AttemptLimits:
+    """Failed sign-ins the users file does not hold, in this process's memory: per client address, and per
+    username that is not a user (so that it is slowed and locked like a real one).
+
+    Bounded: at most ``max_keys`` addresses and as many names, the least recently failing forgotten
+    first. Shared by every session of the app (see :func:`limits_for`); a restart forgets it.
+    """
+
+    def __init__(self, max_keys: int = MAX_TRACKED) -> None:
+        self.max_keys = max_keys
+        self.lock = threading.RLock()
+        self._addresses: OrderedDict[str, list[dt.datetime]] = OrderedDict()
+        self._names: OrderedDict[str, Failures] = OrderedDict()
+
+    def address_wait(self, address: str, now: dt.datetime, settings: Settings) -> dt.datetime | None:
+        """When ``address`` may try again, or None when it may now (fewer failures than the limit in the window)."""
+        with self.lock:
+            window = dt.timedelta(minutes=settings.signin_address_window_minutes)
+            recent = [t for t in self._addresses.get(limit_key(address), []) if t > now - window]
+            limit = settings.signin_address_max_failures
+            return recent[-limit] + window if len(recent) >= limit else None
+
+    def address_failed(self, address: str, now: dt.datetime, settings: Settings) -> None:
+        with self.lock:
+            key = limit_key(address)
+            times = [*self._addresses.pop(key, []), now][-settings.signin_address_max_failures:]
+            self._remember(self._addresses, key, times)
+
+    def name_failures(self, name: str) -> Failures:
+        with self.lock:
+            return self._names.get(name[:MAX_NAME_KEY], Failures())
+
+    def name_failed(self, name: str, failures: Failures) -> None:
+        # Cut to a length no username reaches: typed names cannot make the memory grow without bound.
+        key = name[:MAX_NAME_KEY]
+        with self.lock:
+            self._names.pop(key, None)
+            self._remember(self._names, key, failures)
+
+    def size(self) -> int:
+        with self.lock:
+            return max(len(self._addresses), len(self._names))
+
+    def _remember(self, table: OrderedDict[str, Any], key: str, value: Any) -> None:
+        table[key] = value
+        while len(table) > self.max_keys:
+            table.popitem(last=False)
+
+
+_LIMITS: dict[str, AttemptLimits] = {}
+_LIMITS_LOCK = threading.Lock()
+
+
+def limits_for(path: Path) -> AttemptLimits:
+    """The process's :class:`AttemptLimits` for one users file (every session and store of it share them)."""
+    key = str(Path(path).expanduser().absolute())
+    with _LIMITS_LOCK:
+        return _LIMITS.setdefault(key, AttemptLimits())
+
+
+# ------------------------------------------------------------------------------------ password rules
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    password: str
+    role: str
+    regions: tuple[str, ...]
+    display_name: str
+
+
+# Published on purpose (README, sign-in page): the demo is for trying the app, never for real logs.
+DEMO_USERS: tuple[DemoUser, ...] = (
+    DemoUser("demo-hq", "demo-hq", "hq", (), "Demo HQ analyst"),
+    DemoUser("demo-coordinator", "demo-coordinator", "coordinator", ("Middle East and North Africa",),
+             "Demo coordinator, Middle East and North Africa"),
+    DemoUser("demo-negotiator", "demo-negotiator", "negotiator", ("East and Horn of Africa",),
+             "Demo negotiator, East and Horn of Africa"),
+    DemoUser("demo-admin", "demo-admin", "admin", (), "Demo admin"),
+)
+
+
+def check_password(password: str, username: str, settings: Settings) -> str:
+    """The password as it will be hashed (Unicode-normalised), or :class:`UserError` saying how to fix it.
+
+    >>> check_password("short", "amina", Settings())
+    Traceback (most recent call last):
+    ...
+    etl.accounts.users.UserError: The password has 5 characters; it needs at least 12. A phrase of three or four unrelated words is long enough and easy to remember.
+    """
+    password = _normalise(password)
+    if not password.strip():
+        raise UserError("The password is empty or only spaces.", "Choose a phrase of three or four unrelated words.")
+    if len(password) < settings.password_min_length:
+        raise UserError(f"The password has {len(password)} characters; it needs at least "
+                        f"{settings.password_min_length}.",
+                        "A phrase of three or four unrelated words is long enough and easy to remember.")
+    if len(password) > MAX_PASSWORD_CHARS:
+        raise UserError(f"The password has {len(password):,} characters; at most {MAX_PASSWORD_CHARS:,} are "
+                        "accepted.", "Choose a shorter one.")
+    if password.strip().casefold() == username.casefold():
+        raise UserError("The password is the username.", "Choose something nobody could guess from the username.")
+    if password in {d.password for d in DEMO_USERS}:
+        raise UserError("That is a published demo password.", "Choose a password of your own.")
+    return password
+
+
+def _normalise(password: str) -> str:
+    # The same characters typed on two keyboards can arrive composed or decomposed; hash one form.
+    return unicodedata.normalize("NFC", password)
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def check_username(username: str) -> str:
+    """The username as stored (lower case), or :class:`UserError` saying what is accepted."""
+    name = normalise_username(username)
+    if not USERNAME_RE.fullmatch(name):
+        raise UserError(f"'{username}' is not a usable username.",
+                        "Use 2 to 64 letters, digits, dots, dashes or underscores, starting with a letter or "
+                        "digit (e.g. amina.hassan).")
+    return name
+
+
+def known_regions(regions_csv: Path) -> tuple[str, ...]:
+    """The operational region names in the regions CSV (column ``region``), plus ``Other``."""
+    try:
+        with open(regions_csv, encoding="utf-8", newline="") as fh:
+            names = {(row.get("region") or "").strip() for row in csv.DictReader(fh)}
+    except FileNotFoundError:
+        raise ConfigError(f"The regions file {regions_csv} does not exist.",
+                          "Set ACCESS_REGIONS to a CSV with columns iso3,country,region.") from None
+    names.discard("")
+    return tuple(sorted(names | {OTHER_REGION}))
+
+
+def parse_regions(text: str | Iterable[str]) -> list[str]:
+    """``"Asia, Eastern Europe"`` or a list of names -> names, blanks dropped, order kept."""
+    items = text.split(",") if isinstance(text, str) else list(text)
+    return list(dict.fromkeys(i.strip() for i in items if i and i.strip()))
+
+
+# --------------------------------------------------------------------------------------- the store
+
+
+def users_path(settings: Settings | None = None, db: Path | None = None) -> Path:
+    """Where the users file is: ``settings.users_file``, else ``users.json`` beside the database."""
+    settings = settings or get_settings()
+    if settings.users_file is not None:
+        return settings.users_file
+    return (db if db is not None else settings.db).parent / USERS_FILENAME
+
+
+def make_hasher(settings: Settings) -> PasswordHasher:
+    """An argon2id hasher with the configured cost (tests lower it through the settings)."""
+    if settings.argon2_memory_kib < 8 * settings.argon2_parallelism:
+        raise ConfigError(f"ACCESS_ARGON2_MEMORY_KIB={settings.argon2_memory_kib} is too small for "
+                          f"ACCESS_ARGON2_PARALLELISM={settings.argon2_parallelism}.",
+                          "argon2 needs at least 8 KiB per lane: raise the memory or lower the parallelism.")
+    return PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
+                          parallelism=settings.argon2_parallelism)
+
+
+@lru_cache(maxsize=8)
+def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
+    """A hash of a random secret with the live parameters: unknown usernames are checked against it."""
+    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
+    return hasher.hash(secrets.token_urlsafe(24))
+
+
+class UserStore:
+    """The users file and every change to it.
+
+    :param path: the users file (see :func:`users_path`); need not exist yet.
+    :param settings: lockout, session and argon2 settings (default: the process settings).
+    :param hasher: the password hasher (default: argon2id from the settings). Any object with argon2-cffi's
+        ``PasswordHasher`` interface; tests pass a subclass that counts the hashes it checks.
+    :param limits: failures kept in memory (per address, per unknown name); default: the process's, shared by
+        every store of this users file (:func:`limits_for`).
+    """
+
+    def __init__(self, path: Path, settings: Settings | None = None, hasher: PasswordHasher | None = None,
+                 limits: AttemptLimits | None = None) -> None:
+        self.path = Path(path)
+        self.settings = settings or get_settings()
+        self.hasher = hasher or make_hasher(self.settings)
+        self.limits = limits or limits_for(self.path)
+
+    # -- reading
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def list_users(self) -> list[User]:
+        """Every user, sorted by username (an empty list while the file does not exist)."""
+        return self._read()
+
+    def get(self, username: str) -> User | None:
+        name = normalise_username(username)
+        return next((u for u in self._read() if u.username == name), None)
+
+    def demo_active(self) -> bool:
+        """Whether any demo user can sign in: the app shows its demo banner while this is true."""
+        return any(u.demo and not u.disabled for u in self._read())
+
+    def known_regions(self) -> tuple[str, ...]:
+        return known_regions(self.settings.regions)
+
+    # -- changing
+
+    def add_user(self, username: str, password: str, role: str, regions: Iterable[str] | str = (),
+                 display_name: str = "", now: dt.datetime | None = None, *, demo: bool = False) -> User:
+        """Add a user; :class:`UserError` (nothing written) when the name is taken or anything is invalid.
+
+        :param regions: region names as in the regions CSV (case ignored), or ``*`` for every region (hq only).
+        :param demo: a demo user: exempt from the password rules, and shown as such by the app.
+        """
+        name, role, granted = self.validate_new_user(username, role, regions)
+        password = _normalise(password) if demo else check_password(password, name, self.settings)
+        now = _utc(now)
+        user = User(username=name, display_name=display_name.strip() or name, role=role, regions=granted,
+                    password_hash=self.hasher.hash(password), created_at=now, updated_at=now,
+                    password_changed_at=now, demo=demo)
+        with self._changing() as users:
+            if any(u.username == name for u in users):
+                raise UserError(f"There is already a user '{name}' in {self.path}.",
+                                "Pick another name, or change that user with `users set-role`, `users grant` or "
+                                "`users set-password`.")
+            users.append(user)
+        return user
+
+    def validate_new_user(self, username: str, role: str, regions: Iterable[str] | str = ()) -> tuple[
+            str, str, tuple[str, ...]]:
+        """Check a new user's name, role and regions before asking for a password (the CLI does this first)."""
+        name = check_username(username)
+        if self.get(name) is not None:
+            raise UserError(f"There is already a user '{name}' in {self.path}.",
+                            "Pick another name, or change that user with `users set-role`, `users grant` or "
+                            "`users set-password`.")
+        return name, _check_role(role), self._check_regions(role, regions)
+
+    def remove_user(self, username: str) -> User:
+        with self._changing() as users:
+            user = self._find(users, username)
+            users.remove(user)
+        return user
+
+    def set_role(self, username: str, role: str, regions: Iterable[str] | str | None = None,
+                 now: dt.datetime | None = None) -> User:
+        """Give a user another role (and, optionally, a new set of regions at the same time)."""
+        role = _check_role(role)
+        return self._update(username, now, lambda u: {
+            "role": role,
+            "regions": self._check_regions(role, u.regions if regions is None else regions, u.username),
+        })
+
+    def set_password(self, username: str, password: str, now: dt.datetime | None = None) -> User:
+        """A new password; it also lifts a lock and ends the user's open sessions (see :meth:`resume`)."""
+        user = self.require(username)
+        password = _normalise(password) if user.demo else check_password(password, user.username, self.settings)
+        new_hash = self.hasher.hash(password)
+        when = _utc(now)
+        return self._update(username, when, lambda u: {
+            "password_hash": new_hash, "password_changed_at": when, "failed_attempts": 0,
+            "last_failed_at": None, "locked_until": None})
+
+    def grant_regions(self, username: str, regions: Iterable[str] | str, now: dt.datetime | None = None,
+                      *, replace_all: bool = False) -> User:
+        """Add regions to a user's grant (or, with ``replace_all``, make them the whole grant)."""
+        def change(u: User) -> dict[str, Any]:
+            wanted = parse_regions(regions)
+            if not wanted and not replace_all:
+                raise UserError("No region given.", f"Name one or more, comma-separated: {self._region_list()}.")
+            combined = wanted if replace_all else [*u.regions, *wanted]
+            return {"regions": self._check_regions(u.role, combined, u.username)}
+        return self._update(username, now, change)
+
+    def revoke_regions(self, username: str, regions: Iterable[str] | str, now: dt.datetime | None = None) -> User:
+        def change(u: User) -> dict[str, Any]:
+            drop = {r.casefold() for r in parse_regions(regions)}
+            missing = sorted(d for d in drop if d not in {r.casefold() for r in u.regions})
+            if missing:
+                raise UserError(f"'{u.username}' is not granted {', '.join(missing)}.",
+                                f"Granted now: {', '.join(u.regions) or 'none'}.")
+            return {"regions": self._check_regions(u.role, [r for r in u.regions if r.casefold() not in drop],
+                                                   u.username)}
+        return self._update(username, now, change)
+
+    def set_disabled(self, username: str, disabled: bool, now: dt.datetime | None = None) -> User:
+        return self._update(username, now, lambda u: {"disabled": disabled})
+
+    def set_sso_email(self, username: str, email: str | None, now: dt.datetime | None = None) -> User:
+        """Let a single sign-on identity (an e-mail address the provider vouches for) sign in as this user."""
+        wanted = email.strip().lower() if email and email.strip() else None
+        if wanted is not None and not SSO_EMAIL_RE.fullmatch(wanted):
+            raise UserError(f"'{email}' does not look like an e-mail address.", "Give the address the provider reports.")
+        if wanted is not None:
+            other = next((u for u in self.list_users() if u.sso_email == wanted and u.username != username), None)
+            if other is not None:
+                raise UserError(f"{wanted} already signs in as '{other.username}'.",
+                                f"Clear it there first: `python -m etl users set-sso-email {other.username} ''`.")
+        return self._update(username, now, lambda u: {"sso_email": wanted})
+
+    def verify_sso(self, email: str | None, now: dt.datetime | None = None) -> SignIn:
+        """Sign in someone the single sign-on provider vouched for: the user whose ``sso_email`` is theirs.
+
+        No password is involved; the users file still decides the role, regions, locks and disabling.
+        """
+        now = _utc(now)
+        wanted = (email or "").strip().lower()
+        user = next((u for u in self.list_users() if wanted and u.sso_email == wanted), None)
+        if user is None:
+            return SignIn(Outcome.UNKNOWN_USER, wanted or "(no e-mail)")
+        if user.disabled:
+            return SignIn(Outcome.DISABLED, user.username)
+        if user.is_locked(now):
+            return SignIn(Outcome.LOCKED, user.username, locked_until=user.locked_until)
+        return SignIn(Outcome.SIGNED_IN, user.username,
+                      user=self._update(user.username, now, lambda u: {"last_signed_in_at": now}))
+
+    def unlock(self, username: str, now: dt.datetime | None = None) -> User:
+        """Lift a lock and forget the wrong passwords counted so far."""
+        return self._update(username, now, lambda u: {"failed_attempts": 0, "last_failed_at": None,
+                                                       "locked_until": None})
+
+    def create_demo_users(self, now: dt.datetime | None = None) -> list[User]:
+        """One demo user per role, with the published passwords of :data:`DEMO_USERS`.
+
+        Run again, it resets them (password, role, regions, lock). A real user with a demo name is left alone
+        and reported. Demo regions missing from a custom regions file are replaced by its first region.
+        """
+        now = _utc(now)
+        known = self.known_regions()
+        fallback = next((r for r in known if r != OTHER_REGION), OTHER_REGION)
+        made: list[User] = []
+        planned: list[User] = []
+        for d in DEMO_USERS:
+            regions = tuple(r if r in known else fallback for r in d.regions)
+            planned.append(User(username=d.username, display_name=d.display_name, role=d.role, regions=regions,
+                                password_hash=self.hasher.hash(d.password), created_at=now, updated_at=now,
+                                password_changed_at=now, demo=True))
+        with self._changing() as users:
+            for new in planned:
+                old = next((u for u in users if u.username == new.username), None)
+                if old is not None and not old.demo:
+                    raise UserError(f"'{old.username}' is a real (non-demo) user in {self.path}.",
+                                    "Rename or remove that user before creating the demo users.")
+                if old is not None:
+                    users.remove(old)
+                    new = replace(new, created_at=old.created_at)
+                users.append(new)
+                made.append(new)
+        return made
+
+    def remove_demo_users(self) -> list[User]:
+        """Remove every demo user (the banner goes with them)."""
+        with self._changing() as users:
+            gone = [u for u in users if u.demo]
+            for u in gone:
+                users.remove(u)
+        return gone
+
+    # -- signing in
+
+    def verify(self, username: str, password: str, now: dt.datetime | None = None,
+               address: str | None = None) -> SignIn:
+        """Check a sign-in attempt and record its effect (failure counts, lock, last sign-in).
+
+        In order: an ``address`` with ``signin_address_max_failures`` failures in the last
+        ``signin_address_window_minutes`` is refused whatever the username and password (a success from it
+        does not clear them, or one account's password would buy more guesses at the others); an attempt
+        within the wait after the username's last failure is refused unchecked; otherwise the password is
+        checked against an argon2 hash, even for an unknown, locked or disabled user. Every refused check
+        counts for the username and the address. Unknown usernames go through the same steps, their failures
+        kept in memory, so that waits, locks and messages are the same as for a real user. A correct password
+        does not open a locked account before its lock ends.
+
+        :param address: the client address (:func:`client_address`); None: no per-address limit (command line).
+        """
+        now = _utc(now)
+        name = normalise_username(username)
+        password = _normalise(password)
+        if not self.path.exists():
+            with self.limits.lock:
+                return self._attempt(None, name, password, now, address)[0]
+        with self._changing() as users, self.limits.lock:
+            user = next((u for u in users if u.username == name), None)
+            result, changed = self._attempt(user, name, password, now, address)
+            if user is not None and changed is not None:
+                users[users.index(user)] = changed
+            elif result.outcome is Outcome.UNKNOWN_USER:
+                # A refused user's new count is written to disk; write the same for an unknown name, or the
+                # time the disk takes would tell them apart.
+                self._write(users)
+            return result
+
+    def _attempt(self, user: User | None, name: str, password: str, now: dt.datetime,
+                 address: str | None) -> tuple[SignIn, User | None]:
+        """One attempt under the file's lock: the answer, and the user's record as it should now be."""
+        s = self.settings
+        if address is not None:
+            wait = self.limits.address_wait(address, now, s)
+            if wait is not None:
+                return SignIn(Outcome.ADDRESS_LIMITED, name, retry_after=wait, at=now), None
+        before = (user.failures if user is not None else self.limits.name_failures(name)).current(now)
+        wait = before.wait_until(s)
+        if wait is not None and now < wait:
+            return SignIn(Outcome.TOO_SOON, name, retry_after=wait, at=now), None
+        right = self._password_matches(user, password) if user is not None else self._dummy_check(password)
+        if user is not None and right and not user.disabled and before.locked_until is None:
+            new_hash = user.password_hash
+            if self.hasher.check_needs_rehash(new_hash):  # the settings were raised since: upgrade quietly
+                new_hash = self.hasher.hash(password)
+            user = replace(user, password_hash=new_hash, failed_attempts=0, last_failed_at=None, locked_until=None,
+                           last_signed_in_at=now)
+            return SignIn(Outcome.SIGNED_IN, name, user=user, at=now), user
+        after = before.failed(now, s)
+        if address is not None:
+            self.limits.address_failed(address, now, s)
+        if user is None:
+            outcome = Outcome.UNKNOWN_USER
+        elif user.disabled:
+            outcome = Outcome.DISABLED
+        elif after.locked_until is not None:
+            outcome = Outcome.LOCKED
+        else:
+            outcome = Outcome.WRONG_PASSWORD
+        result = SignIn(outcome, name, locked_until=after.locked_until, retry_after=after.wait_until(s), at=now,
+                        failures_left=s.signin_max_failures - after.count if outcome is Outcome.WRONG_PASSWORD
+                        else None)
+        if user is None:
+            self.limits.name_failed(name, after)
+            return result, None
+        return result, replace(user, failed_attempts=after.count, last_failed_at=after.last_at,
+                               locked_until=after.locked_until)
+
+    def start_session(self, user: User, now: dt.datetime | None = None) -> Session:
+        """A new session for a user who just signed in."""
+        now = _utc(now)
+        return Session(username=user.username, display_name=user.display_name, role=user.role,
+                       regions=user.regions, demo=user.demo, started_at=now, last_seen_at=now,
+                       idle_limit=dt.timedelta(hours=self.settings.session_idle_hours),
+                       max_age=dt.timedelta(hours=self.settings.session_max_hours),
+                       session_id=secrets.token_urlsafe(16))
+
+    def resume(self, session: Session, now: dt.datetime | None = None) -> tuple[Session | None, str]:
+        """Check a session on each page run: the session touched at ``now``, or None and why it ended.
+
+        Besides expiry, a session ends when an admin removed or disabled its user, or set a new password
+        since it started. Role and regions are re-read, so a change by an admin applies at once. A lock
+        does not end it: wrong passwords can be typed by anyone who knows the username, and would
+        otherwise sign its owner out at will; the lock only stops new sign-ins.
+        """
+        now = _utc(now)
+        why = session.ended(now)
+        if why:
+            return None, why
+        user = self.get(session.username)
+        if user is None or user.disabled:
+            return None, "This account was removed or disabled. Ask an admin if you need access."
+        if user.password_changed_at > session.started_at:
+            return None, "The password was changed since you signed in. Sign in with the new one."
+        return replace(session.touch(now), role=user.role, regions=user.regions, display_name=user.display_name,
+                       demo=user.demo), ""
+
+    # -- internals
+
+    def _dummy_check(self, password: str) -> bool:
+        """The argon2 work of a real check, for a username that is not a user (always False)."""
+        dummy = _dummy_hash(self.hasher.time_cost, self.hasher.memory_cost, self.hasher.parallelism)
+        try:
+            self.hasher.verify(dummy, password)
+        except VerificationError:
+            pass
+        return False
+
+    def _password_matches(self, user: User, password: str) -> bool:
+        try:
+            return bool(self.hasher.verify(user.password_hash, password))
+        except VerificationError:
+            return False
+        except InvalidHashError:
+            raise InputFileError(self.path, f"the password hash of '{user.username}' is not an argon2 hash.",
+                                 f"Set a new password: `python -m etl users set-password {user.username}`.") from None
+
+    def _check_regions(self, role: str, regions: Iterable[str] | str, username: str = "") -> tuple[str, ...]:
+        wanted = parse_regions(regions)
+        if ALL_REGIONS in wanted:
+            if role != "hq":
+                raise UserError(f"'{ALL_REGIONS}' (every region) can only be granted to hq users.",
+                                f"List the regions instead: {self._region_list()}.")
+            if len(wanted) > 1:
+                raise UserError(f"'{ALL_REGIONS}' already means every region.", "Give '*' alone, or list regions.")
+            return (ALL_REGIONS,)
+        known = {r.casefold(): r for r in self.known_regions()}
+        unknown = [w for w in wanted if w.casefold() not in known]
+        if unknown:
+            raise UserError(f"'{unknown[0]}' is not a region in {self.settings.regions}.",
+                            f"Use one of: {self._region_list()} (comma-separated, in quotes).")
+        granted = tuple(dict.fromkeys(known[w.casefold()] for w in wanted))
+        if ROLES[role].needs_regions and not granted:
+            who = f"'{username}' as " if username else "A "
+            raise UserError(f"{who}{role} would see nothing without a region.",
+                            f'Grant at least one with --regions "{self._region_list(2)}".')
+        return granted
+
+    def _region_list(self, limit: int | None = None) -> str:
+        names = [r for r in self.known_regions()]
+        return ", ".join(names[:limit] if limit else names)
+
+    def require(self, username: str) -> User:
+        """The user, or :class:`UserError` naming the users there are."""
+        return self._find(self._read(), username)
+
+    def _find(self, users: Sequence[User], username: str) -> User:
+        name = normalise_username(username)
+        user = next((u for u in users if u.username == name), None)
+        if user is None:
+            known = ", ".join(u.username for u in users[:10]) or "none yet"
+            raise UserError(f"No user '{name}' in {self.path}.",
+                            f"Check the spelling (`python -m etl users list`); users: {known}.")
+        return user
+
+    def _update(self, username: str, now: dt.datetime | None, change: Any) -> User:
+        """Apply ``change(user) -> {field: value}`` to one user under the lock; returns the new record."""
+        now = _utc(now)
+        with self._changing() as users:
+            user = self._find(users, username)
+            new = replace(user, **change(user), updated_at=now)
+            users[users.index(user)] = new
+        return new
+
+    def _read(self) -> list[User]:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return []
+        if stat.S_IMODE(st.st_mode) & 0o077:
+            raise InputFileError(self.path, f"can be read or written by other accounts on this machine (mode "
+                                 f"{stat.S_IMODE(st.st_mode):o}).",
+                                 f"It holds password hashes: run `chmod 600 {self.path}`.")
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise InputFileError(self.path, f"is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
+                                 "Restore it from a backup; it is written by `python -m etl users`.") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise InputFileError(self.path, f"cannot be read ({exc}).", "Check the file and its permissions.") from None
+        if not isinstance(data, dict) or not isinstance(data.get("users"), list):
+            raise InputFileError(self.path, "is not a users file (no 'users' list).",
+                                 "Point ACCESS_USERS_FILE at the right file, or move this one away.")
+        if data.get("format") != FILE_FORMAT:
+            raise InputFileError(self.path, f"has format {data.get('format')!r}; this version reads format "
+                                 f"{FILE_FORMAT}.", "Use the version of the tool that wrote it.")
+        users = [_user_from_json(self.path, i, rec) for i, rec in enumerate(data["users"], start=1)]
+        names = [u.username for u in users]
+        if len(set(names)) != len(names):
+            twice = next(n for n in names if names.count(n) > 1)
+            raise InputFileError(self.path, f"lists user '{twice}' twice.", "Remove one of the two records.")
+        return users
+
+    @contextmanager
+    def _changing(self) -> Iterator[list[User]]:
+        """Lock, read, let the caller change the list, write it back atomically if it changed.
+
+        An exception inside the block leaves the file as it was.
+        """
+        with self._lock():
+            users = self._read()
+            before = [u.to_json() for u in users]
+            yield users
+            users.sort(key=lambda u: u.username)
+            if [u.to_json() for u in users] != before or not self.path.exists():
+                self._write(users)
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        _make_private_dir(self.path.parent)
+        lock = self.path.with_name(self.path.name + ".lock")
+        try:
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:
+            raise UserError(f"Cannot create {lock} ({exc.strerror}).",
+                            "Check that you may write to that folder.") from None
+        try:
+            if not flock_within(fd, LOCK_WAIT_S):
+                raise UserError(f"{self.path} is being changed by another command or sign-in.",
+                                "Try again in a moment.")
+            yield
+        finally:
+            os.close(fd)
+
+    def _write(self, users: Sequence[User]) -> None:
+        data = {
+            "format": FILE_FORMAT,
+            "about": "Who may sign in to the access dashboard. Managed with `python -m etl users`; "
+                     "passwords are argon2id hashes. Keep private (mode 0600) and out of version control.",
+            "users": [u.to_json() for u in users],
+        }
+        write_private_json(self.path, data)
+
+
+def _check_role(role: str) -> str:
+    name = role.strip().lower()
+    if name not in ROLES:
+        raise UserError(f"'{role}' is not a role.", f"Use one of: {', '.join(ROLE_NAMES)}.")
+    return name
+
+
+def _make_private_dir(folder: Path) -> None:
+    """Create ``folder`` (owner-only, 0700) if it does not exist; an existing folder is left as it is."""
+    if folder.is_dir():
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+    except OSError as exc:
+        raise UserError(f"Cannot create the folder {folder} ({exc.strerror}).",
+                        "Create it yourself, or set ACCESS_USERS_FILE to a path you may write to.") from None
+
+
+def write_private_json(path: Path, data: object) -> None:
+    """Write JSON so that a reader or a crash sees the old file or the new one, never part of one.
+
+    The temporary file is created 0600 (``mkstemp``) beside the target, flushed to disk, then renamed over
+    it; the folder is synced so the rename itself survives a power cut.
+    """
+    _make_private_dir(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, indent=2, ensure_ascii=False)
+            fh.write("\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise UserError(f"Cannot write {path} ({exc.strerror}); it was left as it was.",
+                            "Check free disk space and that you may write to that folder.") from None
+        raise
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)

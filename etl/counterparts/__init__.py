@@ -1,0 +1,1 @@
+"""Counterpart identity: name keys, look-alike review, and merge/split/keep-apart decisions."""

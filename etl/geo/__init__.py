@@ -1,0 +1,1 @@
+"""Geography: admin areas and regions, P-code gazetteers, boundaries."""

@@ -1,0 +1,1 @@
+"""Storage: opening the database, its schema and migrations, keys, locks, sealed and guarded files."""

@@ -1,0 +1,363 @@
+"""The warehouse schema (DuckDB DDL) and the reference rows every database starts with.
+
+``docs/data-model.md`` documents each column; ``tests/test_docs.py`` checks that every column
+created here is documented there. New columns are always added at the end of a table.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from etl.errors import DatabaseError
+from etl.logs.vocab import OBSTACLE_CATEGORIES, VOCABULARIES
+
+SCHEMA_VERSION = "3"
+
+DDL = """
+CREATE TABLE IF NOT EXISTS schema_info (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS loads (
+    load_id INTEGER PRIMARY KEY,
+    source_path VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    content_sha256 VARCHAR NOT NULL,
+    file_bytes BIGINT NOT NULL,
+    file_format VARCHAR NOT NULL,
+    encoding VARCHAR,
+    sheets VARCHAR,
+    column_mapping JSON,
+    ignored_columns JSON,
+    date_order VARCHAR,
+    started_at TIMESTAMPTZ NOT NULL,
+    finished_at TIMESTAMPTZ NOT NULL,
+    status VARCHAR NOT NULL,
+    rows_read INTEGER NOT NULL,
+    rows_loaded INTEGER NOT NULL,
+    rows_rejected INTEGER NOT NULL,
+    rows_duplicate INTEGER NOT NULL,
+    loaded_by VARCHAR,
+    etl_version VARCHAR,
+    mapping_file VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    load_id INTEGER NOT NULL,
+    source_file VARCHAR NOT NULL,
+    sheet VARCHAR,
+    row_number INTEGER NOT NULL,
+    column_name VARCHAR,
+    value VARCHAR,
+    reason_code VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL,
+    raw_row JSON
+);
+
+CREATE TABLE IF NOT EXISTS vocabulary (
+    vocabulary VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    PRIMARY KEY (vocabulary, code)
+);
+
+CREATE TABLE IF NOT EXISTS obstacle_categories (
+    category VARCHAR PRIMARY KEY,
+    number TINYINT NOT NULL,
+    name VARCHAR NOT NULL,
+    pillar VARCHAR NOT NULL,
+    description VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS countries (
+    iso3 VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    region VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS admin_areas (
+    pcode VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    level TINYINT NOT NULL,
+    parent_pcode VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    region VARCHAR,
+    geometry BLOB,
+    centroid_lat DOUBLE,
+    centroid_lon DOUBLE,
+    source VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS counterparts (
+    counterpart_id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    name_key VARCHAR NOT NULL,
+    counterpart_type VARCHAR,
+    affiliation VARCHAR,
+    level VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    region VARCHAR,
+    first_seen DATE,
+    last_seen DATE,
+    engagements INTEGER,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS counterpart_aliases (
+    counterpart_id VARCHAR NOT NULL,
+    alias VARCHAR NOT NULL,
+    times_seen INTEGER NOT NULL,
+    load_id INTEGER NOT NULL,
+    PRIMARY KEY (counterpart_id, alias)
+);
+
+CREATE TABLE IF NOT EXISTS counterpart_review (
+    iso3 VARCHAR NOT NULL,
+    counterpart_id_a VARCHAR NOT NULL,
+    counterpart_id_b VARCHAR NOT NULL,
+    similarity DOUBLE NOT NULL,
+    status VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL,
+    PRIMARY KEY (counterpart_id_a, counterpart_id_b)
+);
+
+CREATE TABLE IF NOT EXISTS checkpoints (
+    checkpoint_id VARCHAR PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    name_key VARCHAR NOT NULL,
+    kind VARCHAR,
+    latitude DOUBLE,
+    longitude DOUBLE,
+    iso3 VARCHAR NOT NULL,
+    admin1_pcode VARCHAR,
+    controlling_counterpart_id VARCHAR,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS access_requests (
+    request_id VARCHAR NOT NULL,
+    source_request_id VARCHAR,
+    organisation VARCHAR,
+    activity VARCHAR NOT NULL,
+    requested_date DATE,
+    location VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    admin1_pcode VARCHAR,
+    people_targeted INTEGER,
+    priority VARCHAR,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS engagements (
+    engagement_id VARCHAR NOT NULL,
+    source_engagement_id VARCHAR,
+    request_id VARCHAR NOT NULL,
+    engagement_date DATE NOT NULL,
+    counterpart_id VARCHAR NOT NULL,
+    checkpoint_id VARCHAR,
+    location VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    admin1_pcode VARCHAR,
+    region VARCHAR,
+    latitude DOUBLE,
+    longitude DOUBLE,
+    organisation VARCHAR,
+    activity VARCHAR NOT NULL,
+    channel VARCHAR,
+    intermediary VARCHAR,
+    outcome VARCHAR NOT NULL,
+    resolution_date DATE,
+    days_to_resolution INTEGER,
+    follow_up_due DATE,
+    people_targeted INTEGER,
+    people_reached INTEGER,
+    notes VARCHAR,
+    row_hash UHUGEINT NOT NULL,
+    load_id INTEGER NOT NULL,
+    source_row INTEGER NOT NULL,
+    engagement_key BIGINT NOT NULL,
+    counterpart_name VARCHAR,
+    request_key BIGINT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS engagement_obstacles (
+    engagement_key BIGINT NOT NULL,
+    category VARCHAR NOT NULL,
+    raw_label VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL,
+    engagement_date DATE NOT NULL,
+    region VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    admin1_pcode VARCHAR,
+    checkpoint_id VARCHAR,
+    activity VARCHAR NOT NULL,
+    organisation VARCHAR,
+    outcome VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS engagement_conditions (
+    engagement_key BIGINT NOT NULL,
+    condition VARCHAR NOT NULL,
+    raw_label VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL,
+    engagement_date DATE NOT NULL,
+    region VARCHAR,
+    iso3 VARCHAR NOT NULL,
+    admin1_pcode VARCHAR,
+    checkpoint_id VARCHAR,
+    activity VARCHAR NOT NULL,
+    organisation VARCHAR,
+    outcome VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS counterpart_decisions (
+    decision_id INTEGER PRIMARY KEY,
+    action VARCHAR NOT NULL,
+    iso3 VARCHAR NOT NULL,
+    counterpart_id_a VARCHAR NOT NULL,
+    name_key_a VARCHAR,
+    counterpart_id_b VARCHAR,
+    name_key_b VARCHAR,
+    split_by VARCHAR,
+    alias VARCHAR,
+    result_id VARCHAR,
+    reason VARCHAR,
+    decided_by VARCHAR NOT NULL,
+    decided_at TIMESTAMPTZ NOT NULL,
+    active BOOLEAN NOT NULL,
+    undone_by VARCHAR,
+    undone_at TIMESTAMPTZ,
+    prior_state JSON
+);
+
+CREATE TABLE IF NOT EXISTS incidents (
+    incident_id VARCHAR NOT NULL,
+    source VARCHAR NOT NULL,
+    feed VARCHAR NOT NULL,
+    source_id VARCHAR NOT NULL,
+    incident_date DATE NOT NULL,
+    date_precision VARCHAR NOT NULL,
+    iso3 VARCHAR NOT NULL,
+    country VARCHAR,
+    admin1_name VARCHAR,
+    admin2_name VARCHAR,
+    place VARCHAR,
+    location_type VARCHAR,
+    latitude DOUBLE,
+    longitude DOUBLE,
+    geo_problem VARCHAR,
+    perpetrator_type VARCHAR NOT NULL,
+    perpetrator_type_raw VARCHAR,
+    perpetrator_name VARCHAR,
+    perpetrator_key VARCHAR,
+    means_of_attack VARCHAR,
+    attack_context VARCHAR,
+    category VARCHAR NOT NULL,
+    killed INTEGER,
+    injured INTEGER,
+    kidnapped INTEGER,
+    detained INTEGER,
+    description VARCHAR,
+    means_code VARCHAR,
+    context_code VARCHAR,
+    location_code VARCHAR,
+    codes_decoded BOOLEAN NOT NULL,
+    row_hash VARCHAR NOT NULL,
+    source_row INTEGER NOT NULL,
+    admin1_pcode VARCHAR,
+    duplicate_of VARCHAR,
+    duplicate_rule VARCHAR,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS incident_codes (
+    code_list VARCHAR NOT NULL,
+    code VARCHAR NOT NULL,
+    label VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS pcodes (
+    iso3 VARCHAR NOT NULL,
+    admin_level TINYINT NOT NULL,
+    pcode VARCHAR NOT NULL,
+    name VARCHAR NOT NULL,
+    parent_pcode VARCHAR,
+    valid_from DATE,
+    source VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS pcode_lengths (
+    iso3 VARCHAR NOT NULL,
+    admin_level TINYINT NOT NULL,
+    length TINYINT,
+    source VARCHAR NOT NULL,
+    load_id INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS boundary_layers (
+    iso3 VARCHAR NOT NULL,
+    level TINYINT NOT NULL,
+    load_id INTEGER NOT NULL,
+    source VARCHAR NOT NULL,
+    fields VARCHAR NOT NULL,
+    features INTEGER NOT NULL,
+    areas INTEGER NOT NULL,
+    matched_pcode INTEGER NOT NULL,
+    matched_exact INTEGER NOT NULL,
+    matched_normalised INTEGER NOT NULL,
+    matched_fuzzy INTEGER NOT NULL,
+    unmatched JSON,
+    PRIMARY KEY (iso3, level)
+);
+"""
+
+# Pillars of OCHA's access monitoring framework, as ACAPS groups its nine indicators.
+PILLARS = {
+    "denial_of_needs": (1, "Access of people in need to aid"),
+    "restriction_of_people_access": (2, "Access of people in need to aid"),
+    "entry_impediments": (3, "Access of humanitarian actors to people in need"),
+    "movement_restrictions": (4, "Access of humanitarian actors to people in need"),
+    "interference": (5, "Access of humanitarian actors to people in need"),
+    "violence_against_personnel": (6, "Access of humanitarian actors to people in need"),
+    "hostilities": (7, "Security and physical constraints"),
+    "explosive_ordnance": (8, "Security and physical constraints"),
+    "physical_environment": (9, "Security and physical constraints"),
+}
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create missing tables and (re)write the reference vocabularies. Idempotent.
+
+    A database made with another schema version is refused (there are no migrations yet).
+    """
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'").fetchone()
+    if exists and exists[0]:
+        row = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
+        if row and row[0] != SCHEMA_VERSION:
+            raise DatabaseError(
+                f"This database has schema version {row[0]}; this version of the software needs {SCHEMA_VERSION}.",
+                "Rebuild it: move the file away and reload the logs (or run `python -m etl demo`).")
+    con.execute(DDL)
+    con.execute("INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    insert_rows(con, "vocabulary", [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
+                replace=True)
+    insert_rows(con, "obstacle_categories",
+                [(t.code, PILLARS[t.code][0], t.label, PILLARS[t.code][1], t.description)
+                 for t in OBSTACLE_CATEGORIES.terms], replace=True)
+
+
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], replace: bool = False) -> None:
+    """Insert many Python rows at once (``executemany`` is row-by-row and slow in DuckDB)."""
+    if not rows:
+        return
+    frame = pd.DataFrame(rows, dtype=object)
+    con.register("_rows", frame)
+    try:
+        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        con.execute(f"{verb} INTO {table} SELECT * FROM _rows")  # noqa: S608 - table names are constants
+    finally:
+        con.unregister("_rows")
