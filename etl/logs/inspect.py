@@ -26,7 +26,7 @@ from etl.logs.columns import COLUMN_NAMES, MULTI_SEPARATORS
 from etl.logs.mapping import MULTI_VALUED, SUFFIX, read_mapping
 from etl.logs.readers import ColumnRead, SourceInfo, read_file
 from etl.logs.validate import DATE_COLUMNS, NUMBER_COLUMNS, VOCAB_COLUMNS, country_iso3, infer_day_first, parse_date
-from etl.logs.vocab import CONDITIONS
+from etl.vocab import CONDITIONS
 
 MAX_SHOWN = 6
 _NUMBER = re.compile(r"^-?[\d\s,]*\d(\.\d+)?$")

@@ -50,10 +50,10 @@ from etl.logs.validate import (
     infer_day_first,
     parse_date,
 )
-from etl.logs.vocab import CONDITIONS, OBSTACLE_CATEGORIES
 from etl.store.archives import check_archive
 from etl.store.db import Discard, open_for_write
 from etl.store.schema import ensure_schema, insert_rows
+from etl.vocab import CONDITIONS, OBSTACLE_CATEGORIES
 
 Progress = Callable[[str, float], None]
 

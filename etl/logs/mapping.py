@@ -30,7 +30,7 @@ from pathlib import Path
 from etl.errors import InputFileError
 from etl.logs.columns import COLUMN_NAMES, column_key, hxl_key
 from etl.logs.validate import VOCAB_COLUMNS, country_iso3
-from etl.logs.vocab import CONDITIONS, OBSTACLE_CATEGORIES, Vocabulary, label_key
+from etl.vocab import CONDITIONS, OBSTACLE_CATEGORIES, Vocabulary, label_key
 
 FOLDER_MAPPING = "mapping.toml"
 SUFFIX = ".mapping.toml"

@@ -51,8 +51,8 @@ from etl.logs.columns import (
 )
 from etl.logs.mapping import IGNORE, MULTI_VALUED, Mapping, find_mapping
 from etl.logs.validate import DATE_COLUMNS, parse_date
-from etl.logs.vocab import label_key
 from etl.store.archives import check_archive
+from etl.vocab import label_key
 
 SUPPORTED = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx", ".json": "json"}
 HEADER_SEARCH_ROWS = 15

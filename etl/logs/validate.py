@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from etl.logs.vocab import (
+from etl.vocab import (
     ACTIVITIES,
     CHANNELS,
     CHECKPOINT_KINDS,

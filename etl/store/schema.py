@@ -10,7 +10,7 @@ import duckdb
 import pandas as pd
 
 from etl.errors import DatabaseError
-from etl.logs.vocab import OBSTACLE_CATEGORIES, VOCABULARIES
+from etl.vocab import OBSTACLE_CATEGORIES, VOCABULARIES
 
 SCHEMA_VERSION = "3"
 

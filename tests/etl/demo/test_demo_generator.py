@@ -20,7 +20,7 @@ import shapely
 from shapely.geometry import shape
 
 from etl import demo
-from etl.logs import vocab as V
+from etl import vocab as V
 from etl.logs.columns import MULTI_SEPARATORS, REQUIRED, match_column
 from tests.conftest import realdata
 
