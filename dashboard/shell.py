@@ -6,9 +6,10 @@ from urllib.parse import urlsplit
 
 import streamlit as st
 
-from dashboard.db import disclosure, filters
+from dashboard.db import filters
 from dashboard.db.connection import current_version, db_path, query
 from dashboard.db.queries import STORED_SCHEMA_VERSION
+from dashboard.ui import sidebar, viewer
 from dashboard.ui.static_assets import ensure_leaflet
 from etl.errors import AccessDataError, DatabaseError
 from etl.store.schema import SCHEMA_VERSION
@@ -18,7 +19,7 @@ def frame() -> None:
     """Set up the page and draw the sidebar filters (stored for the page in session state)."""
     ensure_leaflet()  # local Leaflet files in place before anyone opens the map (offline)
     st.session_state["filters"] = None
-    st.session_state[disclosure.PAGE_REGIONS] = None  # a page whose data is not the sidebar's sets it (profiles)
+    st.session_state[viewer.PAGE_REGIONS] = None  # a page whose data is not the sidebar's sets it (profiles)
     if current_version() is None:
         return
     problem = schema_problem()
@@ -26,7 +27,7 @@ def frame() -> None:
         st.error(problem, icon=":material/database:")
         st.stop()
     try:
-        filters.sidebar_filters()
+        sidebar.sidebar_filters()
     except AccessDataError as err:
         st.sidebar.error(str(err))
     with st.sidebar:
@@ -73,7 +74,7 @@ def page_filters() -> filters.Filters | None:
         st.info("No database yet. Build the demo with `python -m etl demo`, or load logs with "
                 "`python -m etl load FILE` (or from the Data page).", icon=":material/database:")
         return None
-    f = filters.current()
+    f = sidebar.current()
     if f is None:
         st.info("The database has no engagements yet. Load a log from the Data page.", icon=":material/database:")
     return f

@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import shell, warmup
 from dashboard.session import auth
+from dashboard.ui import signin
 from etl.accounts import roles
 
 # A local icon: an emoji or material icon as favicon would be fetched from a CDN, which fails offline.
@@ -29,7 +30,7 @@ session = auth.gate()
 if session is None:
     # The sign-in form answers at every page's address, so a shared link (with its filters) opens that
     # page once signed in, instead of dropping the reader on the default page.
-    st.navigation([st.Page(auth.sign_in_page, title=f"Sign in ({t})", url_path=u or None, default=not u)
+    st.navigation([st.Page(signin.sign_in_page, title=f"Sign in ({t})", url_path=u or None, default=not u)
                    for _f, t, _i, u, _need in PAGES], position="hidden").run()
     st.stop()
 
@@ -56,6 +57,6 @@ if _denied_page:
                      once=True)
 navigation = st.navigation(pages)
 auth.set_cookie()
-auth.user_box(session)
+signin.user_box(session)
 shell.frame()
 navigation.run()

@@ -15,12 +15,12 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import shell
-from dashboard.db import disclosure, queries
+from dashboard.db import queries
 from dashboard.db.connection import current_version, query
 from dashboard.db.scope import scope_key
 from dashboard.lookup import brief, search
 from dashboard.session.auth import audit_event, current_scope
-from dashboard.ui import charts, components
+from dashboard.ui import charts, components, viewer
 from etl.errors import AccessDataError
 
 md = search.escape_markdown
@@ -141,7 +141,7 @@ if p is None:
 audit_event("profile_view", target=p.counterpart_id, detail={"found": True}, once=True)
 # A profile is one counterpart's, in its region, which the user sees in clear (dashboard/db/scope.py opens no other):
 # its tables and downloads follow that region's disclosure rule, not the sidebar's.
-st.session_state[disclosure.PAGE_REGIONS] = (p.info.get("region") or "Other",)
+st.session_state[viewer.PAGE_REGIONS] = (p.info.get("region") or "Other",)
 
 info = p.info
 head, action = st.columns([4, 1], vertical_alignment="bottom")

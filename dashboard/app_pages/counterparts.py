@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from dashboard.db import disclosure, queries
+from dashboard.db import queries
 from dashboard.db.connection import query
 from dashboard.session.auth import current_scope
 from dashboard.shell import page_filters
-from dashboard.ui import charts
+from dashboard.ui import charts, viewer
 from dashboard.ui.components import downloads, empty_state, filters_caption, table, too_narrow, withheld_note
 from etl.accounts import roles
 
@@ -20,7 +20,7 @@ patterns = query(*queries.counterpart_patterns(f))
 if patterns.empty:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
-k = disclosure.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/db/disclosure.py
+k = viewer.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/db/disclosure.py
 if k is not None:
     too_narrow(query(*queries.engagement_count(f)).iloc[0]["engagements"], k)
     st.caption(withheld_note(k))

@@ -12,7 +12,7 @@ from streamlit_folium import st_folium
 from dashboard.db import disclosure, queries
 from dashboard.db.connection import query
 from dashboard.shell import page_filters
-from dashboard.ui import charts, maps
+from dashboard.ui import charts, maps, viewer
 from dashboard.ui.components import (
     downloads,
     empty_state,
@@ -58,7 +58,7 @@ totals = query(*queries.headline(f)).iloc[0]
 if not totals["engagements"]:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
-k = disclosure.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/db/disclosure.py
+k = viewer.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/db/disclosure.py
 too_narrow(totals["engagements"], k)
 if not ensure_leaflet():
     st.error("The map cannot be drawn: Leaflet could not be copied into dashboard/static/vendor/leaflet "

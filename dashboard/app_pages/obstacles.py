@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from dashboard.db import disclosure, queries
+from dashboard.db import queries
 from dashboard.db.connection import query
 from dashboard.shell import page_filters
-from dashboard.ui import charts
+from dashboard.ui import charts, viewer
 from dashboard.ui.components import downloads, empty_state, filters_caption, table, too_narrow, withheld_note
 
 st.title("Recurring obstacles")
@@ -13,7 +13,7 @@ f = page_filters()
 if f is None:
     st.stop()
 filters_caption(f"{f.describe()} · categories of OCHA's access monitoring framework")
-k = disclosure.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/db/disclosure.py
+k = viewer.viewer_k()  # a pseudonymised view (hq): the disclosure rule of dashboard/db/disclosure.py
 if k is not None:
     too_narrow(query(*queries.engagement_count(f)).iloc[0]["engagements"], k)
     st.caption(withheld_note(k))

@@ -5,7 +5,7 @@ import streamlit as st
 from dashboard.db import disclosure, queries
 from dashboard.db.connection import query
 from dashboard.shell import page_filters
-from dashboard.ui import charts
+from dashboard.ui import charts, viewer
 from dashboard.ui.components import (
     delta_pct,
     delta_pts,
@@ -34,7 +34,7 @@ if not now["engagements"]:
     st.stop()
 # A pseudonymised view (hq) shows no figure of fewer than k engagements, and no change against a previous
 # period of fewer than k (the change would give the previous count back): dashboard/db/disclosure.py.
-k = disclosure.viewer_k()
+k = viewer.viewer_k()
 too_narrow(now["engagements"], k)
 n_before = before["engagements"]
 small_before = disclosure.small(n_before, k)

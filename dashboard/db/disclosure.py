@@ -37,12 +37,10 @@ number behind it (1 denial among 20 engagements); that is an aggregate of at lea
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import streamlit as st
 
 from etl.accounts.roles import Scope
 from etl.config import get_settings
@@ -87,33 +85,6 @@ def k_for(scope: Scope, f: Filters | None = None) -> int | None:
     if f is not None and f.regions and all(r in scope.regions for r in f.regions):
         return None
     return get_settings().small_cell_k
-
-
-# Session-state key: the regions the page's data comes from when that is not the sidebar's choice (a counterpart
-# profile is one counterpart's, in one region, whatever the sidebar says). Reset on every run by the router.
-PAGE_REGIONS = "disclosure_page_regions"
-
-
-def viewer_k() -> int | None:
-    """:func:`k_for` the signed-in user and the page's filters (or the page's own regions, see PAGE_REGIONS).
-
-    None when nobody is signed in: then no data can be read either (``dashboard.db.connection.query`` refuses),
-    and the chart and map builders are being used as plain functions (tests).
-    """
-    from dashboard.db import filters
-    from dashboard.session.auth import current_session
-
-    try:
-        session = current_session()
-        f = filters.current()
-    except Exception:  # noqa: BLE001 - outside a script run (the warm-up thread): nobody to show anything to
-        return None
-    if session is None:
-        return None
-    regions = st.session_state.get(PAGE_REGIONS)
-    if regions and f is not None:
-        f = replace(f, regions=tuple(regions))
-    return k_for(session.scope, f)
 
 
 def count_columns(df: pd.DataFrame) -> list[str]:

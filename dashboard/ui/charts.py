@@ -5,7 +5,7 @@ deficiencies) and never change between pages. Any text that came from a log is H
 before it reaches a figure: plotly renders a subset of HTML in labels and hovers.
 
 In a pseudonymised view every builder draws its data as :func:`dashboard.db.disclosure.protect` makes
-it (``k``: by default the signed-in viewer's, :func:`dashboard.db.disclosure.viewer_k`): a count under
+it (``k``: by default the signed-in viewer's, :func:`dashboard.db.viewer.viewer_k`): a count under
 k is not drawn (its value is null) and its hover label says "< k"; a share of fewer than k
 engagements is not drawn; the figure's subtitle says so.
 """
@@ -17,6 +17,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from dashboard.db import disclosure
+from dashboard.ui import viewer
 from dashboard.ui.safe_text import html_text
 
 VIEWER = "viewer"
@@ -60,7 +61,7 @@ def safe_labels(values: pd.Series) -> pd.Series:
 
 
 def _k(k: int | str | None) -> int | None:
-    return disclosure.viewer_k() if k == VIEWER else k  # type: ignore[return-value]
+    return viewer.viewer_k() if k == VIEWER else k  # type: ignore[return-value]
 
 
 def _protected(df: pd.DataFrame, y: str, k: int | None) -> tuple[pd.DataFrame, bool]:

@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.db import disclosure
+from dashboard.ui import viewer
 from dashboard.ui.exports import spreadsheet_safe
 from dashboard.ui.safe_text import markdown_text
 
@@ -107,7 +108,7 @@ def _export_rule() -> Callable[[pd.DataFrame], pd.DataFrame]:
 
     if current_session() is None:
         raise PermissionError("not signed in")
-    k = disclosure.viewer_k()
+    k = viewer.viewer_k()
     if k is not None:
         return functools.partial(suppress_small_cells, k=k)
     return _no_change
@@ -195,11 +196,11 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
           links: Sequence[str] = (), **column_labels: str) -> None:
     """A read-only table with people-friendly column formats. Text is shown as text, never HTML.
 
-    In a pseudonymised view (:func:`dashboard.db.disclosure.viewer_k`) the table is shown as
+    In a pseudonymised view (:func:`dashboard.db.viewer.viewer_k`) the table is shown as
     :func:`dashboard.db.disclosure.protect` makes it: counts below k as "< k", shares of fewer blanked.
     ``links``: columns of page addresses, shown as an "Open" link.
     """
-    k = disclosure.viewer_k()
+    k = viewer.viewer_k()
     counts: list[str] = []
     if k is not None:
         counts = disclosure.count_columns(df)

@@ -39,6 +39,7 @@ from shapely.geometry import mapping
 
 from dashboard.db import disclosure, queries
 from dashboard.db.connection import current_version, query, query_as
+from dashboard.ui import viewer
 from dashboard.ui.charts import OUTCOME_COLOURS, OUTCOME_LABELS
 from dashboard.ui.safe_text import html_text
 from etl.accounts.roles import Scope
@@ -56,7 +57,7 @@ FEW_ENGAGEMENTS = 5
 # from the warm scale, from "no engagements" (outline only) and from the grey country basemap.
 WITHHELD_FILL, WITHHELD_LINE = "#b9c6d2", "#5f7080"
 VIEWER = "viewer"
-"""``k`` of a builder: the signed-in viewer's (see :func:`dashboard.db.disclosure.viewer_k`)."""
+"""``k`` of a builder: the signed-in viewer's (see :func:`dashboard.db.viewer.viewer_k`)."""
 # Names and places from a log are cut to this many characters in a tooltip (a tooltip is 340 px wide).
 TIP_CHARS = 120
 
@@ -226,7 +227,7 @@ def _outcomes(recent: object) -> str:
 
 
 def _k(k: int | str | None) -> int | None:
-    return disclosure.viewer_k() if k == VIEWER else k  # type: ignore[return-value]
+    return viewer.viewer_k() if k == VIEWER else k  # type: ignore[return-value]
 
 
 def _withheld(value: object) -> bool:
