@@ -46,3 +46,22 @@ def test_readme_starts_with_the_two_commands():
     commands = [line for line in quick.splitlines() if line.startswith("python3 ")]
     assert [c.split("#")[0].strip() for c in commands] == ["python3 tasks.py run", "python3 tasks.py test"]
     assert "exec python3 tasks.py test" in (REPO / ".ci" / "run").read_text()
+
+
+# A path in backticks, under one of the project's folders: `etl/logs/load.py`, `dashboard/db/`, ...
+PATH_IN_DOCS = re.compile(r"`((?:etl|dashboard|tests|bench|scripts|docs|data)/[\w./-]*)`")
+
+
+def test_every_path_the_docs_name_exists():
+    """README.md and docs/*.md name files that are there (the layout table, architecture, references)."""
+    missing = []
+    for doc in [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]:
+        for match in PATH_IN_DOCS.finditer(doc.read_text(encoding="utf-8")):
+            path = match.group(1).rstrip(".")
+            if any(ch in path for ch in "<*"):
+                continue  # a pattern: <page>.py
+            if not (REPO / path).exists():
+                missing.append(f"{doc.name}: {path}")
+    made_by_the_software = subprocess.run(["git", "check-ignore", "--no-index", *[m.split(": ")[1] for m in missing]],
+                                          cwd=REPO, capture_output=True, text=True).stdout.split()
+    assert [m for m in missing if m.split(": ")[1] not in made_by_the_software] == []
