@@ -6,7 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["etl.vocab", "etl.logformat", "etl.names", "etl.validate", "etl.db", "etl.gazetteer", "etl.mapping",
-           "etl.incident_feeds", "etl.demo_incidents", "dashboard.exports", "dashboard.uploads", "etl.config",
+           "etl.incident_feeds", "etl.demo.incidents", "dashboard.exports", "dashboard.uploads", "etl.config",
            "dashboard.web_guard", "etl.archives", "etl.sealed"]
 
 
