@@ -638,8 +638,9 @@ def test_insecurity_insight_file_re_reports_some_awsd_incidents(demo_dir: Path, 
 
 
 def test_large_runs_write_iso_csv_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demo, "MIXED_FORMATS_MAX_ROWS", 1000)
-    monkeypatch.setattr(demo, "CHUNK_ROWS", 700)  # several chunks, as in a streamed run
+    # write_demo_logs (etl/demo/build.py) reads both sizes from its own module
+    monkeypatch.setattr("etl.demo.build.MIXED_FORMATS_MAX_ROWS", 1000)
+    monkeypatch.setattr("etl.demo.build.CHUNK_ROWS", 700)  # several chunks, as in a streamed run
     paths = demo.write_demo_logs(tmp_path, rows=3000)
     m = json.loads((tmp_path / demo.MANIFEST_NAME).read_text(encoding="utf-8"))
     assert all(p.suffix == ".csv" for p in paths)
