@@ -68,7 +68,6 @@ class _Tables:
     chk_area: np.ndarray
     chk_kind: np.ndarray
     chk_sig: np.ndarray  # obstacle label index or -1
-    chk_ctrl_type: np.ndarray
     area_places: np.ndarray
     area_nplaces: np.ndarray
     country_region_denial: np.ndarray
@@ -164,7 +163,6 @@ def _tables(world: World, seed: int) -> _Tables:
         chk_kind=np.array([ch.kind for ch in world.checkpoints], np.int64),
         chk_sig=np.array([_OBST_INDEX[ch.signature] if ch.signature else -1 for ch in world.checkpoints],
                          np.int64),
-        chk_ctrl_type=np.array([cps[ch.controller].ctype for ch in world.checkpoints], np.int64),
         area_places=area_places, area_nplaces=area_n, country_region_denial=region_denial, season=season,
         season_labels=season_labels, off_area=off_area, off_cps=off_cps, off_cp_prob=off_prob,
         cond_cum=np.cumsum(cond, axis=2), obst_cum=np.cumsum(obst, axis=2), n_places=len(world.places),
