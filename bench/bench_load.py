@@ -93,7 +93,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from etl.demo import write_demo_logs
-    from etl.demo_incidents import FEED_FILES
+    from etl.demo.feeds import FEED_FILES
 
     work = args.work or Path(tempfile.mkdtemp(prefix="bench_load_"))
     logs = work / "logs"

@@ -160,8 +160,8 @@ def etl_fingerprint() -> str:
     import hashlib
 
     h = hashlib.sha256()
-    for path in sorted((ROOT / "etl").glob("*.py")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted((ROOT / "etl").rglob("*.py")):  # subpackages too (etl/demo/ is the generator)
+        h.update(path.relative_to(ROOT / "etl").as_posix().encode() + b"\0" + path.read_bytes())
     return h.hexdigest()[:16]
 
 

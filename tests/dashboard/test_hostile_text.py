@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from etl.config import Settings
-from etl.demo_incidents import AWSD_HEADER, AWSD_HXL
+from etl.demo.feeds import AWSD_HEADER, AWSD_HXL
 from etl.logs.load import load_paths
 from tests.conftest import row, write_csv
 from tests.dashboard.conftest import (

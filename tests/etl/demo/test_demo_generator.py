@@ -1,4 +1,4 @@
-"""The demo log generator (etl/demo.py): determinism, file formats, the manifest, dirty rows, patterns.
+"""The demo log generator (the etl/demo/ package): determinism, file formats, the manifest, dirty rows, patterns.
 
 The files are read back here with pandas, openpyxl and json (not with the ETL), so that these
 tests say what the generator promises independently of the loader.
@@ -21,6 +21,7 @@ from shapely.geometry import shape
 
 from etl import demo
 from etl import vocab as V
+from etl.demo.world import _build_world
 from etl.logs.columns import MULTI_SEPARATORS, REQUIRED, match_column
 from tests.conftest import realdata
 
@@ -86,7 +87,7 @@ def _parse_date(value: object, style: str) -> date | None:
 
 @pytest.fixture(scope="module")
 def world() -> demo.World:
-    return demo._build_world(demo.DEFAULT_BOUNDARIES, 7, END)
+    return _build_world(demo.DEFAULT_BOUNDARIES, 7, END)
 
 
 @pytest.fixture(scope="module")
@@ -469,7 +470,7 @@ def awsd(demo_dir: Path, feeds: dict) -> tuple[list[str], list[dict[str, str]]]:
 
 
 def test_incident_volume_follows_the_demo_size() -> None:
-    from etl.demo_incidents import incident_count
+    from etl.demo.incidents import incident_count
 
     assert [incident_count(n) for n in (0, 3000, 30_000, 150_000, 1_000_000, 10_000_000)] == [
         0, 40, 200, 1000, 6667, 20_000]
@@ -577,7 +578,7 @@ def test_named_perpetrators_are_armed_demo_counterparts(awsd: tuple, world: demo
 
 
 def test_incidents_concentrate_where_access_is_hardest(awsd: tuple, manifest: dict, world: demo.World) -> None:
-    from etl.demo_incidents import _Builder
+    from etl.demo.incidents import _Builder
 
     _header, rows = awsd
     off = manifest["patterns"]["offensive"]
@@ -637,8 +638,9 @@ def test_insecurity_insight_file_re_reports_some_awsd_incidents(demo_dir: Path, 
 
 
 def test_large_runs_write_iso_csv_only(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(demo, "MIXED_FORMATS_MAX_ROWS", 1000)
-    monkeypatch.setattr(demo, "CHUNK_ROWS", 700)  # several chunks, as in a streamed run
+    # write_demo_logs (etl/demo/build.py) reads both sizes from its own module
+    monkeypatch.setattr("etl.demo.build.MIXED_FORMATS_MAX_ROWS", 1000)
+    monkeypatch.setattr("etl.demo.build.CHUNK_ROWS", 700)  # several chunks, as in a streamed run
     paths = demo.write_demo_logs(tmp_path, rows=3000)
     m = json.loads((tmp_path / demo.MANIFEST_NAME).read_text(encoding="utf-8"))
     assert all(p.suffix == ".csv" for p in paths)
