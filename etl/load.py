@@ -42,6 +42,7 @@ from etl.mapping import content_sha256, find_mapping
 from etl.names import doubtful_pairs, name_key, stable_id
 from etl.readers import SUPPORTED, SourceInfo, read_file
 from etl.schema import ensure_schema, insert_rows
+from etl.store.migrations.runner import remove_backups
 from etl.validate import (
     DATE_COLUMNS,
     REASONS,
@@ -137,6 +138,7 @@ def load_paths(
     from etl.incident_feeds import detect_feed
     from etl.incidents import StagedFeed, load_feed, stage_feed
 
+    published = False
     with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:
         ensure_schema(con)
         _refresh_geography(con, settings)
@@ -191,6 +193,9 @@ def load_paths(
             raise Discard  # nothing committed: keep the live file exactly as it was (same inode, same bytes)
         if progress:
             progress("publishing the new database version", 1.0)
+        published = True
+    if published:  # the file an upgrade kept (<db>.before-upgrade-N) is no longer needed
+        remove_backups(db_path)
     return results
 
 
