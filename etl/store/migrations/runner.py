@@ -108,7 +108,9 @@ def pending(from_version: int) -> list[Migration]:
     return [m for m in migrations.registry() if m.version > from_version]
 
 
-def _read_version(db_path: Path, key: SecretStr | None) -> int:
+def read_version(db_path: Path, key: SecretStr | None = None) -> int:
+    """The schema version of the database at ``db_path`` (opened read-only; default key: the configured one)."""
+    key = key if key is not None else database_key()
     spill = db_path.with_name(db_path.name + ".tmp")
     made_spill = not spill.exists()
     con = attach(db_path, key, read_only=True)
@@ -197,7 +199,7 @@ def upgrade(db_path: Path, key: SecretStr | None = None, *, settings: Settings |
     if not db_path.exists():
         raise DatabaseError(f"No database at {db_path}.", "Check the --db path (or ACCESS_DB).")
     with write_lock(db_path, settings.lock_timeout_s):
-        current = _read_version(db_path, key)
+        current = read_version(db_path, key)
         if current == target:
             return UpgradeResult(db_path, current, target)
         if current > target:
