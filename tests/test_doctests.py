@@ -7,7 +7,8 @@ import pytest
 
 MODULES = ["etl.vocab", "etl.logformat", "etl.names", "etl.validate", "etl.db", "etl.gazetteer", "etl.mapping",
            "etl.incident_feeds", "etl.demo_incidents", "dashboard.exports", "dashboard.uploads", "etl.config",
-           "dashboard.web_guard", "etl.archives", "etl.sealed"]
+           "dashboard.web_guard", "etl.archives", "etl.sealed", "etl.schema", "etl.store.migrations",
+           "etl.store.migrations.runner"]
 
 
 @pytest.mark.parametrize("name", MODULES)
