@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Set up and run the project with nothing but Python 3.11+ and pip.
 
-    python3 tasks.py run     install everything, build the demo database if missing, open the dashboard
+    python3 tasks.py run     install everything, build the demo database if missing (upgrade it if older),
+                             open the dashboard
     python3 tasks.py test    install everything (and Debian's chromium for browser tests), run all tests
     python3 tasks.py lint    ruff over the code, mypy over etl/
 
@@ -103,16 +104,11 @@ def cmd_run(args: list[str]) -> None:
     python = venv_python()
     install(python, "")
     db = Path(os.environ.get("ACCESS_DB", ROOT / "data" / "access.duckdb"))
-    if db.exists() and "ACCESS_DB" not in os.environ:
-        # The default database is the demo: one built by an older version of the software is moved aside.
-        check = subprocess.run([python, "-c", SCHEMA_CHECK, str(db)], cwd=ROOT, capture_output=True, text=True)
-        if check.stdout.startswith("error:"):  # e.g. encrypted and no key configured: say so, start nothing
-            say(check.stdout.strip()[6:])
-            sys.exit(1)
-        if check.stdout.startswith("old:"):
-            aside = db.with_name(f"{db.name}.schema-{check.stdout.strip()[4:]}")
-            say(f"{db} was built by an older version (schema {check.stdout.strip()[4:]}): moved to {aside.name}")
-            db.replace(aside)
+    if db.exists():
+        # A database made by an older release is migrated in place (the previous file is kept beside it as
+        # <db>.before-upgrade-N); one already current is left alone; a problem (no key, a newer release's
+        # file) is said by the command, and nothing starts.
+        run([python, "-m", "etl", "upgrade", "--db", str(db)])
     if not db.exists():
         say(f"no database at {db}: building the demo database (about a minute)")
         run([python, "-m", "etl", "demo", "--db", str(db)])

@@ -12,7 +12,7 @@ from dashboard.db.queries import STORED_SCHEMA_VERSION
 from dashboard.ui import sidebar, viewer
 from dashboard.ui.static_assets import ensure_leaflet
 from etl.errors import AccessDataError, DatabaseError
-from etl.store.schema import SCHEMA_VERSION
+from etl.store.schema import SCHEMA_VERSION, version_problem
 
 
 def frame() -> None:
@@ -60,12 +60,13 @@ def schema_problem() -> str | None:
         return str(err)
     except Exception:  # noqa: BLE001 - a file without schema_info is not a database of this app
         stored = None
-    if stored == SCHEMA_VERSION:
-        return None
-    return (f"The database `{db_path()}` was built by {'another' if stored else 'no known'} version of this software "
-            f"(schema {stored or 'unknown'}; this version needs {SCHEMA_VERSION}). Move the file away and build it "
-            "again from the logs: `python -m etl load FOLDER` (or `python -m etl demo` for the demo; "
-            "`python3 tasks.py run` does this by itself for the demo database).")
+    if stored is None:
+        return (f"The database `{db_path()}` was not built by this software (it records no schema version; this "
+                f"version needs {SCHEMA_VERSION}). Move the file away and build it from the logs: "
+                "`python -m etl load FOLDER` (or `python -m etl demo` for the demo).")
+    problem = version_problem(str(stored), db_path())
+    # An older file: `python -m etl upgrade --db ...` (`python3 tasks.py run` runs it by itself).
+    return str(problem) if problem else None
 
 
 def page_filters() -> filters.Filters | None:

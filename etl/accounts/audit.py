@@ -74,6 +74,7 @@ ACTIONS: tuple[str, ...] = (
     "upload",  # a log uploaded in the dashboard
     "load",  # python -m etl load / demo
     "boundaries",  # python -m etl boundaries
+    "upgrade",  # python -m etl upgrade: the database migrated to this release's schema
     "decision",  # counterpart merge / split / keep apart / undo
     "users_change",  # python -m etl users add / remove / set-role / ...
     "denied",  # access refused: a page, profile id or download outside the user's scope

@@ -52,6 +52,7 @@ from etl.logs.validate import (
 )
 from etl.store.archives import check_archive
 from etl.store.db import Discard, open_for_write
+from etl.store.migrations.runner import remove_backups
 from etl.store.schema import ensure_schema, insert_rows
 from etl.vocab import CONDITIONS, OBSTACLE_CATEGORIES
 
@@ -139,6 +140,7 @@ def load_paths(
     from etl.feeds.formats import detect_feed
     from etl.feeds.load import StagedFeed, load_feed, stage_feed
 
+    published = False
     with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:
         ensure_schema(con)
         _refresh_geography(con, settings)
@@ -193,6 +195,9 @@ def load_paths(
             raise Discard  # nothing committed: keep the live file exactly as it was (same inode, same bytes)
         if progress:
             progress("publishing the new database version", 1.0)
+        published = True
+    if published:  # the file an upgrade kept (<db>.before-upgrade-N) is no longer needed
+        remove_backups(db_path)
     return results
 
 

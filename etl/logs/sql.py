@@ -412,11 +412,12 @@ WHERE c.counterpart_id = s.counterpart_id
 """
 
 # The controlling counterpart of a checkpoint: the armed or de facto actor met there most often
-# (any counterpart when no armed actor was ever met there).
+# (any counterpart when no armed actor was ever met there); on a tie, the one met last, then the
+# greatest id, so that the same data always names the same controller.
 REFRESH_CHECKPOINTS = """
 UPDATE checkpoints ck SET controlling_counterpart_id = s.cp
-FROM (SELECT checkpoint_id, arg_max(counterpart_id, score) AS cp
-      FROM (SELECT e.checkpoint_id, e.counterpart_id,
+FROM (SELECT checkpoint_id, arg_max(counterpart_id, (score, last_met, counterpart_id)) AS cp
+      FROM (SELECT e.checkpoint_id, e.counterpart_id, max(e.engagement_date) AS last_met,
                    count(*) + 1000000 * any_value(c.counterpart_type IN ('state_armed_forces', 'nsag', 'militia',
                                                    'police', 'de_facto_authority'))::INTEGER AS score
             FROM engagements e JOIN counterparts c USING (counterpart_id)

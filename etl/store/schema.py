@@ -2,17 +2,24 @@
 
 ``docs/data-model.md`` documents each column; ``tests/test_docs.py`` checks that every column
 created here is documented there. New columns are always added at the end of a table.
+
+A change to this DDL is a new schema version: bump ``SCHEMA_VERSION`` and add the migration that
+takes a database of the previous version there (``etl/store/migrations/``, ``docs/migrations.md``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pandas as pd
 
+from etl import __version__
 from etl.errors import DatabaseError
+from etl.store import migrations
 from etl.vocab import OBSTACLE_CATEGORIES, VOCABULARIES
 
-SCHEMA_VERSION = "3"
+SCHEMA_VERSION = "4"
 
 DDL = """
 CREATE TABLE IF NOT EXISTS schema_info (
@@ -313,6 +320,13 @@ CREATE TABLE IF NOT EXISTS boundary_layers (
     unmatched JSON,
     PRIMARY KEY (iso3, level)
 );
+
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL,
+    applied_at TIMESTAMP NOT NULL,
+    software_version VARCHAR
+);
 """
 
 # Pillars of OCHA's access monitoring framework, as ACAPS groups its nine indicators.
@@ -329,20 +343,51 @@ PILLARS = {
 }
 
 
+def version_problem(stored: str | None, db_path: Path | str) -> DatabaseError | None:
+    """Why a database whose ``schema_info`` says ``stored`` cannot be used by this software, and what to do; None if it can.
+
+    >>> print(version_problem("3", "data/access.duckdb"))
+    data/access.duckdb has schema version 3; this version of the software needs 4. Run `python -m etl upgrade --db data/access.duckdb` to upgrade it in place (the previous file is kept beside it).
+    """
+    if stored == SCHEMA_VERSION:
+        return None
+    if stored is not None and stored.isdigit() and int(stored) > int(SCHEMA_VERSION):
+        return DatabaseError(
+            f"{db_path} has schema version {stored}, made by a newer release; this version of the software "
+            f"knows versions up to {SCHEMA_VERSION}.", "Install the newer release that made it.")
+    return DatabaseError(
+        f"{db_path} has schema version {stored or 'unknown'}; this version of the software needs {SCHEMA_VERSION}.",
+        f"Run `python -m etl upgrade --db {db_path}` to upgrade it in place (the previous file is kept beside it).")
+
+
+def _live_path(con: duckdb.DuckDBPyConnection) -> str:
+    """The database file a connection has open, as the user knows it (a load works on ``<db>.next``)."""
+    row = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    path = str(row[0]) if row and row[0] else "DB"
+    return path.removesuffix(".next")
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and (re)write the reference vocabularies. Idempotent.
 
-    A database made with another schema version is refused (there are no migrations yet).
+    A new database is created at this schema version, with every migration recorded in
+    ``schema_migrations``. A database of another version is refused: an older one with the
+    ``python -m etl upgrade`` command that migrates it (:mod:`etl.store.migrations`).
     """
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info'").fetchone()
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info' "
+                         "AND table_schema = current_schema() AND table_catalog = current_database()").fetchone()
+    row = None
     if exists and exists[0]:
         row = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
-        if row and row[0] != SCHEMA_VERSION:
-            raise DatabaseError(
-                f"This database has schema version {row[0]}; this version of the software needs {SCHEMA_VERSION}.",
-                "Rebuild it: move the file away and reload the logs (or run `python -m etl demo`).")
+        problem = version_problem(row[0], _live_path(con)) if row else None
+        if problem:
+            raise problem
     con.execute(DDL)
     con.execute("INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+    if row is None:  # a new database: made at this version directly, every migration on record
+        now = migrations.utc_now()
+        for m in migrations.registry():
+            migrations.record(con, m, __version__, now)
     insert_rows(con, "vocabulary", [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
                 replace=True)
     insert_rows(con, "obstacle_categories",

@@ -219,7 +219,7 @@ def test_data_page_lists_the_loads(demo_db: Path, use_db) -> None:
 
 
 def test_a_database_of_another_schema_version_is_explained(demo_db: Path, use_db, tmp_path: Path) -> None:
-    """A file built by an older version: a message saying how to rebuild it, not a query error."""
+    """A file built by an older version: a message saying how to upgrade it, not a query error."""
     import shutil
 
     import duckdb
@@ -232,7 +232,8 @@ def test_a_database_of_another_schema_version_is_explained(demo_db: Path, use_db
     use_db(old)
     at = open_page("trends")
     assert not at.exception, problems(at)
-    assert [e.value for e in at.error] and "schema 2" in at.error[0].value and "build it again" in at.error[0].value
+    assert [e.value for e in at.error] and "schema version 2" in at.error[0].value
+    assert f"python -m etl upgrade --db {old}" in at.error[0].value
     assert not charts(at)
 
 
