@@ -5,7 +5,7 @@
 
 Every dashboard query runs inside a user's scope (``dashboard/db/scope.py``): views named like the tables,
 restricting rows to the user's regions (the region of each row decided by ``REGION_OF``) and redacting
-names for ``hq``. For every page of ``dashboard.db.queries.PAGES`` (the last 12 months; the lookup page on the
+names for ``hq``. For every page of ``dashboard.registry.DATABASE_PAGES`` (the last 12 months; the lookup page on the
 busiest counterpart) this times the page's full list of queries, warm, in one process and on one
 connection:
 
@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
     args = parser.parse_args()
 
+    from dashboard import registry
     from dashboard.db import queries as Q
     from dashboard.db.filters import Filters, period_bounds
     from dashboard.db.scope import ensure_scope
@@ -90,7 +91,7 @@ def main() -> None:
         cur.execute(f"SET search_path = '{ensure_scope(con, scope, 'bench-salt')}'")
         scoped[name] = cur
     rows = []
-    for page in Q.PAGES:
+    for page in [p.key for p in registry.DATABASE_PAGES]:
         queries = Q.page_queries(page, f, cp)
         base = time_page(raw, queries, args.runs)
         coordinator = time_page(scoped["coordinator"], queries, args.runs)

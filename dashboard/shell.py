@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import streamlit as st
@@ -13,6 +15,9 @@ from dashboard.ui import sidebar, viewer
 from dashboard.ui.static_assets import ensure_leaflet
 from etl.errors import AccessDataError, DatabaseError
 from etl.store.schema import SCHEMA_VERSION, version_problem
+
+if TYPE_CHECKING:
+    from dashboard.registry import Page
 
 
 def frame() -> None:
@@ -41,15 +46,15 @@ def nothing_to_show() -> None:
             "(`python -m etl users grant NAME REGION`).", icon=":material/lock:")
 
 
-def page_outside_role(pages: list[tuple], allowed: list[tuple]) -> str | None:
+def page_outside_role(pages: Iterable[Page], allowed: Iterable[Page]) -> str | None:
     """The URL path of the page asked for, when it is one of the app's pages this user's role does not open
     (Streamlit then shows the default page; the attempt is worth an audit line)."""
     try:
         path = urlsplit(st.context.url or "").path.strip("/").rsplit("/", 1)[-1]
     except Exception:  # noqa: BLE001 - no request context (AppTest): nothing asked by address
         return None
-    known = {p[3] for p in pages if p[3]}
-    return path if path in known and path not in {a[3] for a in allowed} else None
+    known = {p.url_path for p in pages if p.url_path}
+    return path if path in known and path not in {a.url_path for a in allowed} else None
 
 
 def schema_problem() -> str | None:

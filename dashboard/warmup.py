@@ -30,8 +30,6 @@ LIBRARIES = ("pandas", "plotly.express", "plotly.graph_objects", "folium", "shap
 # page: a component declared outside a page run is never registered and the map stays blank.
 APP_MODULES = ("dashboard.db.connection", "dashboard.ui.charts", "dashboard.ui.maps", "dashboard.ui.components",
                "dashboard.ui.exports", "dashboard.lookup.search", "dashboard.lookup.brief", "dashboard.uploads", "dashboard.shell")
-WARM_PAGES = (("trends", "trends"), ("map", "trends"), ("obstacles", "patterns"), ("counterparts", "patterns"),
-              ("data", "loads"))  # (page, capability it needs: etl.accounts.roles)
 
 
 # When a page last started running (time.monotonic()), set by the router: the warm-up gives way to visitors.
@@ -95,12 +93,14 @@ def _default_views(max_scopes: int) -> list[tuple[Scope, Filters]]:
 
 
 def warm_queries(views: list[tuple[Scope, Filters]]) -> int:
-    """Run each page's default queries through the page cache, for each kind of user; returns how many ran.
+    """Run the default queries of each page marked ``warm`` (dashboard/registry.py) through the page cache, for
+    each kind of user who may open it; returns how many ran.
 
     The cache is per scope (what a user may see), so the queries are run as each scope of ``views``; the
     filters are the ones a visitor without URL parameters gets, so their cache keys are the ones the first
     visit looks up.
     """
+    from dashboard import registry
     from dashboard.db import queries
     from dashboard.db.connection import query_as
 
@@ -109,9 +109,9 @@ def warm_queries(views: list[tuple[Scope, Filters]]) -> int:
         query_as(scope, queries.FILTER_OPTIONS)
         query_as(scope, queries.LABELS)
         done += 3  # with DATE_BOUNDS, run by _default_views
-        for page, need in WARM_PAGES:
-            if scope.may(need):
-                for sql, params in queries.page_queries(page, f):
+        for page in registry.PAGES:  # the pages marked ``warm``, for the users who may open them
+            if page.warm and scope.may(page.needs):
+                for sql, params in queries.page_queries(page.key, f):
                     give_way()
                     query_as(scope, sql, params)
                     done += 1

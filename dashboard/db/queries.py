@@ -8,8 +8,10 @@ parameters, never part of the SQL text. Page code never writes SQL.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
+from dashboard import registry
 from etl.config import get_settings
 from etl.counterparts import decisions
 
@@ -586,31 +588,56 @@ REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 
 # ------------------------------------------------------------------------ per-page query sets
 
+def _trends_set(f: Filters, _cp: str) -> list[Query]:
+    return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), denial_changes(f),
+            incidents_monthly(f), incidents_by_perpetrator(f)]
+
+
+def _map_set(f: Filters, _cp: str) -> list[Query]:
+    return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f), incident_points(f)]
+
+
+def _obstacles_set(f: Filters, _cp: str) -> list[Query]:
+    return [obstacles_monthly(f), obstacles_by_region(f), recurring_obstacles(f, "checkpoint"),
+            recurring_obstacles(f, "area"), conditions(f)]
+
+
+def _counterparts_set(f: Filters, _cp: str) -> list[Query]:
+    return [counterpart_patterns(f), counterpart_types(f), stance_changes(f), checkpoint_control(f)]
+
+
+def _profile_set(f: Filters, cp: str) -> list[Query]:
+    return [(SEARCH_INDEX, []), (PROFILE, [cp]), (PROFILE_ALIASES, [cp]), (PROFILE_PLACES, [cp]),
+            (PROFILE_TIMELINE, [cp, TIMELINE_ROWS]), (PROFILE_OUTCOMES_BY_QUARTER, [cp]), (PROFILE_PEERS, [cp, cp]),
+            (PROFILE_CHANNELS, [cp]), (PROFILE_INTERMEDIARIES, [cp]), (PROFILE_RELATED, [cp]),
+            (PROFILE_REVIEW, [cp, cp, cp]), (PROFILE_CONDITIONS, [cp, cp]), profile_follow_ups(cp, f.end),
+            (PROFILE_INCIDENTS, [cp])]
+
+
+def _data_set(_f: Filters, _cp: str) -> list[Query]:
+    return [(LOADS, []), (REJECTED_SUMMARY, []), (REJECTED, [None, None, get_settings().rejected_rows_shown]),
+            (REVIEW_QUEUE, [])]
+
+
+# Query set name (``query_set`` of a page in dashboard/registry.py) -> every query the page runs for one view,
+# given its filters and, for the lookup page, the counterpart shown.
+QUERY_SETS: dict[str, Callable[[Filters, str], list[Query]]] = {
+    "trends": _trends_set,
+    "map": _map_set,
+    "obstacles": _obstacles_set,
+    "counterparts": _counterparts_set,
+    "profile": _profile_set,
+    "data": _data_set,
+}
+
+
 def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> list[Query]:
-    """Every query a page runs for one view with filters ``f``: what the page benchmark times."""
-    if page == "trends":
-        return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), denial_changes(f),
-                incidents_monthly(f), incidents_by_perpetrator(f)]
-    if page == "map":
-        return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f), incident_points(f)]
-    if page == "obstacles":
-        return [obstacles_monthly(f), obstacles_by_region(f), recurring_obstacles(f, "checkpoint"),
-                recurring_obstacles(f, "area"), conditions(f)]
-    if page == "counterparts":
-        return [counterpart_patterns(f), counterpart_types(f), stance_changes(f), checkpoint_control(f)]
-    if page == "counterpart":
-        cp = counterpart_id or ""
-        return [(SEARCH_INDEX, []), (PROFILE, [cp]), (PROFILE_ALIASES, [cp]), (PROFILE_PLACES, [cp]),
-                (PROFILE_TIMELINE, [cp, TIMELINE_ROWS]), (PROFILE_OUTCOMES_BY_QUARTER, [cp]), (PROFILE_PEERS, [cp, cp]),
-                (PROFILE_CHANNELS, [cp]), (PROFILE_INTERMEDIARIES, [cp]), (PROFILE_RELATED, [cp]),
-                (PROFILE_REVIEW, [cp, cp, cp]), (PROFILE_CONDITIONS, [cp, cp]), profile_follow_ups(cp, f.end),
-                (PROFILE_INCIDENTS, [cp])]
-    if page == "data":
-        return [(LOADS, []), (REJECTED_SUMMARY, []), (REJECTED, [None, None, get_settings().rejected_rows_shown]), (REVIEW_QUEUE, [])]
-    raise KeyError(page)
-
-
-PAGES = ("trends", "map", "obstacles", "counterparts", "counterpart", "data")
+    """Every query the page ``page`` (a key of dashboard/registry.py) runs for one view with filters ``f``: what
+    the warm-up caches and the page benchmark times. A page without a query set raises ``KeyError``."""
+    name = registry.page(page).query_set
+    if name is None:
+        raise KeyError(f"page {page!r} has no query set (dashboard/registry.py)")
+    return QUERY_SETS[name](f, counterpart_id or "")
 
 
 # ------------------------------------------------------------- Counterpart lookup (profile, brief)

@@ -30,6 +30,7 @@ from urllib.parse import urlsplit
 import duckdb
 import pytest
 
+from dashboard import registry
 from tests.conftest import row, write_csv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -41,17 +42,11 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--
                  "--disable-component-update", "--no-first-run"]
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
-# page name -> (file relative to the router, URL path)
-PAGES: dict[str, tuple[str, str]] = {
-    "trends": ("app_pages/trends.py", "/"),
-    "map": ("app_pages/map.py", "/map"),
-    "obstacles": ("app_pages/obstacles.py", "/obstacles"),
-    "counterparts": ("app_pages/counterparts.py", "/counterparts"),
-    "counterpart": ("app_pages/counterpart.py", "/counterpart"),
-    "data": ("app_pages/data.py", "/data"),
-}
+# The pages that show what the database holds (dashboard/registry.py; the audit log, which reads its own file,
+# is tested on its own): page key -> (file relative to the router, URL path).
+PAGES: dict[str, tuple[str, str]] = {p.key: (p.script, p.url) for p in registry.DATABASE_PAGES}
 # Pages whose figures follow the sidebar filters.
-FILTERED_PAGES = ("trends", "map", "obstacles", "counterparts")
+FILTERED_PAGES = tuple(p.key for p in registry.PAGES if p.filters)
 
 # Element types that carry figures (values, tables, charts, maps), as opposed to text.
 FIGURE_TYPES = {"metric", "arrow_data_frame", "arrow_table", "table", "dataframe", "plotly_chart",
@@ -242,7 +237,7 @@ def open_page(page: str, params: dict[str, str | list[str]] | None = None, timeo
     if page != "trends":
         at.query_params.clear()
         at.query_params.update(params or {})
-        at.switch_page(PAGES[page][0]).run()
+        at.switch_page(registry.page(page).script).run()
     return at
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import registry
 from etl.config import Settings
 from etl.demo.feeds import AWSD_HEADER, AWSD_HXL
 from etl.logs.load import load_paths
@@ -194,7 +195,7 @@ def _raw_markup(at) -> list[str]:
 # The counterpart lookup is opened on three profiles: a script tag, 5,000 characters, a direction override.
 # Last, the audit log: by then it holds the profile views and filters of the runs before.
 VIEWS = [*[p for p in PAGES if p != "counterpart"], "counterpart", "counterpart-long", "counterpart-bidi", "audit"]
-AUDIT_PAGE = "app_pages/audit.py"
+AUDIT_PAGE = registry.page("audit").script
 PROFILE_OF = {"counterpart": VICTIM, "counterpart-long": f"{LONG} cou{PAYLOADS.index(LONG)}",
               "counterpart-bidi": f"{BIDI} cou{PAYLOADS.index(BIDI)}"}
 

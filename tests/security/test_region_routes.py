@@ -17,11 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from dashboard import registry
+from etl.accounts import roles
 from tests.dashboard.conftest import figures, open_page, page_text, problems, region_users, sql
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
-PAGES = ("trends", "map", "obstacles", "counterparts", "counterpart")
+# Every page showing negotiation content (a coordinator opens them all, for its region).
+PAGES = tuple(p.key for p in registry.DATABASE_PAGES if p.needs in roles.CONTENT)
 
 
 def _distinctive(db: Path) -> dict[str, set[str]]:

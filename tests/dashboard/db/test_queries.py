@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from dashboard import registry
 from dashboard.db import queries
 from dashboard.db.filters import Filters, from_query_params, to_query_params
 from dashboard.db.scope import ensure_scope
@@ -41,13 +42,13 @@ def busiest(con) -> str:
     return con.execute("SELECT counterpart_id FROM counterparts ORDER BY engagements DESC LIMIT 1").fetchone()[0]
 
 
-@pytest.mark.parametrize("page", queries.PAGES)
+@pytest.mark.parametrize("page", [p.key for p in registry.DATABASE_PAGES])
 def test_every_page_query_runs(con, page):
     for sql, params in queries.page_queries(page, year(con), busiest(con)):
         con.execute(sql, params).fetchall()
 
 
-@pytest.mark.parametrize("page", queries.PAGES)
+@pytest.mark.parametrize("page", [p.key for p in registry.DATABASE_PAGES])
 def test_hostile_filter_values_are_bound_never_spliced(con, page):
     f = Filters(start=dt.date(2024, 1, 1), end=dt.date(2026, 12, 31), regions=(HOSTILE,), countries=(HOSTILE,),
                 areas=(HOSTILE,), activities=(HOSTILE,), organisations=(HOSTILE,), checkpoint=HOSTILE)
