@@ -25,6 +25,7 @@ import duckdb
 import pytest
 from pydantic import SecretStr
 
+from dashboard import registry
 from dashboard.db import queries
 from dashboard.db.filters import Filters
 from dashboard.db.scope import ensure_scope
@@ -355,7 +356,7 @@ def test_the_dashboard_page_queries_run_on_the_upgraded_database(upgraded, versi
         con.execute(f"SET search_path = '{ensure_scope(con, scope_for('hq', (ALL_REGIONS,)), 'salt')}'")
         first, last = con.execute(queries.DATE_BOUNDS).fetchone()
         busiest = con.execute("SELECT counterpart_id FROM counterparts ORDER BY engagements DESC LIMIT 1").fetchone()[0]
-        for page in queries.PAGES:
+        for page in (p.key for p in registry.DATABASE_PAGES):
             for sql, params in queries.page_queries(page, Filters(start=first, end=last), busiest):
                 con.execute(sql, params).fetchall()
         assert con.execute("SELECT count(*) FROM engagement_obstacles").fetchone()[0] > 0

@@ -20,7 +20,7 @@ from dashboard.db.connection import current_version, query
 from dashboard.db.scope import scope_key
 from dashboard.lookup import brief, search
 from dashboard.session.auth import audit_event, current_scope
-from dashboard.ui import charts, components, viewer
+from dashboard.ui import charts, components, formats, viewer
 from etl.errors import AccessDataError
 
 md = search.escape_markdown
@@ -154,8 +154,8 @@ action.download_button("Printable brief", brief.render_brief(p).encode("utf-8"),
                        type="primary", key=f"brief_{p.counterpart_id}", on_click=audit_event,
                        args=("brief_download",), kwargs={"target": p.counterpart_id},
                        help="One page to print or save as PDF before a meeting. Confidential.")
-facts = [f"**Seen** {brief.fmt_date(info.get('first_seen'))} to {brief.fmt_date(info.get('last_seen'))}"]
-if not brief.is_missing(info.get("affiliation")):
+facts = [f"**Seen** {formats.fmt_date(info.get('first_seen'))} to {formats.fmt_date(info.get('last_seen'))}"]
+if not formats.is_missing(info.get("affiliation")):
     facts.insert(0, f"**Affiliation:** {md(info['affiliation'], NAME_CHARS)}")
 st.markdown(" · ".join(facts))
 st.caption("The profile is this counterpart's full history, all dates and places: the sidebar filters do not "
@@ -170,22 +170,22 @@ def _pts(a: object, b: object) -> str | None:
 
 
 def _days(a: object, b: object) -> str | None:
-    if brief.is_missing(a) or brief.is_missing(b):
+    if formats.is_missing(a) or formats.is_missing(b):
         return None
     return f"{float(a) - float(b):+.0f} days vs peers"  # type: ignore[arg-type]
 
 
 cols = st.columns(5)
-cols[0].metric("Engagements", components.fmt_int(info.get("engagements")))
-cols[1].metric("Share granted", components.fmt_pct(me.get("share_granted")),
+cols[0].metric("Engagements", formats.fmt_int(info.get("engagements")))
+cols[1].metric("Share granted", formats.fmt_pct(me.get("share_granted")),
                _pts(me.get("share_granted"), peers.get("share_granted")))
-cols[2].metric("With conditions", components.fmt_pct(me.get("share_with_conditions")),
+cols[2].metric("With conditions", formats.fmt_pct(me.get("share_with_conditions")),
                _pts(me.get("share_with_conditions"), peers.get("share_with_conditions")), delta_color="off")
-cols[3].metric("Share denied", components.fmt_pct(me.get("share_denied")),
+cols[3].metric("Share denied", formats.fmt_pct(me.get("share_denied")),
                _pts(me.get("share_denied"), peers.get("share_denied")), delta_color="inverse")
-cols[4].metric("Median delay", components.fmt_days(me.get("median_days")),
+cols[4].metric("Median delay", formats.fmt_days(me.get("median_days")),
                _days(me.get("median_days"), peers.get("median_days")), delta_color="inverse")
-st.caption(f"Peers: {md(p.peer_label)}, {components.fmt_int(peers.get('counterparts'))} counterparts. "
+st.caption(f"Peers: {md(p.peer_label)}, {formats.fmt_int(peers.get('counterparts'))} counterparts. "
            "Granted counts granted, granted with conditions and partially granted.")
 
 if not p.review.empty:
@@ -216,7 +216,7 @@ if not p.follow_ups.empty:
         "notes": st.column_config.TextColumn("Notes", width="large"),
     })
 else:
-    st.caption(f"No open follow-up: nothing due from today ({brief.fmt_date(today)}), and none unanswered in the "
+    st.caption(f"No open follow-up: nothing due from today ({formats.fmt_date(today)}), and none unanswered in the "
                f"last {brief.OVERDUE_DAYS} days.")
 
 incidents = p.incidents

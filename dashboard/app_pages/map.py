@@ -18,14 +18,12 @@ from dashboard.ui.components import (
     empty_state,
     filters_caption,
     fmt_count,
-    fmt_days,
-    fmt_int,
-    fmt_pct,
     rows_withheld,
     table,
     too_narrow,
     withheld_note,
 )
+from dashboard.ui.formats import fmt_days, fmt_int, fmt_pct
 from dashboard.ui.static_assets import ensure_leaflet, leaflet_urls
 from etl.config import get_settings
 

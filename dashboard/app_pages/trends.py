@@ -13,12 +13,11 @@ from dashboard.ui.components import (
     empty_state,
     filters_caption,
     fmt_count,
-    fmt_days,
-    fmt_pct,
     table,
     too_narrow,
     withheld_note,
 )
+from dashboard.ui.formats import fmt_days, fmt_pct
 
 st.title("Access trends")
 f = page_filters()

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from dashboard.ui.formats import fmt_int
 from etl.accounts.roles import Scope
 from etl.config import get_settings
 
@@ -184,7 +185,7 @@ def shown_count(v: object, k: int | None) -> str:
         return v
     if k is not None and small(v, k):
         return mark(k)
-    return "–" if v is None or pd.isna(v) else f"{int(v):,}"  # type: ignore[call-overload]
+    return fmt_int(v)
 
 
 def narrow(engagements: object, k: int | None) -> bool:

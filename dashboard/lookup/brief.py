@@ -21,6 +21,7 @@ import pandas as pd
 
 from dashboard.db import queries
 from dashboard.ui.exports import spreadsheet_safe  # noqa: F401 - re-exported for the page
+from dashboard.ui.formats import fmt_date, fmt_days, fmt_int, fmt_pct, is_missing
 from dashboard.ui.safe_text import isolate
 
 Run = Callable[[str, Sequence[object]], pd.DataFrame]
@@ -111,46 +112,6 @@ def load_profile(run: Run, counterpart_id: str, today: dt.date | None = None) ->
 
 
 # --------------------------------------------------------------------------------- formatting
-
-
-def is_missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
-def as_date(value: object) -> dt.date | None:
-    if is_missing(value):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    stamp = pd.Timestamp(value)  # type: ignore[arg-type]
-    return None if pd.isna(stamp) else stamp.date()
-
-
-def fmt_date(value: object) -> str:
-    d = as_date(value)
-    return "–" if d is None else f"{d.day} {d:%b %Y}"
-
-
-def fmt_pct(value: object) -> str:
-    return "–" if is_missing(value) else f"{float(value):.0%}"  # type: ignore[arg-type]
-
-
-def fmt_int(value: object) -> str:
-    return "–" if is_missing(value) else f"{int(value):,}"  # type: ignore[call-overload]
-
-
-def fmt_days(value: object) -> str:
-    if is_missing(value):
-        return "–"
-    v = float(value)  # type: ignore[arg-type]
-    return f"{v:.0f} day" + ("" if round(v) == 1 else "s")
 
 
 def text(value: object) -> str:

@@ -1,4 +1,4 @@
-"""Small UI pieces every page uses: number formats, empty states, downloads, tables."""
+"""Small UI pieces every page uses: empty states, downloads, tables (number formats: :mod:`dashboard.ui.formats`)."""
 
 from __future__ import annotations
 
@@ -13,25 +13,11 @@ import streamlit as st
 from dashboard.db import disclosure
 from dashboard.ui import viewer
 from dashboard.ui.exports import spreadsheet_safe
+from dashboard.ui.formats import fmt_number, fmt_pct
 from dashboard.ui.safe_text import markdown_text
 
 # Captions that echo filter values (organisation names from the logs...) are cut after this many characters.
 CAPTION_CHARS = 500
-
-
-def fmt_int(value: object) -> str:
-    return "–" if value is None or pd.isna(value) else f"{int(value):,}"
-
-
-def fmt_pct(value: object, digits: int = 0) -> str:
-    return "–" if value is None or pd.isna(value) else f"{float(value):.{digits}%}"
-
-
-def fmt_days(value: object) -> str:
-    if value is None or pd.isna(value):
-        return "–"
-    v = float(value)
-    return f"{v:.0f} day" + ("" if round(v) == 1 else "s")
 
 
 def delta_pts(now: object, before: object, k: int | None = None, base: object = None) -> str | None:
@@ -212,8 +198,8 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
             config[col] = st.column_config.LinkColumn(label, display_text="Open")
         elif k is not None and pd.api.types.is_float_dtype(df[col]) and df[col].isna().any():
             # Blanked figures read "–" (a number column would say "None"), the others as they would be formatted.
-            digits = "{:.1%}" if col in percent else "{:,.1f}"
-            df = df.assign(**{col: df[col].map(lambda v, d=digits: "–" if pd.isna(v) else d.format(v))})
+            shown = functools.partial(fmt_pct, digits=1) if col in percent else functools.partial(fmt_number, digits=1)
+            df = df.assign(**{col: df[col].map(shown)})
             config[col] = st.column_config.TextColumn(label, alignment="right")
         elif col in percent:
             config[col] = st.column_config.NumberColumn(label, format="percent")

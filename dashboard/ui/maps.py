@@ -41,6 +41,7 @@ from dashboard.db import disclosure, queries
 from dashboard.db.connection import current_version, query, query_as
 from dashboard.ui import viewer
 from dashboard.ui.charts import OUTCOME_COLOURS, OUTCOME_LABELS
+from dashboard.ui.formats import fmt_date_as_known, fmt_days, fmt_int, fmt_number, fmt_pct, is_missing
 from dashboard.ui.safe_text import html_text
 from etl.accounts.roles import Scope
 
@@ -62,14 +63,6 @@ VIEWER = "viewer"
 TIP_CHARS = 120
 
 
-def _pct(v: float) -> str:
-    return f"{v:.0%}"
-
-
-def _days(v: float) -> str:
-    return f"{v:.0f} day" + ("" if round(v) == 1 else "s")
-
-
 @dataclass(frozen=True)
 class Measure:
     label: str
@@ -82,19 +75,19 @@ class Measure:
 MEASURES: dict[str, Measure] = {
     "share_denied": Measure(
         "Share denied", (0.05, 0.10, 0.20, 0.30),
-        ("under 5%", "5–10%", "10–20%", "20–30%", "30% or more"), _pct,
+        ("under 5%", "5–10%", "10–20%", "20–30%", "30% or more"), fmt_pct,
         "Share of engagements whose outcome was a denial."),
     "obstacles_per_engagement": Measure(
         "Obstacles per engagement", (0.5, 0.75, 1.0, 1.5),
-        ("under 0.5", "0.5–0.75", "0.75–1", "1–1.5", "1.5 or more"), lambda v: f"{v:.2f}",
+        ("under 0.5", "0.5–0.75", "0.75–1", "1–1.5", "1.5 or more"), lambda v: fmt_number(v, 2, grouping=False),
         "Obstacles recorded (any category) divided by engagements."),
     "median_days": Measure(
         "Median days to resolution", (3, 5, 7, 14),
-        ("under 3 days", "3–5 days", "5–7 days", "7–14 days", "14 days or more"), _days,
+        ("under 3 days", "3–5 days", "5–7 days", "7–14 days", "14 days or more"), fmt_days,
         "Median days from request to answer, for requests that got an answer."),
     "engagements": Measure(
         "Engagements", (10, 50, 100, 250),
-        ("under 10", "10–49", "50–99", "100–249", "250 or more"), lambda v: f"{int(v):,}",
+        ("under 10", "10–49", "50–99", "100–249", "250 or more"), fmt_int,
         "Number of engagements recorded."),
 }
 CHECKPOINT_MEASURE = "share_denied"
@@ -106,15 +99,6 @@ def measures_help() -> str:
     return "\n".join([*lines, "", "Colours use fixed bands, so maps stay comparable between views."])
 
 
-def _missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def e(value: object) -> str:
     """Text from a log, made inert for a Leaflet tooltip (which is HTML) and cut to :data:`TIP_CHARS`."""
     return html_text(value, TIP_CHARS)
@@ -122,7 +106,7 @@ def e(value: object) -> str:
 
 def bin_index(value: object, measure: str) -> int | None:
     """Which of the five bins ``value`` falls in; None when there is no value."""
-    if _missing(value):
+    if is_missing(value):
         return None
     return bisect.bisect_right(MEASURES[measure].edges, float(value))  # type: ignore[arg-type]
 
@@ -155,7 +139,7 @@ def largest_count(points: pd.DataFrame) -> float:
 def radius(engagements: object, largest: float) -> float:
     """Circle radius in pixels: area proportional to engagements, relative to the largest shown. A withheld
     count (a pseudonymised view) gets the smallest circle."""
-    if _missing(engagements) or _withheld(engagements) or not largest:
+    if is_missing(engagements) or _withheld(engagements) or not largest:
         return MIN_RADIUS
     return round(MIN_RADIUS + (MAX_RADIUS - MIN_RADIUS) * math.sqrt(float(engagements) / largest), 1)  # type: ignore[arg-type]
 
@@ -171,7 +155,7 @@ def shapes_to_features(shapes: pd.DataFrame, tolerance: float = SIMPLIFY_DEGREES
     """
     out: dict[str, Any] = {"countries": [], "areas": {}}
     for row in shapes.itertuples(index=False):
-        if _missing(row.geometry):
+        if is_missing(row.geometry):
             continue
         geom = shapely.from_wkb(bytes(row.geometry))
         if geom is None or geom.is_empty:
@@ -214,7 +198,7 @@ def area_shapes(tolerance: float = SIMPLIFY_DEGREES, scope: Scope | None = None)
 def _outcomes(recent: object) -> str:
     if recent is None or isinstance(recent, float):
         return "–"
-    items = [o for o in list(recent) if not _missing(o)]  # type: ignore[call-overload]
+    items = [o for o in list(recent) if not is_missing(o)]  # type: ignore[call-overload]
     if not items:
         return "–"
     parts = []
@@ -245,11 +229,11 @@ def area_tooltip(name: object, iso3: object, row: pd.Series | None, measure: str
     if measure == "engagements":
         shown = disclosure.shown_count(count, k)
     else:
-        shown = "–" if _missing(value) or _withheld(value) else m.fmt(float(value))
+        shown = "–" if is_missing(value) or _withheld(value) else m.fmt(float(value))
     lines = [head, f"{e(m.label)}: <b>{e(shown)}</b>"]
     if measure != "engagements":
         lines.append(f"Engagements: {e(disclosure.shown_count(count, k))}")
-        if k is not None and _missing(value) and (_withheld(count) or disclosure.small(count, k)):
+        if k is not None and is_missing(value) and (_withheld(count) or disclosure.small(count, k)):
             lines.append(f"<i>Fewer than {k} engagements: no figure shown</i>")
         elif not _withheld(count) and int(count) < FEW_ENGAGEMENTS:
             lines.append("<i>Few engagements: read with care</i>")
@@ -264,9 +248,9 @@ def checkpoint_tooltip(row: pd.Series, k: int | None = None) -> str:
     controlled = row.get("controlled_by")
     lines = [f"<b>{e(row.get('name'))}</b> ({e(row.get('iso3'))})"]
     if k is None:
-        lines.append(f"Controlled by: {e(controlled) if not _missing(controlled) else 'not recorded'}")
+        lines.append(f"Controlled by: {e(controlled) if not is_missing(controlled) else 'not recorded'}")
     lines += [f"Engagements: {e(disclosure.shown_count(row['engagements'], k))}",
-              f"Share denied: {'–' if _missing(share) else _pct(float(share))}"]
+              f"Share denied: {fmt_pct(share)}"]
     if k is None:
         lines.append("Last five outcomes, latest first:<br>" + _outcomes(row.get("recent_outcomes")))
     lines.append('<span style="color:#666">Click to look closer</span>')
@@ -274,7 +258,7 @@ def checkpoint_tooltip(row: pd.Series, k: int | None = None) -> str:
 
 
 def _count(value: object) -> int:
-    return 0 if _missing(value) else int(value)  # type: ignore[call-overload]
+    return 0 if is_missing(value) else int(value)  # type: ignore[call-overload]
 
 
 def incident_tooltip(row: pd.Series, k: int | None = None) -> str:
@@ -282,16 +266,15 @@ def incident_tooltip(row: pd.Series, k: int | None = None) -> str:
     view) the perpetrator is named by type only and harm counts under k read "< k"."""
     when = row.get("incident_date")
     precision = row.get("date_precision")
-    fmt = {"year": "%Y", "month": "%b %Y"}.get(str(precision), "%d %b %Y")
-    date = when.strftime(fmt) if hasattr(when, "strftime") else e(when)
+    date = fmt_date_as_known(when, precision) if hasattr(when, "strftime") else e(when)
     who = row.get("perpetrator_name") if k is None else None
     harm = ", ".join(f"{disclosure.shown_count(_count(row.get(c)), k)} {c}"
                      for c in ("killed", "injured", "kidnapped", "detained") if _count(row.get(c)))
     return "<br>".join([
         f"<b>Security incident</b>, {e(date)} ({e(row.get('iso3'))})",
-        f"Place: {e(row.get('place')) if not _missing(row.get('place')) else 'not recorded'}",
-        f"Perpetrator: {e(row.get('perpetrator_type'))}" + (f" – {e(who)}" if not _missing(who) else ""),
-        f"Means: {e(row.get('means_of_attack'))}" if not _missing(row.get("means_of_attack")) else "Means: not recorded",
+        f"Place: {e(row.get('place')) if not is_missing(row.get('place')) else 'not recorded'}",
+        f"Perpetrator: {e(row.get('perpetrator_type'))}" + (f" – {e(who)}" if not is_missing(who) else ""),
+        f"Means: {e(row.get('means_of_attack'))}" if not is_missing(row.get("means_of_attack")) else "Means: not recorded",
         f"Aid workers: {e(harm) if harm else 'none recorded as harmed'}",
         f'<span style="color:#666">Source: {e(row.get("source"))}</span>',
     ])
@@ -304,7 +287,7 @@ INCIDENT_STYLE = {"radius": 3.5, "weight": 1, "color": "#000000", "fill": True, 
 def incident_layer(incidents: pd.DataFrame, k: int | None = None) -> list[dict]:
     features = []
     for _, row in incidents.iterrows():
-        if _missing(row["latitude"]) or _missing(row["longitude"]):
+        if is_missing(row["latitude"]) or is_missing(row["longitude"]):
             continue
         features.append({
             "type": "Feature", "id": f"incident-{row['incident_id']}",
@@ -386,7 +369,7 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
         # count is withheld beside such an area): drawn grey, its tooltip says why.
         withheld = row is not None and k is not None and (_withheld(row["engagements"])
                                                           or disclosure.small(row["engagements"], k))
-        if row is None or (_missing(row.get(measure)) and not withheld):
+        if row is None or (is_missing(row.get(measure)) and not withheld):
             without.append(feature)
             continue
         if withheld:
@@ -423,7 +406,7 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
     if not points.empty:
         largest = largest_count(points)
         for _, row in points.iterrows():
-            if _missing(row["latitude"]) or _missing(row["longitude"]):
+            if is_missing(row["latitude"]) or is_missing(row["longitude"]):
                 continue
             cid = str(row["checkpoint_id"])
             point_styles[cid] = {"radius": radius(row["engagements"], largest), "weight": 1.2, "color": "#222222",
@@ -463,7 +446,7 @@ def highlight(shapes: dict[str, Any], points: pd.DataFrame, kind: str | None, ke
                        control=False).add_to(group)
     elif kind == "checkpoint" and not points.empty:
         row = points[points["checkpoint_id"].astype(str) == key]
-        if not row.empty and not _missing(row.iloc[0]["latitude"]):
+        if not row.empty and not is_missing(row.iloc[0]["latitude"]):
             r = row.iloc[0]
             ring = {"radius": radius(r["engagements"], largest_count(points)) + 5, "fill": False,
                     "color": "#000000", "weight": 3, "interactive": False}  # folium.CircleMarker drops `interactive`
@@ -501,8 +484,8 @@ def legend_html(measure: str, largest: float | None, tiles: bool = False, incide
             for colour, label in items)
 
     m = MEASURES[measure]
-    size = ("" if largest is None or _missing(largest) or not largest or disclosure.small(largest, k)
-            else f"<div style='color:#555;margin-top:4px'>Circle size: engagements (largest {int(largest):,})</div>")
+    size = ("" if largest is None or is_missing(largest) or not largest or disclosure.small(largest, k)
+            else f"<div style='color:#555;margin-top:4px'>Circle size: engagements (largest {fmt_int(largest)})</div>")
     return (
         "<div style='font-size:13px;line-height:1.3'>"
         f"<div style='font-weight:600;margin-bottom:2px'>Areas: {html.escape(m.label.lower())}</div>"

@@ -16,7 +16,7 @@ from __future__ import annotations
 import html
 import re
 
-import pandas as pd
+from dashboard.ui.formats import is_missing
 
 # Explicit direction marks, embeddings, overrides and isolates (Unicode bidi controls).
 _BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -26,15 +26,6 @@ FSI, PDI = "\u2068", "\u2069"
 # are only special at the start of a line, handled by _MD_LEADING, so ordinary names stay as typed).
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>#!|~$&^])")
 _MD_LEADING = re.compile(r"^([-+=]|\d+(?=[.)]))")
-
-
-def missing(value: object) -> bool:
-    if value is None:
-        return True
-    try:
-        return bool(pd.isna(value))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
 
 
 def isolate(text: str) -> str:
@@ -63,7 +54,7 @@ def html_text(value: object, limit: int | None = None) -> str:
     >>> html_text('<img src=x onerror="go()">')
     '&lt;img src=x onerror=&quot;go()&quot;&gt;'
     """
-    if missing(value):
+    if is_missing(value):
         return ""
     text = str(value)
     if limit is not None:
@@ -83,7 +74,7 @@ def markdown_text(value: object, limit: int | None = None) -> str:
     >>> print(markdown_text("1. Brigade"))
     1\. Brigade
     """
-    if missing(value):
+    if is_missing(value):
         return ""
     text = " ".join(str(value).split())
     if limit is not None:

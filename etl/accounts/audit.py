@@ -58,6 +58,7 @@ import pandas as pd
 
 from etl.config import Settings, get_settings
 from etl.errors import AccessDataError
+from etl.formula_guard import spreadsheet_safe
 from etl.store import sealed
 from etl.store.crypto import HOW_TO_SET
 from etl.store.locks import flock_within
@@ -601,20 +602,10 @@ def damaged_lines(settings: Settings | None = None) -> int:
         return int(row[0]) if row else 0
 
 
-# Text starting with one of these is run as a formula by spreadsheets ("CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
 def write_csv(events: pd.DataFrame, path: Path) -> Path:
-    """Write events as CSV, owner-only, with text a spreadsheet would run as a formula quoted as text."""
-
-    def inert(value: object) -> object:
-        return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) else value
-
-    out = events.copy()
-    for col in out.columns:
-        if not pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = out[col].map(inert)
+    """Write events as CSV, owner-only, with text a spreadsheet would run as a formula quoted as text
+    (:func:`etl.formula_guard.spreadsheet_safe`)."""
+    out = spreadsheet_safe(events)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:

@@ -1,6 +1,6 @@
 """Load public incident feeds (AWSD, Insecurity Insight) into ``incidents`` as a context layer.
 
-:func:`etl.logs.load.load_paths` routes every file :func:`etl.feeds.formats.detect_feed` recognises
+:func:`etl.logs.load.load_paths` routes every file :func:`etl.feeds.registry.detect_feed` recognises
 here instead of to the log loader. The steps mirror a log load so the CLI and the Data page
 treat both alike: the file is read *before* the write transaction (a file that cannot be read
 changes nothing), then inside it each feed file gets a ``loads`` row, its bad rows go to
@@ -36,13 +36,9 @@ from etl import __version__
 from etl.config import Settings
 from etl.errors import AccessDataError
 from etl.feeds import sql as isql
-from etl.feeds.formats import (
-    PERPETRATOR_TYPES,
-    FeedRecord,
-    ParsedFeed,
-    access_category,
-    parse_feed,
-)
+from etl.feeds.base import PERPETRATOR_TYPES, FeedRecord, ParsedFeed
+from etl.feeds.normalise import access_category
+from etl.feeds.registry import parse_feed
 from etl.geo.areas import load_boundaries, locate_points, match_admin_names
 from etl.logs.load import LoadResult, Progress, already_loaded, file_sha256
 from etl.logs.readers import SourceInfo

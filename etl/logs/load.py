@@ -137,8 +137,8 @@ def load_paths(
     results: list[LoadResult] = []
     # Public incident feeds (AWSD, Insecurity Insight) are recognised by their header and go to
     # etl.feeds.load; imported here because etl.feeds.load builds on this module's LoadResult.
-    from etl.feeds.formats import detect_feed
     from etl.feeds.load import StagedFeed, load_feed, stage_feed
+    from etl.feeds.registry import detect_feed
 
     published = False
     with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:

@@ -17,7 +17,8 @@ import pytest
 
 from etl.cli.main import main
 from etl.config import Settings
-from etl.feeds.formats import GEO_PROBLEMS, detect_feed
+from etl.feeds.base import GEO_PROBLEMS
+from etl.feeds.registry import detect_feed
 from etl.logs.load import load_paths
 from tests.conftest import realdata, row, write_csv
 

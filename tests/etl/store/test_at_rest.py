@@ -460,7 +460,7 @@ def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     import geopandas
     import python_calamine
 
-    from etl.feeds import formats as incident_feeds
+    from etl.feeds import registry as incident_feeds
 
     opened: list[str] = []
 

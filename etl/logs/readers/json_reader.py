@@ -1,0 +1,72 @@
+"""JSON logs: an array of objects (or a Kobo API answer holding one under ``results``/``data``...)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+
+from etl.errors import InputFileError
+from etl.logs.mapping import Mapping
+from etl.logs.readers.header import (
+    SAMPLE_ROWS,
+    SourceInfo,
+    find_header,
+    missing_required,
+    no_header_error,
+    require_columns,
+)
+from etl.logs.readers.staging import empty_stage, stage_block
+
+
+def _json_text(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list) and not value:
+        return None
+    if isinstance(value, dict | list):
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return "; ".join(value)  # select-multiple answers as a list
+        return json.dumps(value, ensure_ascii=False)
+    text = str(value).strip()
+    return text or None
+
+
+def read_json(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping | None = None,
+              check_required: bool = True) -> SourceInfo:
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            doc = json.load(fh)
+    except UnicodeDecodeError as exc:
+        raise InputFileError(path, "the JSON file is not UTF-8 text.", "Save it as UTF-8.") from exc
+    except json.JSONDecodeError as exc:
+        raise InputFileError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
+                             "Check the export finished; a JSON log is an array of objects, one per engagement.",
+                             row=exc.lineno) from exc
+    if isinstance(doc, dict):
+        lists = [v for k, v in doc.items() if isinstance(v, list) and k in ("results", "data", "records", "rows")]
+        doc = lists[0] if lists else doc
+    if not isinstance(doc, list) or not all(isinstance(r, dict) for r in doc):
+        raise InputFileError(path, "the JSON is not an array of objects.",
+                             "A JSON log is an array with one object per engagement, e.g. [{\"date\": ...}, ...].")
+    headers: list[str] = list(dict.fromkeys(k for record in doc for k in record))
+    cells = [[record.get(h) for h in headers] for record in doc]
+    sample = [[_json_text(v) or "" for v in r] for r in cells[:SAMPLE_ROWS]]
+    header = find_header([headers, *sample], mapping, min_fields=2 if check_required else 0, search_rows=1)
+    if header is None:
+        raise no_header_error(path, headers)
+    info = SourceInfo(path, "json", "utf-8")
+    if check_required:
+        require_columns(path, header)
+    else:
+        info.missing = missing_required(header)
+    empty_stage(con)
+    stage_block(con, header, list(range(1, len(doc) + 1)), cells, _json_text, None, info)
+    info.mapping, info.ignored, info.columns = header.mapping(), header.ignored(), header.columns
+    info.header_rows, info.kobo = {"": 1}, header.kobo
+    return info
