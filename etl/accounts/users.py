@@ -49,7 +49,6 @@ import os
 import re
 import secrets
 import stat
-import tempfile
 import threading
 import unicodedata
 from collections import OrderedDict
@@ -66,6 +65,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from etl.accounts.roles import ALL_REGIONS, ROLE_NAMES, ROLES, Scope, scope_for
 from etl.config import Settings, get_settings
 from etl.errors import AccessDataError, ConfigError, InputFileError
+from etl.store.files import write_atomic
 from etl.store.locks import flock_within
 
 FILE_FORMAT = 1
@@ -1079,27 +1079,12 @@ def _make_private_dir(folder: Path) -> None:
 def write_private_json(path: Path, data: object) -> None:
     """Write JSON so that a reader or a crash sees the old file or the new one, never part of one.
 
-    The temporary file is created 0600 (``mkstemp``) beside the target, flushed to disk, then renamed over
-    it; the folder is synced so the rename itself survives a power cut.
+    Owner-only, through :func:`etl.store.files.write_atomic` (a temporary file beside the target,
+    synced, renamed over it, the folder synced).
     """
     _make_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise UserError(f"Cannot write {path} ({exc.strerror}); it was left as it was.",
-                            "Check free disk space and that you may write to that folder.") from None
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise UserError(f"Cannot write {path} ({exc.strerror}); it was left as it was.",
+                        "Check free disk space and that you may write to that folder.") from None

@@ -30,8 +30,6 @@ import datetime as dt
 import getpass
 import io
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import astuple, dataclass, field
 from pathlib import Path
@@ -46,6 +44,7 @@ from etl.logs import sql
 from etl.store import sealed
 from etl.store.crypto import HOW_TO_SET
 from etl.store.db import open_for_write
+from etl.store.files import write_atomic
 from etl.store.schema import ensure_schema, insert_rows
 
 ACTIONS = ("merge", "split", "keep_apart")
@@ -372,16 +371,7 @@ def write_mirror(path: Path, decisions: Sequence[Decision], settings: Settings |
 
 def _replace(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, data)
 
 
 def seal_mirror(path: Path, settings: Settings | None = None) -> bool:
