@@ -43,9 +43,9 @@ from etl.errors import AccessDataError, DatabaseError, InputFileError
 from etl.logs import sql
 from etl.store import sealed
 from etl.store.crypto import HOW_TO_SET
-from etl.store.db import open_for_write
 from etl.store.files import write_atomic
-from etl.store.schema import ensure_schema, insert_rows
+from etl.store.loads import transaction, write_session
+from etl.store.schema import insert_rows
 
 ACTIONS = ("merge", "split", "keep_apart")
 SPLIT_BY = ("spelling", "name_key")
@@ -685,22 +685,11 @@ def _decide(db_path: Path, settings: Settings | None, act: Callable[[duckdb.Duck
         raise DatabaseError(f"No database at {db_path}.",
                             "Load logs first (`python -m etl load FILE`), then decide about counterparts.")
     mirror = mirror_path(db_path, settings)
-    with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:
-        ensure_schema(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
+    with write_session(db_path, settings) as con:
+        with transaction(con, "the decision", outcome="nothing was changed", hint="Report this if it happens again."):
             import_mirror(con, mirror, settings)  # a rebuilt database gets its earlier decisions back first
             result = act(con)
             every = read_decisions(con)
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            con.execute("ROLLBACK")
-            first = str(exc).strip().splitlines()[0][:300]
-            raise DatabaseError(f"The database refused the decision ({first}); nothing was changed.",
-                                "Report this if it happens again.") from exc
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         try:
             write_mirror(mirror, every, settings)
         except OSError as exc:

@@ -23,7 +23,6 @@ Everything runs in one write session and one transaction: gazetteers are applied
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import re
 import zipfile
@@ -37,15 +36,15 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from etl import __version__
 from etl.config import Settings, get_settings
-from etl.errors import AccessDataError, DatabaseError, InputFileError
+from etl.errors import AccessDataError, InputFileError
 from etl.geo.areas import KM_PER_DEGREE, REGION_FALLBACK, read_regions
 from etl.geo.gazetteer import Gazetteer, NameMatch, Place, expected_lengths, iso3_from_code, read_gazetteer, reconcile
+from etl.geo.refresh import refresh_geography
 from etl.logs.validate import country_iso3, country_name
 from etl.store.archives import check_archive
-from etl.store.db import Discard, open_for_write
-from etl.store.schema import ensure_schema
+from etl.store.db import Discard
+from etl.store.loads import file_sha256, record_load, transaction, write_session
 
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp", ".parquet", ".geoparquet", ".fgb")
 GAZETTEER_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls")
@@ -54,14 +53,6 @@ SIMPLIFY_DEGREES = 0.01
 GAZETTEER_HINT = ("load one first, e.g. `python -m etl boundaries global_pcodes_adm1_adm2.csv` (OCHA's global "
                   "P-code list on HDX) or the country's COD-AB gazetteer (.xlsx), then load this file again")
 
-NEXT_LOAD_ID = "SELECT coalesce(max(load_id), 0) + 1 FROM loads"
-# Columns named: other commands may add columns to `loads` at the end.
-INSERT_LOAD = """
-INSERT INTO loads (load_id, source_path, file_name, content_sha256, file_bytes, file_format, encoding, sheets,
-    column_mapping, ignored_columns, date_order, started_at, finished_at, status, rows_read, rows_loaded,
-    rows_rejected, rows_duplicate, loaded_by, etl_version)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
 PRIOR_LOAD = ("SELECT load_id, strftime(started_at, '%Y-%m-%d %H:%M UTC') FROM loads "
               "WHERE content_sha256 = ? AND file_format = ? ORDER BY load_id DESC LIMIT 1")
 STILL_CURRENT = """
@@ -383,8 +374,6 @@ class _Read:
 
 
 def _read_one(path: Path, iso3: str | None, level: int | None, settings: Settings) -> _Read | FileResult:
-    from etl.logs.load import file_sha256
-
     started_at = dt.datetime.now(dt.UTC)
     try:
         if not path.is_file():
@@ -411,14 +400,12 @@ def _read_one(path: Path, iso3: str | None, level: int | None, settings: Setting
 def _record_load(con: duckdb.DuckDBPyConnection, r: _Read, fmt: str, mapping: dict[str, str],
                  ignored: list[str], counts: tuple[int, int, int, int], encoding: str | None = None,
                  sheets: Sequence[str] = ()) -> int:
-    row = con.execute(NEXT_LOAD_ID).fetchone()
-    load_id = int(row[0]) if row else 1
     read, loaded, rejected, duplicate = counts
-    con.execute(INSERT_LOAD, [
-        load_id, str(r.path), r.path.name, r.sha, r.path.stat().st_size, fmt, encoding, ", ".join(sheets) or None,
-        json.dumps(mapping, ensure_ascii=False), json.dumps(ignored, ensure_ascii=False), None, r.started_at,
-        dt.datetime.now(dt.UTC), "loaded", read, loaded, rejected, duplicate, getpass.getuser(), __version__])
-    return load_id
+    return record_load(con, source_path=str(r.path), file_name=r.path.name, content_sha256=r.sha,
+                       file_bytes=r.path.stat().st_size, file_format=fmt, encoding=encoding,
+                       sheets=", ".join(sheets) or None, column_mapping=mapping, ignored_columns=ignored,
+                       started_at=r.started_at, status="loaded", rows_read=read, rows_loaded=loaded,
+                       rows_rejected=rejected, rows_duplicate=duplicate)
 
 
 def _already(con: duckdb.DuckDBPyConnection, r: _Read, fmt: str) -> FileResult | None:
@@ -747,13 +734,9 @@ def load_boundary_paths(
         r = item[1]
         return (0 if r.gazetteer else 2 if r.boundary and r.boundary.points else 1, item[0])
 
-    from etl.logs.load import _refresh_geography
-
-    with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:
-        ensure_schema(con)
-        _refresh_geography(con, settings)
-        con.execute("BEGIN TRANSACTION")
-        try:
+    with write_session(db_path, settings) as con:
+        refresh_geography(con, settings)
+        with transaction(con, "the boundaries"):
             for i, r in sorted(todo, key=order):
                 if r.gazetteer is not None:
                     results[i] = _apply_gazetteer(con, r)
@@ -761,12 +744,6 @@ def load_boundary_paths(
                     results[i] = _apply_points(con, r, settings)
                 else:
                     results[i] = _apply_polygons(con, r, settings)
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            con.execute("ROLLBACK")
-            first = str(exc).strip().splitlines()[0][:300]
-            raise DatabaseError(f"The database refused the boundaries ({first}); nothing was written.",
-                                "Report this with the files if it happens again.") from exc
         if not any(r is not None and r.status == "stored" for r in results):
             raise Discard
     return [r for r in results if r is not None]
