@@ -22,8 +22,9 @@ import duckdb
 import pandas as pd
 
 from etl.config import Settings, get_settings
-from etl.counterparts import decisions
+from etl.counterparts import decisions, mirror
 from etl.counterparts.names import doubtful_pairs, name_key, stable_id
+from etl.counterparts.resolver import load_resolver
 from etl.errors import AccessDataError, InputFileError
 from etl.feeds.formats import detect_feed
 from etl.feeds.load import StagedFeed, load_feed, stage_feed
@@ -87,7 +88,7 @@ def load_paths(
     with write_session(db_path, settings) as con:
         refresh_geography(con, settings)
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
-        decisions.import_mirror(con, decisions.mirror_path(db_path, settings), settings)
+        decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
         staged: list[_Staged | StagedFeed] = []
         seen: dict[str, Path] = {}
         for i, path in enumerate(files):
@@ -254,7 +255,7 @@ def _map_names(con: duckdb.DuckDBPyConnection) -> None:
     Counterpart names go through the recorded merge/split decisions (:mod:`etl.counterparts.decisions`), so a
     row with either spelling of a merged pair lands on the counterpart that was kept.
     """
-    resolver = decisions.load_resolver(con)
+    resolver = load_resolver(con)
     for table, query, prefix, id_col in (("map_cp", sql.COUNTERPART_NAMES, "CP", "counterpart_id"),
                                          ("map_ck", sql.CHECKPOINT_NAMES, "CK", "checkpoint_id")):
         rows = [(iso3, raw, *reversed(resolver.resolve(iso3, raw))) if prefix == "CP"
