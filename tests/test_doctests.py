@@ -7,7 +7,9 @@ import pytest
 
 MODULES = ["etl.logs.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.validate", "etl.store.db", "etl.geo.gazetteer", "etl.logs.mapping",
            "etl.feeds.formats", "etl.demo_incidents", "dashboard.ui.exports", "dashboard.uploads", "etl.config",
-           "dashboard.session.web_guard", "etl.store.archives", "etl.store.sealed"]
+           "dashboard.session.web_guard", "etl.store.archives", "etl.store.sealed",
+           "etl.store.files", "etl.accounts.records", "etl.accounts.signin", "etl.accounts.rules", "etl.accounts.users",
+           "etl.counterparts.resolver", "etl.counterparts.mirror"]
 
 
 @pytest.mark.parametrize("name", MODULES)
