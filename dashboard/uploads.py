@@ -10,7 +10,6 @@ provenance. Uploads larger than ``upload_max_mb`` are refused before anything is
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from etl.config import REPO_ROOT, Settings, get_settings
 from etl.errors import AccessDataError
 from etl.logs.load import LoadResult, load_paths
 from etl.store.crypto import database_key
+from etl.store.files import create_owner_only
 
 LOG_FORMAT_DOC = REPO_ROOT / "docs" / "log-format.md"
 DATA_MODEL_DOC = REPO_ROOT / "docs" / "data-model.md"
@@ -59,12 +59,6 @@ def too_large(name: str, size: int, settings: Settings | None = None) -> str | N
             "Split the log into smaller files, or load it on the server with `python -m etl load FILE`.")
 
 
-def _write_owner_only(path: Path, content: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-
-
 def _sweep(folder: Path, keep: Path) -> None:
     """Delete uploads left behind (a crash mid-load, or kept from before a key was set), except ``keep``."""
     cutoff = time.time() - STALE_AFTER_S
@@ -96,7 +90,7 @@ def load_upload(
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     path = folder / f"{stamp}_{safe_name(name)}"
     try:
-        _write_owner_only(path, content)
+        create_owner_only(path, content)
         try:
             results = load_paths([path], settings.db, settings, progress=progress)
         finally:

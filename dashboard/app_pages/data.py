@@ -14,7 +14,8 @@ from dashboard.ui.components import EXCEL_MAX_ROWS, downloads, empty_state, tabl
 from dashboard.ui.safe_text import markdown_text as md
 from dashboard.uploads import DATA_MODEL_DOC, LOG_FORMAT_DOC, load_upload
 from etl.config import get_settings
-from etl.counterparts import decisions
+from etl.counterparts import decisions, resolver
+from etl.counterparts import queries as counterpart_sql
 from etl.errors import AccessDataError
 
 st.title("Data")
@@ -96,7 +97,7 @@ def _decided_by() -> str:
     return f"{session.username} (dashboard)" if session else f"{getpass.getuser()} (dashboard)"
 
 
-def _decide(act: Callable[[], decisions.Decision], done: str) -> None:
+def _decide(act: Callable[[], resolver.Decision], done: str) -> None:
     """Take a decision through etl.counterparts.decisions (same checks and write path as the CLI), then redraw."""
     try:
         decision = act()
@@ -130,7 +131,7 @@ def _identities() -> None:
     st.subheader("Counterpart identities")
     if done := st.session_state.pop("identity_done", None):
         st.success(done)
-    if not query(decisions.HAS_DECISIONS_TABLE).iloc[0, 0]:
+    if not query(counterpart_sql.HAS_DECISIONS_TABLE).iloc[0, 0]:
         empty_state("This database predates counterpart decisions: load any log once to add them.")
         return
     review = query(queries.REVIEW_QUEUE)
@@ -168,7 +169,7 @@ def _identities() -> None:
     st.markdown("**Split a spelling off a counterpart** (two people logged under one name)")
     search = st.text_input("Find a counterpart: name, spelling or id", key="split_search")
     if search.strip():
-        found = query(decisions.LIST, decisions.list_params(None, search, 50))
+        found = query(counterpart_sql.LIST, counterpart_sql.list_params(None, search, 50))
         if found.empty:
             empty_state("No counterpart matches.")
         else:
@@ -176,7 +177,7 @@ def _identities() -> None:
                 "Counterpart", range(len(found)), key="split_counterpart",
                 format_func=lambda i: f"{found.name[i]} ({found.iso3[i]}, {found.counterpart_id[i]}, "
                                       f"{found.engagements[i]:,} engagements)")]
-            spellings = query(decisions.SPELLINGS, [row.counterpart_id])
+            spellings = query(counterpart_sql.SPELLINGS, [row.counterpart_id])
             table(spellings, times_seen="Rows")
             if len(spellings) < 2:
                 st.info("It has a single spelling: nothing to split.")
@@ -187,7 +188,7 @@ def _identities() -> None:
                     _decide(lambda: decisions.split(db_path(), row.counterpart_id, alias, reason=split_reason,
                                                     decided_by=_decided_by()), "Recorded")
 
-    history = query(decisions.DECISIONS)
+    history = query(counterpart_sql.DECISIONS)
     if not history.empty:
         st.markdown("**Decisions taken** (mirrored in a file beside the database)")
         table(history)

@@ -8,7 +8,6 @@ new version and query caches keyed on the version miss, so users see new data wi
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,6 +20,7 @@ from dashboard.db.scope import ensure_scope, scope_key
 from etl.accounts.roles import Scope
 from etl.config import get_settings
 from etl.store.db import connect_read, data_version
+from etl.store.files import create_owner_only
 
 
 def db_path() -> Path:
@@ -46,9 +46,7 @@ def pseudonym_salt() -> str:
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="ascii") as fh:
-            fh.write(secrets.token_hex(32))
+        create_owner_only(path, secrets.token_hex(32))
         return path.read_text(encoding="ascii").strip()
 
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal
 
 from dashboard import registry
 from etl.config import get_settings
-from etl.counterparts import decisions
+from etl.counterparts import queries as counterpart_sql
 
 if TYPE_CHECKING:
     from dashboard.db.filters import Filters
@@ -581,7 +581,7 @@ LIMIT ?
 """
 
 # The pending review list, following merges (the Data page's "Counterpart identities" tab).
-REVIEW_QUEUE = decisions.REVIEW
+REVIEW_QUEUE = counterpart_sql.REVIEW
 # Pending look-alike pairs per region, counts only: what waits where the user cannot see names.
 REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 

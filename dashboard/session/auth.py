@@ -17,8 +17,10 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.session.remember import COOKIE, REMEMBERED, cookie_script
+from etl.accounts.records import utc_now
 from etl.accounts.roles import Scope
-from etl.accounts.users import Outcome, Session, UserStore, client_address, users_path, utc_now
+from etl.accounts.signin import Outcome, Session, client_address
+from etl.accounts.users import UserStore, users_path
 from etl.config import get_settings
 from etl.errors import AccessDataError
 
@@ -167,7 +169,7 @@ def sign_in(username: str, password: str) -> None:
         st.session_state.pop("auth_message", None)
         _audit("sign_in", result.user.username, result.user.role, {"address": address})
         return
-    # The same words for every refusal (etl.accounts.users.REFUSED); the log keeps what really happened.
+    # The same words for every refusal (etl.accounts.signin.REFUSED); the log keeps what really happened.
     st.session_state["auth_message"] = result.message()
     detail: dict[str, str] = {"outcome": str(result.outcome), "address": address}
     if result.retry_after is not None:

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dashboard.session.remember import REMEMBERED
-from etl.accounts.users import Session, utc_now
+from etl.accounts.records import utc_now
+from etl.accounts.signin import Session
 
 # dashboard.session.auth keeps the signed-in session and its remembered-sign-in key under these names
 # (auth.SESSION, auth.REMEMBER_KEY); not imported from there, so that the web server does not import page code.

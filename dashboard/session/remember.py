@@ -6,7 +6,7 @@ sign-in form again. With it, a successful sign-in also registers the session her
 token, and the browser gets that token as a cookie that scripts cannot read (``HttpOnly``), sent
 only by this site's own pages (``SameSite=Strict``), and forgotten when the browser closes (no
 expiry date). A new page load that presents the cookie resumes the same session: same limits (idle
-and absolute, see :class:`etl.accounts.users.Session`), same session id in the audit log, and the same
+and absolute, see :class:`etl.accounts.signin.Session`), same session id in the audit log, and the same
 checks against the users file on every run (removed, disabled, locked, new password, new role).
 
 How the cookie is set: Streamlit can read cookies but not set them, so the app is served as an
@@ -25,7 +25,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from etl.accounts.users import Session, utc_now
+from etl.accounts.records import utc_now
+from etl.accounts.signin import Session
 
 COOKIE = "access_session"
 ROUTE = "/_access/remember"

@@ -61,6 +61,7 @@ from etl.errors import AccessDataError
 from etl.formula_guard import spreadsheet_safe
 from etl.store import sealed
 from etl.store.crypto import HOW_TO_SET
+from etl.store.files import write_atomic
 from etl.store.locks import flock_within
 
 ACTIONS: tuple[str, ...] = (
@@ -332,17 +333,7 @@ def seal_file(settings: Settings | None = None) -> int:
             return 0
         out = b"".join((line if sealed.is_sealed(line) else sealed.seal(line, key, sealed.AUDIT)) + b"\n"
                        for line in lines if line.strip())
-        work = path.with_name(f".{path.name}.sealing")
-        work.unlink(missing_ok=True)
-        tmp = os.open(work, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            view = memoryview(out)
-            while view:
-                view = view[os.write(tmp, view):]
-            os.fsync(tmp)
-        finally:
-            os.close(tmp)
-        os.replace(work, path)
+        write_atomic(path, out)
         return len(plain)
     except OSError as exc:
         raise _cannot(path, exc.strerror or str(exc)) from exc
@@ -607,9 +598,7 @@ def write_csv(events: pd.DataFrame, path: Path) -> Path:
     (:func:`etl.formula_guard.spreadsheet_safe`)."""
     out = spreadsheet_safe(events)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            out.to_csv(fh, index=False)
+        write_atomic(path, out.to_csv(index=False, lineterminator="\n"))
     except OSError as exc:
         raise AccessDataError(f"Cannot write {path}: {exc.strerror or exc}.", "Check the folder exists and is "
                               "writable, or give another file name.") from exc

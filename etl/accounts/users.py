@@ -1,4 +1,4 @@
-"""The users file: who may sign in, with which role and regions, and the checks made at sign-in.
+"""The users file: who may sign in, with which role and regions; every change to it, and sign-in against it.
 
 Issue 5 asks for sign-in before any data is shown. This module is everything about it that does
 not draw a page, so that the Streamlit sign-in page stays thin and the rules can be tested:
@@ -19,6 +19,8 @@ not draw a page, so that the Streamlit sign-in page stays thin and the rules can
 - :meth:`UserStore.create_demo_users` makes one demo user per role with published passwords;
   :meth:`UserStore.demo_active` tells the app to show its banner while any of them can sign in.
 
+The record itself is :mod:`etl.accounts.records`, the sign-in rules that need no file
+:mod:`etl.accounts.signin`, the checks on usernames, passwords and regions :mod:`etl.accounts.rules`.
 What a role may *see* is data in :mod:`etl.accounts.roles`; :attr:`User.scope` and :attr:`Session.scope`
 combine it with the regions granted.
 
@@ -39,565 +41,45 @@ combine it with the regions granted.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import enum
-import ipaddress
 import json
-import math
 import os
 import re
 import secrets
 import stat
-import tempfile
-import threading
-import unicodedata
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from etl.accounts.roles import ALL_REGIONS, ROLE_NAMES, ROLES, Scope, scope_for
+from etl.accounts.records import User, UserError, _user_from_json, _utc
+from etl.accounts.roles import ALL_REGIONS, ROLE_NAMES, ROLES
+from etl.accounts.rules import (
+    DEMO_USERS,
+    OTHER_REGION,
+    _dummy_hash,
+    _normalise,
+    check_password,
+    check_username,
+    known_regions,
+    make_hasher,
+    normalise_username,
+    parse_regions,
+)
+from etl.accounts.signin import AttemptLimits, Outcome, Session, SignIn, limits_for
 from etl.config import Settings, get_settings
-from etl.errors import AccessDataError, ConfigError, InputFileError
+from etl.errors import InputFileError
+from etl.store.files import write_atomic
 from etl.store.locks import flock_within
 
 FILE_FORMAT = 1
 USERS_FILENAME = "users.json"
-# Region of countries missing from regions.csv (etl.geo.areas.REGION_FALLBACK; not imported from there
-# because etl.geo.areas pulls in geopandas and the sign-in page should start fast).
-OTHER_REGION = "Other"
-MAX_DELAY_S = 30
-"""Longest wait asked for between two wrong passwords (1, 2, 4, 8... seconds before that)."""
-MAX_TRACKED = 10_000
-"""Most client addresses (and unknown usernames) whose failures are kept in memory (:class:`AttemptLimits`)."""
-MAX_NAME_KEY = 100  # longer than any username (USERNAME_RE): longer typed names are counted by their start
-REFUSED = ("Wrong username or password, or the account is locked or disabled. Check both (passwords are "
-           "case-sensitive) and try again; if it keeps failing, wait a while or ask an admin.")
-"""What the sign-in form says for every refused password, whatever the reason, so it never confirms a username."""
-MAX_PASSWORD_CHARS = 1024  # argon2 takes any length; a megabyte "password" would only be a nuisance
 LOCK_WAIT_S = 10.0
-USERNAME_RE = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 SSO_EMAIL_RE = re.compile(r"[^@\s]{1,64}@[^@\s]{1,253}")
-
-
-class UserError(AccessDataError):
-    """A user-management request that cannot be carried out; nothing was changed."""
-
-
-class Outcome(enum.StrEnum):
-    SIGNED_IN = "signed_in"
-    WRONG_PASSWORD = "wrong_password"
-    LOCKED = "locked"
-    DISABLED = "disabled"
-    UNKNOWN_USER = "unknown_user"
-    TOO_SOON = "too_soon"  # within the wait after this username's last failure: not checked, not counted
-    ADDRESS_LIMITED = "address_limited"  # the client address failed too often lately: not checked, not counted
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _utc(when: dt.datetime | None) -> dt.datetime:
-    if when is None:
-        return utc_now()
-    if when.tzinfo is None:
-        raise ValueError("pass an aware datetime (e.g. datetime.now(datetime.UTC)), not a naive one")
-    return when.astimezone(dt.UTC)
-
-
-def _stamp(when: dt.datetime | None) -> str | None:
-    return when.isoformat() if when is not None else None
-
-
-def _clock(when: dt.datetime) -> str:
-    return when.strftime("%Y-%m-%d %H:%M UTC")
-
-
-# ----------------------------------------------------------------------------------------- records
-
-
-@dataclass(frozen=True)
-class User:
-    """One person who may sign in. ``password_hash`` is left out of ``repr`` so it never lands in a log."""
-
-    username: str
-    display_name: str
-    role: str
-    regions: tuple[str, ...]
-    password_hash: str = field(repr=False)
-    created_at: dt.datetime
-    updated_at: dt.datetime
-    password_changed_at: dt.datetime
-    demo: bool = False
-    disabled: bool = False
-    failed_attempts: int = 0
-    last_failed_at: dt.datetime | None = None
-    locked_until: dt.datetime | None = None
-    last_signed_in_at: dt.datetime | None = None
-    sso_email: str | None = None  # the identity a single sign-on provider vouches for (lower case)
-
-    @property
-    def scope(self) -> Scope:
-        """What this user may see (role + regions granted), for the query layer."""
-        return scope_for(self.role, self.regions)
-
-    def is_locked(self, now: dt.datetime) -> bool:
-        return self.locked_until is not None and _utc(now) < self.locked_until
-
-    @property
-    def failures(self) -> Failures:
-        return Failures(self.failed_attempts, self.last_failed_at, self.locked_until)
-
-    def status(self, now: dt.datetime) -> str:
-        """``active``, ``disabled`` or ``locked until ...``: for ``users list`` and the admin page."""
-        if self.disabled:
-            return "disabled"
-        if self.is_locked(now) and self.locked_until is not None:
-            return f"locked until {_clock(self.locked_until)}"
-        return "active"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "username": self.username,
-            "display_name": self.display_name,
-            "role": self.role,
-            "regions": list(self.regions),
-            "password_hash": self.password_hash,
-            "demo": self.demo,
-            "disabled": self.disabled,
-            "created_at": _stamp(self.created_at),
-            "updated_at": _stamp(self.updated_at),
-            "password_changed_at": _stamp(self.password_changed_at),
-            "failed_attempts": self.failed_attempts,
-            "last_failed_at": _stamp(self.last_failed_at),
-            "locked_until": _stamp(self.locked_until),
-            "last_signed_in_at": _stamp(self.last_signed_in_at),
-            "sso_email": self.sso_email,
-        }
-
-
-def _field(path: Path, number: int, record: dict[str, Any], key: str, kind: type | tuple[type, ...],
-           optional: bool = False) -> Any:
-    """One field of a user record, checked, or an error naming the file, the user and the field."""
-    who = f"user {number}" + (f" ('{record['username']}')" if isinstance(record.get("username"), str) else "")
-    if key not in record or record[key] is None:
-        if optional:
-            return None
-        raise InputFileError(path, f"{who} has no '{key}'.",
-                             "Restore the file from a backup, or remove that user and add them again with "
-                             "`python -m etl users`.")
-    value = record[key]
-    if kind is dt.datetime:
-        try:
-            return _utc(dt.datetime.fromisoformat(value)) if isinstance(value, str) else _bad(path, who, key, value)
-        except ValueError:
-            return _bad(path, who, key, value)
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        return _bad(path, who, key, value)
-    return value
-
-
-def _bad(path: Path, who: str, key: str, value: object) -> Any:
-    raise InputFileError(path, f"{who}: '{key}' has the wrong kind of value ({value!r:.40}).",
-                         "The file is written by `python -m etl users`; restore it from a backup rather than "
-                         "editing it by hand.")
-
-
-def _user_from_json(path: Path, number: int, record: object) -> User:
-    if not isinstance(record, dict):
-        raise InputFileError(path, f"user {number} is not a JSON object.", "Restore the file from a backup.")
-    role = _field(path, number, record, "role", str)
-    if role not in ROLES:
-        raise InputFileError(path, f"user {number} ('{record.get('username')}') has role '{role}', which is not a "
-                             f"role.", f"Use one of {', '.join(ROLE_NAMES)}: `python -m etl users set-role NAME ROLE`.")
-    regions = _field(path, number, record, "regions", list)
-    if not all(isinstance(r, str) for r in regions):
-        _bad(path, f"user {number}", "regions", regions)
-    return User(
-        username=_field(path, number, record, "username", str),
-        display_name=_field(path, number, record, "display_name", str),
-        role=role,
-        regions=tuple(regions),
-        password_hash=_field(path, number, record, "password_hash", str),
-        created_at=_field(path, number, record, "created_at", dt.datetime),
-        updated_at=_field(path, number, record, "updated_at", dt.datetime),
-        password_changed_at=_field(path, number, record, "password_changed_at", dt.datetime),
-        demo=_field(path, number, record, "demo", bool),
-        disabled=_field(path, number, record, "disabled", bool),
-        failed_attempts=_field(path, number, record, "failed_attempts", int),
-        last_failed_at=_field(path, number, record, "last_failed_at", dt.datetime, optional=True),
-        locked_until=_field(path, number, record, "locked_until", dt.datetime, optional=True),
-        last_signed_in_at=_field(path, number, record, "last_signed_in_at", dt.datetime, optional=True),
-        sso_email=_field(path, number, record, "sso_email", str, optional=True) if "sso_email" in record else None,
-    )
-
-
-# ------------------------------------------------------------------------------ sign-in and sessions
-
-
-@dataclass(frozen=True)
-class SignIn:
-    """The answer to one sign-in attempt.
-
-    :param outcome: what happened (for the audit log: the form tells every refusal the same way).
-    :param user: the signed-in user (``SIGNED_IN`` only).
-    :param locked_until: when a lock ends (``LOCKED``, and a disabled or unknown name locked the same way).
-    :param retry_after: no attempt with this username (``TOO_SOON``) or from this address
-        (``ADDRESS_LIMITED``) is checked before this: the wait doubles with each failure, so guessing gets
-        slow before it gets locked. The store enforces it, whichever session asks.
-    :param failures_left: wrong passwords left before the lock (``WRONG_PASSWORD``); for the audit log and
-        admins, not for the person signing in (it would tell them the username exists).
-    :param at: when the attempt was made (for the wait in :meth:`message`).
-    """
-
-    outcome: Outcome
-    username: str
-    user: User | None = None
-    locked_until: dt.datetime | None = None
-    retry_after: dt.datetime | None = None
-    failures_left: int | None = None
-    at: dt.datetime | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.outcome is Outcome.SIGNED_IN
-
-    def message(self) -> str:
-        """What to tell the person at the sign-in form.
-
-        A wrong password, an unknown username, a locked and a disabled account all read :data:`REFUSED`:
-        anything else would confirm to whoever is guessing that the username exists. A wait is said with
-        its length only, which is the same for a real and an unknown username.
-        """
-        if self.outcome is Outcome.SIGNED_IN and self.user is not None:
-            return f"Signed in as {self.user.display_name} ({self.user.role})."
-        if self.outcome in (Outcome.TOO_SOON, Outcome.ADDRESS_LIMITED) and self.retry_after is not None:
-            wait = (self.retry_after - (self.at or utc_now())).total_seconds()
-            return f"Too many failed sign-ins: wait {_wait(wait)} before trying again."
-        return REFUSED
-
-    def owner_message(self) -> str:
-        """The account's real state, for someone whose identity is already proven (single sign-on)."""
-        if self.outcome is Outcome.LOCKED and self.locked_until is not None:
-            return (f"Too many wrong passwords: this account is locked until {_clock(self.locked_until)}. "
-                    "Wait, or ask an admin to unlock it.")
-        if self.outcome is Outcome.DISABLED:
-            return "This account is disabled. Ask an admin to enable it."
-        return self.message()
-
-
-def _wait(seconds: float) -> str:
-    """``"3 s"`` or, from two minutes, ``"14 min"``: rounded up, never "0"."""
-    if seconds < 120:
-        return f"{max(1, math.ceil(seconds))} s"
-    return f"{math.ceil(seconds / 60)} min"
-
-
-@dataclass(frozen=True)
-class Session:
-    """A signed-in session, as plain frozen data for ``st.session_state``.
-
-    The limits are copied in at sign-in, so checking expiry needs no settings and no file.
-    :param session_id: random, for the audit log to tie a user's actions together.
-    """
-
-    username: str
-    display_name: str
-    role: str
-    regions: tuple[str, ...]
-    demo: bool
-    started_at: dt.datetime
-    last_seen_at: dt.datetime
-    idle_limit: dt.timedelta
-    max_age: dt.timedelta
-    session_id: str
-
-    @property
-    def scope(self) -> Scope:
-        return scope_for(self.role, self.regions)
-
-    def expires_at(self) -> dt.datetime:
-        """The earlier of the idle and the absolute limit."""
-        return min(self.last_seen_at + self.idle_limit, self.started_at + self.max_age)
-
-    def ended(self, now: dt.datetime) -> str | None:
-        """Why the session is over at ``now`` (a sentence for the sign-in page), or None while it runs."""
-        now = _utc(now)
-        if now >= self.started_at + self.max_age:
-            return (f"You were signed in for {_hours(self.max_age)}, the longest a session lasts. "
-                    "Sign in again to continue.")
-        if now >= self.last_seen_at + self.idle_limit:
-            return f"Your session ended after {_hours(self.idle_limit)} without use. Sign in again to continue."
-        return None
-
-    def touch(self, now: dt.datetime) -> Session:
-        """The same session, used at ``now`` (resets the idle clock, never the absolute one)."""
-        return replace(self, last_seen_at=max(self.last_seen_at, _utc(now)))
-
-
-def _hours(span: dt.timedelta) -> str:
-    hours = span.total_seconds() / 3600
-    if hours >= 1:
-        return f"{hours:g} hour" + ("" if hours == 1 else "s")
-    return f"{span.total_seconds() / 60:g} minutes"
-
-
-def delay_after(failures: int, first: float = 1.0) -> float:
-    """Seconds to wait before the next attempt after ``failures`` refused ones in a row.
-
-    :param first: the first wait (setting ``signin_delay_s``); it doubles up to :data:`MAX_DELAY_S`
-        (or ``first``, if longer).
-
-    >>> [delay_after(n) for n in (1, 2, 3, 4, 5, 9)]
-    [1.0, 2.0, 4.0, 8.0, 16.0, 30.0]
-    """
-    return min(first * 2 ** max(failures - 1, 0), max(float(MAX_DELAY_S), first))
-
-
-# ------------------------------------------------------------------------------------ attempt limits
-
-
-@dataclass(frozen=True)
-class Failures:
-    """The failed sign-ins of one username: kept in the users file for a user, in memory for an unknown name.
-
-    Both go through the same rules, so that an attacker cannot tell a real username from an unknown one by
-    the waits and refusals it earns (:meth:`UserStore.verify`).
-    """
-
-    count: int = 0
-    last_at: dt.datetime | None = None
-    locked_until: dt.datetime | None = None
-
-    def current(self, now: dt.datetime) -> Failures:
-        """As they stand at ``now``: a lock that ran out is a fresh start."""
-        if self.locked_until is not None and now >= self.locked_until:
-            return Failures(0, self.last_at, None)
-        return self
-
-    def wait_until(self, settings: Settings) -> dt.datetime | None:
-        """No attempt is checked before this (None: at once)."""
-        if self.count == 0 or self.last_at is None:
-            return None
-        return self.last_at + dt.timedelta(seconds=delay_after(self.count, settings.signin_delay_s))
-
-    def failed(self, now: dt.datetime, settings: Settings) -> Failures:
-        """After one more refused attempt. The lock starts at ``signin_max_failures``; attempts during it are
-        slowed down like any others but never make it longer."""
-        count = self.count + 1
-        if self.locked_until is None and count >= settings.signin_max_failures:
-            return Failures(0, now, now + dt.timedelta(minutes=settings.signin_lock_minutes))
-        return Failures(count, now, self.locked_until)
-
-
-def limit_key(address: str) -> str:
-    """What the per-address limit counts: the address, but an IPv6 address by its /64 network (one
-    household or server holds a whole /64, so counting single IPv6 addresses would limit nothing).
-
-    >>> limit_key("2001:db8:0:7::1"), limit_key("::ffff:203.0.113.7"), limit_key("203.0.113.7")
-    ('2001:db8:0:7::/64', '203.0.113.7', '203.0.113.7')
-    """
-    text = address.strip()
-    try:
-        ip = ipaddress.ip_address(text)
-    except ValueError:
-        return text[:100]
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
-        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-    return str(ip)
-
-
-def client_address(peer: str | None, forwarded_for: Sequence[str], settings: Settings) -> str:
-    """The address a sign-in attempt comes from, for the per-address limit and the audit log.
-
-    ``X-Forwarded-For`` is believed only when the connection comes from a proxy listed in
-    ``trusted_proxies``, and then only up to the first address (from the right) that is not such a
-    proxy: anything further left was written by the client and could be forged.
-
-    :param peer: the connection's address (``st.context.ip_address``: None for this machine).
-    :param forwarded_for: every ``X-Forwarded-For`` header of the request, in order.
-
-    >>> s = Settings(trusted_proxies="127.0.0.1")
-    >>> client_address(None, ["6.6.6.6, 203.0.113.7"], s), client_address("198.51.100.2", ["6.6.6.6"], s)
-    ('203.0.113.7', '198.51.100.2')
-    """
-    address = peer or "127.0.0.1"  # Streamlit reports a connection from this machine (or none at all) as None
-    trusted = settings.trusted_networks()
-    hops = [hop.strip() for header in forwarded_for for hop in header.split(",") if hop.strip()]
-    while _is_trusted(address, trusted) and hops:
-        hop = hops.pop()
-        try:
-            ipaddress.ip_address(hop)
-        except ValueError:
-            return address  # the proxy passed on something that is not an address: count the proxy itself
-        address = hop
-    return address
-
-
-def _is_trusted(address: str, trusted: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in net for net in trusted)
-
-
-class AttemptLimits:
-    """Failed sign-ins the users file does not hold, in this process's memory: per client address, and per
-    username that is not a user (so that it is slowed and locked like a real one).
-
-    Bounded: at most ``max_keys`` addresses and as many names, the least recently failing forgotten
-    first. Shared by every session of the app (see :func:`limits_for`); a restart forgets it.
-    """
-
-    def __init__(self, max_keys: int = MAX_TRACKED) -> None:
-        self.max_keys = max_keys
-        self.lock = threading.RLock()
-        self._addresses: OrderedDict[str, list[dt.datetime]] = OrderedDict()
-        self._names: OrderedDict[str, Failures] = OrderedDict()
-
-    def address_wait(self, address: str, now: dt.datetime, settings: Settings) -> dt.datetime | None:
-        """When ``address`` may try again, or None when it may now (fewer failures than the limit in the window)."""
-        with self.lock:
-            window = dt.timedelta(minutes=settings.signin_address_window_minutes)
-            recent = [t for t in self._addresses.get(limit_key(address), []) if t > now - window]
-            limit = settings.signin_address_max_failures
-            return recent[-limit] + window if len(recent) >= limit else None
-
-    def address_failed(self, address: str, now: dt.datetime, settings: Settings) -> None:
-        with self.lock:
-            key = limit_key(address)
-            times = [*self._addresses.pop(key, []), now][-settings.signin_address_max_failures:]
-            self._remember(self._addresses, key, times)
-
-    def name_failures(self, name: str) -> Failures:
-        with self.lock:
-            return self._names.get(name[:MAX_NAME_KEY], Failures())
-
-    def name_failed(self, name: str, failures: Failures) -> None:
-        # Cut to a length no username reaches: typed names cannot make the memory grow without bound.
-        key = name[:MAX_NAME_KEY]
-        with self.lock:
-            self._names.pop(key, None)
-            self._remember(self._names, key, failures)
-
-    def size(self) -> int:
-        with self.lock:
-            return max(len(self._addresses), len(self._names))
-
-    def _remember(self, table: OrderedDict[str, Any], key: str, value: Any) -> None:
-        table[key] = value
-        while len(table) > self.max_keys:
-            table.popitem(last=False)
-
-
-_LIMITS: dict[str, AttemptLimits] = {}
-_LIMITS_LOCK = threading.Lock()
-
-
-def limits_for(path: Path) -> AttemptLimits:
-    """The process's :class:`AttemptLimits` for one users file (every session and store of it share them)."""
-    key = str(Path(path).expanduser().absolute())
-    with _LIMITS_LOCK:
-        return _LIMITS.setdefault(key, AttemptLimits())
-
-
-# ------------------------------------------------------------------------------------ password rules
-
-
-@dataclass(frozen=True)
-class DemoUser:
-    username: str
-    password: str
-    role: str
-    regions: tuple[str, ...]
-    display_name: str
-
-
-# Published on purpose (README, sign-in page): the demo is for trying the app, never for real logs.
-DEMO_USERS: tuple[DemoUser, ...] = (
-    DemoUser("demo-hq", "demo-hq", "hq", (), "Demo HQ analyst"),
-    DemoUser("demo-coordinator", "demo-coordinator", "coordinator", ("Middle East and North Africa",),
-             "Demo coordinator, Middle East and North Africa"),
-    DemoUser("demo-negotiator", "demo-negotiator", "negotiator", ("East and Horn of Africa",),
-             "Demo negotiator, East and Horn of Africa"),
-    DemoUser("demo-admin", "demo-admin", "admin", (), "Demo admin"),
-)
-
-
-def check_password(password: str, username: str, settings: Settings) -> str:
-    """The password as it will be hashed (Unicode-normalised), or :class:`UserError` saying how to fix it.
-
-    >>> check_password("short", "amina", Settings())
-    Traceback (most recent call last):
-    ...
-    etl.accounts.users.UserError: The password has 5 characters; it needs at least 12. A phrase of three or four unrelated words is long enough and easy to remember.
-    """
-    password = _normalise(password)
-    if not password.strip():
-        raise UserError("The password is empty or only spaces.", "Choose a phrase of three or four unrelated words.")
-    if len(password) < settings.password_min_length:
-        raise UserError(f"The password has {len(password)} characters; it needs at least "
-                        f"{settings.password_min_length}.",
-                        "A phrase of three or four unrelated words is long enough and easy to remember.")
-    if len(password) > MAX_PASSWORD_CHARS:
-        raise UserError(f"The password has {len(password):,} characters; at most {MAX_PASSWORD_CHARS:,} are "
-                        "accepted.", "Choose a shorter one.")
-    if password.strip().casefold() == username.casefold():
-        raise UserError("The password is the username.", "Choose something nobody could guess from the username.")
-    if password in {d.password for d in DEMO_USERS}:
-        raise UserError("That is a published demo password.", "Choose a password of your own.")
-    return password
-
-
-def _normalise(password: str) -> str:
-    # The same characters typed on two keyboards can arrive composed or decomposed; hash one form.
-    return unicodedata.normalize("NFC", password)
-
-
-def normalise_username(username: str) -> str:
-    return username.strip().lower()
-
-
-def check_username(username: str) -> str:
-    """The username as stored (lower case), or :class:`UserError` saying what is accepted."""
-    name = normalise_username(username)
-    if not USERNAME_RE.fullmatch(name):
-        raise UserError(f"'{username}' is not a usable username.",
-                        "Use 2 to 64 letters, digits, dots, dashes or underscores, starting with a letter or "
-                        "digit (e.g. amina.hassan).")
-    return name
-
-
-def known_regions(regions_csv: Path) -> tuple[str, ...]:
-    """The operational region names in the regions CSV (column ``region``), plus ``Other``."""
-    try:
-        with open(regions_csv, encoding="utf-8", newline="") as fh:
-            names = {(row.get("region") or "").strip() for row in csv.DictReader(fh)}
-    except FileNotFoundError:
-        raise ConfigError(f"The regions file {regions_csv} does not exist.",
-                          "Set ACCESS_REGIONS to a CSV with columns iso3,country,region.") from None
-    names.discard("")
-    return tuple(sorted(names | {OTHER_REGION}))
-
-
-def parse_regions(text: str | Iterable[str]) -> list[str]:
-    """``"Asia, Eastern Europe"`` or a list of names -> names, blanks dropped, order kept."""
-    items = text.split(",") if isinstance(text, str) else list(text)
-    return list(dict.fromkeys(i.strip() for i in items if i and i.strip()))
-
-
-# --------------------------------------------------------------------------------------- the store
 
 
 def users_path(settings: Settings | None = None, db: Path | None = None) -> Path:
@@ -606,23 +88,6 @@ def users_path(settings: Settings | None = None, db: Path | None = None) -> Path
     if settings.users_file is not None:
         return settings.users_file
     return (db if db is not None else settings.db).parent / USERS_FILENAME
-
-
-def make_hasher(settings: Settings) -> PasswordHasher:
-    """An argon2id hasher with the configured cost (tests lower it through the settings)."""
-    if settings.argon2_memory_kib < 8 * settings.argon2_parallelism:
-        raise ConfigError(f"ACCESS_ARGON2_MEMORY_KIB={settings.argon2_memory_kib} is too small for "
-                          f"ACCESS_ARGON2_PARALLELISM={settings.argon2_parallelism}.",
-                          "argon2 needs at least 8 KiB per lane: raise the memory or lower the parallelism.")
-    return PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
-                          parallelism=settings.argon2_parallelism)
-
-
-@lru_cache(maxsize=8)
-def _dummy_hash(time_cost: int, memory_cost: int, parallelism: int) -> str:
-    """A hash of a random secret with the live parameters: unknown usernames are checked against it."""
-    hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost, parallelism=parallelism)
-    return hasher.hash(secrets.token_urlsafe(24))
 
 
 class UserStore:
@@ -1079,27 +544,12 @@ def _make_private_dir(folder: Path) -> None:
 def write_private_json(path: Path, data: object) -> None:
     """Write JSON so that a reader or a crash sees the old file or the new one, never part of one.
 
-    The temporary file is created 0600 (``mkstemp``) beside the target, flushed to disk, then renamed over
-    it; the folder is synced so the rename itself survives a power cut.
+    Owner-only, through :func:`etl.store.files.write_atomic` (a temporary file beside the target,
+    synced, renamed over it, the folder synced).
     """
     _make_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise UserError(f"Cannot write {path} ({exc.strerror}); it was left as it was.",
-                            "Check free disk space and that you may write to that folder.") from None
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    except OSError as exc:
+        raise UserError(f"Cannot write {path} ({exc.strerror}); it was left as it was.",
+                        "Check free disk space and that you may write to that folder.") from None

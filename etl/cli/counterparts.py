@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from etl.accounts import audit
-from etl.counterparts import decisions
+from etl.counterparts import decisions, mirror, queries, resolver
 from etl.errors import DatabaseError
 from etl.logs.validate import country_iso3
 from etl.store.db import reading
@@ -61,7 +61,7 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"error: '{args.country}' is not a country code or name. Give an ISO3 code such as SDN.",
                   file=sys.stderr)
             return 1
-    columns, rows = _read(args.db, decisions.LIST, decisions.list_params(country, args.search, args.limit))
+    columns, rows = _read(args.db, queries.LIST, queries.list_params(country, args.search, args.limit))
     if not rows:
         print("No counterpart matches." if args.search or country else "No counterparts yet.")
         return 0
@@ -72,7 +72,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
-    _, rows = _read(args.db, decisions.REVIEW)
+    _, rows = _read(args.db, queries.REVIEW)
     if not rows:
         print("No doubtful pairs waiting for review.")
         return 0
@@ -83,7 +83,7 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def cmd_decisions(args: argparse.Namespace) -> int:
-    _, rows = _read(args.db, decisions.DECISIONS)
+    _, rows = _read(args.db, queries.DECISIONS)
     if not rows:
         print("No decisions yet.")
         return 0
@@ -92,9 +92,9 @@ def cmd_decisions(args: argparse.Namespace) -> int:
     return 0
 
 
-def _done(decision: decisions.Decision, db: Path) -> int:
+def _done(decision: resolver.Decision, db: Path) -> int:
     print(f"Recorded {decision.describe()}.")
-    print(f"Mirrored in {decisions.mirror_path(db)}; undo with `python -m etl counterparts undo "
+    print(f"Mirrored in {mirror.mirror_path(db)}; undo with `python -m etl counterparts undo "
           f"{decision.decision_id}`.")
     return 0
 

@@ -166,15 +166,15 @@ def seal_side_files(db_path: Path) -> list[Path]:
     Call with the database's writer lock held (the mirror is written under it).
     """
     from etl.accounts import audit
-    from etl.counterparts import decisions
+    from etl.counterparts import mirror
 
     settings = audit.for_database(db_path, get_settings())
     done = []
     if audit.seal_file(settings):
         done.append(audit.audit_path(settings))
-    mirror = decisions.mirror_path(db_path, settings)
-    if decisions.seal_mirror(mirror, settings):
-        done.append(mirror)
+    mirror_file = mirror.mirror_path(db_path, settings)
+    if mirror.seal_mirror(mirror_file, settings):
+        done.append(mirror_file)
     return done
 
 

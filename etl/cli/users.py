@@ -17,8 +17,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from etl.accounts import audit
+from etl.accounts.records import User, UserError, utc_now
 from etl.accounts.roles import ALL_REGIONS, ROLE_NAMES, ROLES
-from etl.accounts.users import DEMO_USERS, User, UserError, UserStore, check_password, users_path, utc_now
+from etl.accounts.rules import DEMO_USERS, check_password
+from etl.accounts.users import UserStore, users_path
 from etl.config import get_settings
 
 

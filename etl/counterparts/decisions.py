@@ -9,12 +9,9 @@ really are two people (keep apart). Those decisions are rows of ``counterpart_de
   counts, aliases, who controls which checkpoint, the review list);
 * every later load maps names through :class:`Resolver`, so new rows with either spelling go to
   the decided counterpart;
-* they are mirrored in a CSV file beside the database (setting ``decisions``). A database
-  without decisions, typically one rebuilt from the logs after the file was deleted, imports the
-  file before it maps any name: a decision survives a full reload. With a database key configured
-  the file is sealed with it (:mod:`etl.store.sealed`: the whole CSV as one AES-GCM record), since it
-  names counterparts; a plain mirror written before the key was set is still read, and sealed by
-  the next decision or by ``python -m etl encrypt``.
+* they are mirrored in a CSV file beside the database (:mod:`etl.counterparts.mirror`). A
+  database without decisions, typically one rebuilt from the logs after the file was deleted,
+  imports the file before it maps any name: a decision survives a full reload.
 
 The current state is always *recomputed* from the active decisions (:func:`reapply`) rather than
 patched step by step, so undo is simply "mark the decision inactive and recompute", and a
@@ -25,179 +22,30 @@ rebuilt database ends up exactly where the live one was.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import getpass
-import io
 import json
-import os
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import astuple, dataclass, field
+from collections.abc import Callable
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from typing import TypeVar
 
 import duckdb
 
 from etl.config import Settings, get_settings
-from etl.counterparts.names import name_key, stable_id
-from etl.errors import AccessDataError, DatabaseError, InputFileError
+from etl.counterparts.mirror import mirror_path, read_mirror, write_mirror
+from etl.counterparts.names import name_key
+from etl.counterparts.resolver import COLUMNS, Decision, Resolver, load_resolver, read_decisions, spelling_key, split_id
+from etl.errors import AccessDataError, DatabaseError
 from etl.logs import sql
-from etl.store import sealed
-from etl.store.crypto import HOW_TO_SET
-from etl.store.db import open_for_write
-from etl.store.schema import ensure_schema, insert_rows
+from etl.store.loads import transaction, write_session
+from etl.store.schema import insert_rows
 
-ACTIONS = ("merge", "split", "keep_apart")
-SPLIT_BY = ("spelling", "name_key")
-# Columns of counterpart_decisions, in table order: also the header of the mirror file.
-COLUMNS = ("decision_id", "action", "iso3", "counterpart_id_a", "name_key_a", "counterpart_id_b", "name_key_b",
-           "split_by", "alias", "result_id", "reason", "decided_by", "decided_at", "active", "undone_by",
-           "undone_at", "prior_state")
-MIRROR_SUFFIX = ".counterpart_decisions.csv"
 _FIND_IDS = "Find counterpart ids with `python -m etl counterparts list --search NAME`."
 
 
 class DecisionError(AccessDataError):
     """A decision that cannot be taken as asked (unknown id, two countries...). Nothing is written."""
-
-
-@dataclass(frozen=True)
-class Decision:
-    """One row of ``counterpart_decisions`` (same fields, same order)."""
-
-    decision_id: int
-    action: str
-    iso3: str
-    counterpart_id_a: str
-    name_key_a: str | None
-    counterpart_id_b: str | None
-    name_key_b: str | None
-    split_by: str | None
-    alias: str | None
-    result_id: str | None
-    reason: str | None
-    decided_by: str
-    decided_at: dt.datetime
-    active: bool
-    undone_by: str | None = None
-    undone_at: dt.datetime | None = None
-    prior_state: str | None = None
-
-    def describe(self) -> str:
-        """One line for people, e.g. ``decision 3: merge CP-... into CP-... (YEM)``."""
-        if self.action == "merge":
-            what = f"merge {self.counterpart_id_b} into {self.counterpart_id_a}"
-        elif self.action == "split":
-            what = f"split {self.split_by} '{self.alias}' off {self.counterpart_id_a} as {self.result_id}"
-        else:
-            what = f"keep {self.counterpart_id_a} and {self.counterpart_id_b} apart"
-        return f"decision {self.decision_id}: {what} ({self.iso3})"
-
-
-def mirror_path(db_path: Path, settings: Settings | None = None) -> Path:
-    """Where the decisions are mirrored: the ``decisions`` setting, else beside the database.
-
-    >>> mirror_path(Path("data/access.duckdb"), Settings(decisions=None)).as_posix()
-    'data/access.counterpart_decisions.csv'
-    """
-    settings = settings or get_settings()
-    return settings.decisions or db_path.with_name(db_path.stem + MIRROR_SUFFIX)
-
-
-def spelling_key(raw: str) -> str:
-    """How spellings are compared for a split: case and runs of spaces do not matter.
-
-    >>> spelling_key("  Col.  Hassan ALI ")
-    'col. hassan ali'
-    """
-    return " ".join(str(raw).split()).casefold()
-
-
-def split_id(iso3: str, split_by: str, alias: str) -> str:
-    """Stable id of the counterpart a split creates: the same on every reload and machine.
-
-    >>> split_id("YEM", "spelling", "Col. Hassan Ali") == split_id("YEM", "spelling", "COL. HASSAN  ALI")
-    True
-    """
-    return stable_id("CP", iso3, name_key(alias), "split", split_by, spelling_key(alias))
-
-
-# --------------------------------------------------------------------------- name -> counterpart
-
-
-@dataclass
-class Resolver:
-    """The counterpart a logged name belongs to, honouring the active decisions.
-
-    Splits are looked at first (a spelling, then a name key, taken out of a counterpart), then
-    merges are followed from the id a name would otherwise get. A split's new counterpart can
-    itself be merged later; a merged-away counterpart cannot be named any more, so no cycle can
-    be recorded (and :meth:`final` would stop at one anyway).
-    """
-
-    spellings: dict[tuple[str, str], str] = field(default_factory=dict)
-    keys: dict[tuple[str, str], str] = field(default_factory=dict)
-    merged_into: dict[str, str] = field(default_factory=dict)
-    key_of: dict[str, str] = field(default_factory=dict)
-    apart: set[frozenset[str]] = field(default_factory=set)
-
-    @classmethod
-    def from_decisions(cls, decisions: Iterable[Decision]) -> Resolver:
-        r = cls()
-        for d in decisions:
-            if not d.active:
-                continue
-            if d.action == "merge" and d.counterpart_id_b:
-                r.merged_into[d.counterpart_id_b] = d.counterpart_id_a
-                if d.name_key_a:
-                    r.key_of[d.counterpart_id_a] = d.name_key_a
-            elif d.action == "split" and d.alias and d.result_id:
-                if d.split_by == "spelling":
-                    r.spellings[(d.iso3, spelling_key(d.alias))] = d.result_id
-                else:
-                    r.keys[(d.iso3, name_key(d.alias))] = d.result_id
-                r.key_of[d.result_id] = name_key(d.alias)
-            elif d.action == "keep_apart" and d.counterpart_id_b:
-                r.apart.add(frozenset((d.counterpart_id_a, d.counterpart_id_b)))
-        return r
-
-    def final(self, ident: str) -> str:
-        """Follow merges from ``ident`` to the counterpart that absorbed it (itself if none)."""
-        seen = {ident}
-        while ident in self.merged_into and self.merged_into[ident] not in seen:
-            ident = self.merged_into[ident]
-            seen.add(ident)
-        return ident
-
-    def resolve(self, iso3: str, raw: str) -> tuple[str, str]:
-        """(counterpart id, its name key) for a name logged in a country.
-
-        >>> r = Resolver(merged_into={stable_id("CP", "YEM", "hassan alim"): "CP-SURVIVOR"},
-        ...              key_of={"CP-SURVIVOR": "hassan ali"})
-        >>> r.resolve("YEM", "Cmdr. Hassan Alim")
-        ('CP-SURVIVOR', 'hassan ali')
-        """
-        key = name_key(raw)
-        ident = (self.spellings.get((iso3, spelling_key(raw))) or self.keys.get((iso3, key))
-                 or stable_id("CP", iso3, key))
-        own_key = self.key_of.get(ident, key)
-        final = self.final(ident)
-        return final, (self.key_of.get(final, own_key) if final != ident else own_key)
-
-    def kept_apart(self, a: str, b: str) -> bool:
-        return frozenset((a, b)) in self.apart or frozenset((self.final(a), self.final(b))) in {
-            frozenset(self.final(x) for x in pair) for pair in self.apart}
-
-
-def read_decisions(con: duckdb.DuckDBPyConnection) -> list[Decision]:
-    rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM counterpart_decisions ORDER BY decision_id").fetchall()  # noqa: S608 - constant column list
-    return [Decision(*r) for r in rows]
-
-
-def load_resolver(con: duckdb.DuckDBPyConnection) -> Resolver:
-    """The resolver for this database's active decisions (what ``etl.logs.load`` maps names with)."""
-    return Resolver.from_decisions(read_decisions(con))
 
 
 # --------------------------------------------------------------------------- applying decisions
@@ -337,165 +185,6 @@ def refresh_review_status(con: duckdb.DuckDBPyConnection, resolver: Resolver | N
         con.execute("CREATE OR REPLACE TEMP TABLE review_status (a VARCHAR, b VARCHAR, status VARCHAR)")
         insert_rows(con, "review_status", changes)
         con.execute(_SET_REVIEW_STATUS)
-
-
-# --------------------------------------------------------------------------- the mirror file
-
-
-def _cell(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat()
-    return str(value)
-
-
-def write_mirror(path: Path, decisions: Sequence[Decision], settings: Settings | None = None) -> None:
-    """Write every decision to the mirror file, atomically (a temp file renamed over the old one).
-
-    A reader (or a crash) sees the old file or the new one, never half of one. Owner-only: the
-    file names counterparts; sealed with the database key when one is configured.
-    """
-    text = io.StringIO(newline="")
-    writer = csv.writer(text)
-    writer.writerow(COLUMNS)
-    for d in decisions:
-        writer.writerow([_cell(v) for v in astuple(d)])
-    data = text.getvalue().encode("utf-8")
-    key = sealed.side_key(sealed.DECISIONS, settings)
-    if key is not None:
-        data = sealed.seal(data, key, sealed.DECISIONS) + b"\n"
-    _replace(path, data)
-
-
-def _replace(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # created 0600
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def seal_mirror(path: Path, settings: Settings | None = None) -> bool:
-    """Seal a plain mirror file with the configured key (``python -m etl encrypt`` does); whether it did.
-
-    Call it with the database's writer lock held, like every other write of the mirror.
-    """
-    key = sealed.side_key(sealed.DECISIONS, settings)
-    if key is None or not path.is_file():
-        return False
-    data = path.read_bytes()
-    if sealed.is_sealed(data):
-        return False
-    _replace(path, sealed.seal(data, key, sealed.DECISIONS) + b"\n")
-    return True
-
-
-_MIRROR_FIX = ("Fix that cell (the columns are those of counterpart_decisions in docs/data-model.md), "
-               "or move the file away to go on without the decisions it holds.")
-
-
-def _timestamp(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-def _mirror_text(path: Path, settings: Settings | None) -> str:
-    data = path.read_bytes()
-    if sealed.is_sealed(data):
-        key = sealed.side_key(sealed.DECISIONS, settings)
-        if key is None:
-            raise InputFileError(path, "is encrypted (it was written with a database key) and no key is configured.",
-                                 HOW_TO_SET)
-        try:
-            data = sealed.unseal(data, key, sealed.DECISIONS)
-        except sealed.SealError:
-            raise InputFileError(path, "does not open with the configured database key (another key, or the file "
-                                 "was damaged).", "Configure the key it was written with, or restore it from a "
-                                 "backup, or move it away to go on without the decisions it holds.") from None
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputFileError(path, "is not UTF-8 text.", "Restore it from a backup, or move it away.") from None
-
-
-def read_mirror(path: Path, settings: Settings | None = None) -> list[Decision]:
-    """The decisions in a mirror file (opened with the database key when it is sealed), checked cell by cell.
-
-    :raises InputFileError: naming the file, row, column and value of the first problem found
-        (and how many more there are); or saying the file is sealed and which key is missing.
-    """
-    text = _mirror_text(path, settings)
-    reader = csv.DictReader(text.splitlines())
-    header = tuple(reader.fieldnames or ())
-    missing = [c for c in COLUMNS if c not in header]
-    extra = [c for c in header if c not in COLUMNS]
-    if missing or extra:
-        problem = "; ".join(part for part in (f"columns missing: {', '.join(missing)}" if missing else "",
-                                              f"unknown columns: {', '.join(extra)}" if extra else "") if part)
-        raise InputFileError(path, f"is not a counterpart decisions file ({problem}).", _MIRROR_FIX, row=1)
-    problems: list[InputFileError] = []
-    out: list[Decision] = []
-    seen: set[int] = set()
-    for number, rec in enumerate(reader, start=2):
-        def bad(column: str, problem: str, _n: int = number, _rec: dict[str, str] = rec) -> None:
-            problems.append(InputFileError(path, problem, _MIRROR_FIX, row=_n, column=column,
-                                           value=_rec.get(column)))
-
-        v: dict[str, str | None] = {c: (rec.get(c) or "").strip() or None for c in COLUMNS}
-        raw_id = v["decision_id"] or ""
-        decision_id = int(raw_id) if raw_id.isdigit() else None
-        if decision_id is None or decision_id in seen:
-            bad("decision_id", f"'{v['decision_id'] or ''}' is not a new whole number.")
-        action = v["action"]
-        if action not in ACTIONS:
-            bad("action", f"'{action or ''}' is not one of {', '.join(ACTIONS)}.")
-        for column in ("iso3", "counterpart_id_a", "decided_by", "decided_at", "active"):
-            if v[column] is None:
-                bad(column, "is empty.")
-        if action in ("merge", "keep_apart") and v["counterpart_id_b"] is None:
-            bad("counterpart_id_b", f"is empty, but a {action} needs two counterparts.")
-        if action == "split" and (v["split_by"] not in SPLIT_BY or v["alias"] is None or v["result_id"] is None):
-            bad("split_by", f"a split needs split_by ({' or '.join(SPLIT_BY)}), alias and result_id.")
-        if action == "merge" and v["result_id"] is None:
-            bad("result_id", "is empty, but a merge needs the counterpart it kept.")
-        active = (v["active"] or "").lower()
-        if v["active"] is not None and active not in ("true", "false"):
-            bad("active", f"'{v['active']}' is not true or false.")
-        stamps: dict[str, dt.datetime | None] = {}
-        for column in ("decided_at", "undone_at"):
-            cell = v[column]
-            try:
-                stamps[column] = _timestamp(cell) if cell else None
-            except ValueError:
-                bad(column, f"'{v[column]}' is not a date and time such as 2025-03-05T14:30:00+00:00.")
-        if v["prior_state"] is not None:
-            try:
-                json.loads(v["prior_state"])
-            except ValueError:
-                bad("prior_state", "is not valid JSON.")
-        if problems or decision_id is None:
-            continue
-        seen.add(decision_id)
-        out.append(Decision(
-            decision_id, str(action), str(v["iso3"]).upper(), str(v["counterpart_id_a"]), v["name_key_a"],
-            v["counterpart_id_b"], v["name_key_b"], v["split_by"], v["alias"], v["result_id"], v["reason"],
-            str(v["decided_by"]), stamps["decided_at"] or dt.datetime.now(dt.UTC), active == "true",
-            v["undone_by"], stamps["undone_at"], v["prior_state"]))
-    if problems:
-        first = problems[0]
-        more = f" ({len(problems) - 1} more problem(s) in the file)" if len(problems) > 1 else ""
-        raise InputFileError(path, first.problem + more, _MIRROR_FIX, row=first.row, column=first.column,
-                             value=first.value)
-    return out
 
 
 _INSERT_DECISION = f"INSERT INTO counterpart_decisions VALUES ({', '.join('?' * len(COLUMNS))})"  # noqa: S608 - placeholders only
@@ -695,22 +384,11 @@ def _decide(db_path: Path, settings: Settings | None, act: Callable[[duckdb.Duck
         raise DatabaseError(f"No database at {db_path}.",
                             "Load logs first (`python -m etl load FILE`), then decide about counterparts.")
     mirror = mirror_path(db_path, settings)
-    with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:
-        ensure_schema(con)
-        con.execute("BEGIN TRANSACTION")
-        try:
+    with write_session(db_path, settings) as con:
+        with transaction(con, "the decision", outcome="nothing was changed", hint="Report this if it happens again."):
             import_mirror(con, mirror, settings)  # a rebuilt database gets its earlier decisions back first
             result = act(con)
             every = read_decisions(con)
-            con.execute("COMMIT")
-        except duckdb.Error as exc:
-            con.execute("ROLLBACK")
-            first = str(exc).strip().splitlines()[0][:300]
-            raise DatabaseError(f"The database refused the decision ({first}); nothing was changed.",
-                                "Report this if it happens again.") from exc
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
         try:
             write_mirror(mirror, every, settings)
         except OSError as exc:
@@ -758,68 +436,3 @@ def undo(db_path: Path, decision_id: int, decided_by: str | None = None,
          settings: Settings | None = None) -> Decision:
     """Undo a decision: it stays on record (inactive) and the rows go back to where they would be without it."""
     return _decide(db_path, settings, lambda con: _undo(con, decision_id, _user(decided_by)))
-
-
-# --------------------------------------------------------------------------- reading (CLI and Data page)
-
-# Counterparts with their spellings. $1 country (or NULL), $2 search text (or NULL), $3 its name
-# key, $4 how many.
-LIST = """
-SELECT c.counterpart_id, c.name, coalesce(v.label, c.counterpart_type) AS counterpart_type, c.iso3,
-       c.engagements, a.aliases
-FROM counterparts c
-LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
-LEFT JOIN (SELECT counterpart_id, string_agg(alias, ' | ' ORDER BY times_seen DESC, alias) AS aliases
-           FROM counterpart_aliases GROUP BY counterpart_id) a USING (counterpart_id)
-WHERE ($1::VARCHAR IS NULL OR c.iso3 = upper($1::VARCHAR))
-  AND ($2::VARCHAR IS NULL OR c.counterpart_id = upper(trim($2::VARCHAR))
-       OR contains(lower(a.aliases), lower(trim($2::VARCHAR))) OR contains(c.name_key, $3::VARCHAR))
-ORDER BY c.engagements DESC, c.name
-LIMIT $4
-"""
-
-
-def list_params(country: str | None = None, search: str | None = None, limit: int = 200) -> list[object]:
-    """Bound parameters of :data:`LIST`."""
-    text = (search or "").strip() or None
-    return [(country or "").strip() or None, text, name_key(text) if text else None, limit]
-
-
-# Doubtful pairs still waiting for a person, shown by where both sides are now (merges followed).
-REVIEW = """
-WITH RECURSIVE merged(src, dst) AS (
-    SELECT counterpart_id_b, counterpart_id_a FROM counterpart_decisions WHERE action = 'merge' AND active),
-walk(start_id, id, depth) AS (
-    SELECT src, dst, 1 FROM merged
-    UNION ALL
-    SELECT w.start_id, m.dst, w.depth + 1 FROM walk w JOIN merged m ON m.src = w.id WHERE w.depth < 100),
-final AS (SELECT start_id, arg_max(id, depth) AS id FROM walk GROUP BY start_id),
-pairs AS (
-    SELECT r.iso3, coalesce(fa.id, r.counterpart_id_a) AS id_a, coalesce(fb.id, r.counterpart_id_b) AS id_b,
-           r.similarity
-    FROM counterpart_review r
-    LEFT JOIN final fa ON fa.start_id = r.counterpart_id_a LEFT JOIN final fb ON fb.start_id = r.counterpart_id_b
-    WHERE r.status = 'pending')
-SELECT p.iso3, p.id_a AS counterpart_id_a, a.name AS name_a, a.engagements AS engagements_a,
-       p.id_b AS counterpart_id_b, b.name AS name_b, b.engagements AS engagements_b, max(p.similarity) AS similarity
-FROM pairs p JOIN counterparts a ON a.counterpart_id = p.id_a JOIN counterparts b ON b.counterpart_id = p.id_b
-WHERE p.id_a <> p.id_b
-GROUP BY ALL
-ORDER BY similarity DESC, p.iso3, name_a, name_b
-"""
-
-DECISIONS = """
-SELECT d.decision_id, d.action, d.iso3, d.counterpart_id_a, coalesce(a.name, d.name_key_a) AS name_a,
-       d.counterpart_id_b, coalesce(b.name, d.name_key_b) AS name_b, d.split_by, d.alias, d.result_id, d.reason,
-       d.decided_by, strftime(d.decided_at, '%Y-%m-%d %H:%M UTC') AS decided_at, d.active, d.undone_by,
-       strftime(d.undone_at, '%Y-%m-%d %H:%M UTC') AS undone_at
-FROM counterpart_decisions d
-LEFT JOIN counterparts a ON a.counterpart_id = d.counterpart_id_a
-LEFT JOIN counterparts b ON b.counterpart_id = d.counterpart_id_b
-ORDER BY d.decision_id DESC
-"""
-
-SPELLINGS = "SELECT alias, times_seen FROM counterpart_aliases WHERE counterpart_id = ? ORDER BY times_seen DESC, alias"
-
-HAS_DECISIONS_TABLE = ("SELECT count(*) > 0 FROM information_schema.tables WHERE table_name = 'counterpart_decisions' "
-                       "AND table_schema = 'main'")

@@ -23,7 +23,6 @@ first, codes are decoded as soon as both are in the database.
 from __future__ import annotations
 
 import datetime as dt
-import getpass
 import json
 import time
 from dataclasses import asdict, dataclass
@@ -32,7 +31,6 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from etl import __version__
 from etl.config import Settings
 from etl.errors import AccessDataError
 from etl.feeds import sql as isql
@@ -40,8 +38,9 @@ from etl.feeds.base import PERPETRATOR_TYPES, FeedRecord, ParsedFeed
 from etl.feeds.normalise import access_category
 from etl.feeds.registry import parse_feed
 from etl.geo.areas import load_boundaries, locate_points, match_admin_names
-from etl.logs.load import LoadResult, Progress, already_loaded, file_sha256
 from etl.logs.readers import SourceInfo
+from etl.logs.results import LoadResult, Progress, already_loaded
+from etl.store.loads import file_sha256, next_load_id, record_load
 from etl.store.schema import insert_rows
 
 # AWSD and Insecurity Insight dates of the same incident differ by a day or two (time zones,
@@ -85,8 +84,7 @@ def stage_feed(con: duckdb.DuckDBPyConnection, path: Path, index: int, feed: str
 def load_feed(con: duckdb.DuckDBPyConnection, staged: StagedFeed, settings: Settings, step: Progress) -> LoadResult:
     """Write one staged feed file inside the caller's transaction; one ``loads`` row for it."""
     parsed = staged.parsed
-    row = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()
-    load_id = int(row[0]) if row else 1
+    load_id = next_load_id(con)
     insert_rows(con, "vocabulary", [("perpetrator_type", code, label) for code, label in PERPETRATOR_TYPES.items()],
                 replace=True)
     notes: list[str] = []
@@ -120,13 +118,12 @@ def load_feed(con: duckdb.DuckDBPyConnection, staged: StagedFeed, settings: Sett
     for p in parsed.problems:
         reasons[p.code] = reasons.get(p.code, 0) + 1
     status = "loaded" if loaded else "all_rejected" if rejected and not duplicates else "nothing_new"
-    con.execute(
-        isql.INSERT_LOAD,
-        [load_id, str(staged.path), staged.path.name, staged.sha, staged.path.stat().st_size, parsed.feed,
-         parsed.encoding, ", ".join(parsed.sheets) or None, json.dumps(parsed.mapping, ensure_ascii=False),
-         json.dumps(parsed.ignored, ensure_ascii=False), None, staged.started_at, dt.datetime.now(dt.UTC), status,
-         parsed.rows_read, loaded, rejected, duplicates, getpass.getuser(), __version__],
-    )
+    record_load(
+        con, load_id=load_id, source_path=str(staged.path), file_name=staged.path.name, content_sha256=staged.sha,
+        file_bytes=staged.path.stat().st_size, file_format=parsed.feed, encoding=parsed.encoding,
+        sheets=", ".join(parsed.sheets) or None, column_mapping=parsed.mapping, ignored_columns=parsed.ignored,
+        started_at=staged.started_at, status=status, rows_read=parsed.rows_read, rows_loaded=loaded,
+        rows_rejected=rejected, rows_duplicate=duplicates)
     info = SourceInfo(staged.path, parsed.feed, parsed.encoding, parsed.sheets, parsed.mapping, parsed.ignored,
                       rows=parsed.rows_read)
     step("done", 1.0)

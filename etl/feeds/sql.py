@@ -32,14 +32,6 @@ WHERE s.state <> 'same'
 
 FEED_STATE_COUNTS = "SELECT state, count(*) FROM feed_state GROUP BY 1"
 
-# Columns named: other loaders may add columns to ``loads`` at its end.
-INSERT_LOAD = """
-INSERT INTO loads (load_id, source_path, file_name, content_sha256, file_bytes, file_format, encoding, sheets,
-                   column_mapping, ignored_columns, date_order, started_at, finished_at, status, rows_read,
-                   rows_loaded, rows_rejected, rows_duplicate, loaded_by, etl_version)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
-
 INSERT_REJECTED = """
 INSERT INTO rejected_rows (load_id, source_file, sheet, row_number, column_name, value, reason_code, reason, raw_row)
 SELECT $load_id, $file, sheet, row_number, column_name, value, reason_code, reason, CAST(raw_row AS JSON)

@@ -13,71 +13,44 @@ distinct values of messy columns (dates, countries, names, places), which are fe
 from __future__ import annotations
 
 import datetime as dt
-import getpass
-import hashlib
-import json
 import time
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from etl import __version__
 from etl.config import Settings, get_settings
-from etl.counterparts import decisions
+from etl.counterparts import decisions, mirror
 from etl.counterparts.names import doubtful_pairs, name_key, stable_id
-from etl.errors import AccessDataError, DatabaseError, InputFileError
-from etl.geo.areas import (
-    REGION_FALLBACK,
-    boundaries_in_db,
-    load_boundaries,
-    locate_points,
-    place_admin_names,
-    read_regions,
-)
+from etl.counterparts.resolver import load_resolver
+from etl.errors import AccessDataError, InputFileError
+from etl.feeds.load import StagedFeed, load_feed, stage_feed
+from etl.feeds.registry import detect_feed
+from etl.geo.areas import boundaries_in_db, locate_points, place_admin_names
+from etl.geo.refresh import refresh_geography
 from etl.logs import sql
 from etl.logs.columns import MULTI_SEPARATORS
 from etl.logs.mapping import content_sha256, find_mapping
 from etl.logs.readers import SUPPORTED, SourceInfo, read_file
+from etl.logs.results import LoadResult, Progress, already_loaded
 from etl.logs.validate import (
     DATE_COLUMNS,
     REASONS,
     VOCAB_COLUMNS,
     country_iso3,
-    country_name,
     infer_day_first,
     parse_date,
 )
 from etl.store.archives import check_archive
-from etl.store.db import Discard, open_for_write
+from etl.store.db import Discard
+from etl.store.loads import file_sha256, next_load_id, record_load, transaction, write_session
 from etl.store.migrations.runner import remove_backups
-from etl.store.schema import ensure_schema, insert_rows
+from etl.store.schema import insert_rows
 from etl.vocab import CONDITIONS, OBSTACLE_CATEGORIES
 
-Progress = Callable[[str, float], None]
-
-
-@dataclass
-class LoadResult:
-    """What happened to one file. ``ok`` is True when the file's rows are in the database."""
-
-    path: Path
-    status: str  # loaded | nothing_new | already_loaded | all_rejected | failed (| staged, while loading)
-    load_id: int | None = None
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_rejected: int = 0
-    rows_duplicate: int = 0
-    seconds: float = 0.0
-    message: str = ""
-    reasons: dict[str, int] = field(default_factory=dict)
-    source: SourceInfo | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("loaded", "nothing_new", "already_loaded")
+__all__ = ["LoadResult", "Progress", "expand_paths", "load_paths"]
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
@@ -91,28 +64,6 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         else:
             out.append(path)
     return out
-
-
-def already_loaded(con: duckdb.DuckDBPyConnection, path: Path, sha: str, seen: dict[str, Path],
-                   started: float) -> LoadResult | None:
-    """The "already loaded" result for a file whose content was loaded before or earlier in this command."""
-    prior = con.execute("SELECT load_id, strftime(started_at, '%Y-%m-%d %H:%M UTC') FROM loads "
-                        "WHERE content_sha256 = ? ORDER BY load_id LIMIT 1", [sha]).fetchone()
-    if prior:
-        return LoadResult(path, "already_loaded", prior[0], seconds=time.monotonic() - started,
-                          message=f"{path.name}: already loaded as load {prior[0]} on {prior[1]}; nothing to do.")
-    if sha in seen:
-        return LoadResult(path, "already_loaded", seconds=time.monotonic() - started,
-                          message=f"{path.name}: same content as {seen[sha].name} in this load; skipped.")
-    return None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def load_paths(
@@ -135,17 +86,11 @@ def load_paths(
     db_path = db_path or settings.db
     files = expand_paths(paths)
     results: list[LoadResult] = []
-    # Public incident feeds (AWSD, Insecurity Insight) are recognised by their header and go to
-    # etl.feeds.load; imported here because etl.feeds.load builds on this module's LoadResult.
-    from etl.feeds.load import StagedFeed, load_feed, stage_feed
-    from etl.feeds.registry import detect_feed
-
     published = False
-    with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:
-        ensure_schema(con)
-        _refresh_geography(con, settings)
+    with write_session(db_path, settings) as con:
+        refresh_geography(con, settings)
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
-        decisions.import_mirror(con, decisions.mirror_path(db_path, settings), settings)
+        decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
         staged: list[_Staged | StagedFeed] = []
         seen: dict[str, Path] = {}
         for i, path in enumerate(files):
@@ -156,6 +101,8 @@ def load_paths(
             except InputFileError as err:
                 results.append(LoadResult(path, "failed", message=str(err)))
                 continue
+            # Public incident feeds (AWSD, Insecurity Insight) are recognised by their header and go to
+            # etl.feeds.load.
             feed = detect_feed(path) if path.is_file() else None
             outcome = (stage_feed(con, path, i, feed, seen, settings) if feed
                        else _stage_file(con, path, i, encoding, seen))
@@ -165,8 +112,7 @@ def load_paths(
                 staged.append(outcome)
                 results.append(LoadResult(path, "staged"))
         if staged:
-            con.execute("BEGIN TRANSACTION")
-            try:
+            with transaction(con, "the load"):
                 for n, st in enumerate(staged):
                     def step(label: str, fraction: float, _n: int = n, _name: str = st.path.name) -> None:
                         if progress:
@@ -185,12 +131,6 @@ def load_paths(
                 if any(isinstance(st, _Staged) for st in staged):  # feeds touch no counterpart
                     con.execute(sql.REFRESH_COUNTERPARTS)
                     con.execute(sql.REFRESH_CHECKPOINTS)
-                con.execute("COMMIT")
-            except duckdb.Error as exc:
-                con.execute("ROLLBACK")
-                first = str(exc).strip().splitlines()[0][:300]
-                raise DatabaseError(f"The database refused the load ({first}); nothing was written.",
-                                    "Report this with the files if it happens again.") from exc
         if not any(r.load_id is not None and r.status != "already_loaded" for r in results):
             raise Discard  # nothing committed: keep the live file exactly as it was (same inode, same bytes)
         if progress:
@@ -241,53 +181,6 @@ def _stage_file(
     table = f"stage_raw_{index}"
     con.execute(f"ALTER TABLE stage_raw RENAME TO {table}")  # noqa: S608 - generated name
     return _Staged(index, path, sha, info, table, started, started_at)
-
-
-# Areas that a `python -m etl boundaries` load owns (see boundary_layers: that country and level,
-# and the country's outline, level 0, when it owns level 1) must come from that load, the others
-# from the current bundled file: a row from an old bundled file, or a bundled row of an owned
-# country, goes.
-DELETE_STALE_BUNDLED = """
-DELETE FROM admin_areas a WHERE (a.source IS DISTINCT FROM $source) <> EXISTS (
-    SELECT 1 FROM boundary_layers b WHERE b.iso3 = a.iso3 AND (b.level = a.level OR (a.level = 0 AND b.level = 1)))
-"""
-
-
-def _refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Countries (operational regions), and admin areas from the bundled file where nobody loaded any.
-
-    Areas loaded with ``python -m etl boundaries`` (see ``boundary_layers``) are kept; the bundled
-    file (``settings.boundaries``) fills in the other countries, and its rows are replaced when
-    the file changes. Rows of the current bundled file are left alone otherwise, so their label
-    points (which a centroid file may have set) survive.
-    """
-    regions = read_regions(settings.regions)
-    insert_rows(con, "countries", [(iso3, name, region) for iso3, (name, region) in sorted(regions.items())],
-                replace=True)
-    source = f"{settings.boundaries.name}@{settings.boundaries.stat().st_mtime_ns}"
-    con.execute(DELETE_STALE_BUNDLED, {"source": source})
-    row = con.execute("SELECT count(*) FROM admin_areas WHERE source = ?", [source]).fetchone()
-    if row and row[0]:
-        return
-    owned = {r[0] for r in con.execute("SELECT DISTINCT iso3 FROM boundary_layers WHERE level = 1").fetchall()}
-    b = load_boundaries(settings.boundaries)
-    areas = b.areas
-    rows = []
-    for iso3, geom in zip(b.countries["iso3"], b.countries.geometry, strict=True):
-        if iso3 in owned:
-            continue
-        c = geom.representative_point()
-        name, region = regions.get(iso3, (country_name(iso3), REGION_FALLBACK))
-        rows.append((iso3, name, 0, None, iso3, region, geom.wkb, c.y, c.x, source))
-    for rec, geom in zip(areas.itertuples(index=False), areas.geometry, strict=True):
-        if rec.iso3 in owned:
-            continue
-        c = geom.representative_point()
-        region = regions.get(rec.iso3, ("", REGION_FALLBACK))[1]
-        rows.append((rec.pcode, rec.name, 1, rec.iso3, rec.iso3, region, geom.wkb, c.y, c.x, source))
-    insert_rows(con, "admin_areas", rows, replace=True)
-    for iso3 in b.iso3s - set(regions):
-        con.execute("INSERT OR IGNORE INTO countries VALUES (?, ?, ?)", [iso3, country_name(iso3), REGION_FALLBACK])
 
 
 # --------------------------------------------------------------------------- mapping tables
@@ -367,7 +260,7 @@ def _map_names(con: duckdb.DuckDBPyConnection) -> None:
     Counterpart names go through the recorded merge/split decisions (:mod:`etl.counterparts.decisions`), so a
     row with either spelling of a merged pair lands on the counterpart that was kept.
     """
-    resolver = decisions.load_resolver(con)
+    resolver = load_resolver(con)
     for table, query, prefix, id_col in (("map_cp", sql.COUNTERPART_NAMES, "CP", "counterpart_id"),
                                          ("map_ck", sql.CHECKPOINT_NAMES, "CK", "checkpoint_id")):
         rows = [(iso3, raw, *reversed(resolver.resolve(iso3, raw))) if prefix == "CP"
@@ -406,8 +299,7 @@ def _validate_and_insert(
     step: Progress,
     started_at: dt.datetime,
 ) -> LoadResult:
-    row = con.execute("SELECT coalesce(max(load_id), 0) + 1 FROM loads").fetchone()
-    load_id = int(row[0]) if row else 1
+    load_id = next_load_id(con)
     typed = {"row_offset": info.row_offset}
 
     step("normalising values", 0.2)
@@ -454,13 +346,13 @@ def _validate_and_insert(
         status = "all_rejected"
     else:
         status = "nothing_new"
-    con.execute(
-        "INSERT INTO loads VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [load_id, str(path), path.name, sha, path.stat().st_size, info.file_format, info.encoding,
-         ", ".join(info.sheets) or None, json.dumps(info.mapping, ensure_ascii=False),
-         json.dumps(info.ignored + [f"sheet {s}" for s in info.skipped_sheets], ensure_ascii=False),
-         info.date_order or date_order, started_at, dt.datetime.now(dt.UTC), status, info.rows, loaded, rejected,
-         duplicates, getpass.getuser(), __version__, str(info.mapping_file) if info.mapping_file else None],
-    )
+    record_load(
+        con, load_id=load_id, source_path=str(path), file_name=path.name, content_sha256=sha,
+        file_bytes=path.stat().st_size, file_format=info.file_format, encoding=info.encoding,
+        sheets=", ".join(info.sheets) or None, column_mapping=info.mapping,
+        ignored_columns=info.ignored + [f"sheet {s}" for s in info.skipped_sheets],
+        date_order=info.date_order or date_order, started_at=started_at, status=status, rows_read=info.rows,
+        rows_loaded=loaded, rows_rejected=rejected, rows_duplicate=duplicates,
+        mapping_file=str(info.mapping_file) if info.mapping_file else None)
     step("done", 1.0)
     return LoadResult(path, status, load_id, info.rows, loaded, rejected, duplicates, reasons=reasons, source=info)

@@ -261,7 +261,9 @@ def test_wrong_passwords_lock_the_account(demo_db: Path, tmp_path: Path, use_db,
     from streamlit.testing.v1 import AppTest
 
     from etl.accounts import audit
-    from etl.accounts.users import REFUSED, UserStore, users_path, utc_now
+    from etl.accounts.records import utc_now
+    from etl.accounts.signin import REFUSED
+    from etl.accounts.users import UserStore, users_path
     from etl.config import get_settings
     from tests.dashboard.conftest import APP
 

@@ -13,7 +13,7 @@ import pytest
 
 from dashboard.session.remember import RememberedSessions, cookie_script
 from dashboard.ui import frontend
-from etl.accounts.users import Session
+from etl.accounts.signin import Session
 
 
 def _session(name: str = "amina", started: dt.datetime | None = None, idle_hours: float = 8) -> Session:

@@ -97,7 +97,8 @@ def _audited(settings, action: str) -> list[dict]:  # type: ignore[no-untyped-de
 
 
 def test_wrong_passwords_typed_by_someone_else_lock_new_sign_ins_but_not_the_live_session(own_db) -> None:
-    from etl.accounts.users import UserStore, users_path, utc_now
+    from etl.accounts.records import utc_now
+    from etl.accounts.users import UserStore, users_path
     from etl.config import get_settings
 
     own_db(ACCESS_SIGNIN_DELAY_S="0")  # no wait between attempts: the lock itself is what is attacked here

@@ -10,7 +10,7 @@ import pytest
 from dashboard.session.media_owners import PUBLIC, MediaOwners
 from dashboard.session.remember import REMEMBERED
 from dashboard.session.web_guard import OriginPolicy
-from etl.accounts.users import Session
+from etl.accounts.signin import Session
 from etl.config import Settings
 
 LOCAL = OriginPolicy.for_server((), "127.0.0.1", 8501)

@@ -22,7 +22,10 @@ import pytest
 from argon2 import PasswordHasher
 
 from etl.accounts import roles
-from etl.accounts.users import DEMO_USERS, Outcome, UserError, UserStore, users_path
+from etl.accounts.records import UserError
+from etl.accounts.rules import DEMO_USERS
+from etl.accounts.signin import Outcome
+from etl.accounts.users import UserStore, users_path
 from etl.cli.main import main
 from etl.config import Settings, get_settings
 from etl.errors import InputFileError
@@ -623,7 +626,7 @@ def test_one_address_is_limited_across_usernames_until_its_window_passes(tmp_pat
 
 
 def test_the_address_limit_counts_an_ipv6_network_as_one_address_and_stays_bounded():
-    from etl.accounts.users import AttemptLimits, limit_key
+    from etl.accounts.signin import AttemptLimits, limit_key
 
     assert limit_key("2001:db8:1:2::1") == limit_key("2001:db8:1:2:ffff::9") == "2001:db8:1:2::/64"
     assert limit_key("::ffff:203.0.113.7") == "203.0.113.7" == limit_key(" 203.0.113.7 ")
@@ -649,7 +652,7 @@ def test_the_address_limit_counts_an_ipv6_network_as_one_address_and_stays_bound
     ("10.0.0.2", [], "10.0.0.0/8", "10.0.0.2"),
 ])
 def test_the_client_address_trusts_x_forwarded_for_only_from_configured_proxies(peer, forwarded, trusted, client):
-    from etl.accounts.users import client_address
+    from etl.accounts.signin import client_address
 
     settings = Settings(trusted_proxies=trusted)  # type: ignore[arg-type]
     assert client_address(peer, forwarded, settings) == client

@@ -19,7 +19,7 @@ import pytest
 
 from etl.cli.main import main
 from etl.config import Settings
-from etl.counterparts import decisions
+from etl.counterparts import decisions, mirror, queries, resolver
 from etl.counterparts.names import name_key, stable_id
 from etl.errors import DatabaseError, InputFileError
 from etl.logs.load import load_paths
@@ -79,7 +79,7 @@ def _by_counterpart(db: Path) -> dict[str, int]:
 
 
 def _mirror(db: Path) -> list[dict[str, str]]:
-    with open(decisions.mirror_path(db, Settings(db=db)), encoding="utf-8", newline="") as fh:
+    with open(mirror.mirror_path(db, Settings(db=db)), encoding="utf-8", newline="") as fh:
         return list(csv.DictReader(fh))
 
 
@@ -111,7 +111,7 @@ def test_merge_applies_to_existing_rows_and_to_later_loads(logs, settings):
         (getpass.getuser(), "same commander", True)]
     assert [(m["decision_id"], m["action"], m["counterpart_id_a"], m["counterpart_id_b"], m["active"])
             for m in _mirror(db)] == [("1", "merge", ALI, ALIM, "true")]
-    assert decisions.mirror_path(db, settings).stat().st_mode & 0o077 == 0  # it names counterparts: owner only
+    assert mirror.mirror_path(db, settings).stat().st_mode & 0o077 == 0  # it names counterparts: owner only
     # The SSD namesake is another counterpart and is not touched.
     assert _counterpart(db, ALI_SSD) == _expected([first], {"Hassan Ali"}, "SSD")
 
@@ -152,7 +152,7 @@ def test_a_split_takes_one_spelling_out_and_survives_a_reload(logs, settings):
     d = decisions.split(db, IDRIS, "colonel  muhammad IDRIS", reason="a different colonel", settings=settings)
     new = d.result_id
     assert (d.split_by, d.alias) == ("spelling", "COLONEL MUHAMMAD IDRIS")
-    assert new == decisions.split_id("YEM", "spelling", "COLONEL MUHAMMAD IDRIS") != IDRIS
+    assert new == resolver.split_id("YEM", "spelling", "COLONEL MUHAMMAD IDRIS") != IDRIS
     assert _counterpart(db, IDRIS) == _expected([first], {"Col. Mohammed Idris"})
     assert _counterpart(db, new) == _expected([first], {"COLONEL MUHAMMAD IDRIS"})
     assert _q(db, "SELECT name FROM counterparts WHERE counterpart_id IN (?, ?) ORDER BY name", [IDRIS, new]) == [
@@ -179,7 +179,7 @@ def test_keep_apart_resolves_the_review_item_and_blocks_a_merge(logs, settings):
     decisions.keep_apart(db, ALIM, ALI, reason="brothers", settings=settings)
     assert _q(db, "SELECT status FROM counterpart_review") == [("kept_apart",)]
     with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute(decisions.REVIEW).fetchall() == []
+        assert con.execute(queries.REVIEW).fetchall() == []
     assert _by_counterpart(db)[ALI] == 3 and _by_counterpart(db)[ALIM] == 2
     with pytest.raises(decisions.DecisionError, match="Decision 1 keeps .* apart"):
         decisions.merge(db, ALI, ALIM, settings=settings)
@@ -216,17 +216,17 @@ def test_a_broken_mirror_file_refuses_the_load_and_names_the_cell(logs, settings
     db = settings.db
     load_paths([first], db, settings)
     decisions.merge(db, ALI, ALIM, settings=settings)
-    mirror = decisions.mirror_path(db, settings)
+    mirror_file = mirror.mirror_path(db, settings)
     rows = _mirror(db)
     rows[0]["action"] = "marge"
-    with open(mirror, "w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=decisions.COLUMNS)
+    with open(mirror_file, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=resolver.COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     db.unlink()
     with pytest.raises(InputFileError) as err:
         load_paths([first], db, settings)
-    assert str(err.value).startswith(f"{mirror.name}, row 2, column 'action': 'marge' is not one of merge, split, "
+    assert str(err.value).startswith(f"{mirror_file.name}, row 2, column 'action': 'marge' is not one of merge, split, "
                                      "keep_apart. Fix that cell")
     assert not db.exists()
 
@@ -268,7 +268,7 @@ def test_cli_refuses_with_one_line_and_exit_1_leaving_the_database_as_it_was(log
     assert err.startswith(message), err
     assert len(err.strip().splitlines()) == 1
     assert _digest(settings.db) == digest
-    assert not decisions.mirror_path(settings.db, settings).exists()
+    assert not mirror.mirror_path(settings.db, settings).exists()
 
 
 def test_cli_end_to_end(logs, settings, capsys):
@@ -370,5 +370,7 @@ def test_a_profile_link_to_a_merged_counterpart_opens_the_survivor(logs, setting
 def test_docstring_examples_are_true():
     import doctest
 
-    result = doctest.testmod(decisions, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
+    for module in (decisions, resolver, mirror):  # the decisions code, split by job
+        result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+        assert result.failed == 0, module.__name__
+    assert doctest.testmod(resolver).attempted > 0 and doctest.testmod(mirror).attempted > 0

@@ -32,8 +32,9 @@ from pydantic import SecretStr
 from etl.accounts import audit
 from etl.cli.main import main
 from etl.config import Settings, get_settings
-from etl.counterparts import decisions
+from etl.counterparts import mirror
 from etl.counterparts.names import name_key, stable_id
+from etl.errors import InputFileError
 from etl.store.db import connect_read
 from tests.conftest import row, write_csv
 from tests.etl.store.test_encryption import no_outside_key  # noqa: F401 - autouse: no ACCESS_* setting or secrets file leaks in
@@ -170,18 +171,18 @@ def test_a_sealed_side_file_cannot_be_read_without_the_key_and_says_why(tmp_path
     db = tmp_path / "data" / "access.duckdb"
     settings = _use(monkeypatch, db, KEY)
     audit.record("profile_view", who="amina", role="negotiator", target="CP-0000000001", settings=settings)
-    decisions.write_mirror(decisions.mirror_path(db, settings), [], settings=settings)
+    mirror.write_mirror(mirror.mirror_path(db, settings), [], settings=settings)
     monkeypatch.delenv("ACCESS_DB_KEY")
     plain = Settings(db=db)
     with pytest.raises(audit.AuditError, match="encrypted"):
         audit.read(plain)
-    with pytest.raises(decisions.InputFileError, match="encrypted"):
-        decisions.read_mirror(decisions.mirror_path(db, plain), settings=plain)
+    with pytest.raises(InputFileError, match="encrypted"):
+        mirror.read_mirror(mirror.mirror_path(db, plain), settings=plain)
     wrong = Settings(db=db, db_key=SecretStr("not the key"))
     with pytest.raises(audit.AuditError, match="key does not open the audit log"):
         audit.read(wrong)
-    with pytest.raises(decisions.InputFileError, match="does not open with the configured database key"):
-        decisions.read_mirror(decisions.mirror_path(db, wrong), settings=wrong)
+    with pytest.raises(InputFileError, match="does not open with the configured database key"):
+        mirror.read_mirror(mirror.mirror_path(db, wrong), settings=wrong)
     # One damaged line among good ones is counted, never shown as an event; the others still read.
     audit.record("sign_in", who="amina", role="negotiator", settings=settings)
     path = audit.audit_path(settings)
@@ -206,7 +207,7 @@ def test_encrypt_seals_the_audit_log_and_the_mirror_written_before_the_key(tmp_p
     assert _found(_side_files(db), needles) == {}
     assert audit.read(settings, action="profile_view")["target"].tolist() == [merged[0]]
     assert len(audit.read(settings)) == 3 and audit.damaged_lines(settings) == 0  # load, merge, view: all kept
-    assert [d.action for d in decisions.read_mirror(decisions.mirror_path(db, settings), settings)] == ["merge"]
+    assert [d.action for d in mirror.read_mirror(mirror.mirror_path(db, settings), settings)] == ["merge"]
     capsys.readouterr()
     # Encrypting again has nothing left to do.
     assert main(["encrypt", "--db", str(db)]) == 1
