@@ -38,8 +38,8 @@ from etl.geo.areas import (
     read_regions,
 )
 from etl.logs import sql
-from etl.logs.columns import MULTI_SEPARATORS
-from etl.logs.mapping import content_sha256, find_mapping
+from etl.logs.columns import BY_NAME, MULTI_SEPARATORS
+from etl.logs.mapping import MULTI_VALUED, content_sha256, find_mapping
 from etl.logs.readers import SUPPORTED, SourceInfo, read_file
 from etl.logs.validate import (
     DATE_COLUMNS,
@@ -50,7 +50,6 @@ from etl.logs.validate import (
     infer_day_first,
     parse_date,
 )
-from etl.logs.vocab import CONDITIONS, OBSTACLE_CATEGORIES
 from etl.store.archives import check_archive
 from etl.store.db import Discard, open_for_write
 from etl.store.schema import ensure_schema, insert_rows
@@ -330,14 +329,14 @@ def _build_mappings(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
                 {"col": V, "raw": V, "code": V})
 
     cell_rows: list[tuple[str, str, str, str | None]] = []
-    for column, vocab in (("obstacles", OBSTACLE_CATEGORIES), ("conditions", CONDITIONS)):
+    for column, vocab in MULTI_VALUED.items():
         for (cell,) in _distinct(con, sql.distinct_cells(column)):
             for label in dict.fromkeys(x.strip() for x in MULTI_SEPARATORS.split(cell)):
                 if not label:
                     continue
                 code = vocab.lookup(label)
-                if code is None and column == "conditions":
-                    code = "other"  # conditions are open-ended; unknown ones are kept as 'other' with their text
+                if code is None and not BY_NAME[column].checks:
+                    code = "other"  # open-ended (conditions): unknown labels are kept as 'other' with their text
                 cell_rows.append((column, cell, label, code))
     _temp_table(con, "map_cell", pd.DataFrame(cell_rows, columns=["col", "cell", "label", "code"]),
                 {"col": V, "cell": V, "label": V, "code": V})
