@@ -220,7 +220,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("conditions", "Conditions imposed, separated by ';' (escort, staff list, fee, inspection...).",
            ("conditions_imposed", "condition", "conditions_attached", "terms", "condition_types",
             "conditions_required"), ("#x_conditions",),
-           type=MULTI, vocab="condition", stored=("engagement_conditions.category",)),
+           type=MULTI, vocab="condition", stored=("engagement_conditions.condition",)),
     Column("obstacles", "Obstacles met, separated by ';', in OCHA's access-constraint terms or their sub-types.",
            ("obstacle", "constraints", "access_constraints", "impediments", "obstacle_type", "constraint_type",
             "access_constraint", "obstacle_types", "obstacles_met", "constraint_types"),

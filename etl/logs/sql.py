@@ -12,9 +12,8 @@ detailed problem list is only built for the rows that failed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from etl.logs.columns import (
     ADMIN_NAME,
@@ -23,14 +22,13 @@ from etl.logs.columns import (
     COORDINATE,
     COUNTRY,
     DATE,
+    MULTI,
     NUMBER,
     PCODE,
-    MULTI,
     TEXT,
     VOCAB,
     Column,
 )
-
 
 # A row's country: the one given, else the one of its admin-1 P-code (joins of COUNTRY and PCODE columns).
 ISO3_OF_ROW = "coalesce(mc.iso3, pc.iso3)"
