@@ -58,8 +58,13 @@ Multi-valued cells (`conditions`, `obstacles`) separate values with `;` (or `|`,
 
 ## Columns
 
-| column | required | meaning | also accepted as | HXL |
-|---|---|---|---|---|
+Each column's type, the reasons it can be rejected for (see [below](#why-a-row-is-rejected)) and
+where its value is stored come from its declaration in `etl/logs/columns.py`. A **confidential**
+column (names of people, notes) is hidden from users whose names or notes are pseudonymised
+(`hq` outside its granted regions).
+
+| column | required | type | meaning | also accepted as | HXL | rejected for | stored in | confidential |
+|---|---|---|---|---|---|---|---|---|
 """
 
 VALUES = """
@@ -121,9 +126,12 @@ def _cell(text: str) -> str:
 def render() -> str:
     lines = [INTRO.rstrip("\n")]
     for col in COLUMNS:
+        kind = f"{col.type} ({col.vocab.replace('_', ' ')})" if col.vocab else col.type
         lines.append(
-            f"| `{col.name}` | {'yes' if col.required else ''} | {_cell(col.meaning)} | "
-            f"{', '.join(f'`{s}`' for s in col.synonyms)} | {', '.join(f'`{t}`' for t in col.hxl)} |"
+            f"| `{col.name}` | {'yes' if col.required else ''} | {kind} | {_cell(col.meaning)} | "
+            f"{', '.join(f'`{s}`' for s in col.synonyms)} | {', '.join(f'`{t}`' for t in col.hxl)} | "
+            f"{', '.join(f'`{r}`' for r in col.reasons)} | {', '.join(f'`{t}`' for t in col.stored)} | "
+            f"{col.confidential or ''} |"
         )
     lines.append(VALUES.rstrip("\n"))
     for vocab in VOCABULARIES.values():

@@ -14,6 +14,10 @@ which runs it on a cursor whose DuckDB ``search_path`` is a schema of views made
   to a name), and ``counterpart_profiles`` (what a profile and the brief read) holds only counterparts in
   clear: a profile is row-level history;
 * where notes are hidden, ``notes`` is NULL;
+* which stored columns are names or notes is not listed here: every column that holds a log column
+  declared ``confidential`` in :mod:`etl.logs.columns` (``NAMES`` or ``NOTES``) is NULL wherever the
+  scope hides names or notes, in every view of its table (:meth:`_Rules.hidden`); pseudonyms (codes in
+  place of ids and names) are the rules written below;
 * which region a row belongs to is declared once per table in :data:`REGION_OF`;
 * rejected rows keep their reason (what was wrong and how to fix it) but lose their values unless
   the user sees every region's names and notes in clear.
@@ -31,6 +35,7 @@ import threading
 import duckdb
 
 from etl.accounts.roles import Scope
+from etl.logs.columns import NAMES, NOTES, confidential_columns
 from etl.logs.validate import REASONS
 
 # Reference tables with nothing confidential in them: shown as they are.
@@ -137,9 +142,16 @@ class _Rules:
             return f"NULL::{kind}"
         return f"CASE WHEN {condition} THEN {column} END"
 
+    def hidden(self, table: str) -> dict[str, str]:
+        """Columns of ``table`` holding a log column declared confidential, each NULL where the scope hides it."""
+        when = {NAMES: self.clear, NOTES: self.notes}
+        return {column: self.hide_unless(when[c.confidential], column, c.sql_type)
+                for column, c in confidential_columns(table).items()}
+
     def view(self, table: str, replace: dict[str, str] | None = None, where: str = "TRUE") -> str:
-        """The rows of ``table`` the scope reaches, with ``replace`` (column -> expression) applied."""
-        swaps = ", ".join(f"{expr} AS {col}" for col, expr in (replace or {}).items())
+        """The rows of ``table`` the scope reaches, confidential columns hidden (:meth:`hidden`), then
+        ``replace`` (column -> expression) applied."""
+        swaps = ", ".join(f"{expr} AS {col}" for col, expr in {**self.hidden(table), **(replace or {})}.items())
         columns = f"* EXCLUDE (_row_region) REPLACE ({swaps})" if swaps else "* EXCLUDE (_row_region)"
         return f"SELECT {columns} FROM {_source(table)} WHERE {self.reach} AND ({where})"
 
@@ -148,11 +160,8 @@ def _views(rules: _Rules, scope: Scope, all_regions: set[str]) -> dict[str, str]
     r = rules
     a = "access.main"
     views = {t: f"SELECT * FROM {a}.{t}" for t in PASS_THROUGH}
-    views["engagements"] = r.view("engagements", {
-        "counterpart_id": r.cp_id("counterpart_id"),
-        "counterpart_name": r.hide_unless(r.clear, "counterpart_name"),
-        "intermediary": r.hide_unless(r.clear, "intermediary"),
-        "notes": r.hide_unless(r.notes, "notes")})
+    # Logged names, intermediaries and notes are hidden by their declarations (etl.logs.columns).
+    views["engagements"] = r.view("engagements", {"counterpart_id": r.cp_id("counterpart_id")})
     for table in ("engagement_obstacles", "engagement_conditions"):
         views[table] = r.view(table)
     views["access_requests"] = r.view("access_requests")
@@ -160,8 +169,7 @@ def _views(rules: _Rules, scope: Scope, all_regions: set[str]) -> dict[str, str]
     views["counterparts"] = r.view("counterparts", {
         "counterpart_id": r.cp_id("counterpart_id"),
         "name": f"CASE WHEN {r.clear} THEN name ELSE {pseudo_name} END",
-        "name_key": r.hide_unless(r.clear, "name_key"),
-        "affiliation": r.hide_unless(r.clear, "affiliation")})
+        "name_key": r.hide_unless(r.clear, "name_key")})
     # A profile (one counterpart's engagement by engagement history, and the brief) is row-level: only for
     # counterparts whose names the user sees in clear. Elsewhere (hq outside granted regions) aggregates only.
     views["counterpart_profiles"] = r.view("counterparts", where=r.clear)

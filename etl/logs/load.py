@@ -31,8 +31,8 @@ from etl.feeds.registry import detect_feed
 from etl.geo.areas import boundaries_in_db, locate_points, place_admin_names
 from etl.geo.refresh import refresh_geography
 from etl.logs import sql
-from etl.logs.columns import MULTI_SEPARATORS
-from etl.logs.mapping import content_sha256, find_mapping
+from etl.logs.columns import BY_NAME, MULTI_SEPARATORS
+from etl.logs.mapping import MULTI_VALUED, content_sha256, find_mapping
 from etl.logs.readers import SUPPORTED, SourceInfo, read_file
 from etl.logs.results import LoadResult, Progress, already_loaded
 from etl.logs.validate import (
@@ -48,7 +48,6 @@ from etl.store.db import Discard
 from etl.store.loads import file_sha256, next_load_id, record_load, transaction, write_session
 from etl.store.migrations.runner import remove_backups
 from etl.store.schema import insert_rows
-from etl.vocab import CONDITIONS, OBSTACLE_CATEGORIES
 
 __all__ = ["LoadResult", "Progress", "expand_paths", "load_paths"]
 
@@ -228,14 +227,14 @@ def _build_mappings(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
                 {"col": V, "raw": V, "code": V})
 
     cell_rows: list[tuple[str, str, str, str | None]] = []
-    for column, vocab in (("obstacles", OBSTACLE_CATEGORIES), ("conditions", CONDITIONS)):
+    for column, vocab in MULTI_VALUED.items():
         for (cell,) in _distinct(con, sql.distinct_cells(column)):
             for label in dict.fromkeys(x.strip() for x in MULTI_SEPARATORS.split(cell)):
                 if not label:
                     continue
                 code = vocab.lookup(label)
-                if code is None and column == "conditions":
-                    code = "other"  # conditions are open-ended; unknown ones are kept as 'other' with their text
+                if code is None and not BY_NAME[column].checks:
+                    code = "other"  # open-ended (conditions): unknown labels are kept as 'other' with their text
                 cell_rows.append((column, cell, label, code))
     _temp_table(con, "map_cell", pd.DataFrame(cell_rows, columns=["col", "cell", "label", "code"]),
                 {"col": V, "cell": V, "label": V, "code": V})

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.errors import InputFileError
-from etl.logs.columns import COLUMN_NAMES, column_key, hxl_key
+from etl.logs.columns import COLUMN_NAMES, COLUMNS, MULTI, column_key, hxl_key
 from etl.logs.validate import VOCAB_COLUMNS, country_iso3
-from etl.vocab import CONDITIONS, OBSTACLE_CATEGORIES, Vocabulary, label_key
+from etl.vocab import VOCABULARIES, Vocabulary, label_key
 
 FOLDER_MAPPING = "mapping.toml"
 SUFFIX = ".mapping.toml"
@@ -38,7 +38,7 @@ IGNORE = "ignore"
 DATE_ORDERS = ("day_first", "month_first")
 TOP_LEVEL_KEYS = ("files", "sheets", "date_order", "ignore", "columns", "values")
 # Multi-valued columns: a value mapping applies to each label of the cell, not the whole cell.
-MULTI_VALUED: dict[str, Vocabulary] = {"obstacles": OBSTACLE_CATEGORIES, "conditions": CONDITIONS}
+MULTI_VALUED: dict[str, Vocabulary] = {c.name: VOCABULARIES[c.vocab] for c in COLUMNS if c.type == MULTI and c.vocab}
 
 FORMAT_DOC = """
 ## Mapping files

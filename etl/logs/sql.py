@@ -12,9 +12,26 @@ detailed problem list is only built for the rows that failed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from etl.logs.columns import COLUMN_NAMES
+from etl.logs.columns import (
+    ADMIN_NAME,
+    COLUMN_NAMES,
+    COLUMNS,
+    COORDINATE,
+    COUNTRY,
+    DATE,
+    MULTI,
+    NUMBER,
+    PCODE,
+    TEXT,
+    VOCAB,
+    Column,
+)
+
+# A row's country: the one given, else the one of its admin-1 P-code (joins of COUNTRY and PCODE columns).
+ISO3_OF_ROW = "coalesce(mc.iso3, pc.iso3)"
 
 
 def _num(col: str) -> str:
@@ -26,37 +43,39 @@ def _coord(col: str) -> str:
             f"THEN replace({col}, ',', '.') ELSE {col} END AS DOUBLE)")
 
 
-# Every row of stage_raw with its values typed through the mapping tables. Not materialised:
-# it is the inner query of CHECKED and of PROBLEMS.
+def _typed(c: Column) -> tuple[list[str], list[str]]:
+    """The typed values of one log column (``_<name>``, plus a date's problem) and the joins they need."""
+    n, raw = c.name, f"r.{c.name}"
+    if c.type == DATE:
+        return ([f"d_{n}.value AS _{n}", f"d_{n}.problem AS _{n}_problem", f"d_{n}.detail AS _{n}_detail"],
+                [f"LEFT JOIN map_date d_{n} ON d_{n}.raw = {raw}"])
+    if c.type == VOCAB:
+        return [f"v_{n}.code AS _{n}"], [f"LEFT JOIN map_vocab v_{n} ON v_{n}.col = '{n}' AND v_{n}.raw = {raw}"]
+    if c.type == NUMBER:
+        return [f"{_num(raw)} AS _{n}"], []
+    if c.type == COORDINATE:
+        return [f"{_coord(raw)} AS _{n}"], []
+    if c.type == COUNTRY:
+        return ["mc.iso3 AS _country_iso3"], [f"LEFT JOIN map_country mc ON mc.raw = {raw}"]
+    if c.type == PCODE:
+        return ["pc.pcode AS _pcode_given", "pc.iso3 AS _pcode_iso3"], [f"LEFT JOIN map_pcode pc ON pc.raw = {raw}"]
+    return [], []  # TEXT, MULTI and ADMIN_NAME are read as written (ADMIN_NAME after CHECKED's join)
+
+
+# Log columns whose typed value ``_<name>`` every later step reads (kept in ``checked``).
+TYPED_VALUES = tuple(f"_{c.name}" for c in COLUMNS if c.type in (DATE, VOCAB, NUMBER, COORDINATE))
+_TYPED_PARTS = [_typed(c) for c in COLUMNS]
+_TYPED_LIST = ",\n    ".join(v for values, _ in _TYPED_PARTS for v in values)
+_TYPED_JOINS = "\n".join(j for _, joins in _TYPED_PARTS for j in joins)
+
+# Every row of stage_raw with its values typed through the mapping tables, one part per log column
+# (see _typed). Not materialised: it is the inner query of CHECKED and of PROBLEMS.
 TYPED_TEMPLATE = f"""
 SELECT r.* EXCLUDE (_k) REPLACE (coalesce(r._row, (r._k + $row_offset)::INTEGER) AS _row), r._k AS _key,
-    coalesce(mc.iso3, pc.iso3) AS _iso3, mc.iso3 AS _country_iso3,
-    pc.pcode AS _pcode_given, pc.iso3 AS _pcode_iso3,
-    d1.value AS _date, d1.problem AS _date_problem, d1.detail AS _date_detail,
-    d2.value AS _request_date, d2.problem AS _request_date_problem, d2.detail AS _request_date_detail,
-    d3.value AS _resolution_date, d3.problem AS _resolution_date_problem, d3.detail AS _resolution_date_detail,
-    d4.value AS _follow_up_due, d4.problem AS _follow_up_due_problem, d4.detail AS _follow_up_due_detail,
-    v_outcome.code AS _outcome, v_activity.code AS _activity, v_ctype.code AS _ctype, v_level.code AS _level,
-    v_channel.code AS _channel, v_priority.code AS _priority, v_ckind.code AS _ckind,
-    {_num('r.people_targeted')} AS _people_targeted,
-    {_num('r.people_reached')} AS _people_reached,
-    {_num('r.days_to_resolution')} AS _days,
-    {_coord('r.latitude')} AS _lat,
-    {_coord('r.longitude')} AS _lon
+    {ISO3_OF_ROW} AS _iso3,
+    {_TYPED_LIST}
 FROM {{source}} r
-LEFT JOIN map_country mc ON mc.raw = r.country
-LEFT JOIN map_pcode pc ON pc.raw = r.admin1_pcode
-LEFT JOIN map_date d1 ON d1.raw = r.date
-LEFT JOIN map_date d2 ON d2.raw = r.request_date
-LEFT JOIN map_date d3 ON d3.raw = r.resolution_date
-LEFT JOIN map_date d4 ON d4.raw = r.follow_up_due
-LEFT JOIN map_vocab v_outcome ON v_outcome.col = 'outcome' AND v_outcome.raw = r.outcome
-LEFT JOIN map_vocab v_activity ON v_activity.col = 'activity' AND v_activity.raw = r.activity
-LEFT JOIN map_vocab v_ctype ON v_ctype.col = 'counterpart_type' AND v_ctype.raw = r.counterpart_type
-LEFT JOIN map_vocab v_level ON v_level.col = 'counterpart_level' AND v_level.raw = r.counterpart_level
-LEFT JOIN map_vocab v_channel ON v_channel.col = 'channel' AND v_channel.raw = r.channel
-LEFT JOIN map_vocab v_priority ON v_priority.col = 'priority' AND v_priority.raw = r.priority
-LEFT JOIN map_vocab v_ckind ON v_ckind.col = 'checkpoint_kind' AND v_ckind.raw = r.checkpoint_kind
+{_TYPED_JOINS}
 """
 TYPED = TYPED_TEMPLATE.format(source="(SELECT *, rowid AS _k FROM stage_raw)")
 # The same, for the rows that failed a check only (to list their problems).
@@ -99,71 +118,70 @@ class Branch:
                 f"detail := ({self.detail})::VARCHAR)")
 
 
-def _date_branches(column: str, typed: str, *, future: bool, required: bool) -> list[Branch]:
-    out = []
-    if required:
-        out.append(Branch(f"r.{column} IS NULL", "missing_date", column))
-    out.append(Branch(f"{typed}_problem IS NOT NULL", f"{typed}_problem", column, f"r.{column}", f"{typed}_detail",
-                      dynamic=True))
-    if future:
-        out.append(Branch(f"{typed} > current_date + $future_days::INTEGER", "future_date", column, f"r.{column}"))
-    out.append(Branch(f"{typed} < make_date($earliest_year::BIGINT, 1, 1)", "too_old_date", column, f"r.{column}",
-                      "'1 January ' || $earliest_year::VARCHAR"))
-    return out
-
-
-def _vocab_branch(column: str, typed: str, code: str) -> list[Branch]:
-    return [Branch(f"r.{column} IS NOT NULL AND {typed} IS NULL", code, column, f"r.{column}")]
-
-
-def _number_branches(column: str, typed: str) -> list[Branch]:
-    return [Branch(f"r.{column} IS NOT NULL AND {typed} IS NULL", "bad_number", column, f"r.{column}"),
-            Branch(f"{typed} < 0", "negative_number", column, f"r.{column}")]
-
-
 _LATLON = "r.latitude || ', ' || r.longitude"
+_RANGE = {"latitude": 90, "longitude": 180}
+
+
+def _missing(c: str, code: str) -> list[Branch]:
+    return [Branch(f"r.{c} IS NULL", code, c)]
+
+
+def _unknown(c: str, code: str) -> list[Branch]:
+    """A value given but not in the column's vocabulary (its typed value stayed NULL)."""
+    return [Branch(f"r.{c} IS NOT NULL AND _{c} IS NULL", code, c, f"r.{c}")]
+
+
+# How each check of a declaration (etl.logs.columns.Column.checks) is tested: check name -> the
+# branches it adds for a column. ``missing_<column>`` and ``unknown_<column>`` need no entry.
+_RULES: dict[str, Callable[[str, str], list[Branch]]] = {
+    "date_parse": lambda c, _: [Branch(f"_{c}_problem IS NOT NULL", f"_{c}_problem", c, f"r.{c}", f"_{c}_detail",
+                                       dynamic=True)],
+    "future_date": lambda c, code: [Branch(f"_{c} > current_date + $future_days::INTEGER", code, c, f"r.{c}")],
+    "too_old_date": lambda c, code: [Branch(f"_{c} < make_date($earliest_year::BIGINT, 1, 1)", code, c, f"r.{c}",
+                                            "'1 January ' || $earliest_year::VARCHAR")],
+    "request_after_engagement": lambda c, code: [Branch(f"_{c} > _date", code, c, f"r.{c}", "r.date")],
+    "resolution_before_request": lambda c, code: [Branch(f"_{c} < _request_date", code, c, f"r.{c}",
+                                                         "r.request_date")],
+    "unknown_country": lambda c, code: [Branch(f"r.{c} IS NOT NULL AND _country_iso3 IS NULL", code, c, f"r.{c}")],
+    "missing_country": lambda c, code: [Branch(f"r.{c} IS NULL AND _pcode_iso3 IS NULL", code, c)],
+    "unknown_pcode": lambda c, code: [Branch(
+        f"r.{c} IS NOT NULL AND _pcode_given IS NULL AND _iso3 IN (SELECT iso3 FROM admin_areas)", code, c,
+        f"r.{c}", "(SELECT name FROM countries WHERE iso3 = _iso3)")],
+    "pcode_country_mismatch": lambda c, code: [Branch(
+        "_pcode_iso3 IS NOT NULL AND _country_iso3 IS NOT NULL AND _pcode_iso3 <> _country_iso3", code, c,
+        f"r.{c}", "(SELECT name FROM countries WHERE iso3 = _pcode_iso3)")],
+    "bad_number": lambda c, code: [Branch(f"r.{c} IS NOT NULL AND _{c} IS NULL", code, c, f"r.{c}")],
+    "negative_number": lambda c, code: [Branch(f"_{c} < 0", code, c, f"r.{c}")],
+    "bad_coordinate": lambda c, code: [Branch(f"r.{c} IS NOT NULL AND _{c} IS NULL", code, c, f"r.{c}")],
+    "coordinate_out_of_range": lambda c, code: [Branch(
+        f"_{c} NOT BETWEEN -{_RANGE[c]} AND {_RANGE[c]}", code, c, f"r.{c}")],
+    # The pair's checks: both or neither, then the GPS no-fix default.
+    "half_coordinate": lambda c, code: [Branch("r.latitude IS NOT NULL AND r.longitude IS NULL", code, "latitude"),
+                                        Branch("r.longitude IS NOT NULL AND r.latitude IS NULL", code, "longitude")],
+    "null_island": lambda c, code: [Branch("_latitude = 0 AND _longitude = 0", code, "latitude", _LATLON)],
+    # The point against the row's country (map_point, from etl.geo.areas.locate_points).
+    "point_in_country": lambda c, _: [Branch("pt.problem IS NOT NULL", "pt.problem", "latitude", _LATLON,
+                                             "CASE WHEN pt.detail IS NOT NULL THEN ' (' || pt.detail || ')' ELSE '' END",
+                                             dynamic=True)],
+    # Expanded per unknown label by CELL_PROBLEMS; here only so that _any_problem sees it.
+    "unknown_obstacle": lambda c, _: [Branch("ob.cell IS NOT NULL", "'unknown_obstacle'", None, dynamic=True)],
+}
+
+
+def _branches(column: Column, name: str) -> list[Branch]:
+    if name in _RULES:
+        return _RULES[name](column.name, name)
+    if name == f"missing_{column.name}":
+        return _missing(column.name, name)
+    if name == f"unknown_{column.name}" and column.type == VOCAB:
+        return _unknown(column.name, name)
+    raise ValueError(f"log column {column.name}: no SQL for the check {name!r}. Add it to etl.logs.sql._RULES.")
+
 
 # Each inner list is one check: its branches are exclusive (the first that holds is reported).
+# Made from the declarations, column by column, in the order each column lists its checks.
 CHECKS: list[list[Branch]] = [
-    _date_branches("date", "_date", future=True, required=True),
-    _date_branches("request_date", "_request_date", future=True, required=False),
-    _date_branches("resolution_date", "_resolution_date", future=True, required=False),
-    _date_branches("follow_up_due", "_follow_up_due", future=False, required=False),
-    [Branch("_request_date > _date", "request_after_engagement", "request_date", "r.request_date", "r.date")],
-    [Branch("_resolution_date < _request_date", "resolution_before_request", "resolution_date",
-            "r.resolution_date", "r.request_date")],
-    [Branch("r.counterpart IS NULL", "missing_counterpart", "counterpart")],
-    [Branch("r.activity IS NULL", "missing_activity", "activity")],
-    _vocab_branch("activity", "_activity", "unknown_activity"),
-    [Branch("r.outcome IS NULL", "missing_outcome", "outcome")],
-    _vocab_branch("outcome", "_outcome", "unknown_outcome"),
-    [Branch("r.country IS NOT NULL AND _country_iso3 IS NULL", "unknown_country", "country", "r.country"),
-     Branch("r.country IS NULL AND _pcode_iso3 IS NULL", "missing_country", "country")],
-    [Branch("r.admin1_pcode IS NOT NULL AND _pcode_given IS NULL AND _iso3 IN (SELECT iso3 FROM admin_areas)",
-            "unknown_pcode", "admin1_pcode", "r.admin1_pcode",
-            "(SELECT name FROM countries WHERE iso3 = _iso3)"),
-     Branch("_pcode_iso3 IS NOT NULL AND _country_iso3 IS NOT NULL AND _pcode_iso3 <> _country_iso3",
-            "pcode_country_mismatch", "admin1_pcode", "r.admin1_pcode",
-            "(SELECT name FROM countries WHERE iso3 = _pcode_iso3)")],
-    _vocab_branch("counterpart_type", "_ctype", "unknown_counterpart_type"),
-    _vocab_branch("counterpart_level", "_level", "unknown_counterpart_level"),
-    _vocab_branch("channel", "_channel", "unknown_channel"),
-    _vocab_branch("priority", "_priority", "unknown_priority"),
-    _vocab_branch("checkpoint_kind", "_ckind", "unknown_checkpoint_kind"),
-    _number_branches("people_targeted", "_people_targeted"),
-    _number_branches("people_reached", "_people_reached"),
-    _number_branches("days_to_resolution", "_days"),
-    # Coordinates: format, range, both-or-neither, the GPS no-fix default, then the country test.
-    [Branch("r.latitude IS NOT NULL AND _lat IS NULL", "bad_coordinate", "latitude", "r.latitude"),
-     Branch("_lat NOT BETWEEN -90 AND 90", "coordinate_out_of_range", "latitude", "r.latitude")],
-    [Branch("r.longitude IS NOT NULL AND _lon IS NULL", "bad_coordinate", "longitude", "r.longitude"),
-     Branch("_lon NOT BETWEEN -180 AND 180", "coordinate_out_of_range", "longitude", "r.longitude")],
-    [Branch("r.latitude IS NOT NULL AND r.longitude IS NULL", "half_coordinate", "latitude"),
-     Branch("r.longitude IS NOT NULL AND r.latitude IS NULL", "half_coordinate", "longitude"),
-     Branch("_lat = 0 AND _lon = 0", "null_island", "latitude", _LATLON)],
-    [Branch("pt.problem IS NOT NULL", "pt.problem", "latitude", _LATLON,
-            "CASE WHEN pt.detail IS NOT NULL THEN ' (' || pt.detail || ')' ELSE '' END", dynamic=True)],
-    [Branch("ob.cell IS NOT NULL", "'unknown_obstacle'", None, dynamic=True)],  # expanded per label below
+    [b for name in check for b in _branches(c, name)] for c in COLUMNS for check in c.checks
 ]
 
 
@@ -202,7 +220,7 @@ GROUP BY cell
 """
 
 _JOINS_AFTER_TYPED = """
-LEFT JOIN map_point pt ON pt.iso3 = r._iso3 AND pt.lat = r._lat AND pt.lon = r._lon
+LEFT JOIN map_point pt ON pt.iso3 = r._iso3 AND pt.lat = r._latitude AND pt.lon = r._longitude
 LEFT JOIN map_admin_name an ON an.iso3 = r._iso3 AND an.raw = r.admin1
 LEFT JOIN cell_problems ob ON ob.cell = r.obstacles
 """
@@ -216,8 +234,7 @@ _REQUEST_KEY = ("CASE WHEN r.request_id IS NOT NULL THEN r._iso3 || chr(31) || c
 # whether the row passed every check.
 CHECKED = f"""
 CREATE OR REPLACE TEMP TABLE checked AS
-SELECT r._key, r._row, r._sheet, r._iso3, r._date, r._request_date, r._resolution_date, r._follow_up_due, r._outcome, r._activity, r._ctype,
-    r._level, r._channel, r._priority, r._ckind, r._people_targeted, r._people_reached, r._days, r._lat, r._lon,
+SELECT r._key, r._row, r._sheet, r._iso3, {", ".join(f"r.{v}" for v in TYPED_VALUES)},
     coalesce(r._pcode_given, pt.pcode) AS _pcode_direct, an.pcode AS _name_pcode,
     r._hash,
     CASE WHEN r.engagement_id IS NOT NULL THEN {short_id('E', "r._iso3 || chr(31) || r.engagement_id")}
@@ -281,7 +298,6 @@ WHERE s._class = 'conflict'
 """
 
 # Distinct (country, name) of the file, for name resolution in Python before CHECKED.
-ISO3_OF_ROW = "coalesce(mc.iso3, pc.iso3)"
 _NAMES = """
 SELECT DISTINCT coalesce(mc.iso3, pc.iso3) AS iso3, r.{col} AS raw
 FROM stage_raw r LEFT JOIN map_country mc ON mc.raw = r.country LEFT JOIN map_pcode pc ON pc.raw = r.admin1_pcode
@@ -298,8 +314,7 @@ FROM stage_raw r JOIN admin_areas a ON a.pcode = upper(trim(r.admin1_pcode)) AND
 # The rows to insert: passed every check and not already known. A view: each insert reads it.
 # The raw text columns come from stage_raw by row id rather than being copied into `checked`
 # (copying wide text columns is the most expensive thing a load could do).
-RAW_TEXT = ("engagement_id", "request_id", "organisation", "location", "checkpoint", "counterpart",
-            "counterpart_affiliation", "intermediary", "notes", "obstacles", "conditions")
+RAW_TEXT = tuple(c.name for c in COLUMNS if c.type in (TEXT, MULTI) and c.stored)
 NEW_ROWS = f"""
 CREATE OR REPLACE TEMP VIEW new_rows AS
 SELECT c.*, {', '.join(f'r.{col}' for col in RAW_TEXT)}
@@ -310,8 +325,8 @@ WHERE c._ok
 
 INSERT_COUNTERPARTS = """
 INSERT INTO counterparts
-SELECT n._cpid, mode(n.counterpart), any_value(m.key), mode(n._ctype), mode(n.counterpart_affiliation),
-    mode(n._level), n._iso3, any_value(ctry.region), min(n._date), max(n._date), count(*), $load_id
+SELECT n._cpid, mode(n.counterpart), any_value(m.key), mode(n._counterpart_type), mode(n.counterpart_affiliation),
+    mode(n._counterpart_level), n._iso3, any_value(ctry.region), min(n._date), max(n._date), count(*), $load_id
 FROM new_rows n
 JOIN map_cp m ON m.iso3 = n._iso3 AND m.raw = n.counterpart
 LEFT JOIN countries ctry ON ctry.iso3 = n._iso3
@@ -324,7 +339,7 @@ UPDATE counterparts c SET
     counterpart_type = coalesce(c.counterpart_type, s.t),
     affiliation = coalesce(c.affiliation, s.a),
     level = coalesce(c.level, s.l)
-FROM (SELECT _cpid, mode(_ctype) AS t, mode(counterpart_affiliation) AS a, mode(_level) AS l
+FROM (SELECT _cpid, mode(_counterpart_type) AS t, mode(counterpart_affiliation) AS a, mode(_counterpart_level) AS l
       FROM new_rows GROUP BY _cpid) s
 WHERE c.counterpart_id = s._cpid AND (c.counterpart_type IS NULL OR c.affiliation IS NULL OR c.level IS NULL)
 """
@@ -337,7 +352,8 @@ ON CONFLICT (counterpart_id, alias) DO UPDATE SET times_seen = counterpart_alias
 
 INSERT_CHECKPOINTS = """
 INSERT INTO checkpoints
-SELECT n._ckid, mode(n.checkpoint), any_value(k.key), mode(n._ckind), median(n._lat), median(n._lon), n._iso3,
+SELECT n._ckid, mode(n.checkpoint), any_value(k.key), mode(n._checkpoint_kind), median(n._latitude),
+    median(n._longitude), n._iso3,
     mode(coalesce(n._pcode_direct, n._name_pcode)), NULL, $load_id
 FROM new_rows n JOIN map_ck k ON k.iso3 = n._iso3 AND k.raw = n.checkpoint
 WHERE n._ckid IS NOT NULL AND n._ckid NOT IN (SELECT checkpoint_id FROM checkpoints)
@@ -364,16 +380,55 @@ FROM (SELECT _rid,
 # admin-1 name. Shared by the engagement and label inserts so that both hold the same value.
 _ADMIN1 = "coalesce(n._pcode_direct, ck.admin1_pcode, n._name_pcode)"
 
+# Values of the engagements columns that are not one log column's typed value: ids, place, provenance.
+_ENGAGEMENT_DERIVED = {
+    "engagement_id": "n._eid",
+    "request_id": "n._rid",
+    "counterpart_id": "n._cpid",
+    "checkpoint_id": "n._ckid",
+    "iso3": "n._iso3",
+    "admin1_pcode": _ADMIN1,
+    "region": "n._region",
+    "row_hash": "n._hash",
+    "load_id": "$load_id",
+    "source_row": "n._row",
+    "engagement_key": "n._ekey",
+    "request_key": "(hash(n._rid) >> 1)::BIGINT",
+}
+# Log columns whose stored value is more than their typed value (a checkpoint's position when the row
+# has none; the days between the two dates when both are given).
+_ENGAGEMENT_VALUE = {
+    "latitude": "coalesce(n._latitude, ck.latitude)",
+    "longitude": "coalesce(n._longitude, ck.longitude)",
+    "days_to_resolution": ("coalesce(CASE WHEN n._resolution_date IS NOT NULL AND n._request_date IS NOT NULL "
+                           "THEN date_diff('day', n._request_date, n._resolution_date) END, "
+                           "round(n._days_to_resolution))::INTEGER"),
+}
+
+
+def _engagement_value(c: Column) -> str:
+    """SQL (over ``new_rows n``) for the engagements column a log column fills."""
+    if c.name in _ENGAGEMENT_VALUE:
+        return _ENGAGEMENT_VALUE[c.name]
+    if c.type in (TEXT, MULTI):
+        return f"n.{c.name}"
+    if c.type == NUMBER:
+        return f"round(n._{c.name})::INTEGER"
+    return f"n._{c.name}"
+
+
+# engagements column -> value: every log column stored in engagements (by its declaration), then the
+# derived ones. A column both declare (iso3, admin1_pcode: resolved from several log columns) takes the
+# derived value.
+ENGAGEMENT_VALUES: dict[str, str] = {
+    **{c.engagements_column: _engagement_value(c) for c in COLUMNS
+       if c.engagements_column and c.type not in (COUNTRY, PCODE, ADMIN_NAME)},
+    **_ENGAGEMENT_DERIVED,
+}
+
 INSERT_ENGAGEMENTS = f"""
-INSERT INTO engagements
-SELECT n._eid, n.engagement_id, n._rid, n._date, n._cpid, n._ckid, n.location, n._iso3,
-    {_ADMIN1}, n._region,
-    coalesce(n._lat, ck.latitude), coalesce(n._lon, ck.longitude),
-    n.organisation, n._activity, n._channel, n.intermediary, n._outcome, n._resolution_date,
-    coalesce(CASE WHEN n._resolution_date IS NOT NULL AND n._request_date IS NOT NULL
-                  THEN date_diff('day', n._request_date, n._resolution_date) END, round(n._days))::INTEGER,
-    n._follow_up_due, round(n._people_targeted)::INTEGER, round(n._people_reached)::INTEGER, n.notes,
-    n._hash, $load_id, n._row, n._ekey, n.counterpart, (hash(n._rid) >> 1)::BIGINT
+INSERT INTO engagements ({", ".join(ENGAGEMENT_VALUES)})
+SELECT {", ".join(ENGAGEMENT_VALUES.values())}
 FROM new_rows n
 LEFT JOIN checkpoints ck ON ck.checkpoint_id = n._ckid
 """

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from etl.logs.columns import COLUMNS, DATE_COLUMNS, NUMBER_COLUMNS, VOCAB
 from etl.vocab import (
     ACTIVITIES,
     CHANNELS,
@@ -22,7 +23,11 @@ from etl.vocab import (
     COUNTERPART_TYPES,
     OUTCOMES,
     PRIORITIES,
+    VOCABULARIES,
+    Vocabulary,
 )
+
+__all__ = ["DATE_COLUMNS", "NUMBER_COLUMNS", "REASONS", "VOCAB_COLUMNS", "Reason", "country_iso3", "parse_date"]
 
 
 @dataclass(frozen=True)
@@ -225,15 +230,7 @@ def country_name(iso3: str) -> str:
 
 # --------------------------------------------------------------------------------- vocabularies
 
-# Log column -> (vocabulary, reason code when the value is not recognised)
-VOCAB_COLUMNS = {
-    "outcome": (OUTCOMES, "unknown_outcome"),
-    "activity": (ACTIVITIES, "unknown_activity"),
-    "counterpart_type": (COUNTERPART_TYPES, "unknown_counterpart_type"),
-    "counterpart_level": (COUNTERPART_LEVELS, "unknown_counterpart_level"),
-    "channel": (CHANNELS, "unknown_channel"),
-    "priority": (PRIORITIES, "unknown_priority"),
-    "checkpoint_kind": (CHECKPOINT_KINDS, "unknown_checkpoint_kind"),
+# Log column -> (vocabulary, reason code when the value is not recognised), from the declarations.
+VOCAB_COLUMNS: dict[str, tuple[Vocabulary, str]] = {
+    c.name: (VOCABULARIES[c.vocab], f"unknown_{c.name}") for c in COLUMNS if c.type == VOCAB and c.vocab
 }
-DATE_COLUMNS = ("date", "request_date", "resolution_date", "follow_up_due")
-NUMBER_COLUMNS = ("people_targeted", "people_reached", "days_to_resolution")
