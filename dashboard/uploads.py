@@ -17,7 +17,7 @@ from pathlib import Path
 
 from etl.config import REPO_ROOT, Settings, get_settings
 from etl.errors import AccessDataError
-from etl.logs.load import LoadResult, load_paths
+from etl.intake import LoadResult, load_paths
 from etl.store.crypto import database_key
 from etl.store.files import create_owner_only
 

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from etl.config import Settings
-from etl.logs.load import LoadResult, load_paths
+from etl.intake import LoadResult, load_paths
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ACCESS_SHARED_DIR", REPO.parent / "shared"))

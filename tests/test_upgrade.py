@@ -32,7 +32,7 @@ from dashboard.db.scope import ensure_scope
 from etl.accounts.roles import ALL_REGIONS, scope_for
 from etl.config import Settings, get_settings
 from etl.errors import DatabaseError
-from etl.logs.load import load_paths
+from etl.intake import load_paths
 from etl.store import crypto, migrations
 from etl.store.db import connect_read
 from etl.store.migrations import runner

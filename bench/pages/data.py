@@ -108,16 +108,20 @@ def _key(sql: str, params: list[object]) -> str:
 
 
 def query_labels(Q, f, cp: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    """SQL text (+ parameters) -> the name of the function or constant of dashboard.db.queries behind it."""
+    """SQL text (+ parameters) -> the name of the function or constant of dashboard.db.queries (or of its
+    profile_queries) behind it."""
     import inspect
 
+    from dashboard.db import profile_queries
+
     out: dict[str, str] = {}
-    for name, obj in vars(Q).items():
+    modules = (Q.__name__, profile_queries.__name__)
+    for name, obj in [*vars(Q).items(), *vars(profile_queries).items()]:
         if name.startswith("_"):
             continue
         if isinstance(obj, str) and name.isupper():
             out[obj] = name
-        elif inspect.isfunction(obj) and obj.__module__ == Q.__name__ and name != "page_queries":
+        elif inspect.isfunction(obj) and obj.__module__ in modules and name != "page_queries":
             params = list(inspect.signature(obj).parameters)
             if params and params[0] == "counterpart_id":  # profile queries: (counterpart, the period's end)
                 try:

@@ -7,7 +7,7 @@ import datetime as dt
 
 # --------------------------------------------------------------------- the pandas baseline
 
-TIMELINE_ROWS = 1_000  # dashboard.db.queries.TIMELINE_ROWS: the profile shows the latest ones
+TIMELINE_ROWS = 1_000  # dashboard.db.profile_queries.TIMELINE_ROWS: the profile shows the latest ones
 
 
 def pd_series(values: list):  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import shell
-from dashboard.db import queries
+from dashboard.db import profile_queries
 from dashboard.db.connection import current_version, query
 from dashboard.db.scope import scope_key
 from dashboard.lookup import brief, search
@@ -36,7 +36,7 @@ if f is None:
 @st.cache_resource(max_entries=16, show_spinner=False)
 def _search_index(version: tuple[int, int], scope_name: str) -> search.SearchIndex:
     # Keyed by the user's scope as well: the index holds names, and users of other regions share this cache.
-    return search.SearchIndex.from_frame(query(queries.SEARCH_INDEX))
+    return search.SearchIndex.from_frame(query(profile_queries.SEARCH_INDEX))
 
 
 def _opener(key: str, ids: list[str]) -> Callable[[], None]:
@@ -79,7 +79,7 @@ cid = brief.clean_id(st.query_params.get("id"))
 if cid and current_version() is not None:
     # A link to a counterpart that was since merged into another opens the survivor (merges can chain).
     for _ in range(10):
-        merged = query(queries.MERGED_INTO, [cid])
+        merged = query(profile_queries.MERGED_INTO, [cid])
         if merged.empty:
             break
         st.info(f"Counterpart {md(cid)} was merged into {md(merged.iloc[0]['result_id'])}: showing that profile.",
@@ -254,7 +254,7 @@ with tabs[0]:
             if st.button(f"Prepare the whole history ({total:,} engagements) for download", key=f"{whole_key}_go",
                          icon=":material/history:") or st.session_state.get(whole_key):
                 st.session_state[whole_key] = True
-                whole = query(queries.PROFILE_TIMELINE, [p.counterpart_id, queries.WHOLE_HISTORY])
+                whole = query(profile_queries.PROFILE_TIMELINE, [p.counterpart_id, profile_queries.WHOLE_HISTORY])
                 components.downloads(whole, f"timeline {p.counterpart_id}",
                                      caption=f"{len(whole):,} engagements, most recent first.")
 

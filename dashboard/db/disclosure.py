@@ -42,7 +42,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from dashboard.ui.formats import fmt_int
 from etl.accounts.roles import Scope
 from etl.config import get_settings
 
@@ -177,15 +176,6 @@ def protect(df: pd.DataFrame, k: int | None) -> pd.DataFrame:
 def value(v: object, k: int | None) -> object:
     """One count as it may be shown: the number, or ``"< k"``."""
     return mark(k) if k is not None and small(v, k) else v
-
-
-def shown_count(v: object, k: int | None) -> str:
-    """A count as text for a metric, a label or a tooltip: ``1,234``, ``"< k"``, ``"hidden"`` or ``–``."""
-    if isinstance(v, str):
-        return v
-    if k is not None and small(v, k):
-        return mark(k)
-    return fmt_int(v)
 
 
 def narrow(engagements: object, k: int | None) -> bool:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard.db import queries
+from dashboard.db import profile_queries
 from dashboard.ui.exports import spreadsheet_safe  # noqa: F401 - re-exported for the page
 from dashboard.ui.formats import fmt_date, fmt_days, fmt_int, fmt_pct, is_missing
 from dashboard.ui.safe_text import isolate
@@ -88,26 +88,26 @@ def load_profile(run: Run, counterpart_id: str, today: dt.date | None = None) ->
     """The profile of ``counterpart_id``; None when no counterpart has that id."""
     today = today or dt.date.today()
     cp = counterpart_id
-    info = run(queries.PROFILE, [cp])
+    info = run(profile_queries.PROFILE, [cp])
     if info.empty:
         return None
-    fu_sql, fu_params = queries.profile_follow_ups(cp, today, OVERDUE_DAYS)
+    fu_sql, fu_params = profile_queries.profile_follow_ups(cp, today, OVERDUE_DAYS)
     return Profile(
         counterpart_id=cp,
         info=info.iloc[0].to_dict(),
-        aliases=run(queries.PROFILE_ALIASES, [cp]),
-        places=run(queries.PROFILE_PLACES, [cp]),
-        timeline=run(queries.PROFILE_TIMELINE, [cp, queries.TIMELINE_ROWS]),  # the latest ones
-        quarters=run(queries.PROFILE_OUTCOMES_BY_QUARTER, [cp]),
-        peers=run(queries.PROFILE_PEERS, [cp, cp]),
-        channels=run(queries.PROFILE_CHANNELS, [cp]),
-        intermediaries=run(queries.PROFILE_INTERMEDIARIES, [cp]),
-        related=run(queries.PROFILE_RELATED, [cp]),
-        review=run(queries.PROFILE_REVIEW, [cp, cp, cp]),
-        conditions=run(queries.PROFILE_CONDITIONS, [cp, cp]),
+        aliases=run(profile_queries.PROFILE_ALIASES, [cp]),
+        places=run(profile_queries.PROFILE_PLACES, [cp]),
+        timeline=run(profile_queries.PROFILE_TIMELINE, [cp, profile_queries.TIMELINE_ROWS]),  # the latest ones
+        quarters=run(profile_queries.PROFILE_OUTCOMES_BY_QUARTER, [cp]),
+        peers=run(profile_queries.PROFILE_PEERS, [cp, cp]),
+        channels=run(profile_queries.PROFILE_CHANNELS, [cp]),
+        intermediaries=run(profile_queries.PROFILE_INTERMEDIARIES, [cp]),
+        related=run(profile_queries.PROFILE_RELATED, [cp]),
+        review=run(profile_queries.PROFILE_REVIEW, [cp, cp, cp]),
+        conditions=run(profile_queries.PROFILE_CONDITIONS, [cp, cp]),
         follow_ups=run(fu_sql, fu_params),
         today=today,
-        incidents=run(queries.PROFILE_INCIDENTS, [cp]),
+        incidents=run(profile_queries.PROFILE_INCIDENTS, [cp]),
     )
 
 

@@ -10,7 +10,7 @@ Every alias seen in the logs is indexed twice:
 
 The query gets the same two forms and is compared with rapidfuzz's ``WRatio`` (typos, word order,
 a part of a longer name). A counterpart scores its best alias; ties go to the one engaged most.
-Nothing here needs Streamlit: the page passes the rows of ``queries.SEARCH_INDEX``.
+Nothing here needs Streamlit: the page passes the rows of ``profile_queries.SEARCH_INDEX``.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ class SearchIndex:
 
     @classmethod
     def from_frame(cls, rows: pd.DataFrame) -> SearchIndex:
-        """Build from rows of ``queries.SEARCH_INDEX`` (one row per counterpart and alias)."""
+        """Build from rows of ``profile_queries.SEARCH_INDEX`` (one row per counterpart and alias)."""
         cols = ["counterpart_id", "name", "counterpart_type", "iso3", "region", "engagements"]
         counterparts = (rows[cols].drop_duplicates("counterpart_id").reset_index(drop=True)
                         if not rows.empty else pd.DataFrame(columns=cols))

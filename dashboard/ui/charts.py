@@ -17,7 +17,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 
 from dashboard.db import disclosure
-from dashboard.ui import viewer
+from dashboard.ui import formats, viewer
 from dashboard.ui.safe_text import html_text
 
 VIEWER = "viewer"
@@ -68,10 +68,10 @@ def _protected(df: pd.DataFrame, y: str, k: int | None) -> tuple[pd.DataFrame, b
     """``df`` protected for ``k``, with ``y`` numeric (null where withheld) and ``y_shown`` its label text;
     and whether anything was withheld."""
     if k is None:
-        return df.assign(y_shown=df[y].map(lambda v: disclosure.shown_count(v, None))), False
+        return df.assign(y_shown=df[y].map(lambda v: formats.shown_count(v, None))), False
     data = disclosure.protect(df, k)
     withheld = data[y].map(lambda v: isinstance(v, str))
-    shown = data[y].map(lambda v: disclosure.shown_count(v, k))
+    shown = data[y].map(lambda v: formats.shown_count(v, k))
     data[y] = pd.to_numeric(data[y].mask(withheld), errors="coerce")
     return data.assign(y_shown=shown), bool(withheld.any())
 
@@ -217,7 +217,7 @@ def incidents_beside_denials(outcomes: pd.DataFrame, incidents: pd.DataFrame,
     k = _k(k)
     harm = ["killed", "injured", "kidnapped", "detained"]
     bars, withheld = _protected(incidents, "incidents", k)
-    labels = pd.DataFrame({c: bars[c].map(lambda v: disclosure.shown_count(v, k)) for c in harm})
+    labels = pd.DataFrame({c: bars[c].map(lambda v: formats.shown_count(v, k)) for c in harm})
     totals = outcomes.groupby("month", as_index=False)["engagements"].sum()  # a few dozen rows (one per month)
     denied = outcomes[outcomes["outcome"] == "denied"].groupby("month", as_index=False)["engagements"].sum()
     share = totals.merge(denied, on="month", how="left", suffixes=("", "_denied")).fillna({"engagements_denied": 0})

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.db import disclosure
-from dashboard.ui import viewer
+from dashboard.ui import formats, viewer
 from dashboard.ui.exports import spreadsheet_safe
 from dashboard.ui.formats import fmt_number, fmt_pct
 from dashboard.ui.safe_text import markdown_text
@@ -102,7 +102,7 @@ def _export_rule() -> Callable[[pd.DataFrame], pd.DataFrame]:
 
 def fmt_count(value: object, k: int | None) -> str:
     """A count for a metric: ``1,234``, or ``"< k"`` in a pseudonymised view when below ``k``."""
-    return disclosure.shown_count(value, k)
+    return formats.shown_count(value, k)
 
 
 def too_narrow(engagements: object, k: int | None) -> None:
@@ -211,7 +211,7 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
             config[col] = st.column_config.NumberColumn(label, format="%.1f")
         elif col in counts:
             # A protected count: numbers ("1,234") and marks ("< 5", "hidden") as text, aligned like numbers.
-            df = df.assign(**{col: df[col].map(lambda v: disclosure.shown_count(v, k))})
+            df = df.assign(**{col: df[col].map(lambda v: formats.shown_count(v, k))})
             config[col] = st.column_config.TextColumn(label, alignment="right")
         else:
             config[col] = st.column_config.TextColumn(label)

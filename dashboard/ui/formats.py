@@ -3,7 +3,7 @@ the printable brief, map tooltips and legends, and the disclosure rule's counts.
 
 A missing value (None, NaN, NaT, pd.NA) reads "–" everywhere. These functions are pure (no Streamlit,
 no database), so the brief and the tests use them as they are. Counts that may be withheld in a
-pseudonymised view go through :func:`dashboard.db.disclosure.shown_count`, which writes the number here.
+pseudonymised view go through :func:`shown_count`, which writes the number here.
 
 The CLI (``etl/cli``) keeps its own plain ``f"{n:,}"`` formatting: ``etl`` may not import
 ``dashboard`` (the layering is dashboard -> etl), and terminal lines have no missing-value "–" rule.
@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+
+from dashboard.db import disclosure
 
 MISSING = "–"
 
@@ -102,3 +104,12 @@ def fmt_date_as_known(value: dt.date, precision: object) -> str:
     ['2024', 'Mar 2024', '05 Mar 2024', '05 Mar 2024']
     """
     return value.strftime({"year": "%Y", "month": "%b %Y"}.get(str(precision), "%d %b %Y"))
+
+
+def shown_count(v: object, k: int | None) -> str:
+    """A count as text for a metric, a label or a tooltip: ``1,234``, ``"< k"``, ``"hidden"`` or ``–``."""
+    if isinstance(v, str):
+        return v
+    if k is not None and disclosure.small(v, k):
+        return disclosure.mark(k)
+    return fmt_int(v)

@@ -39,7 +39,7 @@ from shapely.geometry import mapping
 
 from dashboard.db import disclosure, queries
 from dashboard.db.connection import current_version, query, query_as
-from dashboard.ui import viewer
+from dashboard.ui import formats, viewer
 from dashboard.ui.charts import OUTCOME_COLOURS, OUTCOME_LABELS
 from dashboard.ui.formats import fmt_date_as_known, fmt_days, fmt_int, fmt_number, fmt_pct, is_missing
 from dashboard.ui.safe_text import html_text
@@ -227,12 +227,12 @@ def area_tooltip(name: object, iso3: object, row: pd.Series | None, measure: str
     value = row.get(measure)
     count = row["engagements"]
     if measure == "engagements":
-        shown = disclosure.shown_count(count, k)
+        shown = formats.shown_count(count, k)
     else:
         shown = "–" if is_missing(value) or _withheld(value) else m.fmt(float(value))
     lines = [head, f"{e(m.label)}: <b>{e(shown)}</b>"]
     if measure != "engagements":
-        lines.append(f"Engagements: {e(disclosure.shown_count(count, k))}")
+        lines.append(f"Engagements: {e(formats.shown_count(count, k))}")
         if k is not None and is_missing(value) and (_withheld(count) or disclosure.small(count, k)):
             lines.append(f"<i>Fewer than {k} engagements: no figure shown</i>")
         elif not _withheld(count) and int(count) < FEW_ENGAGEMENTS:
@@ -249,7 +249,7 @@ def checkpoint_tooltip(row: pd.Series, k: int | None = None) -> str:
     lines = [f"<b>{e(row.get('name'))}</b> ({e(row.get('iso3'))})"]
     if k is None:
         lines.append(f"Controlled by: {e(controlled) if not is_missing(controlled) else 'not recorded'}")
-    lines += [f"Engagements: {e(disclosure.shown_count(row['engagements'], k))}",
+    lines += [f"Engagements: {e(formats.shown_count(row['engagements'], k))}",
               f"Share denied: {fmt_pct(share)}"]
     if k is None:
         lines.append("Last five outcomes, latest first:<br>" + _outcomes(row.get("recent_outcomes")))
@@ -268,7 +268,7 @@ def incident_tooltip(row: pd.Series, k: int | None = None) -> str:
     precision = row.get("date_precision")
     date = fmt_date_as_known(when, precision) if hasattr(when, "strftime") else e(when)
     who = row.get("perpetrator_name") if k is None else None
-    harm = ", ".join(f"{disclosure.shown_count(_count(row.get(c)), k)} {c}"
+    harm = ", ".join(f"{formats.shown_count(_count(row.get(c)), k)} {c}"
                      for c in ("killed", "injured", "kidnapped", "detained") if _count(row.get(c)))
     return "<br>".join([
         f"<b>Security incident</b>, {e(date)} ({e(row.get('iso3'))})",

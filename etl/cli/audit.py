@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from etl.accounts import audit
+from etl.cli import audited
 
 TERMINAL_LIMIT = 50
 COLUMNS = ("ts", "action", "who", "role", "target", "filters", "detail")
@@ -74,7 +75,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
               "edited by hand); they are left in the file.", file=sys.stderr)
     if args.csv is not None:
         # Handing the log out is an export like any other: on record before the file is written.
-        audit.record("export", who=audit.cli_user(), target=str(args.csv), settings=settings,
+        audit.record("export", who=audited.cli_user(), target=str(args.csv), settings=settings,
                      filters={k: v for k, v in chosen.items() if v},
                      detail={"what": "audit log", "events": len(events), "via": "command line"})
         audit.write_csv(events, args.csv)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import duckdb
 
-from etl.accounts import audit
+from etl.cli import audited
 from etl.counterparts import decisions, mirror, queries, resolver
 from etl.errors import DatabaseError
-from etl.logs.validate import country_iso3
+from etl.geo.countries import country_iso3
 from etl.store.db import reading
 
 
@@ -160,6 +160,6 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
     for name, parser in cmds.choices.items():
         add_db(parser)
         if name in ("merge", "split", "keep-apart", "undo"):  # decisions are on record in the audit log
-            parser.set_defaults(func=audit.audited("decision", parser.get_default("func"),
+            parser.set_defaults(func=audited.audited("decision", parser.get_default("func"),
                                                    target=("first", "second", "counterpart_id", "decision_id"),
                                                    detail=("keep", "alias", "reason")))

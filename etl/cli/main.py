@@ -15,14 +15,14 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from etl.accounts import audit
 from etl.cli import audit as audit_cli
+from etl.cli import audited
 from etl.cli import counterparts as counterparts_cli
 from etl.cli import crypto as crypto_cli
 from etl.cli import users as users_cli
 from etl.config import DATA_DIR, get_settings
 from etl.errors import AccessDataError
-from etl.logs.load import LoadResult, load_paths
+from etl.intake import LoadResult, load_paths
 from etl.logs.readers import describe_mapping
 from etl.store.db import owner_only_umask
 
@@ -105,7 +105,7 @@ def cmd_load(args: argparse.Namespace) -> int:
     bar, update = _progress_bar(not args.quiet and (sys.stderr.isatty() or args.progress))
     start = time.monotonic()
     # On record (etl/accounts/audit.py): refused before anything is written when the audit log cannot be appended to.
-    with audit.command("load", args.db, target=[str(p) for p in paths],
+    with audited.command("load", args.db, target=[str(p) for p in paths],
                        detail=getattr(args, "audit_detail", None)) as event:
         try:
             results = load_paths(paths, args.db, progress=update, encoding=args.encoding)
@@ -156,7 +156,7 @@ def cmd_boundaries(args: argparse.Namespace) -> int:
     from etl.geo.boundaries import load_boundary_paths
 
     given = {"iso3": args.iso3, "level": args.level}
-    with audit.command("boundaries", args.db, target=list(args.paths),
+    with audited.command("boundaries", args.db, target=list(args.paths),
                        detail={k: v for k, v in given.items() if v is not None}) as event:
         results = load_boundary_paths([Path(p) for p in args.paths], args.db, iso3=args.iso3, level=args.level)
         ok = sum(r.ok for r in results)
@@ -186,7 +186,7 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         # `tasks.py run` asks at every start: a database already current is not worth an audit line.
         print(f"{args.db} is already at schema version {SCHEMA_VERSION}; nothing to do.")
         return 0
-    with audit.command("upgrade", args.db, target=str(args.db)) as event:
+    with audited.command("upgrade", args.db, target=str(args.db)) as event:
         result = upgrade(args.db)
         event.outcome = "done" if result.applied else "nothing to do"
         event.detail.update({"from_version": result.from_version, "to_version": result.to_version,

@@ -16,11 +16,11 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from etl.accounts import audit
 from etl.accounts.records import User, UserError, utc_now
 from etl.accounts.roles import ALL_REGIONS, ROLE_NAMES, ROLES
 from etl.accounts.rules import DEMO_USERS, check_password
 from etl.accounts.users import UserStore, users_path
+from etl.cli import audited
 from etl.config import get_settings
 
 
@@ -253,6 +253,6 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
         parser.add_argument("--users", type=Path, default=None, metavar="FILE",
                             help="the users file (default: $ACCESS_USERS_FILE, or users.json beside --db)")
         if name != "list":  # every change is on record in the audit log (etl/accounts/audit.py); never a password
-            parser.set_defaults(func=audit.audited("users_change", parser.get_default("func"), target=("name",),
+            parser.set_defaults(func=audited.audited("users_change", parser.get_default("func"), target=("name",),
                                                    detail=("role", "regions", "display_name", "replace", "remove",
                                                            "email")))

@@ -33,11 +33,11 @@ from typing import TypeVar
 import duckdb
 
 from etl.config import Settings, get_settings
+from etl.counterparts import refresh
 from etl.counterparts.mirror import mirror_path, read_mirror, write_mirror
 from etl.counterparts.names import name_key
 from etl.counterparts.resolver import COLUMNS, Decision, Resolver, load_resolver, read_decisions, spelling_key, split_id
 from etl.errors import AccessDataError, DatabaseError
-from etl.logs import sql
 from etl.store.loads import transaction, write_session
 from etl.store.schema import insert_rows
 
@@ -100,7 +100,7 @@ ON CONFLICT (counterpart_id, alias) DO UPDATE SET
     load_id = least(counterpart_aliases.load_id, excluded.load_id);
 """
 
-# The same temp tables the loader fills, so sql.REFRESH_COUNTERPARTS / REFRESH_CHECKPOINTS do the
+# The same temp tables the loader fills, so refresh.REFRESH_COUNTERPARTS / REFRESH_CHECKPOINTS do the
 # recounting (inside a load they are simply refreshed once more at its end).
 _TOUCH = """
 CREATE TEMP TABLE IF NOT EXISTS touched_counterparts (counterpart_id VARCHAR);
@@ -157,7 +157,7 @@ def reapply(con: duckdb.DuckDBPyConnection) -> int:
     moved = int(row[0]) if row else 0
     if moved:
         for statement in (_NEW_COUNTERPARTS, _FILL_SURVIVORS, _MOVE_ENGAGEMENTS, _MOVE_ALIASES, _TOUCH,
-                          sql.REFRESH_COUNTERPARTS, _DROP_EMPTY, _RENAME_LEFT_BEHIND, sql.REFRESH_CHECKPOINTS):
+                          refresh.REFRESH_COUNTERPARTS, _DROP_EMPTY, _RENAME_LEFT_BEHIND, refresh.REFRESH_CHECKPOINTS):
             con.execute(statement)
     refresh_review_status(con, resolver)
     return moved

@@ -19,10 +19,9 @@ from python_calamine import CalamineWorkbook
 from etl.counterparts.names import name_key
 from etl.errors import InputFileError
 from etl.feeds.base import FeedCode, FeedFormat, FeedRecord, ParsedFeed, RowProblem
+from etl.feeds.cells import Columns, cell_text
 from etl.feeds.normalise import (
-    Columns,
     access_category,
-    cell_text,
     hash_cells,
     make_incident_id,
     perpetrator_name,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from etl.logs.validate import Reason
 
 if TYPE_CHECKING:
-    from etl.feeds.normalise import Columns
+    from etl.feeds.cells import Columns
 
 # Reasons a feed row is turned away, or its coordinates blanked (``incidents.geo_problem``).
 # Codes shared with etl.logs.validate.REASONS mean the same thing; the wording here speaks of

@@ -10,10 +10,9 @@ from collections.abc import Sequence
 
 from etl.counterparts.names import name_key
 from etl.feeds.base import FeedFormat, FeedRecord, RowProblem
+from etl.feeds.cells import Columns, cell_text
 from etl.feeds.normalise import (
-    Columns,
     access_category,
-    cell_text,
     hash_cells,
     make_incident_id,
     perpetrator_name,

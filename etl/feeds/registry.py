@@ -33,7 +33,7 @@ from python_calamine import CalamineWorkbook
 from etl.errors import InputFileError
 from etl.feeds import awsd, insecurity_insight
 from etl.feeds.base import FeedFormat, ParsedFeed, RowProblem
-from etl.feeds.normalise import Columns, cell_text
+from etl.feeds.cells import Columns, cell_text
 from etl.logs.columns import looks_like_hxl_row
 from etl.logs.readers import detect_encoding
 from etl.vocab import label_key

@@ -36,9 +36,9 @@ from etl.config import Settings, get_settings
 from etl.errors import AccessDataError, InputFileError
 from etl.geo.areas import KM_PER_DEGREE, REGION_FALLBACK, read_regions
 from etl.geo.boundary_files import BoundaryFile, _text, read_boundary_file, tidy_geometries
+from etl.geo.countries import country_name
 from etl.geo.gazetteer import Gazetteer, NameMatch, Place, expected_lengths, iso3_from_code, read_gazetteer, reconcile
 from etl.geo.refresh import refresh_geography
-from etl.logs.validate import country_name
 from etl.store.archives import check_archive
 from etl.store.db import Discard
 from etl.store.loads import file_sha256, record_load, transaction, write_session

@@ -25,8 +25,8 @@ import pandas as pd
 import shapely
 
 from etl.errors import AccessDataError, InputFileError
+from etl.geo.countries import country_iso3
 from etl.geo.gazetteer import iso3_from_code
-from etl.logs.validate import country_iso3
 
 # Same tolerance as the bundled extract (about 1.1 km): the map stays light and borders shared.
 SIMPLIFY_DEGREES = 0.01

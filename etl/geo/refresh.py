@@ -12,7 +12,7 @@ import duckdb
 
 from etl.config import Settings
 from etl.geo.areas import REGION_FALLBACK, load_boundaries, read_regions
-from etl.logs.validate import country_name
+from etl.geo.countries import country_name
 from etl.store.schema import insert_rows
 
 # Areas that a `python -m etl boundaries` load owns (see boundary_layers: that country and level,

@@ -22,10 +22,11 @@ import duckdb
 
 from etl.config import get_settings
 from etl.errors import InputFileError
+from etl.geo.countries import country_iso3
 from etl.logs.columns import COLUMN_NAMES, MULTI_SEPARATORS
 from etl.logs.mapping import MULTI_VALUED, SUFFIX, read_mapping
 from etl.logs.readers import ColumnRead, SourceInfo, read_file
-from etl.logs.validate import DATE_COLUMNS, NUMBER_COLUMNS, VOCAB_COLUMNS, country_iso3, infer_day_first, parse_date
+from etl.logs.validate import DATE_COLUMNS, NUMBER_COLUMNS, VOCAB_COLUMNS, infer_day_first, parse_date
 from etl.vocab import CONDITIONS
 
 MAX_SHOWN = 6

@@ -1,10 +1,7 @@
-"""Load log files into the warehouse: read, validate, normalise, place, resolve, insert.
+"""One negotiation log into the warehouse: stage it, then validate, normalise, place, resolve and insert.
 
-One command loads one or more files inside a single write session (see :mod:`etl.store.db`): the
-live database only changes when the whole command has finished. Inside the session each file
-is one transaction, so a file that cannot be read at all is rolled back alone and leaves no
-trace, while the other files load. Within a file, bad rows go to ``rejected_rows`` with their
-reasons and the good rows load.
+:mod:`etl.intake` runs this for every log of a command, inside one write session. Within a file, bad
+rows go to ``rejected_rows`` with their reasons and the good rows load.
 
 Loading is set-based: the heavy lifting is SQL over the staged file; Python only sees the
 distinct values of messy columns (dates, countries, names, places), which are few.
@@ -14,134 +11,40 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from etl.config import Settings, get_settings
-from etl.counterparts import decisions, mirror
+from etl.config import Settings
+from etl.counterparts import decisions
 from etl.counterparts.names import doubtful_pairs, name_key, stable_id
 from etl.counterparts.resolver import load_resolver
 from etl.errors import AccessDataError, InputFileError
-from etl.feeds.load import StagedFeed, load_feed, stage_feed
-from etl.feeds.registry import detect_feed
 from etl.geo.areas import boundaries_in_db, locate_points, place_admin_names
-from etl.geo.refresh import refresh_geography
+from etl.geo.countries import country_iso3
 from etl.logs import sql
 from etl.logs.columns import BY_NAME, MULTI_SEPARATORS
 from etl.logs.mapping import MULTI_VALUED, content_sha256, find_mapping
-from etl.logs.readers import SUPPORTED, SourceInfo, read_file
+from etl.logs.readers import SourceInfo, read_file
 from etl.logs.results import LoadResult, Progress, already_loaded
 from etl.logs.validate import (
     DATE_COLUMNS,
     REASONS,
     VOCAB_COLUMNS,
-    country_iso3,
     infer_day_first,
     parse_date,
 )
-from etl.store.archives import check_archive
-from etl.store.db import Discard
-from etl.store.loads import file_sha256, next_load_id, record_load, transaction, write_session
-from etl.store.migrations.runner import remove_backups
+from etl.store.loads import file_sha256, next_load_id, record_load
 from etl.store.schema import insert_rows
 
-__all__ = ["LoadResult", "Progress", "expand_paths", "load_paths"]
-
-
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files to load: files as given, folders expanded to their supported files (sorted, recursive)."""
-    out: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            # Hidden files, Excel lock files (~$) and files starting with '_' (notes, manifests) are skipped.
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
-                              and not p.name.startswith((".", "~$", "_"))))
-        else:
-            out.append(path)
-    return out
-
-
-def load_paths(
-    paths: Sequence[Path],
-    db_path: Path | None = None,
-    settings: Settings | None = None,
-    progress: Progress | None = None,
-    encoding: str | None = None,
-) -> list[LoadResult]:
-    """Load files and folders into the database at ``db_path``; one result per file.
-
-    Every readable file is first staged in its own temp table (a file that cannot be read is
-    reported and changes nothing); then all of them are validated and inserted in one
-    transaction, published at the end. If the database itself fails half-way, nothing at all is
-    written and :class:`DatabaseError` says so.
-
-    >>> results = load_paths([Path("logs/")], Path("data/access.duckdb"))  # doctest: +SKIP
-    """
-    settings = settings or get_settings()
-    db_path = db_path or settings.db
-    files = expand_paths(paths)
-    results: list[LoadResult] = []
-    published = False
-    with write_session(db_path, settings) as con:
-        refresh_geography(con, settings)
-        # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
-        decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
-        staged: list[_Staged | StagedFeed] = []
-        seen: dict[str, Path] = {}
-        for i, path in enumerate(files):
-            if progress:
-                progress(f"{path.name}: reading", 0.3 * i / max(len(files), 1))
-            try:
-                check_archive(path, settings)  # a workbook that would inflate past the limits is never opened
-            except InputFileError as err:
-                results.append(LoadResult(path, "failed", message=str(err)))
-                continue
-            # Public incident feeds (AWSD, Insecurity Insight) are recognised by their header and go to
-            # etl.feeds.load.
-            feed = detect_feed(path) if path.is_file() else None
-            outcome = (stage_feed(con, path, i, feed, seen, settings) if feed
-                       else _stage_file(con, path, i, encoding, seen))
-            if isinstance(outcome, LoadResult):
-                results.append(outcome)
-            else:
-                staged.append(outcome)
-                results.append(LoadResult(path, "staged"))
-        if staged:
-            with transaction(con, "the load"):
-                for n, st in enumerate(staged):
-                    def step(label: str, fraction: float, _n: int = n, _name: str = st.path.name) -> None:
-                        if progress:
-                            progress(f"{_name}: {label}", 0.3 + 0.7 * (_n + fraction) / len(staged))
-
-                    if isinstance(st, StagedFeed):
-                        result = load_feed(con, st, settings, step)
-                        result.seconds = time.monotonic() - st.started
-                        results[st.index] = result
-                        continue
-                    con.execute(f"ALTER TABLE {st.table} RENAME TO stage_raw")  # noqa: S608 - generated name
-                    result = _validate_and_insert(con, st.path, st.sha, st.info, settings, step, st.started_at)
-                    con.execute("DROP TABLE stage_raw")
-                    result.seconds = time.monotonic() - st.started
-                    results[st.index] = result
-                if any(isinstance(st, _Staged) for st in staged):  # feeds touch no counterpart
-                    con.execute(sql.REFRESH_COUNTERPARTS)
-                    con.execute(sql.REFRESH_CHECKPOINTS)
-        if not any(r.load_id is not None and r.status != "already_loaded" for r in results):
-            raise Discard  # nothing committed: keep the live file exactly as it was (same inode, same bytes)
-        if progress:
-            progress("publishing the new database version", 1.0)
-        published = True
-    if published:  # the file an upgrade kept (<db>.before-upgrade-N) is no longer needed
-        remove_backups(db_path)
-    return results
+__all__ = ["StagedLog", "stage_log", "validate_and_insert"]
 
 
 @dataclass
-class _Staged:
+class StagedLog:
     index: int
     path: Path
     sha: str
@@ -151,9 +54,9 @@ class _Staged:
     started_at: dt.datetime
 
 
-def _stage_file(
+def stage_log(
     con: duckdb.DuckDBPyConnection, path: Path, index: int, encoding: str | None, seen: dict[str, Path]
-) -> _Staged | LoadResult:
+) -> StagedLog | LoadResult:
     """Read one file into its own temp table, or say why it is not loaded."""
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
@@ -179,7 +82,7 @@ def _stage_file(
     seen[sha] = path
     table = f"stage_raw_{index}"
     con.execute(f"ALTER TABLE stage_raw RENAME TO {table}")  # noqa: S608 - generated name
-    return _Staged(index, path, sha, info, table, started, started_at)
+    return StagedLog(index, path, sha, info, table, started, started_at)
 
 
 # --------------------------------------------------------------------------- mapping tables
@@ -289,7 +192,7 @@ def _review_doubtful(con: duckdb.DuckDBPyConnection, load_id: int) -> None:
         decisions.refresh_review_status(con)  # a pair someone already kept apart (or merged) is not pending
 
 
-def _validate_and_insert(
+def validate_and_insert(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     sha: str,

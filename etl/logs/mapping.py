@@ -28,8 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.errors import InputFileError
+from etl.geo.countries import country_iso3
 from etl.logs.columns import COLUMN_NAMES, COLUMNS, MULTI, column_key, hxl_key
-from etl.logs.validate import VOCAB_COLUMNS, country_iso3
+from etl.logs.validate import VOCAB_COLUMNS
 from etl.vocab import VOCABULARIES, Vocabulary, label_key
 
 FOLDER_MAPPING = "mapping.toml"

@@ -12,7 +12,6 @@ import datetime as dt
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
 from etl.logs.columns import COLUMNS, DATE_COLUMNS, NUMBER_COLUMNS, VOCAB
 from etl.vocab import (
@@ -27,7 +26,7 @@ from etl.vocab import (
     Vocabulary,
 )
 
-__all__ = ["DATE_COLUMNS", "NUMBER_COLUMNS", "REASONS", "VOCAB_COLUMNS", "Reason", "country_iso3", "parse_date"]
+__all__ = ["DATE_COLUMNS", "NUMBER_COLUMNS", "REASONS", "VOCAB_COLUMNS", "Reason", "parse_date"]
 
 
 @dataclass(frozen=True)
@@ -192,40 +191,6 @@ def parse_date(raw: str, day_first: bool) -> ParsedDate:
         except ValueError:
             continue
     return ParsedDate(None, "bad_date")
-
-
-# ---------------------------------------------------------------------------------- countries
-
-
-@lru_cache(maxsize=4096)
-def country_iso3(raw: str) -> str | None:
-    """ISO3 code for a country written as ISO3, ISO2, or an English/French name (offline).
-
-    >>> country_iso3("Soudan")
-    'SDN'
-    >>> country_iso3("DRC")
-    'COD'
-    >>> country_iso3("Atlantis") is None
-    True
-    """
-    from hdx.location.country import Country
-
-    Country.set_use_live_default(False)
-    text = raw.strip()
-    if not text:
-        return None
-    iso3 = Country.get_iso3_country_code(text)
-    if iso3 is None:
-        iso3, _exact = Country.get_iso3_country_code_fuzzy(text)
-    return iso3.upper() if iso3 else None
-
-
-@lru_cache(maxsize=512)
-def country_name(iso3: str) -> str:
-    from hdx.location.country import Country
-
-    Country.set_use_live_default(False)
-    return Country.get_country_name_from_iso3(iso3) or iso3
 
 
 # --------------------------------------------------------------------------------- vocabularies

@@ -29,7 +29,7 @@ import pytest
 from dashboard import registry
 from etl.config import Settings
 from etl.demo.feeds import AWSD_HEADER, AWSD_HXL
-from etl.logs.load import load_paths
+from etl.intake import load_paths
 from tests.conftest import row, write_csv
 from tests.dashboard.conftest import (
     APP,

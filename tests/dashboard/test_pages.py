@@ -239,10 +239,10 @@ def test_a_database_of_another_schema_version_is_explained(demo_db: Path, use_db
 
 def test_a_busy_profile_shows_the_latest_and_reads_the_whole_history_on_request(
         demo_db: Path, demo_facts: DemoFacts, use_db, monkeypatch: pytest.MonkeyPatch) -> None:
-    from dashboard.db import queries
+    from dashboard.db import profile_queries
 
     use_db(demo_db)
-    monkeypatch.setattr(queries, "TIMELINE_ROWS", 5)  # the demo's busiest counterpart then counts as busy
+    monkeypatch.setattr(profile_queries, "TIMELINE_ROWS", 5)  # the demo's busiest counterpart then counts as busy
     total = sql(demo_db, "SELECT count(*) FROM engagements WHERE counterpart_id = ?", [demo_facts.counterpart_id])[0][0]
     assert total > 5
     at = open_page("counterpart", {"id": demo_facts.counterpart_id})

@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dashboard.db import queries
+from dashboard.db import profile_queries
 from dashboard.lookup import brief, search
 from etl.config import Settings
-from etl.logs.load import load_paths
+from etl.intake import load_paths
 from tests.conftest import row, write_csv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -55,7 +55,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 @pytest.fixture(scope="session")
 def index(demo: Run) -> search.SearchIndex:
-    return search.SearchIndex.from_frame(demo(queries.SEARCH_INDEX, []))
+    return search.SearchIndex.from_frame(demo(profile_queries.SEARCH_INDEX, []))
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +93,7 @@ def _id_of(run: Run, name: str) -> str:
 
 
 def test_spelling_variants_find_the_same_counterpart(hostile: Run) -> None:
-    idx = search.SearchIndex.from_frame(hostile(queries.SEARCH_INDEX, []))
+    idx = search.SearchIndex.from_frame(hostile(profile_queries.SEARCH_INDEX, []))
     cid = _id_of(hostile, "Col. Mohammed Idris")
     for text in ("col mohamed idris", "Colonel Muhammad Idris", "IDRIS", "mohammed idriss", "Idris, Mohamed"):
         hits = search.search(idx, text)

@@ -22,7 +22,7 @@ from etl.config import Settings
 from etl.counterparts import decisions, mirror, queries, resolver
 from etl.counterparts.names import name_key, stable_id
 from etl.errors import DatabaseError, InputFileError
-from etl.logs.load import load_paths
+from etl.intake import load_paths
 from tests.conftest import REPO, row, write_csv
 from tests.dashboard.conftest import signed_in_session
 

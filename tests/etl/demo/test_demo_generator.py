@@ -426,7 +426,7 @@ def test_checkpoint_and_condition_patterns(logs: pd.DataFrame, manifest: dict) -
 
 def test_the_etl_rejects_exactly_the_dirty_rows(demo_dir: Path, manifest: dict, tmp_path: Path) -> None:
     """Loaded through the real ETL, each dirty row is rejected for the one reason the manifest names."""
-    load = pytest.importorskip("etl.logs.load")
+    load = pytest.importorskip("etl.intake")
     paths = [demo_dir / f["file"] for f in manifest["files"]]
     results = load.load_paths(paths, tmp_path / "demo.duckdb")
     assert all(r.ok for r in results), [r.message for r in results if not r.ok]

@@ -19,7 +19,7 @@ from etl.cli.main import main
 from etl.config import Settings
 from etl.feeds.base import GEO_PROBLEMS
 from etl.feeds.registry import detect_feed
-from etl.logs.load import load_paths
+from etl.intake import load_paths
 from tests.conftest import realdata, row, write_csv
 
 AWSD = ("awsd", "awsd_global_incidents_1997-2025_hxl.csv")

@@ -256,7 +256,7 @@ def test_a_new_bundled_file_does_not_undo_loaded_areas(loaded, tmp_path):
     bundled = tmp_path / "admin1.geojson"
     shutil.copyfile(Settings().boundaries, bundled)
     settings = Settings(db=db, boundaries=bundled)
-    from etl.logs.load import load_paths
+    from etl.intake import load_paths
 
     log = write_csv(tmp_path / "log.csv", [row()])
     load_paths([log], db, settings)

@@ -21,7 +21,7 @@ from etl.cli.crypto import plain_copy_path
 from etl.cli.main import main
 from etl.config import Settings, get_settings
 from etl.errors import ConfigError, DatabaseError
-from etl.logs.load import load_paths
+from etl.intake import load_paths
 from etl.store import crypto
 from etl.store.db import connect_read, next_path, open_for_write
 from tests.conftest import row, write_csv
