@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl.intake import load_paths
 from etl.logs.validate import REASONS
 from etl.store.db import data_version
 from tests.conftest import BASE_ROW, row, write_csv, write_json
@@ -290,3 +291,20 @@ def test_a_reader_in_the_same_process_sees_each_new_version(tmp_path, load, sett
         new.close()
     finally:
         old.close()
+
+
+def test_a_checkpoint_controlled_by_two_equally_met_actors_names_the_one_met_last(tmp_path, settings):
+    """Two armed actors met as often at one checkpoint: the one met last controls it, whichever file came first,
+    and every load of the same rows names the same one (a tie used to be settled at random)."""
+    earlier = [row(engagement_id=f"A-{i}", date=f"2025-01-0{i}", request_date="2025-01-01",
+                   resolution_date=f"2025-01-0{i}", counterpart="Col. Amir Haddad") for i in (2, 3)]
+    later = [row(engagement_id=f"B-{i}", date=f"2025-04-0{i}", request_date="2025-04-01",
+                 resolution_date=f"2025-04-0{i}", counterpart="Maj. Rashid Noor") for i in (2, 3)]
+    for name, rows in (("later_first.csv", later + earlier), ("earlier_first.csv", earlier + later)):
+        db = tmp_path / f"{name}.duckdb"
+        [result] = load_paths([write_csv(tmp_path / name, rows)], db, settings)
+        assert result.rows_loaded == 4
+        with duckdb.connect(str(db), read_only=True) as con:
+            controller = con.execute("""SELECT c.name FROM checkpoints k
+                                        JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id""").fetchall()
+        assert controller == [("Maj. Rashid Noor",)], name
