@@ -3,8 +3,10 @@
 ``docs/data-model.md`` documents each column; ``tests/test_docs.py`` checks that every column
 created here is documented there. New columns are always added at the end of a table.
 
-A change to this DDL is a new schema version: bump ``SCHEMA_VERSION`` and add the migration that
-takes a database of the previous version there (``etl/store/migrations/``, ``docs/migrations.md``).
+The DDL here is the schema of version ``BASELINE_VERSION``. Every later version is only its numbered
+migration (``etl/store/migrations/``, ``docs/migrations.md``): a new database runs those migrations after
+this DDL, an older one runs them in ``python -m etl upgrade``. So a schema change (a new log column's
+place in ``engagements``...) is one migration module, and this file is not edited.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ from etl.errors import DatabaseError
 from etl.store import migrations
 from etl.vocab import OBSTACLE_CATEGORIES, VOCABULARIES
 
-SCHEMA_VERSION = "4"
+# The version this DDL describes; the software's version is its newest migration's.
+BASELINE_VERSION = 4
+SCHEMA_VERSION = str(max(BASELINE_VERSION, *(m.version for m in migrations.registry())))
 
 DDL = """
 CREATE TABLE IF NOT EXISTS schema_info (
@@ -367,6 +371,14 @@ def _live_path(con: duckdb.DuckDBPyConnection) -> str:
     return path.removesuffix(".next")
 
 
+def create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """The tables of a new database at ``SCHEMA_VERSION``: the baseline DDL, then each later migration."""
+    con.execute(DDL)
+    for m in migrations.registry():
+        if m.version > BASELINE_VERSION:
+            m.apply(con)
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create missing tables and (re)write the reference vocabularies. Idempotent.
 
@@ -382,12 +394,14 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         problem = version_problem(row[0], _live_path(con)) if row else None
         if problem:
             raise problem
-    con.execute(DDL)
-    con.execute("INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
-    if row is None:  # a new database: made at this version directly, every migration on record
+    if row is None:  # a new database: the baseline, then every later migration, each on record
+        create_tables(con)
         now = migrations.utc_now()
         for m in migrations.registry():
             migrations.record(con, m, __version__, now)
+    else:
+        con.execute(DDL)  # tables of this version that are missing (none, unless someone dropped one)
+    con.execute("INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
     insert_rows(con, "vocabulary", [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
                 replace=True)
     insert_rows(con, "obstacle_categories",

@@ -33,7 +33,7 @@ from etl.store import migrations
 from etl.store.crypto import database_key
 from etl.store.db import _copy_owner_only, _remove_empty, attach, next_path, sql_literal, wal_path, write_lock
 from etl.store.migrations import Migration
-from etl.store.schema import DDL, SCHEMA_VERSION
+from etl.store.schema import SCHEMA_VERSION, create_tables
 
 BACKUP_INFIX = ".before-upgrade-"
 MEMORY_LIMIT = "1500MB"  # as a load (etl.store.db.open_for_write): field laptops are small
@@ -145,7 +145,7 @@ def verify(con: duckdb.DuckDBPyConnection, before: dict[str, int]) -> None:
     """
     fresh = duckdb.connect(":memory:")
     try:
-        fresh.execute(DDL)
+        create_tables(fresh)
         expected = _columns(fresh)
     finally:
         fresh.close()
