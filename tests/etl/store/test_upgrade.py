@@ -276,7 +276,7 @@ def test_a_second_upgrade_touches_nothing(upgraded):
     db = upgraded[2].db
     before = fingerprint(db.parent)
     result = cli("upgrade", "--db", str(db))
-    assert result.returncode == 0 and "already at schema version 4; nothing to do" in result.stdout
+    assert result.returncode == 0 and f"already at schema version {SCHEMA_VERSION}; nothing to do" in result.stdout
     assert fingerprint(db.parent) == before
 
 
@@ -288,7 +288,7 @@ def test_a_database_of_a_newer_release_is_refused_untouched(tmp_path):
     before = fingerprint(tmp_path)
     result = cli("upgrade", "--db", str(db))
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert (f"error: {db} has schema version 99; this release of the software knows versions up to 4. "
+    assert (f"error: {db} has schema version 99; this release of the software knows versions up to {SCHEMA_VERSION}. "
             "Nothing was changed. Install the newer release that made it") in result.stderr
     after = fingerprint(tmp_path)
     audit_line = json.loads(after.pop("access.audit.jsonl")[0].splitlines()[-1])
@@ -326,7 +326,7 @@ def test_a_load_says_to_upgrade_an_older_database(tmp_path):
     before = db.read_bytes()
     result = cli("load", str(log), "--db", str(db))
     assert result.returncode == 1
-    assert (f"{db} has schema version 2; this version of the software needs 4. "
+    assert (f"{db} has schema version 2; this version of the software needs {SCHEMA_VERSION}. "
             f"Run `python -m etl upgrade --db {db}`") in result.stderr
     assert "Rebuild" not in result.stderr and db.read_bytes() == before
 
