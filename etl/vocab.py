@@ -109,8 +109,6 @@ OUTCOMES = Vocabulary(
 
 # Outcomes that count as a yes, in the share-granted figures.
 GRANTED_OUTCOMES = ("granted", "granted_with_conditions", "partially_granted")
-# Outcomes that close a request (as opposed to deferred / no response, which leave it open).
-RESOLVED_OUTCOMES = ("granted", "granted_with_conditions", "partially_granted", "denied")
 
 COUNTERPART_TYPES = Vocabulary(
     "counterpart_type",

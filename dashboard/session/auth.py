@@ -10,7 +10,6 @@ runs for someone who is not signed in (``dashboard.db.connection.query`` refuses
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
 
@@ -235,7 +234,3 @@ def gate() -> Session | None:
     if current_session() is None and sso_configured():
         _sign_in_sso()
     return _resume()
-
-
-def expires_in(session: Session, now: dt.datetime | None = None) -> dt.timedelta:
-    return session.expires_at() - (now or utc_now())

@@ -65,7 +65,6 @@ INSERT_LENGTHS = "INSERT INTO pcode_lengths (iso3, admin_level, length, source, 
 GAZETTEER_PLACES = "SELECT pcode, name, parent_pcode FROM pcodes WHERE iso3 = ? AND admin_level = ? ORDER BY pcode"
 PCODE_COUNTRIES = "SELECT DISTINCT pcode, iso3 FROM pcodes WHERE list_contains(?, pcode)"
 LENGTHS_OF = "SELECT admin_level, length FROM pcode_lengths WHERE iso3 = ?"
-GAZETTEER_COUNTRIES = "SELECT count(DISTINCT iso3) FROM pcodes"
 DELETE_AREAS = "DELETE FROM admin_areas WHERE iso3 = ? AND (level = ? OR (level = 0 AND ? = 1))"
 INSERT_AREAS = """
 INSERT OR REPLACE INTO admin_areas (pcode, name, level, parent_pcode, iso3, region, geometry, centroid_lat,

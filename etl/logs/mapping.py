@@ -109,11 +109,6 @@ class Mapping:
                 return self.columns[key]
         return None
 
-    def map_value(self, column: str, raw: str) -> str | None:
-        """Replacement for a raw value of a column ("ignore" to drop it), or None when not mapped."""
-        table = self.values.get(column)
-        return table.get(label_key(raw)) if table else None
-
 
 def header_key(header: str) -> str:
     """A header normalised whole, group path kept: case, accents and punctuation do not matter.

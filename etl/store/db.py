@@ -271,13 +271,6 @@ def connect_read(db_path: Path, *, settings: Settings | None = None) -> duckdb.D
     return attach(db_path, key, read_only=True)
 
 
-def read_cursor(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    """A cursor of a :func:`connect_read` connection, for one thread (cursors do not inherit USE)."""
-    cursor = con.cursor()
-    cursor.execute(f"USE {ALIAS}")
-    return cursor
-
-
 @contextmanager
 def reading(db_path: Path, *, settings: Settings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Context manager around :func:`connect_read`."""
