@@ -8,7 +8,7 @@ targets and filters can carry anything someone typed.
 import streamlit as st
 
 from dashboard.session.auth import current_session
-from dashboard.ui.components import empty_state
+from dashboard.ui.components import dash_empty_text, empty_state
 from dashboard.ui.exports import spreadsheet_safe
 from etl.accounts import audit, roles
 from etl.config import get_settings
@@ -75,7 +75,7 @@ st.dataframe(per_action, hide_index=True, width="stretch", column_config={
 st.subheader("Events, newest first")
 if total > len(events):
     st.caption(f"The newest {len(events):,} of {total:,}: narrow the filters, or use `python -m etl audit --csv FILE`.")
-st.dataframe(events, hide_index=True, width="stretch", height=520, column_config={
+st.dataframe(dash_empty_text(events), hide_index=True, width="stretch", height=520, column_config={
     "ts": st.column_config.DatetimeColumn("When (UTC)", format=WHEN),
     "action": TEXT("Action"),
     "who": TEXT("Who"),

@@ -5,7 +5,7 @@ deficiencies) and never change between pages. Any text that came from a log is H
 before it reaches a figure: plotly renders a subset of HTML in labels and hovers.
 
 In a pseudonymised view every builder draws its data as :func:`dashboard.db.disclosure.protect` makes
-it (``k``: by default the signed-in viewer's, :func:`dashboard.db.viewer.viewer_k`): a count under
+it (``k``: by default the signed-in viewer's, :func:`dashboard.ui.viewer.viewer_k`): a count under
 k is not drawn (its value is null) and its hover label says "< k"; a share of fewer than k
 engagements is not drawn; the figure's subtitle says so.
 """

@@ -182,7 +182,7 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
           links: Sequence[str] = (), **column_labels: str) -> None:
     """A read-only table with people-friendly column formats. Text is shown as text, never HTML.
 
-    In a pseudonymised view (:func:`dashboard.db.viewer.viewer_k`) the table is shown as
+    In a pseudonymised view (:func:`dashboard.ui.viewer.viewer_k`) the table is shown as
     :func:`dashboard.db.disclosure.protect` makes it: counts below k as "< k", shares of fewer blanked.
     ``links``: columns of page addresses, shown as an "Open" link.
     """

@@ -58,7 +58,7 @@ FEW_ENGAGEMENTS = 5
 # from the warm scale, from "no engagements" (outline only) and from the grey country basemap.
 WITHHELD_FILL, WITHHELD_LINE = "#b9c6d2", "#5f7080"
 VIEWER = "viewer"
-"""``k`` of a builder: the signed-in viewer's (see :func:`dashboard.db.viewer.viewer_k`)."""
+"""``k`` of a builder: the signed-in viewer's (see :func:`dashboard.ui.viewer.viewer_k`)."""
 # Names and places from a log are cut to this many characters in a tooltip (a tooltip is 340 px wide).
 TIP_CHARS = 120
 

@@ -386,3 +386,21 @@ def test_an_admin_without_regions_reads_each_rejected_rows_fix_and_no_none(demo_
     assert set(shown["value"]) == {"–"}
     assert all(r and "hidden: the reason" not in r for r in shown["reason"])
     assert not [v for (v,) in raw for r in shown["reason"] if v in r], "a value quoted in a reason"
+
+
+def test_the_audit_page_writes_a_missing_role_or_target_as_a_dash(demo_db: Path, tmp_path: Path, use_db,
+                                                                  monkeypatch) -> None:
+    """A command-line event has no role and a sign-in no target: the table says "–", never "None"."""
+    from etl.accounts import audit
+    from etl.config import get_settings
+
+    use_db(demo_db)
+    monkeypatch.setenv("ACCESS_AUDIT_FILE", str(tmp_path / "audit.jsonl"))
+    get_settings.cache_clear()
+    audit.record("load", who="root", target=None, settings=get_settings())
+    at = open_page("audit", user="test-admin-only")
+    assert not at.exception, problems(at)
+    shown = at.dataframe[-1].value
+    row = shown[shown["action"] == "load"].iloc[0]
+    assert (row["role"], row["target"]) == ("–", "–")
+    assert not shown.astype(str).isin(["None", "nan", "NaT"]).any().any()
