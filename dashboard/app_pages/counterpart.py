@@ -149,7 +149,9 @@ head.header(md(p.name, NAME_CHARS), anchor=False)
 identity = [info.get("counterpart_type"), info.get("level"),
             f"{info.get('country') or info.get('iso3')} ({info.get('region') or 'no region'})", p.counterpart_id]
 head.caption(" · ".join(md(x, NAME_CHARS) for x in identity if x))
-action.download_button("Printable brief", brief.render_brief(p).encode("utf-8"),
+# Built when clicked, as every download: a file made with the page is fetched by the browser at once, and
+# that fetch would be audited as a download of the brief nobody made.
+action.download_button("Printable brief", lambda: brief.render_brief(p).encode("utf-8"),
                        file_name=f"brief_{p.counterpart_id}.html", mime="text/html", icon=":material/print:",
                        type="primary", key=f"brief_{p.counterpart_id}", on_click=audit_event,
                        args=("brief_download",), kwargs={"target": p.counterpart_id},

@@ -250,3 +250,25 @@ def test_a_role_whose_first_page_is_not_trends_opens_it_by_address(visit: Visit,
         wait_for_app(visit.page)
         assert not visit.page.get_by_text("Page not found").count(), f"{user} at {address}"
     assert not visit.external, visit.external
+
+
+@pytest.mark.parametrize(("user", "page", "file"), [("test-admin-only", "/audit", "audit_log.csv"),
+                                                    ("test-negotiator", "/counterpart", "brief_")])
+def test_opening_a_page_records_no_download_nobody_made(visit: Visit, demo_db: Path, user: str, page: str,
+                                                        file: str) -> None:
+    """The audit log's downloads are files someone took: opening the Audit log or a profile (each with a
+    download button) is not one. A file built with the page was fetched by the browser at once, and recorded."""
+    (east,) = sql(demo_db, "SELECT counterpart_id FROM counterparts WHERE region = 'East and Horn of Africa' "
+                           "ORDER BY engagements DESC LIMIT 1")[0]
+    address = f"{page}?id={east}" if page == "/counterpart" else page
+    visit.user = user
+    visit.open(address)
+    visit.open(address)  # signed in now: the page itself, with its download button drawn
+    visit.page.locator('[data-testid="stDownloadButton"]').first.wait_for(timeout=60_000)
+    wait_for_app(visit.page)
+    visit.page.wait_for_load_state("networkidle")  # a fetch of the button's file would have been made by now
+    log = demo_db.with_name(f"{demo_db.stem}.audit.jsonl")
+    taken = [e for e in map(json.loads, log.read_text(encoding="utf-8").splitlines())
+             if e["action"] == "download" and e["who"] == user and str(e.get("target", "")).startswith(file)]
+    assert taken == [], "a download is on record that nobody made"
+    assert not visit.external, visit.external
