@@ -45,7 +45,7 @@ CHECK_REASONS: dict[str, tuple[str, ...]] = {
 }
 
 _DATE_CHECKS = ("date_parse", "future_date", "too_old_date")
-_NUMBER_CHECKS = (("bad_number", "negative_number"),)
+_NUMBER_CHECKS = (("bad_number", "number_too_large", "negative_number"),)
 
 
 @dataclass(frozen=True)

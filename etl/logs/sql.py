@@ -150,7 +150,11 @@ _RULES: dict[str, Callable[[str, str], list[Branch]]] = {
     "pcode_country_mismatch": lambda c, code: [Branch(
         "_pcode_iso3 IS NOT NULL AND _country_iso3 IS NOT NULL AND _pcode_iso3 <> _country_iso3", code, c,
         f"r.{c}", "(SELECT name FROM countries WHERE iso3 = _pcode_iso3)")],
-    "bad_number": lambda c, code: [Branch(f"r.{c} IS NOT NULL AND _{c} IS NULL", code, c, f"r.{c}")],
+    # NaN and infinity ("nan", "1e400") are numbers to DuckDB, not to an office.
+    "bad_number": lambda c, code: [Branch(f"r.{c} IS NOT NULL AND (_{c} IS NULL OR NOT isfinite(_{c}))", code, c,
+                                          f"r.{c}")],
+    # Counts are stored as INTEGER: a larger value refuses its row, not the whole file.
+    "number_too_large": lambda c, code: [Branch(f"abs(_{c}) > 2147483647", code, c, f"r.{c}")],
     "negative_number": lambda c, code: [Branch(f"_{c} < 0", code, c, f"r.{c}")],
     "bad_coordinate": lambda c, code: [Branch(f"r.{c} IS NOT NULL AND _{c} IS NULL", code, c, f"r.{c}")],
     "coordinate_out_of_range": lambda c, code: [Branch(

@@ -84,6 +84,9 @@ REASONS: dict[str, Reason] = {
                                "separate several obstacles with ';'."),
     "bad_number": Reason("'{value}' in {column} is not a number.", "Write a whole number, e.g. 1200."),
     "negative_number": Reason("{column} is negative ({value}).", "Write zero or a positive number."),
+    "number_too_large": Reason("{column} is too large to be a count ({value}).",
+                               "Write the whole number, below 2,147,483,648: an identifier pasted into the cell, or "
+                               "several numbers run together, look like this."),
     "bad_coordinate": Reason("'{value}' in {column} is not a coordinate in decimal degrees.",
                              "Write decimal degrees, e.g. 15.5527 (not 15°33'10\")."),
     "coordinate_out_of_range": Reason("{column} {value} is out of range{detail}.",

@@ -62,6 +62,7 @@ REJECTIONS = [
     ({"obstacles": "checkpoint delay; bad vibes at gate"}, "unknown_obstacle", "obstacles", "'bad vibes at gate'"),
     ({"people_targeted": "many"}, "bad_number", "people_targeted", "'many' in people_targeted is not a number"),
     ({"people_targeted": "-40"}, "negative_number", "people_targeted", "negative"),
+    ({"people_reached": "12000000000"}, "number_too_large", "people_reached", "too large to be a count"),
     ({"latitude": "north"}, "bad_coordinate", "latitude", "not a coordinate"),
     ({"latitude": "123.45"}, "coordinate_out_of_range", "latitude", "out of range"),
     ({"longitude": ""}, "half_coordinate", "latitude", "Only the latitude"),
@@ -308,3 +309,16 @@ def test_a_checkpoint_controlled_by_two_equally_met_actors_names_the_one_met_las
             controller = con.execute("""SELECT c.name FROM checkpoints k
                                         JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id""").fetchall()
         assert controller == [("Maj. Rashid Noor",)], name
+
+
+def test_a_number_no_count_can_hold_refuses_its_row_not_the_file(tmp_path, load, q):
+    """One cell of 20 digits, 'nan' or 1e400 used to stop the whole file with an internal error naming no row."""
+    cells = {"N-2": ("99999999999999999999", "number_too_large"), "N-3": ("3000000000", "number_too_large"),
+             "N-4": ("nan", "bad_number"), "N-5": ("1e400", "bad_number"), "N-6": ("-inf", "bad_number")}
+    rows = [row(engagement_id="N-1"), *[row(engagement_id=e, request_id=f"R-{e}", people_targeted=v)
+                                        for e, (v, _) in cells.items()]]
+    [result] = load(write_csv(tmp_path / "log.csv", rows))
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", 1, len(cells))
+    assert q("SELECT source_engagement_id FROM engagements") == [("N-1",)]
+    got = q("SELECT row_number, column_name, reason_code, value FROM rejected_rows ORDER BY row_number")
+    assert got == [(n + 3, "people_targeted", reason, value) for n, (value, reason) in enumerate(cells.values())]
