@@ -18,7 +18,6 @@ import shutil
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -30,7 +29,7 @@ from dashboard.db import queries
 from dashboard.db.filters import Filters
 from dashboard.db.scope import ensure_scope
 from etl.accounts.roles import ALL_REGIONS, scope_for
-from etl.config import Settings, get_settings
+from etl.config import Settings
 from etl.errors import DatabaseError
 from etl.intake import load_paths
 from etl.store import crypto, migrations
@@ -38,6 +37,7 @@ from etl.store.db import connect_read
 from etl.store.migrations import runner
 from etl.store.schema import SCHEMA_VERSION, ensure_schema
 from tests.conftest import REPO, row, write_csv
+from tests.etl.store.test_encryption import no_outside_key  # noqa: F401 - autouse: no ACCESS_* or secrets leak in
 
 FIXTURES = REPO / "tests" / "fixtures" / "past_schemas"
 PAST = (1, 2, 3)
@@ -45,17 +45,6 @@ KEY = "an upgrade test key, with a ' quote"
 LABEL_TABLES = {"engagement_obstacles": "category", "engagement_conditions": "condition"}
 FILTER_COLUMNS = ("engagement_date", "region", "iso3", "admin1_pcode", "checkpoint_id", "activity", "organisation",
                   "outcome")
-
-
-@pytest.fixture(autouse=True)
-def no_outside_key(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Neither the developer's ACCESS_* settings nor a real .streamlit/secrets.toml leak into these tests."""
-    for name in [k for k in os.environ if k.startswith("ACCESS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.setattr(crypto, "SECRETS_FILE", tmp_path / "no-secrets" / "secrets.toml")
-    get_settings.cache_clear()
-    yield
-    get_settings.cache_clear()
 
 
 def _env(**extra: str) -> dict[str, str]:
