@@ -217,6 +217,19 @@ def test_new_engagement_columns_match_what_the_schema_3_load_wrote(upgraded, v3_
     assert all(r["mapping_file"] is None for r in as_dicts(u.after["loads"]))
 
 
+@pytest.mark.parametrize("version", [v for v in PAST if v >= 3])  # incidents arrived with schema 3
+def test_incidents_loaded_before_schema_5_are_from_the_aid_worker_datasets(upgraded, version):
+    u = upgraded[version]
+    original = as_dicts(u.original["incidents"])
+    after = as_dicts(u.after["incidents"])
+    assert len(original) > 10 and len(after) == len(original)
+    # AWSD and Insecurity Insight's KIKA workbook were the only feeds before schema 5: both count aid workers.
+    assert {r["source"] for r in original} <= {"awsd", "insecurity_insight"}
+    assert [r["dataset"] for r in after] == ["aid_workers"] * len(original)
+    # The new tables start empty.
+    assert u.after["conflict_events"][1] == [] and u.after["conflict_event_counts"][1] == []
+
+
 @pytest.mark.parametrize("version", PAST)
 def test_the_migrations_are_on_record(upgraded, version):
     recorded = {r["version"]: r for r in as_dicts(upgraded[version].after["schema_migrations"])}
