@@ -147,7 +147,7 @@ def detect_feed(path: Path) -> str | None:
 # -------------------------------------------------------------------------------------- reading
 
 
-def _body(table: RawTable, found: Found) -> list[tuple[int, list[object]]]:
+def data_rows(table: RawTable, found: Found) -> list[tuple[int, list[object]]]:
     """(row number as a person sees it, cells) of each data row: blank and HXL rows skipped."""
     body = []
     for i in range(found.header_index + 1, len(table.rows)):
@@ -190,7 +190,7 @@ def parse_feed(path: Path, feed: str, today: dt.date | None = None, future_days:
     ignored: list[str] = []
     for table, found in tables:
         cols = Columns(found.header, found.pos, dataset_of(path, table, found), day_first)
-        body = _body(table, found)
+        body = data_rows(table, found)
         parsed.rows_read += len(body)
         if table.sheet:
             parsed.sheets.append(table.sheet)
