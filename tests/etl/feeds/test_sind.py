@@ -125,10 +125,10 @@ def test_protection_with_api_names_and_synonyms(tmp_path):
     db = tmp_path / "access.duckdb"
     [result] = load_paths([path], db, Settings(db=db))
     assert (result.status, result.rows_loaded) == ("loaded", 2)
-    assert query(db, "SELECT source_id, dataset, killed, injured, kidnapped, detained, place, perpetrator_name "
-                     "FROM incidents ORDER BY 1") == [
-        ("920001", "protection", 2, 1, 0, 4, "Al-Mazraq Camp", "Houthi Forces"),
-        ("920002", "protection", 1, 0, 2, 0, "Kharaz Camp", "Houthi Forces")]
+    assert query(db, "SELECT source_id, dataset, killed, injured, kidnapped, detained, place, perpetrator_name, "
+                     "perpetrator_type FROM incidents ORDER BY 1") == [
+        ("920001", "protection", 2, 1, 0, 4, "Al-Mazraq Camp", "Houthi Forces", "non_state_armed_group"),
+        ("920002", "protection", 1, 0, 2, 0, "Kharaz Camp", "Houthi Forces", "non_state_armed_group")]
 
 
 def test_food_security_api_envelope_without_counts(tmp_path):
