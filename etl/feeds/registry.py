@@ -57,14 +57,14 @@ class Recognition:
 
     path: Path
     feed: FeedFormat | None = None
-    tables: list[tuple[RawTable, Found | None]] = field(default_factory=list)
+    tables: list[tuple[RawTable, Found]] = field(default_factory=list)
     near: Found | None = None
     near_sheet: str | None = None
     mapping: Mapping | None = None
 
     @property
     def dataset(self) -> str | None:
-        return next((dataset_of(self.path, t, f) for t, f in self.tables if f is not None), None)
+        return next((dataset_of(self.path, t, f) for t, f in self.tables), None)
 
     def what(self) -> str:
         """"an Insecurity Insight export (health care, SiND schema)", or "" when not a feed."""
@@ -178,7 +178,7 @@ def parse_feed(path: Path, feed: str, today: dt.date | None = None, future_days:
         recognition = recognise(path, head=False)
     except (OSError, UnicodeError, ValueError, csv.Error) as exc:
         raise InputFileError(path, f"cannot be read ({exc}).", "Load the file as downloaded.") from exc
-    tables = [(t, f) for t, f in recognition.tables if f is not None and f.feed is feed_format]
+    tables = [(t, f) for t, f in recognition.tables if f.feed is feed_format]
     if not tables:
         raise InputFileError(path, f"the header of {feed_format.what()} was not found.",
                              f"Load the file exactly as downloaded from the publisher (columns: {DOCS}).")
