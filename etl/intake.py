@@ -2,7 +2,7 @@
 
 One command loads one or more files inside a single write session (see :mod:`etl.store.db`): the
 live database only changes when the whole command has finished. Each file is recognised (a public
-incident feed by :func:`etl.feeds.registry.detect_feed`, anything else is a negotiation log) and
+incident feed by :func:`etl.feeds.registry.recognise`, anything else is a negotiation log) and
 staged; then all of them are inserted in one transaction, so a file that cannot be read at all
 leaves no trace while the other files load. Within a log, bad rows go to ``rejected_rows`` with
 their reasons and the good rows load (:mod:`etl.logs.load`).

@@ -1,6 +1,6 @@
 """Load public incident feeds (AWSD, Insecurity Insight) into ``incidents`` as a context layer.
 
-:func:`etl.intake.load_paths` routes every file :func:`etl.feeds.registry.detect_feed` recognises
+:func:`etl.intake.load_paths` routes every file :func:`etl.feeds.registry.recognise` recognises
 here instead of to the log loader. The steps mirror a log load so the CLI and the Data page
 treat both alike: the file is read *before* the write transaction (a file that cannot be read
 changes nothing), then inside it each feed file gets a ``loads`` row, its bad rows go to

@@ -22,7 +22,6 @@ Placing rows on admin areas, de-duplicating and inserting is :mod:`etl.feeds.loa
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -176,8 +175,9 @@ def parse_feed(path: Path, feed: str, today: dt.date | None = None, future_days:
     mapping = find_mapping(path, FEED_COLUMN_NAMES)  # a bad mapping file refuses the file, naming its line
     try:
         recognition = recognise(path, head=False)
-    except (OSError, UnicodeError, ValueError, csv.Error) as exc:
-        raise InputFileError(path, f"cannot be read ({exc}).", "Load the file as downloaded.") from exc
+    except Exception as exc:  # noqa: BLE001 - calamine, csv and json raise many types; a refusal, never a traceback
+        raise InputFileError(path, f"cannot be read ({type(exc).__name__}: {str(exc)[:200]}).",
+                             "Load the file as downloaded from the publisher; if it was, download it again.") from exc
     tables = [(t, f) for t, f in recognition.tables if f.feed is feed_format]
     if not tables:
         raise InputFileError(path, f"the header of {feed_format.what()} was not found.",
