@@ -2,7 +2,7 @@
 
 One command loads one or more files inside a single write session (see :mod:`etl.store.db`): the
 live database only changes when the whole command has finished. Each file is recognised (a public
-incident feed by :func:`etl.feeds.registry.detect_feed`, anything else is a negotiation log) and
+incident feed by :func:`etl.feeds.registry.recognise`, anything else is a negotiation log) and
 staged; then all of them are inserted in one transaction, so a file that cannot be read at all
 leaves no trace while the other files load. Within a log, bad rows go to ``rejected_rows`` with
 their reasons and the good rows load (:mod:`etl.logs.load`).
@@ -18,7 +18,7 @@ from etl.config import Settings, get_settings
 from etl.counterparts import decisions, mirror, refresh
 from etl.errors import InputFileError
 from etl.feeds.load import StagedFeed, load_feed, stage_feed
-from etl.feeds.registry import detect_feed
+from etl.feeds.registry import safe_recognise
 from etl.geo.refresh import refresh_geography
 from etl.logs.load import StagedLog, stage_log, validate_and_insert
 from etl.logs.readers import SUPPORTED
@@ -79,9 +79,14 @@ def load_paths(
             except InputFileError as err:
                 results.append(LoadResult(path, "failed", message=str(err)))
                 continue
-            # Public incident feeds (AWSD, Insecurity Insight) are recognised by their header and go to
-            # etl.feeds.load.
-            feed = detect_feed(path) if path.is_file() else None
+            # Public incident feeds (AWSD, Insecurity Insight...) are recognised by their documented columns
+            # and go to etl.feeds.load; a file that looks like a feed but lacks its required columns is
+            # refused with the feed's own advice, never read as a negotiation log.
+            recognition = safe_recognise(path) if path.is_file() else None
+            if recognition is not None and recognition.feed is None and recognition.near is not None:
+                results.append(LoadResult(path, "failed", message=str(recognition.refusal())))
+                continue
+            feed = recognition.feed.name if recognition is not None and recognition.feed else None
             outcome = (stage_feed(con, path, i, feed, seen, settings) if feed
                        else stage_log(con, path, i, encoding, seen))
             if isinstance(outcome, LoadResult):

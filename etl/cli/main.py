@@ -137,12 +137,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
+    from etl.feeds.inspect import inspect_feed
     from etl.logs.inspect import default_mapping_path, inspect_file, render, write_skeleton
 
     path = Path(args.file)
     if not path.is_file():
         print(f"error: {path}: no such file. Check the path.", file=sys.stderr)
         return 1
+    feed_report = inspect_feed(path)  # a public feed is described in its publisher's terms
+    if feed_report is not None:
+        print(feed_report)
+        if args.write_mapping is not None:
+            print("A feed's mapping file names its columns by the publisher's documented names "
+                  "([columns] \"your header\" = \"Reported Perpetrator\"); see docs/data-model.md, 'incidents'.")
+        return 0
     report = inspect_file(path, args.encoding)
     print(render(report))
     if args.write_mapping is not None:
@@ -238,8 +246,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_db(p_bound)
     p_bound.set_defaults(func=cmd_boundaries)
 
-    p_inspect = sub.add_parser("inspect", help="show how a log file would be read; write a mapping file to start from")
-    p_inspect.add_argument("file", help="a CSV, XLSX or JSON log")
+    p_inspect = sub.add_parser("inspect", help="show what a file is (a negotiation log, a public feed) and how it would be read; "
+                                     "write a mapping file to start from")
+    p_inspect.add_argument("file", help="a CSV, XLSX or JSON file (a log or a public feed)")
     p_inspect.add_argument("--encoding", choices=["utf-8", "latin-1"], help="CSV encoding (default: detected)")
     p_inspect.add_argument("--write-mapping", nargs="?", const="", default=None, metavar="PATH",
                            help="write a mapping file skeleton (default: <file>.mapping.toml beside the file)")

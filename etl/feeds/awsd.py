@@ -18,7 +18,7 @@ from python_calamine import CalamineWorkbook
 
 from etl.counterparts.names import name_key
 from etl.errors import InputFileError
-from etl.feeds.base import FeedCode, FeedFormat, FeedRecord, ParsedFeed, RowProblem
+from etl.feeds.base import FeedCode, FeedColumn, FeedFormat, FeedRecord, ParsedFeed, RowProblem
 from etl.feeds.cells import Columns, cell_text
 from etl.feeds.normalise import (
     access_category,
@@ -33,6 +33,34 @@ from etl.feeds.normalise import (
 from etl.vocab import label_key
 
 SOURCE = "awsd"
+DATASET = "aid_workers"  # AWSD records attacks on aid workers only
+
+# The documented columns (AWSD's download and its HDX HXL export) the loader reads, with the HXL
+# tags of the HDX export. The 2016 snapshot has the same names, no country code, no actors.
+COLUMNS: tuple[FeedColumn, ...] = (
+    FeedColumn("Incident ID", ("Incident", "AWSD ID"), ("#event+id",)),
+    FeedColumn("Year", (), ("#date+year",)),
+    FeedColumn("Month", (), ("#date+month",)),
+    FeedColumn("Day", (), ("#date+day",)),
+    FeedColumn("Country Code", ("Country ISO", "ISO2"), ("#country+code",), distinctive=True),
+    FeedColumn("Country", ("Country Name",), ("#country+name",)),
+    FeedColumn("Region", ("Admin 1",), ("#adm1+name",)),
+    FeedColumn("District", ("Admin 2",), ("#adm2+name",)),
+    FeedColumn("City", ("Town",), ("#adm3+name",)),
+    FeedColumn("LNGO/NRCS", (), (), distinctive=True),
+    FeedColumn("Total killed", (), ("#affected+killed+total",), distinctive=True),
+    FeedColumn("Total wounded", ("Total injured",), ("#affected+injured+total",), distinctive=True),
+    FeedColumn("Total kidnapped", (), ("#affected+kidnapped+total",), distinctive=True),
+    FeedColumn("Total detained", (), ("#affected+detained+total",), distinctive=True),
+    FeedColumn("Means of attack", (), ("#event+means",), distinctive=True),
+    FeedColumn("Attack context", (), ("#event+type",), distinctive=True),
+    FeedColumn("Location", ("Location type",), ("#loc+type",)),
+    FeedColumn("Latitude", (), ("#geo+lat",)),
+    FeedColumn("Longitude", (), ("#geo+lon",)),
+    FeedColumn("Actor type", (), ("#group+type",)),
+    FeedColumn("Actor name", (), ("#group+name",)),
+    FeedColumn("Details", ("Description",), ("#description",)),
+)
 
 def _awsd_date(cols: Columns, cells: Sequence[object], row: int, problems: list[RowProblem],
                latest: dt.date) -> tuple[dt.date | None, str]:
@@ -68,7 +96,7 @@ def _awsd_date(cols: Columns, cells: Sequence[object], row: int, problems: list[
 
 
 def _awsd_row(feed: str, cols: Columns, cells: Sequence[object], row: int, problems: list[RowProblem],
-              occurrences: dict[str, int], latest: dt.date) -> FeedRecord | None:
+              occurrences: dict[tuple[str, str], int], latest: dt.date) -> FeedRecord | None:
     source_id = cols.get(cells, "incident id")
     cols.used[cols.name("incident id")] = "source_id"
     if not source_id:
@@ -87,7 +115,8 @@ def _awsd_row(feed: str, cols: Columns, cells: Sequence[object], row: int, probl
                         ("location", "location_type"), ("latitude", "latitude"), ("longitude", "longitude"),
                         ("means of attack", "means_of_attack"), ("attack context", "attack_context"),
                         ("details", "description")):
-        cols.used[cols.name(key)] = target
+        if key in cols.pos:
+            cols.used[cols.name(key)] = target
     coded = feed == "awsd_2016"
     raw_type = name = None
     if not coded:
@@ -110,7 +139,7 @@ def _awsd_row(feed: str, cols: Columns, cells: Sequence[object], row: int, probl
         description=cols.get(cells, "details") or None,
         means_code=means if coded else None, context_code=context if coded else None,
         location_code=location if coded else None, codes_decoded=not coded,
-        row_hash=hash_cells(cells), source_row=row,
+        row_hash=hash_cells(cells), source_row=row, dataset=DATASET,
     )
 
 
@@ -154,15 +183,19 @@ def _is_codebook(sheets: list[str]) -> bool:
     return all(label_key(n).startswith("key for") for n in sheets)
 
 
+def _aid_workers(found: set[str], names: str) -> str:
+    return DATASET
+
+
 CURRENT = FeedFormat(
-    "awsd", SOURCE, "AWSD current export (HXL CSV)",
+    "awsd", SOURCE, "AWSD current export (HXL CSV)", label="an AWSD export", columns=COLUMNS,
     signature=frozenset({"incident id", "year", "month", "day", "country code", "means of attack", "actor type",
                          "actor name", "total killed"}),
-    normalise_row=_awsd_row)
+    normalise_row=_awsd_row, dataset_of=_aid_workers)
 SNAPSHOT_2016 = FeedFormat(
-    "awsd_2016", SOURCE, "AWSD 2016 snapshot (coded CSV)",
+    "awsd_2016", SOURCE, "AWSD 2016 snapshot (coded CSV)", label="an AWSD 2016 snapshot (coded)", columns=COLUMNS,
     signature=frozenset({"incident id", "year", "month", "day", "country", "lngo nrcs", "means of attack",
                          "attack context", "total killed"}),
-    not_with=frozenset({"country code"}), normalise_row=_awsd_row)
-CODEBOOK = FeedFormat("awsd_codebook", None, "AWSD abbreviations workbook", sheets_match=_is_codebook,
-                      parse=_parse_codebook)
+    not_with=frozenset({"country code"}), normalise_row=_awsd_row, dataset_of=_aid_workers)
+CODEBOOK = FeedFormat("awsd_codebook", None, "AWSD abbreviations workbook", label="the AWSD abbreviations workbook",
+                      sheets_match=_is_codebook, parse=_parse_codebook)

@@ -1,5 +1,6 @@
-"""The shapes every feed publisher shares: what a feed file is (:class:`FeedFormat`), the rows it
-yields (:class:`FeedRecord`, :class:`FeedCode`), and why a row is turned away (:class:`RowProblem`).
+"""The shapes every feed publisher shares: what a feed file is (:class:`FeedFormat`, its documented
+columns :class:`FeedColumn`), the rows it yields (:class:`FeedRecord`, :class:`FeedCode`), and why a
+row is turned away (:class:`RowProblem`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from etl.logs.validate import Reason
+from etl.vocab import label_key
 
 if TYPE_CHECKING:
     from etl.feeds.cells import Columns
@@ -111,6 +113,9 @@ class FeedRecord:
     codes_decoded: bool
     row_hash: str
     source_row: int
+    # Which of the publisher's dataset families the row comes from (incidents.dataset): 'aid_workers',
+    # 'health_care', 'education', 'food_security', 'protection'; None when the file does not say.
+    dataset: str | None = None
     admin1_pcode: str | None = None  # set by etl.feeds.load when the incident is placed
 
 
@@ -139,32 +144,87 @@ class ParsedFeed:
     records: list[FeedRecord] = field(default_factory=list)
     codes: list[FeedCode] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # said in the load result (e.g. an assumed precision)
+    label: str = ""  # what the file is, for people: "an AWSD export"
 
 
 # One data row of an incident table -> a record, or None with the row's problems appended:
 # (feed name, columns, cells, row number, problems, ids seen so far, latest acceptable date).
-RowNormaliser = Callable[["str", "Columns", Sequence[object], int, list[RowProblem], dict[str, int], dt.date],
-                         "FeedRecord | None"]
+RowNormaliser = Callable[["str", "Columns", Sequence[object], int, list[RowProblem], dict[tuple[str, str], int],
+                          dt.date], "FeedRecord | None"]
+
+
+@dataclass(frozen=True)
+class FeedColumn:
+    """One column of a publisher's documented schema, found in a file by name or HXL tag, never by position.
+
+    :param name: the documented header, e.g. "Reported Perpetrator" (what a mapping file may name).
+    :param synonyms: other headers meaning the same (older exports, the API's field names).
+    :param hxl: HXL hashtags meaning this column, as documented (compared case-, space- and order-free,
+        language attributes such as ``+i_en`` ignored).
+    :param distinctive: a negotiation log would not have it; two of them make a file "look like" this
+        feed, so a file that is not quite one is refused with the feed's own advice.
+    """
+
+    name: str
+    synonyms: tuple[str, ...] = ()
+    hxl: tuple[str, ...] = ()
+    distinctive: bool = False
+
+    @property
+    def key(self) -> str:
+        """The key the row normaliser asks for: ``label_key`` of the documented name."""
+        return label_key(self.name)
+
+    @property
+    def keys(self) -> frozenset[str]:
+        """Every header key that means this column."""
+        return frozenset({self.key, *(label_key(s) for s in self.synonyms)})
 
 
 @dataclass(frozen=True)
 class FeedFormat:
     """One kind of feed file: how it is recognised and how its rows are read.
 
-    A file that is one incident table declares a ``signature`` and a ``normalise_row``; the
-    registry finds the header row, skips blank and HXL rows and calls ``normalise_row`` per row.
+    A file that is one incident table declares its documented ``columns``, a ``signature`` and a
+    ``normalise_row``. Recognition (:mod:`etl.feeds.recognise`) looks for a header row (with or
+    without an HXL row under it) in which every ``signature`` column is found by name, synonym,
+    HXL tag or mapping file, none of ``not_with``, and at least one column of each ``one_of`` group;
+    the registry then calls ``normalise_row`` per data row.
     A file of another shape (the AWSD codebook) declares ``sheets_match`` and its own ``parse``.
+
+    A new publisher declares one of these in its module and adds it to ``FEEDS`` in
+    :mod:`etl.feeds.registry`: nothing else lists publishers.
     """
 
     name: str  # incidents.feed and loads.file_format, e.g. 'awsd_2016'
     source: str | None  # the publisher (incidents.source), None for a file that holds no incidents
     description: str
-    # Header keys (etl.vocab.label_key of each header cell) that must all be in the header row,
-    # and keys that rule the format out (an older export of the same publisher shares most columns).
+    # What `inspect` calls such a file, e.g. "an AWSD export"; ``describe`` may say more from the
+    # columns found (Insecurity Insight: which dataset family).
+    label: str = ""
+    columns: tuple[FeedColumn, ...] = ()
+    # Column keys (FeedColumn.key) that must all be found, and keys that rule the format out (an
+    # older export of the same publisher shares most columns).
     signature: frozenset[str] = frozenset()
     not_with: frozenset[str] = frozenset()
+    one_of: tuple[frozenset[str], ...] = ()  # e.g. a country code or a country name
     normalise_row: RowNormaliser | None = None
+    # The dataset family of a table (Columns.dataset), from its columns and names (sheet, file).
+    dataset_of: Callable[[set[str], str], str | None] | None = None
+    describe: Callable[[str | None], str] | None = None  # label with the dataset family
+    # Notes for the load result from the columns found (e.g. a precision assumed for a missing column).
+    notes: Callable[[Columns], list[str]] | None = None
     # A workbook recognised by its sheet names alone (called with the stripped names, never empty).
     sheets_match: Callable[[list[str]], bool] | None = None
     # Reads the whole file itself instead of one incident table.
     parse: Callable[[Path], ParsedFeed] | None = None
+
+    def column(self, key: str) -> FeedColumn | None:
+        return next((c for c in self.columns if c.key == key), None)
+
+    def what(self, dataset: str | None = None) -> str:
+        """What this file is, for people (``inspect``, refusals)."""
+        if self.describe is not None:
+            return self.describe(dataset)
+        return self.label or self.description

@@ -1,4 +1,4 @@
-"""A feed's cells: each as clean text, found by the key of its header (duplicate headers: the first wins)."""
+"""A feed's cells: each as clean text, found by the key of its documented column."""
 
 from __future__ import annotations
 
@@ -28,22 +28,36 @@ def cell_text(value: object) -> str:
 
 
 class Columns:
-    """Column positions by header key; with duplicate header names the first one wins."""
+    """Where each documented column is in one table (found by :mod:`etl.feeds.recognise`), and how
+    the table is to be read: its dataset family and date order.
 
-    def __init__(self, header: list[str]) -> None:
+    ``used`` collects header -> what it was read as, for ``loads.column_mapping``.
+    """
+
+    def __init__(self, header: list[str], pos: dict[str, int] | None = None, dataset: str | None = None,
+                 day_first: bool = True) -> None:
         self.header = header
-        self.pos: dict[str, int] = {}
-        for i, name in enumerate(header):
-            self.pos.setdefault(label_key(name), i)
+        if pos is None:  # positions by header key; with duplicate header names the first one wins
+            pos = {}
+            for i, name in enumerate(header):
+                pos.setdefault(label_key(name), i)
+        self.pos: dict[str, int] = pos
+        self.dataset = dataset
+        self.day_first = day_first
         self.used: dict[str, str] = {}
 
     def get(self, cells: Sequence[object], key: str) -> str:
         i = self.pos.get(key)
         return cell_text(cells[i]) if i is not None and i < len(cells) else ""
 
+    def value(self, cells: Sequence[object], key: str) -> object:
+        """The cell as read (a date stays a date), None when the column is absent."""
+        i = self.pos.get(key)
+        return cells[i] if i is not None and i < len(cells) else None
+
     def name(self, key: str) -> str:
         i = self.pos.get(key)
-        return self.header[i] if i is not None else key
+        return (self.header[i] or key) if i is not None else key
 
     def raw_row(self, cells: Sequence[object]) -> dict[str, str]:
         out: dict[str, str] = {}

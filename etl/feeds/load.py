@@ -1,6 +1,6 @@
 """Load public incident feeds (AWSD, Insecurity Insight) into ``incidents`` as a context layer.
 
-:func:`etl.intake.load_paths` routes every file :func:`etl.feeds.registry.detect_feed` recognises
+:func:`etl.intake.load_paths` routes every file :func:`etl.feeds.registry.recognise` recognises
 here instead of to the log loader. The steps mirror a log load so the CLI and the Data page
 treat both alike: the file is read *before* the write transaction (a file that cannot be read
 changes nothing), then inside it each feed file gets a ``loads`` row, its bad rows go to
@@ -12,7 +12,8 @@ Two decisions worth knowing:
   carries the same incident ids: identical rows are counted as duplicates; rows the publisher
   changed replace the older version (public feeds are corrected at source, unlike field logs).
 - **Duplicates across sources are kept and marked**, never deleted: ``duplicate_of`` names the
-  incident that is counted instead. It is recomputed over the whole table after each feed load
+  incident that is counted instead. One Insecurity Insight event published in two of its dataset
+  files (the aid-worker and the health-care file, same SiND Event ID) is two rows, one counted. It is recomputed over the whole table after each feed load
   (see :mod:`etl.feeds.sql`), so the answer does not depend on the order of the loads. Count
   unique incidents with ``WHERE duplicate_of IS NULL``.
 
@@ -37,6 +38,7 @@ from etl.feeds import sql as isql
 from etl.feeds.base import PERPETRATOR_TYPES, FeedRecord, ParsedFeed
 from etl.feeds.normalise import access_category
 from etl.feeds.registry import parse_feed
+from etl.feeds.sind import DATASETS
 from etl.geo.areas import load_boundaries, locate_points, match_admin_names
 from etl.logs.readers import SourceInfo
 from etl.logs.results import LoadResult, Progress, already_loaded
@@ -87,7 +89,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, staged: StagedFeed, settings: Sett
     load_id = next_load_id(con)
     insert_rows(con, "vocabulary", [("perpetrator_type", code, label) for code, label in PERPETRATOR_TYPES.items()],
                 replace=True)
-    notes: list[str] = []
+    notes: list[str] = list(parsed.notes)
     if parsed.feed == "awsd_codebook":
         step("storing codes", 0.5)
         states = _insert_codes(con, parsed, load_id)
@@ -265,6 +267,7 @@ def mark_duplicates(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Recompute ``duplicate_of`` over all incidents; returns the count per rule."""
     con.execute(isql.RESET_DUPLICATES)
     con.execute(isql.MARK_SAME_AWSD_ID)
+    con.execute(isql.MARK_SAME_SIND_ID, {"datasets": list(DATASETS)})
     con.execute(isql.MARK_CROSS_SOURCE, {"max_days": MATCH_MAX_DAYS})
     return {str(k): int(v) for k, v in con.execute(isql.DUPLICATE_COUNTS).fetchall()}
 

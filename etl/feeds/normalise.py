@@ -27,8 +27,13 @@ _PERPETRATOR_KEYS = {
     "host government": "host_state", "government": "host_state", "military": "host_state",
     "foreign or coalition forces": "foreign_forces", "foreign forces military": "foreign_forces",
     "foreign forces": "foreign_forces",
+    # Insecurity Insight's current labels (health care, education, food security, protection files)
+    "host government military": "host_state", "host government police": "host_state",
+    "host government self declared host government": "host_state",
+    "armed forces of government self declared government": "host_state",
+    "host or self declared host government police": "host_state",
     "criminal": "criminal", "criminals": "criminal",
-    "civilian": "civilian", "civilians": "civilian", "unaffiliated": "civilian", "aid recipient": "civilian",
+    "civilian": "civilian", "civilians": "civilian", "protestors": "civilian", "protesters": "civilian", "unaffiliated": "civilian", "aid recipient": "civilian",
     "staff member": "civilian", "community members": "civilian",
     "unknown": "unknown", "no information": "unknown", "not known": "unknown", "unidentified": "unknown",
 }
@@ -39,9 +44,11 @@ _PLACEHOLDER_NAMES = {"unknown", "not applicable", "n a", "na", "none", "no info
 
 
 
-def read_number(cols: Columns, cells: Sequence[object], key: str, row: int, problems: list[RowProblem]) -> int | None:
+def read_number(cols: Columns, cells: Sequence[object], key: str, row: int, problems: list[RowProblem],
+                target: str | None = None) -> int | None:
     text = cols.get(cells, key).replace(",", "")
-    cols.used[cols.name(key)] = key.replace(" ", "_")
+    if key in cols.pos:
+        cols.used[cols.name(key)] = target or key.replace(" ", "_")
     if not text:
         return None
     try:
@@ -158,7 +165,24 @@ def hash_cells(cells: Sequence[object]) -> str:
     return hashlib.md5(json.dumps([cell_text(c) for c in cells], ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
-def make_incident_id(feed: str, source_id: str, occurrences: dict[str, int]) -> str:
-    """Stable id from feed, publisher id and occurrence (AWSD has reused an id for two incidents)."""
-    occurrences[source_id] = occurrences.get(source_id, 0) + 1
-    return stable_id("IN", feed, source_id, str(occurrences[source_id]))
+def make_incident_id(feed: str, source_id: str, occurrences: dict[tuple[str, str], int],
+                     dataset: str | None = None, first_dataset: str | None = None) -> str:
+    """Stable id from feed, publisher id and occurrence (AWSD has reused an id for two incidents).
+
+    A publisher with several dataset families (Insecurity Insight) reports one event in several
+    files under one id: the family is part of the id, so each file's row is its own incident (the
+    duplicate rule then counts the event once). The first family keeps the id it had before
+    families were told apart, so a database loaded earlier recognises its rows.
+
+    >>> occ = {}
+    >>> make_incident_id("insecurity_insight", "42", occ, "aid_workers", "aid_workers") == make_incident_id(
+    ...     "insecurity_insight", "42", {})
+    True
+    >>> make_incident_id("insecurity_insight", "42", occ, "health_care", "aid_workers") != make_incident_id(
+    ...     "insecurity_insight", "42", {})
+    True
+    """
+    family = dataset if dataset and dataset != first_dataset else ""
+    occurrences[(family, source_id)] = occurrences.get((family, source_id), 0) + 1
+    n = str(occurrences[(family, source_id)])
+    return stable_id("IN", feed, family, source_id, n) if family else stable_id("IN", feed, source_id, n)

@@ -1,152 +1,160 @@
-"""Public aid-worker incident feeds: recognise a file, read it, and normalise each row.
+"""Public incident feeds: which publishers' files are known, recognising a file, and reading it.
 
-Three publishers' files are context for negotiation data, never negotiation logs themselves:
+Feeds are context for negotiation data, never negotiation logs themselves:
 
-- ``awsd``: the Aid Worker Security Database's current export (HXL-tagged CSV, one row per
-  incident, ISO2 country codes, labels in plain words);
+- ``awsd``: the Aid Worker Security Database's current export (HXL-tagged CSV, ISO2 country codes);
 - ``awsd_2016``: the older AWSD snapshot (1997-2016, latin-1 CSV) whose categorical columns are
   *codes* (``AB``, ``Am``, ``OC``...) explained by the AWSD abbreviations workbook;
 - ``awsd_codebook``: that workbook (one sheet per code list, no header row);
-- ``insecurity_insight``: Insecurity Insight's aid-worker KIKA workbook (header + HXL row, an HXL
-  row repeated at the end, duplicate header names).
+- ``insecurity_insight``: Insecurity Insight's Security in Numbers exports, every dataset family
+  (aid workers, health care, education, food security, protection), spreadsheet or API JSON.
 
-Each publisher has one module declaring its files as :class:`~etl.feeds.base.FeedFormat`
-(how the file is recognised, its header signature, its row normaliser); :data:`FEEDS` lists
-them. Adding a publisher is one module and one line in :data:`FEEDS`.
+Each publisher has one module declaring its files as :class:`~etl.feeds.base.FeedFormat` (its
+documented columns with synonyms and HXL tags, the columns that identify it, its row normaliser);
+:data:`FEEDS` lists them. Adding a publisher is one module and one line in :data:`FEEDS`.
 
-A file is recognised by its header, not its name, because people rename downloads. This module
-is pure Python (no database): it turns a file into :class:`~etl.feeds.base.FeedRecord` rows and
-:class:`~etl.feeds.base.RowProblem` rejections. Placing rows on admin areas, de-duplicating and inserting is
-:mod:`etl.feeds.load`' job. The files are small (thousands of rows), so plain Python is quick.
+A file is recognised by its columns (:mod:`etl.feeds.recognise`), not its name, because people
+rename downloads; CSV, XLSX and JSON (an array of objects, or an API envelope) alike
+(:mod:`etl.feeds.tables`). This module is pure Python (no database): it turns a file into
+:class:`~etl.feeds.base.FeedRecord` rows and :class:`~etl.feeds.base.RowProblem` rejections.
+Placing rows on admin areas, de-duplicating and inserting is :mod:`etl.feeds.load`' job.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from python_calamine import CalamineWorkbook
-
-from etl.errors import InputFileError
+from etl.errors import AccessDataError, InputFileError
 from etl.feeds import awsd, insecurity_insight
 from etl.feeds.base import FeedFormat, ParsedFeed, RowProblem
 from etl.feeds.cells import Columns, cell_text
+from etl.feeds.recognise import Found, recognise_rows
+from etl.feeds.tables import RawTable, read_tables, sheet_names
 from etl.logs.columns import looks_like_hxl_row
-from etl.logs.readers import detect_encoding
-from etl.vocab import label_key
+from etl.logs.mapping import Mapping, find_mapping
 
-# Recognition tries them in this order: the first whose signature the header row holds wins.
+# Recognition tries them in this order: the first whose signature a header row holds wins.
 FEEDS: tuple[FeedFormat, ...] = (
     awsd.CURRENT,
     awsd.SNAPSHOT_2016,
     awsd.CODEBOOK,
-    insecurity_insight.KIKA,
+    insecurity_insight.SIND,
 )
 FEED_BY_NAME = {f.name: f for f in FEEDS}
 FEED_FORMATS = tuple(FEED_BY_NAME)
 SOURCES = {f.name: f.source for f in FEEDS if f.source}
-HEADER_SEARCH_ROWS = 10
+# Every documented name and synonym a mapping file may name for a feed's column.
+FEED_COLUMN_NAMES = frozenset(n for f in FEEDS for c in f.columns for n in (c.name, *c.synonyms))
+DOCS = "docs/data-model.md, 'incidents'"
 
 
-# ------------------------------------------------------------------------------------ recognising
+@dataclass
+class Recognition:
+    """What a file is: a feed (its tables), a near miss (looks like a feed, not enough), or neither."""
+
+    path: Path
+    feed: FeedFormat | None = None
+    tables: list[tuple[RawTable, Found]] = field(default_factory=list)
+    near: Found | None = None
+    near_sheet: str | None = None
+    mapping: Mapping | None = None
+
+    @property
+    def dataset(self) -> str | None:
+        return next((dataset_of(self.path, t, f) for t, f in self.tables), None)
+
+    def what(self) -> str:
+        """"an Insecurity Insight export (health care, SiND schema)", or "" when not a feed."""
+        if self.feed is not None:
+            return self.feed.what(self.dataset)
+        if self.near is not None:
+            return self.near.feed.what(None)
+        return ""
+
+    def refusal(self) -> InputFileError:
+        """Why a near miss cannot load, with the feed's own missing columns and the fix."""
+        assert self.near is not None
+        missing = self.near.missing or sorted(self.near.feed.column(k).name  # type: ignore[union-attr]
+                                              for k in self.near.feed.not_with & set(self.near.pos))
+        example = missing[0].split(" or ")[0]
+        return InputFileError(
+            self.path, f"looks like {self.near.feed.what(None)} but required column(s) not found: "
+                       f"{', '.join(missing)} (looked for by name, synonym and HXL tag).",
+            f"Load the export as downloaded from the publisher, or name the column in a mapping file "
+            f"kept beside it ({self.path.stem}.mapping.toml: [columns] \"your header\" = \"{example}\"); "
+            f"the documented columns are in {DOCS}.", sheet=self.near_sheet)
 
 
-def _keys(cells: Sequence[object]) -> set[str]:
-    return {label_key(str(c)) for c in cells if c is not None and str(c).strip()}
+def dataset_of(path: Path, table: RawTable, found: Found) -> str | None:
+    """The dataset family of a table: from its columns, then its sheet name, then the file name."""
+    if found.feed.dataset_of is None:
+        return None
+    return found.feed.dataset_of(set(found.pos), f"{table.sheet or ''} {path.stem}")
 
 
+def recognise(path: Path, head: bool = True) -> Recognition:
+    """Recognise a file; reads only its first rows with ``head`` (JSON is read whole).
 
-def _match_signature(rows: Sequence[Sequence[object]]) -> tuple[FeedFormat, int] | None:
-    for i, row in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        keys = _keys(row)
-        for feed in FEEDS:
-            if feed.signature and feed.signature <= keys and not feed.not_with & keys:
-                return feed, i
-    return None
+    Files that cannot be opened are not feeds (the log reader reports them); a bad mapping file
+    counts as no mapping here and is reported when the file is read.
+    """
+    out = Recognition(path)
+    try:
+        out.mapping = find_mapping(path, FEED_COLUMN_NAMES)
+    except AccessDataError:
+        out.mapping = None
+    names = sheet_names(path)
+    for feed in FEEDS:
+        if names and feed.sheets_match is not None and feed.sheets_match(names):
+            out.feed = feed
+            return out
+    wanted = set(out.mapping.sheets) if out.mapping and out.mapping.sheets else None
+    for table in read_tables(path, head):
+        if wanted is not None and table.sheet not in wanted:
+            continue
+        found, near = recognise_rows(table.rows, FEEDS, out.mapping)
+        if found is not None and (out.feed is None or found.feed is out.feed):
+            out.feed = found.feed
+            out.tables.append((table, found))
+        elif near is not None and (out.near is None or near.hints > out.near.hints):
+            out.near, out.near_sheet = near, table.sheet
+    return out
+
+
+def safe_recognise(path: Path) -> Recognition:
+    """:func:`recognise`, a file that cannot be read being no feed (the log reader says why)."""
+    try:
+        return recognise(path)
+    except Exception:  # noqa: BLE001 - unreadable files are not feeds; calamine, csv and json raise many types
+        return Recognition(path)
 
 
 def detect_feed(path: Path) -> str | None:
     """The feed format of ``path`` ('awsd', 'awsd_2016', 'awsd_codebook', 'insecurity_insight') or None.
 
-    Only the first rows are read, so calling it on every file of a load is cheap. Files that
-    cannot be opened are not feeds: the log reader reports them.
+    Only the first rows are read, so calling it on every file of a load is cheap.
 
     >>> detect_feed(Path("awsd_global_incidents_1997-2025_hxl.csv"))  # doctest: +SKIP
     'awsd'
     """
-    suffix = path.suffix.lower()
-    try:
-        if suffix in (".csv", ".txt"):
-            with open(path, "rb") as fh:
-                head = fh.read(16384).decode("latin-1")
-            lines = list(csv.reader(head.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_ROWS]))
-            found = _match_signature(lines)
-            return found[0].name if found else None
-        if suffix in (".xlsx", ".xlsm"):
-            wb = CalamineWorkbook.from_path(str(path))
-            names = [n.strip() for n in wb.sheet_names]
-            for feed in FEEDS:
-                if names and feed.sheets_match is not None and feed.sheets_match(names):
-                    return feed.name
-            for index in range(len(names)):
-                rows = wb.get_sheet_by_index(index).to_python(skip_empty_area=False, nrows=HEADER_SEARCH_ROWS)
-                found = _match_signature(rows)
-                if found:
-                    return found[0].name
-    except Exception:  # noqa: BLE001 - unreadable files are not feeds; calamine raises several types
-        return None
-    return None
-
+    feed = safe_recognise(path).feed
+    return feed.name if feed else None
 
 
 # -------------------------------------------------------------------------------------- reading
 
 
-@dataclass
-class _Table:
-    header: list[str]
-    rows: list[tuple[int, list[object]]]  # (row number as a person sees it, cells)
-    sheet: str | None = None
-    encoding: str | None = None
-
-
-def _table_from_rows(rows: list[list[object]], header_index: int, sheet: str | None,
-                     encoding: str | None) -> _Table:
-    header = [cell_text(c) for c in rows[header_index]]
-    body: list[tuple[int, list[object]]] = []
-    for i in range(header_index + 1, len(rows)):
-        cells = list(rows[i])
+def data_rows(table: RawTable, found: Found) -> list[tuple[int, list[object]]]:
+    """(row number as a person sees it, cells) of each data row: blank and HXL rows skipped."""
+    body = []
+    for i in range(found.header_index + 1, len(table.rows)):
+        cells = list(table.rows[i])
         if not any(cell_text(c) for c in cells) or looks_like_hxl_row(cells):
             continue  # blank rows and HXL hashtag rows (under the header, and repeated at the end)
-        body.append((i + 1, cells))
-    return _Table(header, body, sheet, encoding)
-
-
-def _read_table(path: Path, feed: str) -> _Table:
-    if path.suffix.lower() in (".csv", ".txt"):
-        encoding = detect_encoding(path)
-        with open(path, encoding=encoding, newline="") as fh:
-            rows: list[list[object]] = [list(r) for r in csv.reader(fh)]
-        if rows and rows[0] and isinstance(rows[0][0], str):
-            rows[0][0] = rows[0][0].lstrip("\ufeff")
-        found = _match_signature(rows)
-        if not found:
-            raise InputFileError(path, "the header of this incident feed was not found.",
-                                 "Load the file exactly as downloaded from the publisher.")
-        # CSV records are numbered counting the header as row 1 (the project's convention).
-        return _table_from_rows(rows, found[1], None, encoding)
-    wb = CalamineWorkbook.from_path(str(path))
-    for index, name in enumerate(wb.sheet_names):
-        cells = wb.get_sheet_by_index(index).to_python(skip_empty_area=False)
-        found = _match_signature(cells)
-        if found and found[0].name == feed:
-            return _table_from_rows([list(r) for r in cells], found[1], name.strip(), None)
-    raise InputFileError(path, "no sheet with the incident table was found.",
-                         "Load the workbook exactly as downloaded from the publisher.")
-
+        body.append((i + table.first_row, cells))
+    return body
 
 
 def parse_feed(path: Path, feed: str, today: dt.date | None = None, future_days: int = 30) -> ParsedFeed:
@@ -159,30 +167,49 @@ def parse_feed(path: Path, feed: str, today: dt.date | None = None, future_days:
     """
     feed_format = FEED_BY_NAME[feed]
     if feed_format.parse is not None:
-        return feed_format.parse(path)
+        parsed = feed_format.parse(path)
+        parsed.label = feed_format.what()
+        return parsed
     normalise = feed_format.normalise_row
     assert normalise is not None, f"feed format {feed} declares neither parse nor normalise_row"
+    mapping = find_mapping(path, FEED_COLUMN_NAMES)  # a bad mapping file refuses the file, naming its line
     try:
-        table = _read_table(path, feed)
-    except (OSError, UnicodeError, csv.Error) as exc:
-        raise InputFileError(path, f"cannot be read ({exc}).", "Load the file as downloaded.") from exc
-    if not table.rows:
+        recognition = recognise(path, head=False)
+    except Exception as exc:  # noqa: BLE001 - calamine, csv and json raise many types; a refusal, never a traceback
+        raise InputFileError(path, f"cannot be read ({type(exc).__name__}: {str(exc)[:200]}).",
+                             "Load the file as downloaded from the publisher; if it was, download it again.") from exc
+    tables = [(t, f) for t, f in recognition.tables if f.feed is feed_format]
+    if not tables:
+        raise InputFileError(path, f"the header of {feed_format.what()} was not found.",
+                             f"Load the file exactly as downloaded from the publisher (columns: {DOCS}).")
+    latest = (today or dt.date.today()) + dt.timedelta(days=future_days)
+    day_first = not (mapping and mapping.date_order == "month_first")
+    parsed = ParsedFeed(path, feed, tables[0][0].encoding)
+    parsed.label = feed_format.what(dataset_of(path, *tables[0]))
+    occurrences: dict[tuple[str, str], int] = {}
+    ignored: list[str] = []
+    for table, found in tables:
+        cols = Columns(found.header, found.pos, dataset_of(path, table, found), day_first)
+        body = data_rows(table, found)
+        parsed.rows_read += len(body)
+        if table.sheet:
+            parsed.sheets.append(table.sheet)
+        for row_number, cells in body:
+            problems: list[RowProblem] = []
+            record = normalise(feed, cols, cells, row_number, problems, occurrences, latest)
+            if problems or record is None:
+                raw = cols.raw_row(cells)
+                parsed.problems.extend(RowProblem(p.row, p.column, p.value, p.code, p.detail, raw, table.sheet)
+                                       for p in problems)
+            else:
+                parsed.records.append(record)
+        parsed.mapping.update(cols.used)
+        used = set(cols.used)
+        ignored += [h for h in dict.fromkeys(found.header) if h and h not in used]
+        if feed_format.notes is not None:
+            parsed.notes += [n for n in feed_format.notes(cols) if n not in parsed.notes]
+    if not parsed.rows_read:
         raise InputFileError(path, "the incident feed has a header but no data rows.",
                              "Check the download is complete.")
-    latest = (today or dt.date.today()) + dt.timedelta(days=future_days)
-    cols = Columns(table.header)
-    parsed = ParsedFeed(path, feed, table.encoding, [table.sheet] if table.sheet else [], rows_read=len(table.rows))
-    occurrences: dict[str, int] = {}
-    for row_number, cells in table.rows:
-        problems: list[RowProblem] = []
-        record = normalise(feed, cols, cells, row_number, problems, occurrences, latest)
-        if problems or record is None:
-            raw = cols.raw_row(cells)
-            parsed.problems.extend(RowProblem(p.row, p.column, p.value, p.code, p.detail, raw, table.sheet)
-                                   for p in problems)
-        else:
-            parsed.records.append(record)
-    parsed.mapping = dict(cols.used)
-    used = set(cols.used)
-    parsed.ignored = [h for h in dict.fromkeys(table.header) if h and h not in used]
+    parsed.ignored = list(dict.fromkeys(ignored))
     return parsed

@@ -107,7 +107,28 @@ WHERE s.incident_id = m.dup
 """
 
 
-# Insecurity Insight vs AWSD (2020-2023 overlap). Conservative: same country; dates within
+# Insecurity Insight publishes one event in each dataset file it concerns (a health worker of an aid
+# agency killed: the aid-worker and the health-care files) under one SiND Event ID. The row of the
+# family listed first in $datasets (etl.feeds.sind.DATASETS: aid workers first) is counted; the others
+# point at it. Rows of one family sharing an id (two occurrences in one file) are left alone.
+MARK_SAME_SIND_ID = """
+UPDATE incidents AS s
+SET duplicate_of = m.kept, duplicate_rule = 'same_sind_id'
+FROM (
+    SELECT o.incident_id AS dup, c.incident_id AS kept
+    FROM incidents o
+    JOIN incidents c ON c.source = 'insecurity_insight' AND c.source_id = o.source_id
+     AND coalesce(list_position($datasets, c.dataset), 99) < coalesce(list_position($datasets, o.dataset), 99)
+    WHERE o.source = 'insecurity_insight'
+    QUALIFY row_number() OVER (PARTITION BY o.incident_id
+                               ORDER BY coalesce(list_position($datasets, c.dataset), 99),
+                                        abs(c.incident_date - o.incident_date), c.incident_id) = 1
+) m
+WHERE s.incident_id = m.dup
+"""
+
+# Insecurity Insight vs AWSD (2020-2023 overlap). Only Insecurity Insight's aid-worker rows: the other
+# families count other people (students, camp residents), whose figures must not pair with AWSD's. Conservative: same country; dates within
 # $max_days days, both known to the day (Insecurity Insight's 'within 2-6 days' counts as week
 # and may match too); the same four casualty figures, at least one person affected; and the same
 # admin-1 area, by P-code or by name (the two publishers' points are often in neighbouring areas
@@ -118,7 +139,8 @@ UPDATE incidents AS t
 SET duplicate_of = m.kept, duplicate_rule = 'cross_source_match'
 FROM (
     WITH a AS (SELECT * FROM incidents WHERE source = 'awsd' AND duplicate_of IS NULL AND date_precision = 'day'),
-    b AS (SELECT * FROM incidents WHERE source = 'insecurity_insight' AND date_precision IN ('day', 'week')),
+    b AS (SELECT * FROM incidents WHERE source = 'insecurity_insight' AND date_precision IN ('day', 'week')
+          AND duplicate_of IS NULL AND dataset = 'aid_workers'),
     pairs AS (
         SELECT a.incident_id AS kept, b.incident_id AS dup, abs(a.incident_date - b.incident_date) AS gap
         FROM a JOIN b ON a.iso3 = b.iso3

@@ -151,7 +151,7 @@ def _q(text: str) -> str:
 def render(report: Report) -> str:
     """The report as text for a terminal."""
     info = report.info
-    out: list[str] = [f"File: {info.path}"]
+    out: list[str] = [f"File: {info.path}", "Looks like: a negotiation log"]
     fmt = info.file_format + (f", encoding {info.encoding}" if info.encoding else "")
     out.append(f"Format: {fmt}" + ("; a KoboToolbox/ODK export" if info.kobo else ""))
     for sheet, row in info.header_rows.items():

@@ -24,6 +24,7 @@ import hashlib
 import re
 import tomllib
 import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,14 +134,14 @@ def _source_key(text: str) -> str:
     return hxl_key(text) if text.strip().startswith("#") else header_key(text)
 
 
-def find_mapping_file(data_file: Path) -> Path | None:
+def find_mapping_file(data_file: Path, feed_columns: Collection[str] = ()) -> Path | None:
     """The mapping file that applies to a data file, or None (a folder mapping is parsed for its globs)."""
     beside = data_file.with_name(data_file.stem + SUFFIX)
     if beside.is_file():
         return beside
     folder = data_file.parent / FOLDER_MAPPING
     if folder.is_file():
-        mapping = read_mapping(folder, data_file)
+        mapping = read_mapping(folder, data_file, feed_columns)
         if not mapping.files or any(fnmatch.fnmatch(data_file.name, g) for g in mapping.files):
             return folder
     return None
@@ -160,10 +161,14 @@ def content_sha256(file_sha256: str, mapping: Mapping | None) -> str:
     return hashlib.sha256(f"{file_sha256}+{mapping.sha256}".encode()).hexdigest()
 
 
-def find_mapping(data_file: Path) -> Mapping | None:
-    """The checked mapping for a data file, or None. Raises InputFileError for a bad mapping file."""
-    path = find_mapping_file(data_file)
-    return read_mapping(path, data_file) if path else None
+def find_mapping(data_file: Path, feed_columns: Collection[str] = ()) -> Mapping | None:
+    """The checked mapping for a data file, or None. Raises InputFileError for a bad mapping file.
+
+    :param feed_columns: for a public feed (:mod:`etl.feeds.recognise`), the documented column names a
+        mapping may also name (``"Perp." = "Reported Perpetrator"``), besides the log columns.
+    """
+    path = find_mapping_file(data_file, feed_columns)
+    return read_mapping(path, data_file, feed_columns) if path else None
 
 
 # ------------------------------------------------------------------------------------ parsing
@@ -221,8 +226,9 @@ def _check_value(column: str, raw: str, target: str) -> str:
     return target
 
 
-def _parse(doc: dict[str, object], path: Path) -> Mapping:
+def _parse(doc: dict[str, object], path: Path, feed_columns: Collection[str] = ()) -> Mapping:
     mapping = Mapping(path)
+    feed_keys = {label_key(c) for c in feed_columns}
     for key in doc:
         if key not in TOP_LEVEL_KEYS:
             raise _Problem(key, f"unknown setting '{key}'.",
@@ -246,8 +252,8 @@ def _parse(doc: dict[str, object], path: Path) -> Mapping:
         if not isinstance(target, str):
             raise _Problem(where, f"the log column for '{source}' must be a text.", f'Write "{source}" = "date".',
                            (source,))
-        if target not in COLUMN_NAMES and target != IGNORE:
-            raise _Problem(where, f"'{target}' is not a log column.",
+        if target not in COLUMN_NAMES and target != IGNORE and label_key(target) not in feed_keys:
+            raise _Problem(where, f"'{target}' is not a log column{' or a feed column' if feed_keys else ''}.",
                            f"{_suggest(target, list(COLUMN_NAMES))}Use one of the columns in docs/log-format.md "
                            "or \"ignore\".", (source, target))
         mapping.columns[_source_key(source)] = target
@@ -266,7 +272,7 @@ def _parse(doc: dict[str, object], path: Path) -> Mapping:
     return mapping
 
 
-def read_mapping(path: Path, data_file: Path | None = None) -> Mapping:
+def read_mapping(path: Path, data_file: Path | None = None, feed_columns: Collection[str] = ()) -> Mapping:
     """Parse and check a mapping file.
 
     >>> read_mapping(Path("logs/mapping.toml"))  # doctest: +SKIP
@@ -274,6 +280,7 @@ def read_mapping(path: Path, data_file: Path | None = None) -> Mapping:
 
     :param path: the TOML file.
     :param data_file: the data file it is read for (named in the message when it is bad).
+    :param feed_columns: documented feed column names a column may also be mapped to (see :func:`find_mapping`).
     :raises InputFileError: TOML syntax error, unknown setting, log column or code.
     """
     for_file = f" (mapping for {data_file.name})" if data_file else ""
@@ -291,7 +298,7 @@ def read_mapping(path: Path, data_file: Path | None = None) -> Mapping:
         raise InputFileError(path, f"the mapping file cannot be read{for_file}: {exc.strerror}.",
                              "Check the file's permissions.") from exc
     try:
-        mapping = _parse(doc, path)
+        mapping = _parse(doc, path, feed_columns)
     except _Problem as p:
         line = _line_of(text, *p.needles)
         at = f"line {line}, " if line else ""

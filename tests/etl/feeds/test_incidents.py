@@ -18,7 +18,7 @@ import pytest
 from etl.cli.main import main
 from etl.config import Settings
 from etl.feeds.base import GEO_PROBLEMS
-from etl.feeds.registry import detect_feed
+from etl.feeds.registry import detect_feed, parse_feed
 from etl.intake import load_paths
 from tests.conftest import realdata, row, write_csv
 
@@ -275,6 +275,7 @@ def test_same_file_twice_adds_nothing(tmp_path, capsys):
     settings = Settings(db=db)
     [first] = load_paths([realdata(*KIKA)], db, settings)
     assert (first.status, first.rows_loaded) == ("loaded", 927)
+    assert "Time Precision" not in first.message  # the workbook has the column: nothing assumed
     [again] = load_paths([realdata(*KIKA)], db, settings)
     assert again.status == "already_loaded"
     assert load_cli(db, realdata(*KIKA)) == 0
@@ -384,3 +385,32 @@ def test_unique_incidents_per_month_and_area(all_feeds):
     expected = Counter(int(r["Month"]) for _, r in read_csv_rows(realdata(*AWSD), "utf-8")
                        if r["Country Code"] == "SS" and r["Year"] == "2024" and r["Month"])
     assert got == dict(expected)  # 2024 is after both the snapshot and the Insecurity Insight period
+
+
+def test_kika_figures_match_an_independent_count(all_feeds):
+    """Unique SiND ids, killed and incidents per country, counted with openpyxl over the raw sheet."""
+    kika = read_kika()
+    ids = {int(r["SiND Event ID"]) for _, r in kika}
+    per_country = Counter(str(r["Country ISO"]) for _, r in kika)
+    got = query(all_feeds, "SELECT count(DISTINCT source_id), sum(killed), min(dataset), max(dataset) "
+                           "FROM incidents WHERE feed = 'insecurity_insight'")
+    assert got == [(len(ids), sum(int(r["Aid Workers Killed"]) for _, r in kika), "aid_workers", "aid_workers")]
+    assert dict(query(all_feeds, "SELECT iso3, count(*) FROM incidents WHERE feed = 'insecurity_insight' "
+                                 "GROUP BY 1")) == dict(per_country)
+    assert per_country.most_common(2) == [("SSD", 162), ("MMR", 107)]  # SOURCES.md
+
+
+def test_awsd_is_recognised_by_its_hxl_tags_alone(tmp_path):
+    """The HDX export with its header row renamed: the HXL row under it still says what each column is."""
+    with open(realdata(*AWSD), encoding="utf-8", newline="") as fh:
+        records = list(csv.reader(fh))
+    records[0] = [f"col {i}" for i in range(len(records[0]))]
+    path = tmp_path / "renamed.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(records)
+    assert detect_feed(path) == "awsd"
+    parsed = parse_feed(path, "awsd", today=dt.date(2026, 1, 1))
+    expected = [r for _, r in read_csv_rows(realdata(*AWSD), "utf-8") if r["Country"] and r["Country"] != "Kashmir"]
+    assert len(parsed.records) == len(expected)
+    assert sum(r.killed or 0 for r in parsed.records) == sum(int(r["Total killed"]) for r in expected)
+    assert {r.dataset for r in parsed.records} == {"aid_workers"}
