@@ -31,9 +31,10 @@ from pathlib import Path
 from python_calamine import CalamineWorkbook
 
 from etl.errors import InputFileError
-from etl.feeds import awsd, insecurity_insight
+from etl.feeds import acled, awsd, hdx_hapi, insecurity_insight
 from etl.feeds.base import FeedFormat, ParsedFeed, RowProblem
 from etl.feeds.cells import Columns, cell_text
+from etl.feeds.feed_tables import json_head_keys
 from etl.logs.columns import looks_like_hxl_row
 from etl.logs.readers import detect_encoding
 from etl.vocab import label_key
@@ -44,6 +45,8 @@ FEEDS: tuple[FeedFormat, ...] = (
     awsd.SNAPSHOT_2016,
     awsd.CODEBOOK,
     insecurity_insight.KIKA,
+    acled.ACLED,
+    hdx_hapi.HAPI_CONFLICT,
 )
 FEED_BY_NAME = {f.name: f for f in FEEDS}
 FEED_FORMATS = tuple(FEED_BY_NAME)
@@ -81,9 +84,12 @@ def detect_feed(path: Path) -> str | None:
     try:
         if suffix in (".csv", ".txt"):
             with open(path, "rb") as fh:
-                head = fh.read(16384).decode("latin-1")
+                head = fh.read(16384).removeprefix(b"\xef\xbb\xbf").decode("latin-1")
             lines = list(csv.reader(head.lstrip("\ufeff").splitlines()[:HEADER_SEARCH_ROWS]))
             found = _match_signature(lines)
+            return found[0].name if found else None
+        if suffix == ".json":  # an array of records or an API's {"data": [...]} envelope
+            found = _match_signature([sorted(json_head_keys(path))])
             return found[0].name if found else None
         if suffix in (".xlsx", ".xlsm"):
             wb = CalamineWorkbook.from_path(str(path))
