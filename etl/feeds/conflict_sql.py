@@ -37,8 +37,12 @@ EVENT_STATE_COUNTS = "SELECT state, count(*) FROM conflict_state GROUP BY 1"
 COUNT_STATE = """
 CREATE OR REPLACE TEMP TABLE count_state AS
 WITH f AS (
+    -- a column of the frame with only NULLs arrives untyped: every column gets its table's type
     SELECT * REPLACE (CAST(admin_level AS TINYINT) AS admin_level, CAST(month AS DATE) AS month,
-                      CAST(period_end AS DATE) AS period_end)
+                      CAST(period_end AS DATE) AS period_end, CAST(admin1_pcode AS VARCHAR) AS admin1_pcode,
+                      CAST(admin1_name AS VARCHAR) AS admin1_name, CAST(admin2_pcode AS VARCHAR) AS admin2_pcode,
+                      CAST(admin2_name AS VARCHAR) AS admin2_name, CAST(events AS INTEGER) AS events,
+                      CAST(fatalities AS INTEGER) AS fatalities)
     FROM count_rows
 ), o AS (
     SELECT source, iso3, admin_level, coalesce(admin1_pcode, admin1_name, '') AS a1,
