@@ -55,6 +55,8 @@ GOOD = [
     hapi("SSD", UPPER_NILE, ("SS0701", "Malakal"), "political_violence", "5", "12", "2024-01"),
     hapi("SSD", UPPER_NILE, ("SS0701", "Malakal"), "civilian_targeting", "2", "2", "2024-02"),
     hapi("SSD", None, None, "demonstration", "0", "0", "2024-02"),
+    # a period starting mid-month still counts for its month
+    hapi("SSD", UPPER_NILE, None, "demonstration", "1", "", "2024-02", reference_period_start="2024-02-10"),
     hapi("XKX", None, None, "civilian_targeting", "0", "0", "2024-01", error="Non matching p-code"),
 ]
 BAD = [
