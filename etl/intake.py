@@ -17,6 +17,8 @@ from pathlib import Path
 from etl.config import Settings, get_settings
 from etl.counterparts import decisions, mirror, refresh
 from etl.errors import InputFileError
+from etl.feeds.conflict_base import ParsedConflict
+from etl.feeds.conflict_load import load_conflict
 from etl.feeds.load import StagedFeed, load_feed, stage_feed
 from etl.feeds.registry import safe_recognise
 from etl.geo.refresh import refresh_geography
@@ -102,7 +104,8 @@ def load_paths(
                             progress(f"{_name}: {label}", 0.3 + 0.7 * (_n + fraction) / len(staged))
 
                     if isinstance(st, StagedFeed):
-                        result = load_feed(con, st, settings, step)
+                        loader = load_conflict if isinstance(st.parsed, ParsedConflict) else load_feed
+                        result = loader(con, st, settings, step)
                         result.seconds = time.monotonic() - st.started
                         results[st.index] = result
                         continue

@@ -98,6 +98,11 @@ name a demo counterpart as perpetrator; a few rows with AWSD's dirt), and, for m
 duplicates). They are among the returned paths and load through the normal ``load`` path (the
 loader recognises their headers). The manifest's ``incident_feeds`` says what loading them gives.
 
+:mod:`etl.demo.conflict` adds conflict context: ``demo_acled_events.csv`` (ACLED's export format,
+about one event per 20 engagements, a quarter of the political violence naming a demo
+counterpart; two dirty rows) and ``demo_hdx_hapi_conflict_events.csv`` (the same events as HDX
+HAPI's monthly counts per admin-1 area). The manifest's ``conflict_feeds`` says what they give.
+
 Modules
 -------
 One job each; dependencies run one way, from the data up to :mod:`etl.demo.build`:
@@ -113,6 +118,7 @@ One job each; dependencies run one way, from the data up to :mod:`etl.demo.build
 * :mod:`~etl.demo.render`: rows as each office writes them, with their defects;
 * :mod:`~etl.demo.writers`: CSV, JSON and XLSX files, byte for byte reproducible;
 * :mod:`~etl.demo.incidents` and :mod:`~etl.demo.feeds`: the incident feeds;
+* :mod:`~etl.demo.conflict`: the conflict-event feeds (ACLED, HDX HAPI);
 * :mod:`~etl.demo.build`: :func:`write_demo_logs` and the manifest.
 
 Names starting with ``_`` are the package's own: other modules of the package import them,

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from etl.demo.conflict import write_conflict_feeds
 from etl.demo.constants import (
     CHUNK_ROWS,
     DEFAULT_BOUNDARIES,
@@ -168,8 +169,11 @@ def write_demo_logs(out_dir: Path, rows: int = 30_000, seed: int = 7, end_date: 
             w.close()
     # Incident feeds (AWSD, Insecurity Insight) beside the logs: etl.demo.feeds.
     feed_paths, feeds = write_incident_feeds(out_dir, world, rows, seed, mixed, fixed_time)
-    paths = sorted([*(out_dir / o.filename for o in offices), *feed_paths])
-    _write_manifest(out_dir, world, offices, rows, seed, file_rows, file_counts, hostile, mixed, feeds)
+    # Conflict events (ACLED) and monthly counts (HDX HAPI) beside them: etl.demo.conflict.
+    conflict_paths, conflict = write_conflict_feeds(out_dir, world, rows, seed)
+    paths = sorted([*(out_dir / o.filename for o in offices), *feed_paths, *conflict_paths])
+    _write_manifest(out_dir, world, offices, rows, seed, file_rows, file_counts, hostile, mixed,
+                    {"incident_feeds": feeds, "conflict_feeds": conflict})
     return paths
 
 
@@ -177,6 +181,7 @@ def _write_manifest(out_dir: Path, world: World, offices: list[Office], rows: in
                     file_rows: list[int],
                     file_counts: list[dict[str, int]], hostile: int, mixed: bool,
                     feeds: dict[str, Any]) -> None:
+    """Write ``_manifest.json``; ``feeds`` holds the feed sections (``incident_feeds``, ``conflict_feeds``)."""
     by_kind = {k: 0 for k in DEFECT_KINDS}
     detail: dict[str, int] = {}
     files: list[dict[str, Any]] = []
@@ -236,7 +241,7 @@ def _write_manifest(out_dir: Path, world: World, offices: list[Office], rows: in
         },
         "counts": {"countries": len(world.countries), "counterparts": len(world.counterparts),
                    "checkpoints": len(world.checkpoints), "places": len(world.places)},
-        "incident_feeds": feeds,
+        **feeds,
     }
     (out_dir / MANIFEST_NAME).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                          encoding="utf-8")

@@ -28,6 +28,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from etl.demo.conflict import CONFLICT_FILES
 from etl.demo.incidents import (
     FIRST_ID,
     _add_dirt,
@@ -42,7 +43,7 @@ from etl.demo.writers import save_workbook
 
 AWSD_FILE = "demo_awsd_incidents.csv"
 II_FILE = "demo_insecurity_insight_incidents.xlsx"
-FEED_FILES = (AWSD_FILE, II_FILE)
+FEED_FILES = (AWSD_FILE, II_FILE, *CONFLICT_FILES)  # with the conflict-event feeds (etl.demo.conflict)
 
 II_DUPLICATE_SHARE = 0.20  # of the eligible AWSD incidents, re-reported by Insecurity Insight
 II_OWN_SHARE = 0.05  # of all AWSD incidents: Insecurity Insight incidents AWSD does not have

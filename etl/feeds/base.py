@@ -27,7 +27,7 @@ INCIDENT_REASONS: dict[str, Reason] = {
     "missing_date": Reason("No incident date: {column} is blank.", "The year at least is needed. " + _SOURCE_FIX),
     "bad_date": Reason("'{value}' in {column} is not a date.", _SOURCE_FIX),
     "impossible_date": Reason("'{value}' in {column} is not a real calendar date.", _SOURCE_FIX),
-    "future_date": Reason("The incident date {value} is in the future.", "Check the year. " + _SOURCE_FIX),
+    "future_date": Reason("The date {value} in {column} is in the future.", "Check the year. " + _SOURCE_FIX),
     "missing_country": Reason("No country.", "An incident without a country cannot be placed. " + _SOURCE_FIX),
     "unknown_country": Reason("'{value}' is not a country we can place{detail}.",
                               "Use an ISO code (ISO2 or ISO3) or an English country name. " + _SOURCE_FIX),
@@ -35,6 +35,30 @@ INCIDENT_REASONS: dict[str, Reason] = {
     "negative_number": Reason("{column} is negative ({value}).", "Write zero or a positive number. " + _SOURCE_FIX),
     "missing_label": Reason("'{value}' has no partner: a code needs its label and a label its code.", "Give each code its meaning in the next "
                             "column. " + _SOURCE_FIX),
+    # Conflict events (ACLED) and conflict-event counts (HDX HAPI): etl.feeds.acled, etl.feeds.hdx_hapi.
+    "missing_event_id": Reason("No event id in {column}.",
+                               "Every ACLED event needs its event_id_cnty; the row was not loaded. " + _SOURCE_FIX),
+    "repeated_event_id": Reason("Event id '{value}' is on an earlier row of this file with other values{detail}.",
+                                "The first row was loaded. Download the export again: one row per event. "
+                                + _SOURCE_FIX),
+    "missing_event_date": Reason("No event date: {column} is blank.", _SOURCE_FIX),
+    "missing_event_type": Reason("No event type: {column} is blank.", _SOURCE_FIX),
+    "unknown_event_type": Reason("'{value}' in {column} is not an event type of this file{detail}.", _SOURCE_FIX),
+    "bad_code": Reason("'{value}' in {column} is not one of the publisher's codes{detail}.", _SOURCE_FIX),
+    "not_whole_number": Reason("'{value}' in {column} is not a whole number.",
+                               "A count is a whole number, e.g. 12. " + _SOURCE_FIX),
+    "number_too_large": Reason("{column} is too large to be a count ({value}).",
+                               "Counts stop at 2,147,483,647: an identifier pasted into the cell, or several "
+                               "numbers run together, look like this. " + _SOURCE_FIX),
+    "missing_period": Reason("No reference period: {column} is blank.", _SOURCE_FIX),
+    "period_end_before_start": Reason("The period ends ({value}) before it starts ({detail}).", _SOURCE_FIX),
+    "not_monthly": Reason("The period {value} is longer than one calendar month.",
+                          "Conflict-event counts are read month by month: load the monthly rows. " + _SOURCE_FIX),
+    "missing_admin_area": Reason("Admin level {value} but no admin area: {column} is blank.", _SOURCE_FIX),
+    "repeated_count": Reason("This area, event type and month is on an earlier row of this file with other "
+                             "figures{detail}.", "The first row was loaded. " + _SOURCE_FIX),
+    "not_a_record": Reason("Entry {value} of the file's list is not a record with named fields.",
+                           "Load the file exactly as the API returned it. " + _SOURCE_FIX),
 }
 # Coordinate problems: the incident is loaded, its coordinates are blanked, the code is kept.
 GEO_PROBLEMS = {

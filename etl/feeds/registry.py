@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.errors import AccessDataError, InputFileError
-from etl.feeds import awsd, insecurity_insight
+from etl.feeds import acled, awsd, hdx_hapi, insecurity_insight
 from etl.feeds.base import FeedFormat, ParsedFeed, RowProblem
 from etl.feeds.cells import Columns, cell_text
 from etl.feeds.recognise import Found, recognise_rows
@@ -41,6 +41,8 @@ FEEDS: tuple[FeedFormat, ...] = (
     awsd.SNAPSHOT_2016,
     awsd.CODEBOOK,
     insecurity_insight.SIND,
+    acled.ACLED,
+    hdx_hapi.HAPI_CONFLICT,
 )
 FEED_BY_NAME = {f.name: f for f in FEEDS}
 FEED_FORMATS = tuple(FEED_BY_NAME)

@@ -53,12 +53,13 @@ def by_country_year(rows):
 
 def test_demo_loads_clean_rows_and_rejects_dirty_ones_for_stated_reasons(demo):
     db, _logs, manifest, stdout = demo
-    feeds = manifest["incident_feeds"]
-    read = manifest["rows_written"] + feeds["rows_written"]
-    loaded = manifest["clean_rows"] + feeds["loaded"]
-    assert f"Summary: {len(manifest['files']) + len(feeds['files'])} file(s), {read:,} rows read, {loaded:,} loaded" \
-        in stdout
-    logs_only = "SELECT load_id FROM loads WHERE file_format NOT IN ('awsd', 'insecurity_insight')"
+    feeds, conflict = manifest["incident_feeds"], manifest["conflict_feeds"]
+    read = manifest["rows_written"] + feeds["rows_written"] + conflict["rows_written"]
+    loaded = manifest["clean_rows"] + feeds["loaded"] + conflict["loaded"]
+    files = len(manifest["files"]) + len(feeds["files"]) + len(conflict["files"])
+    assert f"Summary: {files} file(s), {read:,} rows read, {loaded:,} loaded" in stdout
+    logs_only = ("SELECT load_id FROM loads WHERE file_format NOT IN ('awsd', 'insecurity_insight', 'acled', "
+                 "'hdx_hapi_conflict')")
     reasons = dict(query(db, f"SELECT reason_code, count(*) FROM rejected_rows WHERE load_id IN ({logs_only}) "
                              "GROUP BY 1"))
     rejected_rows = query(db, "SELECT count(DISTINCT (load_id, sheet, row_number)) FROM rejected_rows "
@@ -122,6 +123,36 @@ def test_demo_incidents_name_demo_counterparts(demo):
     types = dict(query(db, "SELECT c.counterpart_type, count(*) FROM incidents i JOIN counterparts c "
                            "ON c.iso3 = i.iso3 AND c.name_key = i.perpetrator_key GROUP BY 1"))
     assert set(types) <= {"state_armed_forces", "police", "nsag", "de_facto_authority", "militia"}
+
+
+def test_demo_conflict_events_are_what_the_manifest_says(demo):
+    """ACLED-like events and HDX HAPI-like monthly counts load through the normal path, as stated."""
+    db, _logs, manifest, _stdout = demo
+    conflict = manifest["conflict_feeds"]
+    loads = {f: (r, n, rej) for f, r, n, rej in query(
+        db, "SELECT file_name, rows_read, rows_loaded, rows_rejected FROM loads "
+            "WHERE file_format IN ('acled', 'hdx_hapi_conflict')")}
+    assert loads == {f["file"]: (f["rows"], f["loaded"], f["rejected"]) for f in conflict["files"]}
+    assert dict(query(db, "SELECT iso3, count(*) FROM conflict_events GROUP BY 1")) == conflict["events_by_country"]
+    assert {k: int(v) for k, v in query(db, "SELECT iso3, sum(fatalities) FROM conflict_events GROUP BY 1")} == \
+        conflict["fatalities_by_country"]
+    assert dict(query(db, "SELECT admin1_pcode, count(*) FROM conflict_events GROUP BY 1")) == \
+        conflict["events_by_admin1"]
+    acled = next(f for f in conflict["files"] if f["feed"] == "acled")
+    assert [list(r) for r in query(db, "SELECT r.row_number, r.reason_code FROM rejected_rows r JOIN loads l "
+                                       "USING (load_id) WHERE l.file_format = 'acled' ORDER BY 1")] == \
+        acled["rejected_rows"]
+    assert {t: int(n) for t, n in query(db, "SELECT event_type, sum(events) FROM conflict_event_counts "
+                                            "GROUP BY 1")} == conflict["hapi_events_by_type"]
+    # the monthly counts are the events, aggregated: political violence per country and month agrees
+    by_month = query(db, "SELECT iso3, month, sum(events) FROM conflict_event_counts "
+                         "WHERE event_type = 'political_violence' GROUP BY ALL ORDER BY ALL")
+    assert by_month == query(db, "SELECT iso3, date_trunc('month', event_date)::DATE, count(*) FROM conflict_events "
+                                 "WHERE disorder_type = 'Political violence' GROUP BY ALL ORDER BY ALL")
+    # actors named after demo counterparts link to them, as incident perpetrators do
+    linked = query(db, "SELECT count(*) FROM conflict_events e WHERE EXISTS (SELECT 1 FROM counterparts c "
+                       "WHERE c.iso3 = e.iso3 AND c.name_key = e.actor1_key)")[0][0]
+    assert linked >= 0.9 * conflict["named_after_counterparts"] > 0
 
 
 def test_demo_has_the_shape_a_coordinator_expects(demo):

@@ -9,8 +9,8 @@ from etl.feeds.registry import FEEDS, SOURCES
 
 @pytest.mark.parametrize("feed", FEEDS, ids=[f.name for f in FEEDS])
 def test_each_feed_format_can_be_recognised_and_read(feed):
-    if feed.parse is not None:  # a whole-file reader (the AWSD codebook): recognised by its sheets
-        assert feed.sheets_match is not None and feed.normalise_row is None and not feed.signature
+    if feed.parse is not None:  # a whole-file reader: by its sheets (AWSD codebook) or its header (conflict feeds)
+        assert feed.normalise_row is None and (feed.sheets_match is not None) != bool(feed.signature)
     else:  # one incident table: recognised by its header, read row by row, from a publisher
         assert feed.signature and feed.normalise_row is not None and feed.source
         assert not feed.signature & feed.not_with
@@ -24,4 +24,5 @@ def test_feed_names_are_unique_and_no_signature_contains_another():
             # b's header would also be taken for a, unless a rules out one of b's columns
             if a is not b and a.signature <= b.signature:
                 assert a.not_with & b.signature, (a.name, b.name)
-    assert SOURCES == {"awsd": "awsd", "awsd_2016": "awsd", "insecurity_insight": "insecurity_insight"}
+    assert SOURCES == {"awsd": "awsd", "awsd_2016": "awsd", "insecurity_insight": "insecurity_insight",
+                       "acled": "acled", "hdx_hapi_conflict": "hdx_hapi"}
