@@ -1,8 +1,10 @@
 """ACLED (Armed Conflict Location & Event Data) event exports -> ``conflict_events``.
 
-One row per event, recognised by the columns of ACLED's codebook: ``event_id_cnty``,
-``event_date``, ``event_type``, ``actor1``, ``fatalities`` (any case: older files write
-``EVENT_ID_CNTY``...). The same table comes as a CSV or XLSX download or from the API as JSON
+One row per event, recognised like every feed (:mod:`etl.feeds.recognise`) by the columns of
+ACLED's codebook: ``event_id_cnty``, ``event_date``, ``event_type``, ``actor1``, ``fatalities``,
+found by name in any case (older files write ``EVENT_ID_CNTY``, ``ALLY_ACTOR_1``), by the HXL
+tags of ACLED's files on HDX (``#event+code``, ``#date+occurred``...), or through a mapping file.
+The same table comes as a CSV or XLSX download or from the API as JSON
 (``{"status": 200, "success": true, "count": N, "data": [...]}`` or a bare array).
 
 What is read how:
@@ -14,8 +16,8 @@ What is read how:
   0 no second actor), the current API the label: both are stored as the label. A numeric
   ``interaction`` ("17") becomes the two labels joined ("State forces-Civilians"; "... only" for
   an actor alone); a textual one is kept as written.
-- ``iso``: the numeric ISO 3166 code (729 = Sudan); the country name when it is blank or unknown
-  (ACLED writes Kosovo with 0).
+- ``iso``: the numeric ISO 3166 code (729 = Sudan), or the ISO3 code of HDX's ``iso3`` column;
+  the country name when it is blank or unknown (ACLED writes Kosovo with 0).
 - ``civilian_targeting``: "Civilian targeting" is true, blank false; NULL when the file has no
   such column (files before 2022).
 - ``actor1_key``/``actor2_key``: made like ``incidents.perpetrator_key`` (the incidents'
@@ -31,13 +33,11 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from etl.config import get_settings
 from etl.counterparts.names import name_key, stable_id
-from etl.feeds.base import FeedColumn, FeedFormat, RowProblem
+from etl.feeds.base import FeedColumn, FeedFormat, FeedTable, RowProblem
 from etl.feeds.cells import Columns
-from etl.feeds.conflict_base import ConflictEvent, ParsedConflict, read_day, take_count, with_row_hash
-from etl.feeds.feed_tables import read_feed_table
-from etl.feeds.normalise import COUNTRY_ALIASES, perpetrator_name, read_coordinates
+from etl.feeds.conflict_base import ConflictEvent, ParsedConflict, accept_rows, read_day, record_columns, with_row_hash
+from etl.feeds.normalise import COUNTRY_ALIASES, perpetrator_name, read_coordinates, take_count
 from etl.geo.countries import country_iso3
 from etl.vocab import label_key
 
@@ -49,19 +49,43 @@ INTER_LABELS = {1: "State forces", 2: "Rebel group", 3: "Political militia", 4: 
                 5: "Rioters", 6: "Protesters", 7: "Civilians", 8: "External/Other forces"}
 TIME_PRECISION = {"1": "day", "2": "week", "3": "month"}
 GEO_PRECISION = ("1", "2", "3")
-# Canonical column key -> other spellings (older exports say ALLY_ACTOR_1; label_key handles case).
-SYNONYMS = {"assoc actor 1": ("ally actor 1",), "assoc actor 2": ("ally actor 2",)}
-# Canonical column key -> conflict_events column (what the load records as the file's mapping).
-TARGETS = {
-    "event id cnty": "source_id", "event date": "event_date", "time precision": "date_precision",
-    "disorder type": "disorder_type", "event type": "event_type", "sub event type": "sub_event_type",
-    "actor1": "actor1", "assoc actor 1": "assoc_actor_1", "inter1": "inter1", "actor2": "actor2",
-    "assoc actor 2": "assoc_actor_2", "inter2": "inter2", "interaction": "interaction",
-    "civilian targeting": "civilian_targeting", "iso": "iso3", "country": "country", "admin1": "admin1_name",
-    "admin2": "admin2_name", "admin3": "admin3_name", "location": "location", "latitude": "latitude",
-    "longitude": "longitude", "geo precision": "geo_precision", "source": "source_name", "notes": "notes",
-    "fatalities": "fatalities",
-}
+
+
+def _column(name: str, target: str, hxl: str = "", synonyms: tuple[str, ...] = (),
+            distinctive: bool = False) -> FeedColumn:
+    return FeedColumn(name, synonyms, (hxl,) if hxl else (), distinctive, target)
+
+
+# ACLED's codebook columns (any case: label_key compares them), the HXL tags of ACLED's files on
+# HDX, and the conflict_events column each fills. A log would have none of the distinctive ones.
+COLUMNS: tuple[FeedColumn, ...] = (
+    _column("event_id_cnty", "source_id", "#event+code", distinctive=True),
+    _column("event_date", "event_date", "#date+occurred"),
+    _column("time_precision", "date_precision"),
+    _column("disorder_type", "disorder_type", distinctive=True),
+    _column("event_type", "event_type", "#event+type", distinctive=True),
+    _column("sub_event_type", "sub_event_type", distinctive=True),
+    _column("actor1", "actor1", "#group+name+first", distinctive=True),
+    _column("assoc_actor_1", "assoc_actor_1", "#group+name+first+assoc", ("ally_actor_1",)),
+    _column("inter1", "inter1", distinctive=True),
+    _column("actor2", "actor2", "#group+name+second"),
+    _column("assoc_actor_2", "assoc_actor_2", "#group+name+second+assoc", ("ally_actor_2",)),
+    _column("inter2", "inter2"),
+    _column("interaction", "interaction"),
+    _column("civilian_targeting", "civilian_targeting"),
+    _column("iso", "iso3", "#country+code", ("iso3",)),  # ACLED: the numeric ISO code; HDX's files: iso3
+    _column("country", "country", "#country+name"),
+    _column("admin1", "admin1_name", "#adm1+name"),
+    _column("admin2", "admin2_name", "#adm2+name"),
+    _column("admin3", "admin3_name", "#adm3+name"),
+    _column("location", "location", "#loc+name"),
+    _column("latitude", "latitude", "#geo+lat"),
+    _column("longitude", "longitude", "#geo+lon"),
+    _column("geo_precision", "geo_precision", distinctive=True),
+    _column("source", "source_name", "#meta+source"),
+    _column("notes", "notes", "#description"),
+    _column("fatalities", "fatalities", "#affected+killed", distinctive=True),
+)
 SIGNATURE = frozenset({"event id cnty", "event date", "event type", "actor1", "fatalities"})
 
 
@@ -106,6 +130,10 @@ def _iso3(cols: Columns, cells: Sequence[object], row: int, problems: list[RowPr
         found = Country.get_iso3_from_m49(int(iso))
         if found:
             return found.upper()
+    elif iso.isalpha():  # an ISO3 code (the HDX files' iso3 column)
+        found = COUNTRY_ALIASES.get(label_key(iso)) or country_iso3(iso)
+        if found:
+            return found
     if country:
         found = COUNTRY_ALIASES.get(label_key(country)) or country_iso3(country)
         if found:
@@ -195,52 +223,28 @@ def _event(cols: Columns, cells: Sequence[object], row: int, problems: list[RowP
         fatalities=fatalities, row_hash="", source_row=row))
 
 
-def parse_acled(path: Path) -> ParsedConflict:
-    """Read and normalise an ACLED export; raises :class:`~etl.errors.InputFileError` when it cannot be read."""
-    table = read_feed_table(path, SIGNATURE)
-    cols = Columns(table.header)
-    for key, others in SYNONYMS.items():
-        for other in others:
-            if key not in cols.pos and other in cols.pos:
-                cols.pos[key] = cols.pos[other]
-    parsed = ParsedConflict(path, FEED, table.encoding, [table.sheet] if table.sheet else [],
-                            rows_read=len(table.rows) + len(table.bad_entries or []))
-    latest = dt.date.today() + dt.timedelta(days=get_settings().future_days)
-    seen: dict[str, tuple[str, int]] = {}
-    for n, entry in table.bad_entries or []:
-        parsed.problems.append(RowProblem(n, None, entry, "not_a_record"))
+def _repeated(cols: Columns, event: ConflictEvent, first_row: int) -> RowProblem:
+    return RowProblem(event.source_row, cols.name("event id cnty"), event.source_id, "repeated_event_id",
+                      f" (row {first_row})")
+
+
+def read_events(path: Path, tables: list[FeedTable], latest: dt.date) -> ParsedConflict:
+    """The events of an ACLED export's tables (found by :mod:`etl.feeds.recognise`), bad rows with their reasons."""
+    parsed = ParsedConflict(path, FEED, tables[0].encoding)
     undated = 0
-    for row, cells in table.rows:
-        problems: list[RowProblem] = []
-        event = _event(cols, cells, row, problems, latest)
-        if event is not None and event.source_id in seen:
-            first_hash, first_row = seen[event.source_id]
-            if first_hash == event.row_hash:
-                parsed.repeated += 1
-                continue
-            problems.append(RowProblem(row, cols.name("event id cnty"), event.source_id, "repeated_event_id",
-                                       f" (row {first_row})"))
-        if problems or event is None:
-            raw = cols.raw_row(cells)
-            parsed.problems.extend(RowProblem(p.row, p.column, p.value, p.code, p.detail, raw, table.sheet)
-                                   for p in problems)
-            continue
-        seen[event.source_id] = (event.row_hash, row)
-        undated += not cols.get(cells, "time precision")
+    for cols, cells, event in accept_rows(parsed, tables, lambda c, cells, row, problems: _event(
+            c, cells, row, problems, latest), lambda e: e.source_id, _repeated):
+        undated += "time precision" in cols.pos and not cols.get(cells, "time precision")
         parsed.events.append(event)
-    if "time precision" not in cols.pos:
-        parsed.notes.append("no time_precision column: event dates taken as exact to the day")
-    elif undated:
+    if undated:
         parsed.notes.append(f"{undated:,} event(s) without time_precision taken as exact to the day")
-    parsed.mapping = {cols.name(k): t for k, t in TARGETS.items() if k in cols.pos}
-    parsed.ignored = [h for h in dict.fromkeys(table.header) if h and h not in parsed.mapping]
+    record_columns(parsed, COLUMNS, tables)
     return parsed
 
 
-# The documented columns, for recognition (etl.feeds.recognise); a log would have none of the distinctive ones.
-COLUMNS = tuple(FeedColumn(key.replace(" ", "_"), tuple(s.replace(" ", "_") for s in SYNONYMS.get(key, ())),
-                           distinctive=key in {"event id cnty", "event type", "sub event type", "actor1", "inter1",
-                                               "fatalities", "disorder type", "geo precision"})
-                for key in TARGETS)
-ACLED = FeedFormat(FEED, SOURCE, "ACLED event export (CSV, XLSX or API JSON)", signature=SIGNATURE,
-                   columns=COLUMNS, parse=parse_acled, label="an ACLED export")
+def _notes(cols: Columns) -> list[str]:
+    return [] if "time precision" in cols.pos else ["no time_precision column: event dates taken as exact to the day"]
+
+
+ACLED = FeedFormat(FEED, SOURCE, "ACLED event export (CSV, XLSX or API JSON)", label="an ACLED export",
+                   columns=COLUMNS, signature=SIGNATURE, read_rows=read_events, notes=_notes, table="conflict_events")

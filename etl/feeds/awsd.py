@@ -28,7 +28,7 @@ from etl.feeds.normalise import (
     perpetrator_type,
     read_coordinates,
     read_country,
-    read_number,
+    take_count,
 )
 from etl.vocab import label_key
 
@@ -103,10 +103,10 @@ def _awsd_row(feed: str, cols: Columns, cells: Sequence[object], row: int, probl
         problems.append(RowProblem(row, cols.name("incident id"), None, "missing_source_id"))
     date, precision = _awsd_date(cols, cells, row, problems, latest)
     iso3, country = read_country(cols, cells, "country code" if feed == "awsd" else None, "country", row, problems)
-    killed = read_number(cols, cells, "total killed", row, problems)
-    injured = read_number(cols, cells, "total wounded", row, problems)
-    kidnapped = read_number(cols, cells, "total kidnapped", row, problems)
-    detained = read_number(cols, cells, "total detained", row, problems) if "total detained" in cols.pos else None
+    killed = take_count(cols, cells, "total killed", row, problems, "killed")
+    injured = take_count(cols, cells, "total wounded", row, problems, "injured")
+    kidnapped = take_count(cols, cells, "total kidnapped", row, problems, "kidnapped")
+    detained = take_count(cols, cells, "total detained", row, problems, "detained") if "total detained" in cols.pos else None
     if problems or date is None or iso3 is None:
         return None
     lat, lon, geo_problem = read_coordinates(cols.get(cells, "latitude"), cols.get(cells, "longitude"))

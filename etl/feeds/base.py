@@ -178,6 +178,26 @@ RowNormaliser = Callable[["str", "Columns", Sequence[object], int, list[RowProbl
                           dt.date], "FeedRecord | None"]
 
 
+@dataclass
+class FeedTable:
+    """One table of a file recognised as a feed, ready to read: where its columns are and its data rows."""
+
+    cols: Columns
+    rows: list[tuple[int, list[object]]]  # (row number as a person sees it, cells); blank and HXL rows left out
+    sheet: str | None = None
+    encoding: str | None = None
+    not_records: list[int] = field(default_factory=list)  # JSON list entries that are not records
+
+    def not_record_problems(self) -> list[RowProblem]:
+        """A problem for each entry of a JSON list that is not a record (the rest of the file loads)."""
+        return [RowProblem(n, None, str(n), "not_a_record", sheet=self.sheet) for n in self.not_records]
+
+
+# Reads the tables of a file whose rows are not incidents (ACLED events, HDX HAPI counts), with
+# the latest acceptable date, into its own ParsedFeed.
+TableReader = Callable[[Path, list[FeedTable], dt.date], ParsedFeed]
+
+
 @dataclass(frozen=True)
 class FeedColumn:
     """One column of a publisher's documented schema, found in a file by name or HXL tag, never by position.
@@ -188,12 +208,15 @@ class FeedColumn:
         language attributes such as ``+i_en`` ignored).
     :param distinctive: a negotiation log would not have it; two of them make a file "look like" this
         feed, so a file that is not quite one is refused with the feed's own advice.
+    :param target: the column of the feed's table it fills, recorded in ``loads.column_mapping``
+        (feeds whose rows are read by ``read_rows``; incident normalisers record theirs as they read).
     """
 
     name: str
     synonyms: tuple[str, ...] = ()
     hxl: tuple[str, ...] = ()
     distinctive: bool = False
+    target: str | None = None
 
     @property
     def key(self) -> str:
@@ -210,11 +233,13 @@ class FeedColumn:
 class FeedFormat:
     """One kind of feed file: how it is recognised and how its rows are read.
 
-    A file that is one incident table declares its documented ``columns``, a ``signature`` and a
-    ``normalise_row``. Recognition (:mod:`etl.feeds.recognise`) looks for a header row (with or
-    without an HXL row under it) in which every ``signature`` column is found by name, synonym,
-    HXL tag or mapping file, none of ``not_with``, and at least one column of each ``one_of`` group;
-    the registry then calls ``normalise_row`` per data row.
+    A file that is one table declares its documented ``columns`` and a ``signature``. Recognition
+    (:mod:`etl.feeds.recognise`) looks for a header row (with or without an HXL row under it) in
+    which every ``signature`` column is found by name, synonym, HXL tag or mapping file, none of
+    ``not_with``, and at least one column of each ``one_of`` group. The registry reads the tables
+    so found (:func:`etl.feeds.registry.parse_feed`) and calls ``normalise_row`` per data row of
+    an incident table, or ``read_rows`` with all the tables of a file of other rows (conflict
+    events, conflict-event counts).
     A file of another shape (the AWSD codebook) declares ``sheets_match`` and its own ``parse``.
 
     A new publisher declares one of these in its module and adds it to ``FEEDS`` in
@@ -234,6 +259,8 @@ class FeedFormat:
     not_with: frozenset[str] = frozenset()
     one_of: tuple[frozenset[str], ...] = ()  # e.g. a country code or a country name
     normalise_row: RowNormaliser | None = None
+    read_rows: TableReader | None = None
+    table: str = "incidents"  # the table its rows go to (docs/data-model.md has a section per table)
     # The dataset family of a table (Columns.dataset), from its columns and names (sheet, file).
     dataset_of: Callable[[set[str], str], str | None] | None = None
     describe: Callable[[str | None], str] | None = None  # label with the dataset family

@@ -1,8 +1,9 @@
-"""A feed's cells: each as clean text, found by the key of its documented column."""
+"""A feed's cells: each as clean text, found by the key of its documented column; counts read strictly."""
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Sequence
 
@@ -11,6 +12,9 @@ from etl.vocab import label_key
 # OOXML escapes a control character in a cell as _xHHHH_ (e.g. _x000D_ for a carriage return);
 # calamine leaves the escape in the text, openpyxl decodes it. Decoding here makes both agree.
 _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+INT_MAX = 2_147_483_647  # the largest value an INTEGER column holds
+_WHOLE = re.compile(r"^\+?\d+(?:\.0*)?$")
+_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 
 
 def cell_text(value: object) -> str:
@@ -25,6 +29,40 @@ def cell_text(value: object) -> str:
         return value.isoformat()
     text = _OOXML_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), str(value))
     return re.sub(r"\s+", " ", text).strip()
+
+
+def read_count(text: str) -> tuple[int | None, str | None]:
+    """(count, None), (None, None) for a blank, or (None, reason code) for a value no count can be.
+
+    Whole numbers only, written plainly ("12", "12.0" from a spreadsheet, "1,234" with thousands
+    commas); anything else is turned away with its reason rather than guessed.
+
+    >>> read_count("12"), read_count("12.0"), read_count("1,234"), read_count("")
+    ((12, None), (12, None), (1234, None), (None, None))
+    >>> read_count("nan"), read_count("inf"), read_count("1e400"), read_count("abc")
+    ((None, 'bad_number'), (None, 'bad_number'), (None, 'bad_number'), (None, 'bad_number'))
+    >>> read_count("-3"), read_count("2.5"), read_count("3000000000")
+    ((None, 'negative_number'), (None, 'not_whole_number'), (None, 'number_too_large'))
+    """
+    text = text.strip()
+    if not text:
+        return None, None
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    if _WHOLE.match(text):
+        value = int(text.split(".")[0])
+        return (value, None) if value <= INT_MAX else (None, "number_too_large")
+    try:
+        number = float(text)
+    except ValueError:
+        return None, "bad_number"
+    if not math.isfinite(number):
+        return None, "bad_number"
+    if number < 0:
+        return None, "negative_number"
+    if not number.is_integer():
+        return None, "not_whole_number"
+    return (int(number), None) if number <= INT_MAX else (None, "number_too_large")
 
 
 class Columns:

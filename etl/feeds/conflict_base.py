@@ -1,5 +1,5 @@
 """The shapes of the conflict-event feeds (ACLED events, HDX HAPI monthly counts) and the cell
-readers they share: counts that fit an INTEGER, dates, and the row hash.
+readers they share: dates and the row hash (counts: :func:`etl.feeds.normalise.take_count`).
 
 A :class:`ConflictEvent` becomes one row of ``conflict_events``, a :class:`ConflictCount` one row
 of ``conflict_event_counts`` (schema 5, ``etl/store/migrations/m0005_conflict_events.py``). Both
@@ -12,19 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import math
-import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import TypeVar
 
-from etl.feeds.base import ParsedFeed, RowProblem
+from etl.feeds.base import FeedColumn, FeedTable, ParsedFeed, RowProblem
 from etl.feeds.cells import Columns, cell_text
 from etl.logs.validate import parse_date
 
-INT_MAX = 2_147_483_647  # the largest value an INTEGER column holds
-_WHOLE = re.compile(r"^\+?\d+(?:\.0*)?$")
-_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
 
 
 @dataclass
@@ -107,40 +102,6 @@ class ParsedConflict(ParsedFeed):
     notes: list[str] = field(default_factory=list)
 
 
-def read_count(text: str) -> tuple[int | None, str | None]:
-    """(count, None), (None, None) for a blank, or (None, reason code) for a value no count can be.
-
-    Whole numbers only, written plainly ("12", "12.0" from a spreadsheet, "1,234" with thousands
-    commas); anything else is turned away with its reason rather than guessed.
-
-    >>> read_count("12"), read_count("12.0"), read_count("1,234"), read_count("")
-    ((12, None), (12, None), (1234, None), (None, None))
-    >>> read_count("nan"), read_count("inf"), read_count("1e400"), read_count("abc")
-    ((None, 'bad_number'), (None, 'bad_number'), (None, 'bad_number'), (None, 'bad_number'))
-    >>> read_count("-3"), read_count("2.5"), read_count("3000000000")
-    ((None, 'negative_number'), (None, 'not_whole_number'), (None, 'number_too_large'))
-    """
-    text = text.strip()
-    if not text:
-        return None, None
-    if _THOUSANDS.match(text):
-        text = text.replace(",", "")
-    if _WHOLE.match(text):
-        value = int(text.split(".")[0])
-        return (value, None) if value <= INT_MAX else (None, "number_too_large")
-    try:
-        number = float(text)
-    except ValueError:
-        return None, "bad_number"
-    if not math.isfinite(number):
-        return None, "bad_number"
-    if number < 0:
-        return None, "negative_number"
-    if not number.is_integer():
-        return None, "not_whole_number"
-    return (int(number), None) if number <= INT_MAX else (None, "number_too_large")
-
-
 def read_day(value: object) -> tuple[dt.date | None, str | None]:
     """A date cell (a spreadsheet date, ISO text, "15 January 2024", "15-January-2024") -> (date, problem).
 
@@ -176,10 +137,46 @@ def with_row_hash(record: _Row) -> _Row:
     return record
 
 
-def take_count(cols: Columns, cells: Sequence[object], key: str, row: int, problems: list[RowProblem]) -> int | None:
-    """The count in column ``key`` (None when blank or absent); a bad value adds the row's problem."""
-    text = cols.get(cells, key)
-    value, problem = read_count(text)
-    if problem:
-        problems.append(RowProblem(row, cols.name(key), text, problem))
-    return value
+# One data row -> a record, or None with the row's problems appended: (columns, cells, row number, problems).
+RowReader = Callable[[Columns, list[object], int, list[RowProblem]], "_Row | None"]
+
+
+def accept_rows(parsed: ParsedConflict, tables: list[FeedTable], read: RowReader, key_of: Callable[[_Row], object],
+                repeated: Callable[[Columns, _Row, int], RowProblem]) -> Iterator[tuple[Columns, list[object], _Row]]:
+    """The rows of a conflict file's tables that load, each with its columns and cells.
+
+    Counts the rows read; a bad row gets its problems (with the row as read) in ``parsed.problems``;
+    a row repeating an earlier one exactly is counted in ``parsed.repeated``, one repeating its key
+    with other values gets the problem ``repeated`` makes (the earlier row's number given).
+    """
+    seen: dict[object, tuple[str, int]] = {}
+    for table in tables:
+        cols = table.cols
+        parsed.rows_read += len(table.rows) + len(table.not_records)
+        parsed.problems += table.not_record_problems()
+        for row, cells in table.rows:
+            problems: list[RowProblem] = []
+            record = read(cols, cells, row, problems)
+            if record is not None and (key := key_of(record)) in seen:
+                first_hash, first_row = seen[key]
+                if first_hash == record.row_hash:
+                    parsed.repeated += 1
+                    continue
+                problems.append(repeated(cols, record, first_row))
+            if problems or record is None:
+                raw = cols.raw_row(cells)
+                parsed.problems.extend(RowProblem(p.row, p.column, p.value, p.code, p.detail, raw, table.sheet)
+                                       for p in problems)
+                continue
+            seen[key_of(record)] = (record.row_hash, row)
+            yield cols, cells, record
+
+
+def record_columns(parsed: ParsedConflict, columns: tuple[FeedColumn, ...], tables: list[FeedTable]) -> None:
+    """Say in the load which header fed which column (``loads.column_mapping``) and which were ignored."""
+    for table in tables:
+        for column in columns:
+            if column.target and column.key in table.cols.pos:
+                parsed.mapping[table.cols.name(column.key)] = column.target
+    headers = dict.fromkeys(h for t in tables for h in t.cols.header if h)
+    parsed.ignored = [h for h in headers if h not in parsed.mapping]

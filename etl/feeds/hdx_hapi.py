@@ -1,8 +1,10 @@
 """HDX HAPI conflict events -> ``conflict_event_counts``: ACLED's events and fatalities per admin
 area, event type and month, as the Humanitarian API publishes them.
 
-Recognised by ``location_code``, ``event_type``, ``events`` and ``reference_period_start`` (the
-names of API v1 and v2 and of the HDX download); read from the API's CSV (``output_format=csv``),
+Recognised like every feed (:mod:`etl.feeds.recognise`) by ``location_code``, ``event_type``,
+``events`` and ``reference_period_start`` (the names of API v1 and v2 and of the HDX download),
+found by name, by the HXL tags of the HDX download (``#country+code``, ``#event+type``,
+``#indicator+event+num``, ``#date+start``) or through a mapping file; read from the API's CSV (``output_format=csv``),
 the HDX resource (the same columns with an HXL hashtag row under the header), or JSON (the API's
 ``{"data": [...]}`` envelope, or a bare array). Optional columns (``location_name``,
 ``admin_level``, ``provider_admin1_name``, ``has_hrp``, ``in_gho``, ``resource_hdx_id``,
@@ -25,11 +27,10 @@ import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
 
-from etl.feeds.base import FeedColumn, FeedFormat, RowProblem
+from etl.feeds.base import FeedColumn, FeedFormat, FeedTable, RowProblem
 from etl.feeds.cells import Columns
-from etl.feeds.conflict_base import ConflictCount, ParsedConflict, read_day, take_count, with_row_hash
-from etl.feeds.feed_tables import read_feed_table
-from etl.feeds.normalise import COUNTRY_ALIASES
+from etl.feeds.conflict_base import ConflictCount, ParsedConflict, accept_rows, read_day, record_columns, with_row_hash
+from etl.feeds.normalise import COUNTRY_ALIASES, take_count
 from etl.geo.countries import country_iso3
 from etl.vocab import label_key
 
@@ -37,20 +38,35 @@ SOURCE = "hdx_hapi"
 FEED = "hdx_hapi_conflict"
 EVENT_TYPES = ("civilian_targeting", "demonstration", "political_violence")
 SIGNATURE = frozenset({"location code", "event type", "events", "reference period start"})
-TARGETS = {
-    "location code": "iso3", "admin level": "admin_level", "admin1 code": "admin1_pcode",
-    "admin1 name": "admin1_name", "admin2 code": "admin2_pcode", "admin2 name": "admin2_name",
-    "event type": "event_type", "events": "events", "fatalities": "fatalities",
-    "reference period start": "month", "reference period end": "period_end",
-}
+
+
+def _column(name: str, target: str | None, hxl: str, distinctive: bool = False) -> FeedColumn:
+    return FeedColumn(name, (), (hxl,), distinctive, target)
+
+
+# HAPI's fields (API v1 and v2, and the HDX download), the HXL tags of the HDX download, and the
+# conflict_event_counts column each fills. ``location_name`` and the provider's names are read
+# when HAPI's own are blank; ``error`` (HAPI's flag) is counted in the load's message. The API's
+# ``location_ref``, ``admin1_ref`` and ``admin2_ref`` are HAPI's internal ids: not read.
+COLUMNS: tuple[FeedColumn, ...] = (
+    _column("location_code", "iso3", "#country+code", distinctive=True),
+    _column("location_name", "iso3", "#country+name"),
+    _column("admin_level", "admin_level", "#adm+level", distinctive=True),
+    _column("admin1_code", "admin1_pcode", "#adm1+code"),
+    _column("admin1_name", "admin1_name", "#adm1+name"),
+    _column("provider_admin1_name", "admin1_name", "#adm1+name+provider"),
+    _column("admin2_code", "admin2_pcode", "#adm2+code"),
+    _column("admin2_name", "admin2_name", "#adm2+name"),
+    _column("provider_admin2_name", "admin2_name", "#adm2+name+provider"),
+    _column("event_type", "event_type", "#event+type"),
+    _column("events", "events", "#indicator+event+num", distinctive=True),
+    _column("fatalities", "fatalities", "#affected+killed"),
+    _column("reference_period_start", "month", "#date+start", distinctive=True),
+    _column("reference_period_end", "period_end", "#date+end", distinctive=True),
+    _column("error", None, "#meta+error"),
+)
 # Used when HAPI's own names are blank (the provider's spelling of the area).
 FALLBACK_NAMES = {"admin1 name": "provider admin1 name", "admin2 name": "provider admin2 name"}
-
-
-# The documented columns, for recognition (etl.feeds.recognise).
-COLUMNS = tuple(FeedColumn(key.replace(" ", "_"), distinctive=key in {"location code", "events", "reference period start",
-                                                                   "reference period end", "admin level"})
-                for key in TARGETS)
 
 
 def event_type_code(text: str) -> str | None:
@@ -148,39 +164,23 @@ def count_key(c: ConflictCount) -> tuple[object, ...]:
             c.admin2_pcode or c.admin2_name or "", c.event_type, c.month)
 
 
-def parse_hapi(path: Path) -> ParsedConflict:
-    """Read and normalise an HDX HAPI conflict-event file; raises :class:`~etl.errors.InputFileError`."""
-    table = read_feed_table(path, SIGNATURE)
-    cols = Columns(table.header)
-    parsed = ParsedConflict(path, FEED, table.encoding, [table.sheet] if table.sheet else [],
-                            rows_read=len(table.rows) + len(table.bad_entries or []))
-    for n, entry in table.bad_entries or []:
-        parsed.problems.append(RowProblem(n, None, entry, "not_a_record"))
-    seen: dict[tuple[object, ...], tuple[str, int]] = {}
+def _repeated(cols: Columns, count: ConflictCount, first_row: int) -> RowProblem:
+    return RowProblem(count.source_row, None, None, "repeated_count", f" (row {first_row})")
+
+
+def read_counts(path: Path, tables: list[FeedTable], latest: dt.date) -> ParsedConflict:
+    """The monthly counts of an HDX HAPI file's tables (found by :mod:`etl.feeds.recognise`), bad rows with their reasons."""
+    parsed = ParsedConflict(path, FEED, tables[0].encoding)
     flagged = 0
-    for row, cells in table.rows:
-        problems: list[RowProblem] = []
-        count = _count(cols, cells, row, problems)
-        if count is not None and (key := count_key(count)) in seen:
-            first_hash, first_row = seen[key]
-            if first_hash == count.row_hash:
-                parsed.repeated += 1
-                continue
-            problems.append(RowProblem(row, None, None, "repeated_count", f" (row {first_row})"))
-        if problems or count is None:
-            raw = cols.raw_row(cells)
-            parsed.problems.extend(RowProblem(p.row, p.column, p.value, p.code, p.detail, raw, table.sheet)
-                                   for p in problems)
-            continue
-        seen[count_key(count)] = (count.row_hash, row)
+    for cols, cells, count in accept_rows(parsed, tables, _count, count_key, _repeated):
         flagged += bool(cols.get(cells, "error"))
         parsed.counts.append(count)
     if flagged:
         parsed.notes.append(f"{flagged:,} row(s) carry HDX HAPI's own error flag; loaded as published")
-    parsed.mapping = {cols.name(k): t for k, t in TARGETS.items() if k in cols.pos}
-    parsed.ignored = [h for h in dict.fromkeys(table.header) if h and h not in parsed.mapping]
+    record_columns(parsed, COLUMNS, tables)
     return parsed
 
 
 HAPI_CONFLICT = FeedFormat(FEED, SOURCE, "HDX HAPI conflict events (monthly counts per admin area)",
-                           signature=SIGNATURE, columns=COLUMNS, parse=parse_hapi, label="an HDX HAPI conflict-event file")
+                           label="an HDX HAPI conflict-event file", columns=COLUMNS, signature=SIGNATURE,
+                           read_rows=read_counts, table="conflict_event_counts")

@@ -26,7 +26,7 @@ from etl.feeds.normalise import (
     perpetrator_type,
     read_coordinates,
     read_country,
-    read_number,
+    take_count,
 )
 from etl.feeds.sind import COUNT_FIELDS, DATASETS, FAMILY_BY_DATASET, family_columns, which_family
 from etl.logs.validate import parse_date
@@ -96,7 +96,7 @@ def _counts(cols: Columns, cells: Sequence[object], row: int, problems: list[Row
             column = next((c for c in alternatives if c.key in cols.pos), None)
             if column is None:
                 continue
-            value = read_number(cols, cells, column.key, row, problems, target=field)
+            value = take_count(cols, cells, column.key, row, problems, field)
             if value is not None:
                 out[field] = (out[field] or 0) + value
     return out

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from etl.feeds.cells import Columns
 from etl.feeds.recognise import Found
-from etl.feeds.registry import DOCS, Recognition, data_rows, dataset_of, recognise
-from etl.feeds.tables import TABLE_SUFFIXES
+from etl.feeds.registry import Recognition, data_rows, dataset_of, docs, recognise, safe_recognise
+from etl.feeds.tables import TABLE_SUFFIXES, unreadable
 
 
 def _columns(found: Found) -> list[str]:
@@ -31,12 +31,17 @@ def _columns(found: Found) -> list[str]:
     return out
 
 
+def _heading(recognition: Recognition) -> list[str]:
+    path = recognition.path
+    return [f"File: {path}", f"Looks like: {recognition.what()}",
+            f"Format: {TABLE_SUFFIXES.get(path.suffix.lower(), path.suffix)}",
+            f"Mapping file: {recognition.mapping.path}" if recognition.mapping else "Mapping file: none"]
+
+
 def render_feed(recognition: Recognition) -> str:
     """The report for a feed or a near miss, as text for a terminal."""
     path = recognition.path
-    out = [f"File: {path}", f"Looks like: {recognition.what()}",
-           f"Format: {TABLE_SUFFIXES.get(path.suffix.lower(), path.suffix)}"]
-    out.append(f"Mapping file: {recognition.mapping.path}" if recognition.mapping else "Mapping file: none")
+    out = _heading(recognition)
     if recognition.feed is not None and not recognition.tables:
         out.append(f"Read as a whole by its own reader ({recognition.feed.description}).")
         return "\n".join(out)
@@ -57,7 +62,8 @@ def render_feed(recognition: Recognition) -> str:
     if recognition.feed is None and recognition.near is not None:
         out += ["", *_columns(recognition.near), "", f"Cannot load: {recognition.refusal()}"]
     else:
-        out.append(f"Loads into the incidents table (columns documented in {DOCS}).")
+        assert recognition.feed is not None
+        out.append(f"Loads into the {recognition.feed.table} table (columns documented in {docs(recognition.feed)}).")
     return "\n".join(out)
 
 
@@ -71,8 +77,11 @@ def inspect_feed(path: Path) -> str | None:
     """
     try:
         recognition = recognise(path, head=False)
-    except Exception:  # noqa: BLE001 - a file that cannot be read is left to the log report, which says why
-        return None
+    except Exception as exc:  # noqa: BLE001 - calamine, csv and json raise many types
+        head = safe_recognise(path)  # a feed by its head (a JSON export cut off): say why it cannot load
+        if head.feed is None:
+            return None  # not a feed: the log report says why the file cannot be read
+        return "\n".join([*_heading(head), f"Cannot load: {unreadable(path, exc)}"])
     if recognition.feed is None and recognition.near is None:
         return None
     return render_feed(recognition)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from etl.counterparts.names import stable_id
 from etl.feeds.base import RowProblem
-from etl.feeds.cells import Columns, cell_text
+from etl.feeds.cells import Columns, cell_text, read_count
 from etl.geo.countries import country_iso3
 from etl.vocab import label_key
 
@@ -44,22 +44,19 @@ _PLACEHOLDER_NAMES = {"unknown", "not applicable", "n a", "na", "none", "no info
 
 
 
-def read_number(cols: Columns, cells: Sequence[object], key: str, row: int, problems: list[RowProblem],
-                target: str | None = None) -> int | None:
-    text = cols.get(cells, key).replace(",", "")
-    if key in cols.pos:
-        cols.used[cols.name(key)] = target or key.replace(" ", "_")
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        problems.append(RowProblem(row, cols.name(key), text, "bad_number"))
-        return None
-    if value < 0:
-        problems.append(RowProblem(row, cols.name(key), text, "negative_number"))
-        return None
-    return int(value)
+def take_count(cols: Columns, cells: Sequence[object], key: str, row: int, problems: list[RowProblem],
+               target: str | None = None) -> int | None:
+    """The count in column ``key`` (None when blank or absent), read by :func:`~etl.feeds.cells.read_count`;
+    a value no count can be adds the row's problem (bad_number, negative_number, not_whole_number,
+    number_too_large) and the rest of the file loads. ``target`` is what the column is recorded as.
+    """
+    text = cols.get(cells, key)
+    if target is not None and key in cols.pos:
+        cols.used[cols.name(key)] = target
+    value, problem = read_count(text)
+    if problem:
+        problems.append(RowProblem(row, cols.name(key), text, problem))
+    return value
 
 
 def read_country(cols: Columns, cells: Sequence[object], code_key: str | None, name_key_: str, row: int,

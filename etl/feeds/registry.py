@@ -7,16 +7,19 @@ Feeds are context for negotiation data, never negotiation logs themselves:
   *codes* (``AB``, ``Am``, ``OC``...) explained by the AWSD abbreviations workbook;
 - ``awsd_codebook``: that workbook (one sheet per code list, no header row);
 - ``insecurity_insight``: Insecurity Insight's Security in Numbers exports, every dataset family
-  (aid workers, health care, education, food security, protection), spreadsheet or API JSON.
+  (aid workers, health care, education, food security, protection), spreadsheet or API JSON;
+- ``acled``: ACLED event exports (-> ``conflict_events``);
+- ``hdx_hapi_conflict``: HDX HAPI's monthly conflict-event counts (-> ``conflict_event_counts``).
 
 Each publisher has one module declaring its files as :class:`~etl.feeds.base.FeedFormat` (its
-documented columns with synonyms and HXL tags, the columns that identify it, its row normaliser);
+documented columns with synonyms and HXL tags, the columns that identify it, its row reader);
 :data:`FEEDS` lists them. Adding a publisher is one module and one line in :data:`FEEDS`.
 
 A file is recognised by its columns (:mod:`etl.feeds.recognise`), not its name, because people
 rename downloads; CSV, XLSX and JSON (an array of objects, or an API envelope) alike
 (:mod:`etl.feeds.tables`). This module is pure Python (no database): it turns a file into
-:class:`~etl.feeds.base.FeedRecord` rows and :class:`~etl.feeds.base.RowProblem` rejections.
+:class:`~etl.feeds.base.FeedRecord` rows (or a publisher's own, for conflict events) and
+:class:`~etl.feeds.base.RowProblem` rejections.
 Placing rows on admin areas, de-duplicating and inserting is :mod:`etl.feeds.load`' job.
 """
 
@@ -28,10 +31,10 @@ from pathlib import Path
 
 from etl.errors import AccessDataError, InputFileError
 from etl.feeds import acled, awsd, hdx_hapi, insecurity_insight
-from etl.feeds.base import FeedFormat, ParsedFeed, RowProblem
+from etl.feeds.base import FeedFormat, FeedTable, ParsedFeed, RowProblem
 from etl.feeds.cells import Columns, cell_text
 from etl.feeds.recognise import Found, recognise_rows
-from etl.feeds.tables import RawTable, read_tables, sheet_names
+from etl.feeds.tables import RawTable, read_tables, sheet_names, unreadable
 from etl.logs.columns import looks_like_hxl_row
 from etl.logs.mapping import Mapping, find_mapping
 
@@ -49,7 +52,11 @@ FEED_FORMATS = tuple(FEED_BY_NAME)
 SOURCES = {f.name: f.source for f in FEEDS if f.source}
 # Every documented name and synonym a mapping file may name for a feed's column.
 FEED_COLUMN_NAMES = frozenset(n for f in FEEDS for c in f.columns for n in (c.name, *c.synonyms))
-DOCS = "docs/data-model.md, 'incidents'"
+
+
+def docs(feed: FeedFormat) -> str:
+    """Where the columns of a feed's table are documented."""
+    return f"docs/data-model.md, '{feed.table}'"
 
 
 @dataclass
@@ -86,7 +93,7 @@ class Recognition:
                        f"{', '.join(missing)} (looked for by name, synonym and HXL tag).",
             f"Load the export as downloaded from the publisher, or name the column in a mapping file "
             f"kept beside it ({self.path.stem}.mapping.toml: [columns] \"your header\" = \"{example}\"); "
-            f"the documented columns are in {DOCS}.", sheet=self.near_sheet)
+            f"the documented columns are in {docs(self.near.feed)}.", sheet=self.near_sheet)
 
 
 def dataset_of(path: Path, table: RawTable, found: Found) -> str | None:
@@ -134,7 +141,7 @@ def safe_recognise(path: Path) -> Recognition:
 
 
 def detect_feed(path: Path) -> str | None:
-    """The feed format of ``path`` ('awsd', 'awsd_2016', 'awsd_codebook', 'insecurity_insight') or None.
+    """The feed format of ``path`` (a name in :data:`FEED_FORMATS`, e.g. 'awsd', 'acled') or None.
 
     Only the first rows are read, so calling it on every file of a load is cheap.
 
@@ -159,46 +166,70 @@ def data_rows(table: RawTable, found: Found) -> list[tuple[int, list[object]]]:
     return body
 
 
+def feed_tables(path: Path, feed_format: FeedFormat, day_first: bool = True) -> list[FeedTable]:
+    """The tables of ``path`` recognised as ``feed_format``, read whole, each with its columns and data rows.
+
+    :raises InputFileError: the file cannot be read (naming what is wrong and the fix), or no table
+        of it is this feed.
+    """
+    try:
+        recognition = recognise(path, head=False)
+    except Exception as exc:  # noqa: BLE001 - calamine, csv and json raise many types; a refusal, never a traceback
+        raise unreadable(path, exc) from exc
+    tables = [FeedTable(Columns(f.header, f.pos, dataset_of(path, t, f), day_first), data_rows(t, f), t.sheet,
+                        t.encoding, t.not_records)
+              for t, f in recognition.tables if f.feed is feed_format]
+    if not tables:
+        raise InputFileError(path, f"the header of {feed_format.what()} was not found.",
+                             f"Load the file exactly as downloaded from the publisher (columns: {docs(feed_format)}).")
+    return tables
+
+
 def parse_feed(path: Path, feed: str, today: dt.date | None = None, future_days: int = 30) -> ParsedFeed:
     """Read and normalise a feed file; raises :class:`InputFileError` when it cannot be read at all.
 
     :param path: the file.
     :param feed: its format, from :func:`detect_feed`.
     :param today: reference day for the future-date check (default: today).
-    :param future_days: incident dates more than this many days after ``today`` are rejected.
+    :param future_days: dates more than this many days after ``today`` are rejected.
     """
     feed_format = FEED_BY_NAME[feed]
     if feed_format.parse is not None:
         parsed = feed_format.parse(path)
         parsed.label = feed_format.what()
         return parsed
-    normalise = feed_format.normalise_row
-    assert normalise is not None, f"feed format {feed} declares neither parse nor normalise_row"
     mapping = find_mapping(path, FEED_COLUMN_NAMES)  # a bad mapping file refuses the file, naming its line
-    try:
-        recognition = recognise(path, head=False)
-    except Exception as exc:  # noqa: BLE001 - calamine, csv and json raise many types; a refusal, never a traceback
-        raise InputFileError(path, f"cannot be read ({type(exc).__name__}: {str(exc)[:200]}).",
-                             "Load the file as downloaded from the publisher; if it was, download it again.") from exc
-    tables = [(t, f) for t, f in recognition.tables if f.feed is feed_format]
-    if not tables:
-        raise InputFileError(path, f"the header of {feed_format.what()} was not found.",
-                             f"Load the file exactly as downloaded from the publisher (columns: {DOCS}).")
+    tables = feed_tables(path, feed_format, day_first=not (mapping and mapping.date_order == "month_first"))
     latest = (today or dt.date.today()) + dt.timedelta(days=future_days)
-    day_first = not (mapping and mapping.date_order == "month_first")
-    parsed = ParsedFeed(path, feed, tables[0][0].encoding)
-    parsed.label = feed_format.what(dataset_of(path, *tables[0]))
+    if feed_format.read_rows is not None:
+        parsed = feed_format.read_rows(path, tables, latest)
+    else:
+        parsed = _incidents(path, feed_format, tables, latest)
+    parsed.label = feed_format.what(tables[0].cols.dataset)
+    parsed.sheets = [t.sheet for t in tables if t.sheet]
+    if feed_format.notes is not None:
+        for table in tables:
+            parsed.notes += [n for n in feed_format.notes(table.cols) if n not in parsed.notes]
+    if not parsed.rows_read:
+        raise InputFileError(path, f"the file has a header but no data rows ({feed_format.what()}).",
+                             "Check the download is complete.")
+    return parsed
+
+
+def _incidents(path: Path, feed_format: FeedFormat, tables: list[FeedTable], latest: dt.date) -> ParsedFeed:
+    """The incidents of a file's tables, row by row through the feed's ``normalise_row``."""
+    normalise = feed_format.normalise_row
+    assert normalise is not None, f"feed format {feed_format.name} declares neither read_rows nor normalise_row"
+    parsed = ParsedFeed(path, feed_format.name, tables[0].encoding)
     occurrences: dict[tuple[str, str], int] = {}
     ignored: list[str] = []
-    for table, found in tables:
-        cols = Columns(found.header, found.pos, dataset_of(path, table, found), day_first)
-        body = data_rows(table, found)
-        parsed.rows_read += len(body)
-        if table.sheet:
-            parsed.sheets.append(table.sheet)
-        for row_number, cells in body:
+    for table in tables:
+        cols = table.cols
+        parsed.rows_read += len(table.rows) + len(table.not_records)
+        parsed.problems += table.not_record_problems()
+        for row_number, cells in table.rows:
             problems: list[RowProblem] = []
-            record = normalise(feed, cols, cells, row_number, problems, occurrences, latest)
+            record = normalise(feed_format.name, cols, cells, row_number, problems, occurrences, latest)
             if problems or record is None:
                 raw = cols.raw_row(cells)
                 parsed.problems.extend(RowProblem(p.row, p.column, p.value, p.code, p.detail, raw, table.sheet)
@@ -207,11 +238,6 @@ def parse_feed(path: Path, feed: str, today: dt.date | None = None, future_days:
                 parsed.records.append(record)
         parsed.mapping.update(cols.used)
         used = set(cols.used)
-        ignored += [h for h in dict.fromkeys(found.header) if h and h not in used]
-        if feed_format.notes is not None:
-            parsed.notes += [n for n in feed_format.notes(cols) if n not in parsed.notes]
-    if not parsed.rows_read:
-        raise InputFileError(path, "the incident feed has a header but no data rows.",
-                             "Check the download is complete.")
+        ignored += [h for h in dict.fromkeys(cols.header) if h and h not in used]
     parsed.ignored = list(dict.fromkeys(ignored))
     return parsed

@@ -9,10 +9,12 @@ from etl.feeds.registry import FEEDS, SOURCES
 
 @pytest.mark.parametrize("feed", FEEDS, ids=[f.name for f in FEEDS])
 def test_each_feed_format_can_be_recognised_and_read(feed):
-    if feed.parse is not None:  # a whole-file reader: by its sheets (AWSD codebook) or its header (conflict feeds)
-        assert feed.normalise_row is None and (feed.sheets_match is not None) != bool(feed.signature)
-    else:  # one incident table: recognised by its header, read row by row, from a publisher
-        assert feed.signature and feed.normalise_row is not None and feed.source
+    if feed.parse is not None:  # a whole-file reader, recognised by its sheets (AWSD codebook)
+        assert feed.normalise_row is None and feed.read_rows is None and feed.sheets_match is not None
+        assert not feed.signature
+    else:  # a table recognised by its documented columns, read by incident row or by its own row reader
+        assert feed.signature and feed.source and (feed.normalise_row is None) != (feed.read_rows is None)
+        assert feed.signature <= {c.key for c in feed.columns}
         assert not feed.signature & feed.not_with
 
 
