@@ -17,7 +17,7 @@ from etl.feeds.tables import TABLE_SUFFIXES, unreadable
 
 
 def _columns(found: Found) -> list[str]:
-    out = [f"{'column':<40} {'read as':<34} how"]
+    out = [f"{'column':<40} {'read as':<42} how"]
     by_pos = {i: k for k, i in found.pos.items()}
     for i, header in enumerate(found.header):
         key = by_pos.get(i)
@@ -27,7 +27,9 @@ def _columns(found: Found) -> list[str]:
         else:
             column = found.feed.column(key)
             what, how = (column.name if column else key), found.how[key]
-        out.append(f"{(header or f'column {i + 1}')[:40]:<40} {what[:34]:<34} {how}{tag}")
+            if column is not None and column.target:
+                what += f" -> {column.target}"
+        out.append(f"{(header or f'column {i + 1}')[:40]:<40} {what[:42]:<42} {how}{tag}")
     return out
 
 

@@ -306,3 +306,85 @@ def test_acled_files_are_told_apart_from_logs_and_other_feeds(tmp_path, current_
     hapi = write_csv(tmp_path / "hapi.csv", [{"location_code": "YEM", "event_type": "demonstration", "events": "1",
                                               "reference_period_start": "2024-01-01"}])
     assert detect_feed(hapi) == "hdx_hapi_conflict"
+
+
+# ACLED's columns as HDX tags them (OCHA-DAP/hdx-scraper-acled, hdx-python-api's ACLED fixture); the
+# headers are renamed so that only the HXL row (or a mapping file) can say what each column is.
+HXL_TAGS = {"event_id_cnty": "#event+code", "event_date": "#date+occurred", "year": "#date+year",
+            "event_type": "#event+type", "actor1": "#group+name+first", "assoc_actor_1": "#group+name+first+assoc",
+            "actor2": "#group+name+second", "assoc_actor_2": "#group+name+second+assoc", "region": "#region+name",
+            "country": "#country+name", "admin1": "#adm1+name", "admin2": "#adm2+name", "admin3": "#adm3+name",
+            "location": "#loc+name", "latitude": "#geo+lat", "longitude": "#geo+lon", "source": "#meta+source",
+            "notes": "#description", "fatalities": "#affected+killed", "iso": "#country+code"}
+
+
+def write_renamed_csv(path: Path, rows: list[dict[str, str]], hxl: bool) -> Path:
+    """ACLED's rows under headers of another language (and HDX's HXL row under them when ``hxl``)."""
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([f"Colonne {i + 1}" for i in range(len(HEADER))])
+        if hxl:
+            w.writerow([HXL_TAGS.get(h, "") for h in HEADER])
+        for r in rows:
+            w.writerow([r[h] for h in HEADER])
+    return path
+
+
+def test_recognised_by_its_hxl_row_alone(tmp_path, load, q):
+    path = write_renamed_csv(tmp_path / "conflict_data_yem.csv", GOOD, hxl=True)
+    assert detect_feed(path) == "acled"
+    assert detect_feed(write_renamed_csv(tmp_path / "no_hxl.csv", GOOD, hxl=False)) is None
+    [result] = load(path)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", len(GOOD), 0)
+    assert loaded_figures(q) == expected(GOOD)
+    # the columns no HXL tag names (time_precision, inter1...) are optional: dates taken as exact
+    assert "no time_precision column" in result.message
+    mapping = json.loads(q("SELECT column_mapping FROM loads")[0][0])
+    assert mapping[f"Colonne {HEADER.index('fatalities') + 1}"] == "fatalities"
+
+
+def test_a_mapping_file_names_two_renamed_columns(tmp_path, load, q, settings):
+    renamed = {"event_id_cnty": "Code evenement", "fatalities": "Morts"}
+    header = tuple(renamed.get(h, h) for h in HEADER)
+    rows = [{renamed.get(k, k): v for k, v in r.items()} for r in GOOD]
+    path = write_acled_csv(tmp_path / "acled_fr.csv", rows, header)
+    [refused] = load(path)  # without the mapping file: looks like ACLED, two columns missing
+    assert refused.status == "failed" and "event_id_cnty" in refused.message and "fatalities" in refused.message
+    (tmp_path / "acled_fr.mapping.toml").write_text(
+        '[columns]\n"Code evenement" = "event_id_cnty"\n"Morts" = "fatalities"\n', encoding="utf-8")
+    assert detect_feed(path) == "acled"
+    [result] = load(path)
+    assert (result.status, result.rows_loaded) == ("loaded", len(GOOD))
+    assert loaded_figures(q) == expected(GOOD)
+    mapping = json.loads(q("SELECT column_mapping FROM loads WHERE status = 'loaded'")[0][0])
+    assert (mapping["Code evenement"], mapping["Morts"]) == ("source_id", "fatalities")
+
+
+def test_a_near_miss_gets_acleds_advice_and_changes_nothing(tmp_path, load, settings, current_csv):
+    load(current_csv)
+    before = settings.db.read_bytes()
+    header = tuple(h for h in HEADER if h != "event_id_cnty")
+    path = write_acled_csv(tmp_path / "acled_extract.csv", GOOD, header)
+    assert detect_feed(path) is None
+    [result] = load(path)
+    assert result.status == "failed" and path.name in result.message
+    assert "looks like an ACLED export" in result.message
+    assert "required column(s) not found: event_id_cnty" in result.message
+    assert "acled_extract.mapping.toml" in result.message and "'conflict_events'" in result.message
+    for log_column in ("activity", "counterpart", "outcome"):  # never advice about negotiation-log columns
+        assert log_column not in result.message
+    assert settings.db.read_bytes() == before
+
+
+def test_inspect_says_it_is_acled_and_how_each_column_is_read(tmp_path, capsys):
+    from etl.cli.main import main
+
+    path = write_renamed_csv(tmp_path / "conflict_data_yem.csv", GOOD, hxl=True)
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Looks like: an ACLED export" in out
+    lines = {line.split()[0] + " " + line.split()[1]: line for line in out.splitlines() if line.startswith("Colonne")}
+    fatalities = lines[f"Colonne {HEADER.index('fatalities') + 1}"]
+    assert "fatalities -> fatalities" in fatalities and "HXL tag" in fatalities
+    assert "not read" in lines[f"Colonne {HEADER.index('tags') + 1}"]
+    assert "Loads into the conflict_events table" in out

@@ -201,3 +201,20 @@ def test_hapi_files_are_not_taken_for_acled_or_incident_feeds(tmp_path):
     assert [detect_feed(csv_path), detect_feed(json_path)] == ["hdx_hapi_conflict", "hdx_hapi_conflict"]
     (tmp_path / "other.json").write_text(json.dumps({"data": [{"location_code": "YEM", "population": 5}]}))
     assert detect_feed(tmp_path / "other.json") is None
+
+
+def test_recognised_by_its_hxl_row_alone(tmp_path, load, q):
+    """The HDX download's HXL row (OCHA-DAP/hdx-scraper-acled's hxl_tags) under headers renamed."""
+    path = tmp_path / "conflits.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow([f"Champ {i + 1}" for i in range(len(HEADER))])
+        w.writerow(HXL)
+        for r in GOOD:
+            w.writerow([r[h] for h in HEADER])
+    assert detect_feed(path) == "hdx_hapi_conflict"
+    [result] = load(path)
+    assert (result.status, result.rows_loaded, result.rows_rejected) == ("loaded", len(GOOD), 0)
+    assert loaded(q) == expected(GOOD)
+    mapping = json.loads(q("SELECT column_mapping FROM loads")[0][0])
+    assert mapping[f"Champ {HEADER.index('events') + 1}"] == "events"
