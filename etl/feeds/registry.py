@@ -166,7 +166,7 @@ def data_rows(table: RawTable, found: Found) -> list[tuple[int, list[object]]]:
     return body
 
 
-def feed_tables(path: Path, feed_format: FeedFormat, day_first: bool = True) -> list[FeedTable]:
+def recognised_tables(path: Path, feed_format: FeedFormat, day_first: bool = True) -> list[FeedTable]:
     """The tables of ``path`` recognised as ``feed_format``, read whole, each with its columns and data rows.
 
     :raises InputFileError: the file cannot be read (naming what is wrong and the fix), or no table
@@ -199,7 +199,7 @@ def parse_feed(path: Path, feed: str, today: dt.date | None = None, future_days:
         parsed.label = feed_format.what()
         return parsed
     mapping = find_mapping(path, FEED_COLUMN_NAMES)  # a bad mapping file refuses the file, naming its line
-    tables = feed_tables(path, feed_format, day_first=not (mapping and mapping.date_order == "month_first"))
+    tables = recognised_tables(path, feed_format, day_first=not (mapping and mapping.date_order == "month_first"))
     latest = (today or dt.date.today()) + dt.timedelta(days=future_days)
     if feed_format.read_rows is not None:
         parsed = feed_format.read_rows(path, tables, latest)
