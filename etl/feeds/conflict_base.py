@@ -21,7 +21,6 @@ from etl.feeds.cells import Columns, cell_text
 from etl.logs.validate import parse_date
 
 
-
 @dataclass
 class ConflictEvent:
     """One ACLED event, normalised, not yet placed on an admin-1 area."""
