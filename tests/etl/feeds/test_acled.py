@@ -388,3 +388,13 @@ def test_inspect_says_it_is_acled_and_how_each_column_is_read(tmp_path, capsys):
     assert "fatalities -> fatalities" in fatalities and "HXL tag" in fatalities
     assert "not read" in lines[f"Colonne {HEADER.index('tags') + 1}"]
     assert "Loads into the conflict_events table" in out
+
+
+def test_a_json_entry_that_is_not_a_record_is_rejected_for_itself(tmp_path, load, q):
+    entries: list[object] = [*api_json(GOOD[:2]), "YEM999", *api_json(GOOD[2:])]
+    path = tmp_path / "acled_api.json"
+    path.write_text(json.dumps({"status": 200, "success": True, "data": entries}))
+    [result] = load(path)
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (len(GOOD) + 1, len(GOOD), 1)
+    assert q("SELECT row_number, reason_code FROM rejected_rows") == [(3, "not_a_record")]
+    assert loaded_figures(q) == expected(GOOD)

@@ -218,3 +218,30 @@ def test_recognised_by_its_hxl_row_alone(tmp_path, load, q):
     assert loaded(q) == expected(GOOD)
     mapping = json.loads(q("SELECT column_mapping FROM loads")[0][0])
     assert mapping[f"Champ {HEADER.index('events') + 1}"] == "events"
+
+
+@pytest.mark.parametrize("damage", ["cut_off", "invalid"])
+def test_a_damaged_json_is_refused_as_hapi_with_the_fix(damage, tmp_path, load, settings, capsys):
+    from etl.cli.main import main
+
+    load(write_hapi_csv(tmp_path / "hapi.csv", GOOD))
+    before = settings.db.read_bytes()
+    text = write_hapi_json(tmp_path / "whole.json", GOOD).read_text(encoding="utf-8")
+    path = tmp_path / "conflict_event_api.json"
+    if damage == "cut_off":  # a download that stopped half-way
+        path.write_text(text[: len(text) // 2], encoding="utf-8")
+    else:  # a stray character after the first records: the head is still HAPI's
+        cut = text.index("},", len(text) // 2) + 2
+        path.write_text(text[:cut] + "@" + text[cut:], encoding="utf-8")
+    assert detect_feed(path) == "hdx_hapi_conflict"
+    [result] = load(path)
+    assert result.status == "failed" and path.name in result.message
+    if damage == "cut_off":
+        assert f"cut off at byte {path.stat().st_size:,}" in result.message and "Download it again" in result.message
+    else:
+        assert "is not valid JSON (line 1, column" in result.message and "as the API returned it" in result.message
+    assert "activity" not in result.message and "counterpart" not in result.message
+    assert settings.db.read_bytes() == before
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Looks like: an HDX HAPI conflict-event file" in out and "Cannot load: " in out
