@@ -104,7 +104,7 @@ def dataset_of(path: Path, table: RawTable, found: Found) -> str | None:
 
 
 def recognise(path: Path, head: bool = True) -> Recognition:
-    """Recognise a file; reads only its first rows with ``head`` (JSON is read whole).
+    """Recognise a file; reads only its first rows with ``head`` (of JSON: its first complete records).
 
     Files that cannot be opened are not feeds (the log reader reports them); a bad mapping file
     counts as no mapping here and is reported when the file is read.
