@@ -30,6 +30,9 @@ INCIDENT_REASONS: dict[str, Reason] = {
     "unknown_country": Reason("'{value}' is not a country we can place{detail}.",
                               "Use an ISO code (ISO2 or ISO3) or an English country name. " + _SOURCE_FIX),
     "bad_number": Reason("'{value}' in {column} is not a number.", "Write a whole number. " + _SOURCE_FIX),
+    "not_whole_number": Reason("'{value}' in {column} is not a whole number.", "Write a whole number. " + _SOURCE_FIX),
+    "number_too_large": Reason("{column} is too large to be a count ({value}).",
+                               "Write the whole number, below 2,147,483,648. " + _SOURCE_FIX),
     "negative_number": Reason("{column} is negative ({value}).", "Write zero or a positive number. " + _SOURCE_FIX),
     "missing_label": Reason("'{value}' has no partner: a code needs its label and a label its code.", "Give each code its meaning in the next "
                             "column. " + _SOURCE_FIX),

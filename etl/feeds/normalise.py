@@ -12,12 +12,17 @@ from etl.counterparts.names import stable_id
 from etl.feeds.base import RowProblem
 from etl.feeds.cells import Columns, cell_text
 from etl.geo.countries import country_iso3
+from etl.logs.numbers import POINT, coordinate_value, parse_number
 from etl.vocab import label_key
 
 # Places the feeds write as a country but which are part of one (AWSD lists them separately in
 # its early years), and codes hdx-python-country does not know. Kashmir is disputed between two
 # countries and is deliberately left out: such rows are rejected as an unknown country.
 COUNTRY_ALIASES = {"chechnya": "RUS", "kosovo": "XKX", "xk": "XKX", "xkx": "XKX"}
+
+# The feeds' decimal separator (publishers write numbers the English way), and the largest count a column holds.
+FEED_DECIMAL = POINT
+MAX_COUNT = 2_147_483_647
 
 # label_key(raw type) -> code. Anything else non-blank is 'other' (the raw text is kept).
 _PERPETRATOR_KEYS = {
@@ -40,19 +45,35 @@ _PLACEHOLDER_NAMES = {"unknown", "not applicable", "n a", "na", "none", "no info
 
 
 def read_number(cols: Columns, cells: Sequence[object], key: str, row: int, problems: list[RowProblem]) -> int | None:
-    text = cols.get(cells, key).replace(",", "")
+    """A count of a feed row, by the parser the logs use (:func:`etl.logs.numbers.parse_number`).
+
+    Publishers write numbers the English way, so the feeds' decimal separator is the point: "1,234" is
+    1234 and "12.500" is twelve and a half, which is no count. A value that is not a whole number from
+    0 to 2,147,483,647 (a count column holds no more) turns its row away with the reason.
+
+    >>> problems = []
+    >>> [read_number(Columns(["n"]), [v], "n", 2, problems) for v in ("1,234", "12 500", "12.500", "nan", "3e9")]
+    [1234, 12500, None, None, None]
+    >>> [p.code for p in problems]
+    ['not_whole_number', 'bad_number', 'number_too_large']
+    """
+    text = cols.get(cells, key)
     cols.used[cols.name(key)] = key.replace(" ", "_")
     if not text:
         return None
-    try:
-        value = float(text)
-    except ValueError:
-        problems.append(RowProblem(row, cols.name(key), text, "bad_number"))
-        return None
-    if value < 0:
-        problems.append(RowProblem(row, cols.name(key), text, "negative_number"))
-        return None
-    return int(value)
+    read = parse_number(text, FEED_DECIMAL)
+    if read.value is None:
+        code = read.problem or "bad_number"
+    elif not read.value.is_integer():
+        code = "not_whole_number"
+    elif abs(read.value) > MAX_COUNT:
+        code = "number_too_large"
+    elif read.value < 0:
+        code = "negative_number"
+    else:
+        return int(read.value)
+    problems.append(RowProblem(row, cols.name(key), text, code))
+    return None
 
 
 def read_country(cols: Columns, cells: Sequence[object], code_key: str | None, name_key_: str, row: int,
@@ -79,14 +100,16 @@ def read_country(cols: Columns, cells: Sequence[object], code_key: str | None, n
 
 
 def read_coordinates(lat_text: str, lon_text: str) -> tuple[float | None, float | None, str | None]:
-    """(lat, lon, problem). A bad geocode gives (None, None, code): the incident still loads."""
+    """(lat, lon, problem). A bad geocode gives (None, None, code): the incident still loads.
+
+    Decimal degrees as the logs read them (:func:`etl.logs.numbers.coordinate_value`).
+    """
     if not lat_text and not lon_text:
         return None, None, None
     if not lat_text or not lon_text:
         return None, None, "half_coordinate"
-    try:
-        lat, lon = float(lat_text.replace(",", ".")), float(lon_text.replace(",", "."))
-    except ValueError:
+    lat, lon = coordinate_value(lat_text), coordinate_value(lon_text)
+    if lat is None or lon is None:
         return None, None, "bad_coordinate"
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None, None, "coordinate_out_of_range"

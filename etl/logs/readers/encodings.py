@@ -40,6 +40,9 @@ _UNASSIGNED_1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")  # no character in windows
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _ACCENTED_WORD = re.compile(r"[^\W\d_\x00-\x7f]{3,}")  # three letters in a row, none of them ASCII
 _CHUNK = 1 << 20
+OTHER_CODE_PAGE_FIX = ("It is probably in another Windows code page: load it again with --encoding cp1256 (Arabic) "
+                       "or --encoding cp1251 (Cyrillic), or the encoding it was saved in; or save it from the "
+                       "spreadsheet as 'CSV UTF-8'.")
 FIX = ("If the file was saved by Excel on Windows it is probably windows-1252: load it again with "
        "--encoding cp1252 (Arabic text saved by Windows: --encoding cp1256; Cyrillic: --encoding cp1251); "
        "or save it from the spreadsheet as 'CSV UTF-8'.")
@@ -127,8 +130,9 @@ def _with_byte_order(path: Path, name: str) -> str:
 # ---------------------------------------------------------------------------------- detection
 
 
-def _hex(data: bytes) -> str:
-    return " ".join(f"0x{b:02X}" for b in data)
+def _bytes_at(data: bytes, offset: int) -> str:
+    """'byte 0x92 at offset 638' (offsets count from 0, as hex editors show them)."""
+    return f"byte{'s' if len(data) > 1 else ''} {' '.join(f'0x{b:02X}' for b in data)} at offset {offset:,}"
 
 
 def _wide_without_bom(head: bytes) -> str | None:
@@ -173,8 +177,8 @@ def check_decodes(path: Path, name: str) -> None:
     bad = first_undecodable(path, name)
     if bad is not None:
         offset, data = bad
-        raise InputFileError(path, f"the file is not {name} text: bytes {_hex(data)} at offset {offset:,} cannot be "
-                             f"read as {name}.",
+        raise InputFileError(path, f"the file is not {name} text: {_bytes_at(data, offset)} cannot be read as "
+                             f"{name}.",
                              "Load it without --encoding to let the loader find the encoding, or give the one the "
                              "file was saved in (e.g. --encoding cp1252 for Excel on Windows).")
 
@@ -196,14 +200,14 @@ def _eight_bit(path: Path, offset: int, data: bytes) -> str:
                 found = _ACCENTED_WORD.search(_UTF8_SEQUENCE.sub(b" ", chunk).decode("cp1252", errors="replace"))
                 word = found.group() if found and "\ufffd" not in found.group() else None
             position += len(chunk)
-    where = f"bytes {_hex(data)} at offset {offset:,} are not UTF-8"
+    where = f"{_bytes_at(data, offset)} {'are' if len(data) > 1 else 'is'} not UTF-8"
     if unassigned is not None:
         raise InputFileError(path, f"could not tell the encoding of the file: {where}, and the byte at offset "
                              f"{unassigned:,} is not windows-1252 either.", FIX)
     if word is not None:
         raise InputFileError(path, f"could not tell the encoding of the file: {where}, and read as windows-1252 "
                              f"the text has words such as '{word}' (Arabic or Cyrillic saved by Windows reads like "
-                             "that).", FIX)
+                             "that).", OTHER_CODE_PAGE_FIX)
     return MIXED if utf8_sequences else WINDOWS_1252
 
 
@@ -226,8 +230,8 @@ def detect_encoding(path: Path) -> str:
     if found is not None and found != UTF8:
         bad = first_undecodable(path, found)
         if bad is not None:
-            raise InputFileError(path, f"the file looks like {found} text, but bytes {_hex(bad[1])} at offset "
-                                 f"{bad[0]:,} are not {found}.",
+            raise InputFileError(path, f"the file looks like {found} text, but {_bytes_at(bad[1], bad[0])} cannot be "
+                                 f"read as {found}.",
                                  "Save it again from the spreadsheet as 'CSV UTF-8', or give the encoding with "
                                  "--encoding NAME.")
         return found
