@@ -15,7 +15,7 @@ import duckdb
 
 from etl.errors import InputFileError
 from etl.logs.mapping import Mapping
-from etl.logs.readers.encodings import MIXED, read_by_duckdb, resolve_encoding
+from etl.logs.readers.encodings import MAX_FIELD_CHARS, MIXED, read_by_duckdb, resolve_encoding
 from etl.logs.readers.header import (
     HEADER_SEARCH_ROWS,
     LOG_FORMAT_HINT,
@@ -38,10 +38,6 @@ from etl.logs.readers.staging import (
     stage_select,
 )
 
-# Python's csv module refuses fields over 131,072 characters; a long notes field is a field like
-# any other. The limit is per process; DuckDB's reader (below) goes to the same size.
-MAX_FIELD_CHARS = 10_000_000
-csv.field_size_limit(max(csv.field_size_limit(), MAX_FIELD_CHARS))
 # Rows staged at a time when Python reads the file (encodings DuckDB's reader does not know).
 _BATCH = 50_000
 

@@ -25,6 +25,7 @@ feeds do just that) and is what the load records in ``loads.encoding`` and ``ins
 from __future__ import annotations
 
 import codecs
+import csv
 import re
 from pathlib import Path
 
@@ -40,6 +41,9 @@ _UNASSIGNED_1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")  # no character in windows
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _ACCENTED_WORD = re.compile(r"[^\W\d_\x00-\x7f]{3,}")  # three letters in a row, none of them ASCII
 _CHUNK = 1 << 20
+# Python's csv module refuses fields over 131,072 characters by default; a long notes field is a field
+# like any other. DuckDB's CSV reader goes to the same size.
+MAX_FIELD_CHARS = 10_000_000
 OTHER_CODE_PAGE_FIX = ("It is probably in another Windows code page: load it again with --encoding cp1256 (Arabic) "
                        "or --encoding cp1251 (Cyrillic), or the encoding it was saved in; or save it from the "
                        "spreadsheet as 'CSV UTF-8'.")
@@ -211,11 +215,22 @@ def _eight_bit(path: Path, offset: int, data: bytes) -> str:
     return MIXED if utf8_sequences else WINDOWS_1252
 
 
+def allow_long_fields() -> None:
+    """Let Python's csv module read fields up to :data:`MAX_FIELD_CHARS` (the limit is per process).
+
+    Called before a CSV is read: by :func:`detect_encoding` (the feeds call it before their csv reader)
+    and :func:`resolve_encoding` (the logs).
+    """
+    if csv.field_size_limit() < MAX_FIELD_CHARS:
+        csv.field_size_limit(MAX_FIELD_CHARS)
+
+
 def detect_encoding(path: Path) -> str:
     """The encoding of a text file (a Python codec name); InputFileError when it is not text or cannot be told.
 
     Reads the whole file once to check it (twice when it is not UTF-8).
     """
+    allow_long_fields()
     with open(path, "rb") as fh:
         head = fh.read(65536)
     if head.startswith(b"PK\x03\x04"):
@@ -243,6 +258,7 @@ def detect_encoding(path: Path) -> str:
 
 def resolve_encoding(path: Path, given: str | None) -> str:
     """The encoding to read a CSV with: ``given`` (``--encoding``, checked against the file) or detected."""
+    allow_long_fields()
     if not given:
         return detect_encoding(path)
     try:
