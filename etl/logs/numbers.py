@@ -138,6 +138,8 @@ def parse_number(text: str, decimal: str | None = None) -> NumberRead:
     read = _read(body, decimal)
     if read.value is None:
         return read
+    if not math.isfinite(read.value):  # four hundred digits in a row: no count, and no float either
+        return NumberRead(None, "bad_number")
     return NumberRead(sign * read.value + 0.0, read.problem, read.detail, read.decides)
 
 

@@ -24,7 +24,7 @@ READINGS = [
     ("12,5", ".", 12.5),  # only one reading, whatever the declaration
     ("many", None, "bad_number"), ("nan", None, "bad_number"), ("inf", None, "bad_number"),
     ("1e400", None, "bad_number"), ("1,23,456", None, "bad_number"), ("12 5", None, "bad_number"),
-    ("1.234,5.6", None, "bad_number"), ("", None, "bad_number"),
+    ("1.234,5.6", None, "bad_number"), ("", None, "bad_number"), ("9" * 400, None, "bad_number"),
 ]
 
 
