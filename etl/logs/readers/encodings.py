@@ -38,18 +38,17 @@ MIXED = "utf-8+windows-1252"  # registered below: UTF-8 where the bytes are UTF-
 _BOMS = ((codecs.BOM_UTF32_LE, UTF32LE), (codecs.BOM_UTF32_BE, UTF32BE), (codecs.BOM_UTF8, UTF8),
          (codecs.BOM_UTF16_LE, UTF16LE), (codecs.BOM_UTF16_BE, UTF16BE))
 _UNASSIGNED_1252 = frozenset(b"\x81\x8d\x8f\x90\x9d")  # no character in windows-1252
+_UNASSIGNED_BYTE = re.compile(rb"[\x81\x8d\x8f\x90\x9d]")
 _UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
 _ACCENTED_WORD = re.compile(r"[^\W\d_\x00-\x7f]{3,}")  # three letters in a row, none of them ASCII
 _CHUNK = 1 << 20
 # Python's csv module refuses fields over 131,072 characters by default; a long notes field is a field
 # like any other. DuckDB's CSV reader goes to the same size.
 MAX_FIELD_CHARS = 10_000_000
+# When the bytes read neither as UTF-8 nor as windows-1252 (Excel on Windows, detected without being told).
 OTHER_CODE_PAGE_FIX = ("It is probably in another Windows code page: load it again with --encoding cp1256 (Arabic) "
                        "or --encoding cp1251 (Cyrillic), or the encoding it was saved in; or save it from the "
                        "spreadsheet as 'CSV UTF-8'.")
-FIX = ("If the file was saved by Excel on Windows it is probably windows-1252: load it again with "
-       "--encoding cp1252 (Arabic text saved by Windows: --encoding cp1256; Cyrillic: --encoding cp1251); "
-       "or save it from the spreadsheet as 'CSV UTF-8'.")
 
 # ------------------------------------------------------------------------------- the mixed codec
 
@@ -189,25 +188,25 @@ def check_decodes(path: Path, name: str) -> None:
 
 def _eight_bit(path: Path, offset: int, data: bytes) -> str:
     """windows-1252, MIXED, or InputFileError when the bytes read as neither."""
-    unassigned: int | None = None
+    unassigned: tuple[int, bytes] | None = None
     utf8_sequences = 0
     word = None
     position = 0
     with open(path, "rb") as fh:
         while chunk := fh.read(_CHUNK):
-            if unassigned is None:
-                hit = next((i for i, b in enumerate(chunk) if b in _UNASSIGNED_1252), None) \
-                    if any(b in chunk for b in _UNASSIGNED_1252) else None
-                unassigned = position + hit if hit is not None else None
-            utf8_sequences += len(_UTF8_SEQUENCE.findall(chunk))
-            if word is None:
-                found = _ACCENTED_WORD.search(_UTF8_SEQUENCE.sub(b" ", chunk).decode("cp1252", errors="replace"))
-                word = found.group() if found and "\ufffd" not in found.group() else None
+            # The bytes that are not part of a UTF-8 sequence, at their places (C5 81 is 'Ł' in UTF-8).
+            rest = _UTF8_SEQUENCE.sub(lambda m: b" " * len(m.group()), chunk)
+            utf8_sequences += rest != chunk
+            if unassigned is None and (hit := _UNASSIGNED_BYTE.search(rest)):
+                unassigned = position + hit.start(), hit.group()
+            if word is None and (found := _ACCENTED_WORD.search(rest.decode("cp1252", errors="replace"))):
+                word = found.group() if "\ufffd" not in found.group() else None
             position += len(chunk)
     where = f"{_bytes_at(data, offset)} {'are' if len(data) > 1 else 'is'} not UTF-8"
     if unassigned is not None:
-        raise InputFileError(path, f"could not tell the encoding of the file: {where}, and the byte at offset "
-                             f"{unassigned:,} is not windows-1252 either.", FIX)
+        also = "it is" if unassigned[0] == offset else _bytes_at(unassigned[1], unassigned[0]) + " is"
+        raise InputFileError(path, f"could not tell the encoding of the file: {where}, and {also} not "
+                             "windows-1252 (Excel on Windows) either.", OTHER_CODE_PAGE_FIX)
     if word is not None:
         raise InputFileError(path, f"could not tell the encoding of the file: {where}, and read as windows-1252 "
                              f"the text has words such as '{word}' (Arabic or Cyrillic saved by Windows reads like "

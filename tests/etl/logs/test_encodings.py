@@ -113,11 +113,13 @@ def test_a_field_of_200_000_characters_loads(tmp_path, load, q):
 def test_utf8_mixed_with_windows_1252_reads_both(tmp_path, load, q):
     """Rows pasted from a UTF-8 source into a windows-1252 file: each part read as what it is."""
     path = tmp_path / "mixed.csv"
-    path.write_bytes(_cp1252_file() + _line("@", "E-3").encode("ascii").replace(b"@", b"Terracer\xc3\xada") + b"\r\n")
+    # 'Terracería, Łódź' in UTF-8: C5 81 is 'Ł' (0x81 alone is no windows-1252 character).
+    utf8 = b"Terracer\xc3\xada \xc5\x81\xc3\xb3d\xc5\xba"
+    path.write_bytes(_cp1252_file() + _line("@", "E-3").encode("ascii").replace(b"@", utf8) + b"\r\n")
     [r] = load(path)
     assert r.rows_loaded == 3, r.message
     assert q("SELECT notes FROM engagements ORDER BY source_engagement_id") == [
-        (NOTES[0],), (NOTES[1],), ("Terracería",)]
+        (NOTES[0],), (NOTES[1],), ("Terracería Łódź",)]
     assert q("SELECT encoding FROM loads") == [("utf-8+windows-1252",)]
     assert any("mixed with windows-1252" in note for note in r.source.notes)
 
@@ -159,6 +161,17 @@ def test_an_encoding_that_cannot_be_told_is_refused_with_the_fix_and_changes_not
     assert main(["load", str(path), "--db", str(settings.db), "--encoding", "cp1256", "--quiet"]) == 0
     assert q("SELECT notes FROM engagements WHERE source_engagement_id = 'A-1'") == [(ARABIC,)]
     assert q("SELECT encoding FROM loads WHERE file_name = 'arabic.csv'") == [("windows-1256",)]
+
+
+def test_a_byte_windows_1252_leaves_unassigned_is_refused(tmp_path, load):
+    path = tmp_path / "dos.csv"
+    data = _text().encode("ascii") + _line("@", "D-1").encode("ascii").replace(b"@", b"caf\xe9 \x81") + b"\r\n"
+    path.write_bytes(data)
+    [r] = load(path)
+    offset = data.index(b"\xe9")
+    assert r.status == "failed"
+    assert (f"byte 0xE9 at offset {offset:,} is not UTF-8, and byte 0x81 at offset {offset + 2:,} is not "
+            "windows-1252 (Excel on Windows) either") in r.message
 
 
 def test_a_wrong_or_unknown_encoding_is_a_message_not_a_traceback(tmp_path, capsys):
