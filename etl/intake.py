@@ -52,6 +52,7 @@ def load_paths(
     settings: Settings | None = None,
     progress: Progress | None = None,
     encoding: str | None = None,
+    decimal: str | None = None,
 ) -> list[LoadResult]:
     """Load files and folders into the database at ``db_path``; one result per file.
 
@@ -61,6 +62,10 @@ def load_paths(
     written and :class:`DatabaseError` says so.
 
     >>> results = load_paths([Path("logs/")], Path("data/access.duckdb"))  # doctest: +SKIP
+
+    :param encoding: the text encoding of every CSV log (``--encoding``); default: each file's, detected.
+    :param decimal: the decimal separator of every log, "." or "," (``--decimal``); default: each file's
+        mapping file, else what its values show (see :mod:`etl.logs.numbers`).
     """
     settings = settings or get_settings()
     db_path = db_path or settings.db
@@ -90,7 +95,7 @@ def load_paths(
                 continue
             feed = recognition.feed.name if recognition is not None and recognition.feed else None
             outcome = (stage_feed(con, path, i, feed, seen, settings) if feed
-                       else stage_log(con, path, i, encoding, seen))
+                       else stage_log(con, path, i, encoding, seen, decimal))
             if isinstance(outcome, LoadResult):
                 results.append(outcome)
             else:

@@ -28,8 +28,9 @@ INTRO = """# Engagement log format
 A log has **one row per engagement** (a meeting, call, letter or checkpoint stop about one access
 request). It can be:
 
-- **CSV**: UTF-8 (with or without BOM) or latin-1 (detected; force with `--encoding`); comma,
-  semicolon, tab or `|` separated;
+- **CSV**: comma, semicolon, tab or `|` separated; lines ending in LF, CRLF or CR alone (Excel for
+  Mac); fields of any length up to 10 million characters. The text encoding is found from the bytes
+  (see [Text encodings](#text-encodings)) or given with `--encoding NAME`;
 - **XLSX**: every sheet whose header is recognised is read; title rows above the header are fine;
 - **JSON**: an array of objects (or `{"results": [...]}` as KoboToolbox's API returns), numbers
   may arrive as strings;
@@ -75,8 +76,41 @@ itself shows month-first dates such as `03/25/2025`; the `ACCESS_DAY_FIRST` sett
 default), `5-Mar-2025`, `5 March 2025`, `March 5, 2025`, `20250305`, Excel date cells and Excel
 serial numbers, and timestamps such as Kobo's `_submission_time` (the time is dropped).
 
-Numbers (`people_targeted`, `people_reached`, `days_to_resolution`): digits, with `,` or spaces
-as thousands separators. Coordinates: decimal degrees; a decimal comma (`15,5527`) is accepted.
+Numbers (`people_targeted`, `people_reached`, `days_to_resolution`) are read as the office wrote
+them (`etl/logs/numbers.py`): `1200`, `1,200.5` and `1.200,5`, `12,5` (twelve and a half), `12 500`
+(also with a non-breaking or narrow non-breaking space: twelve thousand five hundred),
+`1.234.567`, `1.5E+03`. A number with **one separator followed by exactly three digits** (`12.500`,
+`1,200`) can be read two ways; it is read by the file's decimal separator: declared with
+`decimal = ","` (or `"."`) in a [mapping file](#mapping-files) or `--decimal comma` (or `point`) on
+`load` and `inspect`, else shown by the file's own values (`12,5` or `1.234,5` anywhere in the
+number or coordinate columns: decimal comma; `12.85` or `1,234.5`: decimal point). When the values
+show neither, or both, such a number rejects its row (`ambiguous_number`, naming both readings);
+a number is never guessed. Counts of people are whole numbers: `12.500` in a file with a decimal
+point is 12.5 and rejects its row (`not_whole_number`); days may have a fraction (rounded to whole
+days). `nan`, `inf` and numbers beyond 2,147,483,647 reject their row. Number cells of a workbook and
+JSON numbers are numbers already: no separator convention applies to them.
+
+Coordinates: decimal degrees. A latitude or longitude has no thousands, so its one separator is the
+decimal one: `15,5527` and `15.5527` are the same point whatever the file's convention.
+
+### Text encodings
+A CSV's encoding is found from its bytes (`etl/logs/readers/encodings.py`) and recorded in
+`loads.encoding`; `inspect` shows it:
+
+- **UTF-8**, with or without BOM (Excel's "CSV UTF-8");
+- **UTF-16** and **UTF-32**, little- or big-endian, with or without BOM (Excel's "Unicode Text" is
+  UTF-16 little-endian with a BOM), named `utf-16-le`, `utf-16-be`, `utf-32-le`, `utf-32-be`;
+- **windows-1252**, Excel's plain "CSV" on Windows (`’`, `“ ”`, `–` and `€` are bytes 0x80-0x9F,
+  which latin-1 does not have);
+- **UTF-8 mixed with windows-1252** (rows pasted from two sources into one file), named
+  `utf-8+windows-1252`: each UTF-8 character is read as UTF-8 and every other byte as windows-1252;
+  the load summary says so.
+
+A file whose bytes are not UTF-8 and do not read as windows-1252 either (Arabic saved by Windows as
+windows-1256, Cyrillic as windows-1251...) is refused with the offset of the first byte that is not
+UTF-8 and the fix: load it again with `--encoding NAME` (`cp1256`, `cp1251`, or any encoding Python
+knows; `latin-1` forces latin-1). A file that the given encoding cannot read is refused the same way,
+and an unknown name is refused before anything is read.
 
 Categorical columns accept the labels and synonyms below, in any case, with or without
 punctuation. Anything else rejects the row with the list of accepted values, except for

@@ -23,7 +23,9 @@ from etl.cli import users as users_cli
 from etl.config import DATA_DIR, get_settings
 from etl.errors import AccessDataError
 from etl.intake import LoadResult, load_paths
+from etl.logs.numbers import DECIMAL_WORDS
 from etl.logs.readers import describe_mapping
+from etl.logs.readers.encodings import encoding_name
 from etl.store.db import owner_only_umask
 
 
@@ -108,7 +110,8 @@ def cmd_load(args: argparse.Namespace) -> int:
     with audited.command("load", args.db, target=[str(p) for p in paths],
                        detail=getattr(args, "audit_detail", None)) as event:
         try:
-            results = load_paths(paths, args.db, progress=update, encoding=args.encoding)
+            results = load_paths(paths, args.db, progress=update, encoding=args.encoding,
+                                 decimal=DECIMAL_WORDS.get(args.decimal or ""))
         finally:
             if bar is not None:
                 bar.close()
@@ -151,7 +154,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             print("A feed's mapping file names its columns by the publisher's documented names "
                   "([columns] \"your header\" = \"Reported Perpetrator\"); see docs/data-model.md, 'incidents'.")
         return 0
-    report = inspect_file(path, args.encoding)
+    report = inspect_file(path, args.encoding, DECIMAL_WORDS.get(args.decimal or ""))
     print(render(report))
     if args.write_mapping is not None:
         target = write_skeleton(report, Path(args.write_mapping) if args.write_mapping else default_mapping_path(path))
@@ -203,6 +206,23 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _encoding(name: str) -> str:
+    """--encoding: any text encoding Python knows (cp1252, utf-16, cp1256...), checked before anything is read."""
+    try:
+        return encoding_name(name)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def add_text_options(p: argparse.ArgumentParser) -> None:
+    """How CSV text and numbers are read: --encoding and --decimal (load and inspect)."""
+    p.add_argument("--encoding", type=_encoding, metavar="NAME",
+                   help="CSV text encoding, e.g. utf-8, cp1252 (Excel on Windows), utf-16, cp1256 (default: detected)")
+    p.add_argument("--decimal", choices=sorted(DECIMAL_WORDS),
+                   help="decimal separator of the numbers: comma (12.500 is 12500) or point (12.500 is 12.5); "
+                        "default: the mapping file's, else what the values show")
+
+
 def build_parser() -> argparse.ArgumentParser:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__.splitlines()[0])
@@ -214,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p_load = sub.add_parser("load", help="load log files or folders (CSV, XLSX, JSON)")
     p_load.add_argument("paths", nargs="+", help="files or folders")
-    p_load.add_argument("--encoding", choices=["utf-8", "latin-1"], help="CSV encoding (default: detected)")
+    add_text_options(p_load)
     p_load.add_argument("--progress", action="store_true", help="show the progress bar even when not a terminal")
     p_load.add_argument("--quiet", action="store_true", help="no progress bar")
     add_db(p_load)
@@ -226,6 +246,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_demo.add_argument("--end-date", default="2026-10-31", help="last day of the three demo years")
     p_demo.add_argument("--out", default=str(DATA_DIR / "demo_logs"), help="folder for the demo log files")
     p_demo.add_argument("--encoding", default=None, help=argparse.SUPPRESS)
+    p_demo.add_argument("--decimal", default=None, help=argparse.SUPPRESS)
     p_demo.add_argument("--progress", action="store_true", help="show the progress bar even when not a terminal")
     p_demo.add_argument("--quiet", action="store_true", help="no progress bar")
     add_db(p_demo)
@@ -249,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_inspect = sub.add_parser("inspect", help="show what a file is (a negotiation log, a public feed) and how it would be read; "
                                      "write a mapping file to start from")
     p_inspect.add_argument("file", help="a CSV, XLSX or JSON file (a log or a public feed)")
-    p_inspect.add_argument("--encoding", choices=["utf-8", "latin-1"], help="CSV encoding (default: detected)")
+    add_text_options(p_inspect)
     p_inspect.add_argument("--write-mapping", nargs="?", const="", default=None, metavar="PATH",
                            help="write a mapping file skeleton (default: <file>.mapping.toml beside the file)")
     p_inspect.set_defaults(func=cmd_inspect)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Sequence
 
+from etl.logs.numbers import POINT, parse_number
 from etl.vocab import label_key
 
 # OOXML escapes a control character in a cell as _xHHHH_ (e.g. _x000D_ for a carriage return);
 # calamine leaves the escape in the text, openpyxl decodes it. Decoding here makes both agree.
 _OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 INT_MAX = 2_147_483_647  # the largest value an INTEGER column holds
-_WHOLE = re.compile(r"^\+?\d+(?:\.0*)?$")
-_THOUSANDS = re.compile(r"^\d{1,3}(?:,\d{3})+$")
+# Publishers write numbers the English way: "1,234" is 1234 and "12.500" twelve and a half.
+FEED_DECIMAL = POINT
 
 
 def cell_text(value: object) -> str:
@@ -34,8 +34,9 @@ def cell_text(value: object) -> str:
 def read_count(text: str) -> tuple[int | None, str | None]:
     """(count, None), (None, None) for a blank, or (None, reason code) for a value no count can be.
 
-    Whole numbers only, written plainly ("12", "12.0" from a spreadsheet, "1,234" with thousands
-    commas); anything else is turned away with its reason rather than guessed.
+    Whole numbers only, read by the parser the logs use (:func:`etl.logs.numbers.parse_number`) with
+    the decimal point ("12", "12.0" from a spreadsheet, "1,234" or "12 500" with thousands
+    separators); anything else is turned away with its reason rather than guessed.
 
     >>> read_count("12"), read_count("12.0"), read_count("1,234"), read_count("")
     ((12, None), (12, None), (1234, None), (None, None))
@@ -47,22 +48,14 @@ def read_count(text: str) -> tuple[int | None, str | None]:
     text = text.strip()
     if not text:
         return None, None
-    if _THOUSANDS.match(text):
-        text = text.replace(",", "")
-    if _WHOLE.match(text):
-        value = int(text.split(".")[0])
-        return (value, None) if value <= INT_MAX else (None, "number_too_large")
-    try:
-        number = float(text)
-    except ValueError:
-        return None, "bad_number"
-    if not math.isfinite(number):
-        return None, "bad_number"
-    if number < 0:
+    read = parse_number(text, FEED_DECIMAL)
+    if read.value is None:
+        return None, read.problem or "bad_number"
+    if read.value < 0:
         return None, "negative_number"
-    if not number.is_integer():
+    if not read.value.is_integer():
         return None, "not_whole_number"
-    return (int(number), None) if number <= INT_MAX else (None, "number_too_large")
+    return (int(read.value), None) if read.value <= INT_MAX else (None, "number_too_large")
 
 
 class Columns:

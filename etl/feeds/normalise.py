@@ -12,6 +12,7 @@ from etl.counterparts.names import stable_id
 from etl.feeds.base import RowProblem
 from etl.feeds.cells import Columns, cell_text, read_count
 from etl.geo.countries import country_iso3
+from etl.logs.numbers import coordinate_value
 from etl.vocab import label_key
 
 # Places the feeds write as a country but which are part of one (AWSD lists them separately in
@@ -83,14 +84,16 @@ def read_country(cols: Columns, cells: Sequence[object], code_key: str | None, n
 
 
 def read_coordinates(lat_text: str, lon_text: str) -> tuple[float | None, float | None, str | None]:
-    """(lat, lon, problem). A bad geocode gives (None, None, code): the incident still loads."""
+    """(lat, lon, problem). A bad geocode gives (None, None, code): the incident still loads.
+
+    Decimal degrees as the logs read them (:func:`etl.logs.numbers.coordinate_value`).
+    """
     if not lat_text and not lon_text:
         return None, None, None
     if not lat_text or not lon_text:
         return None, None, "half_coordinate"
-    try:
-        lat, lon = float(lat_text.replace(",", ".")), float(lon_text.replace(",", "."))
-    except ValueError:
+    lat, lon = coordinate_value(lat_text), coordinate_value(lon_text)
+    if lat is None or lon is None:
         return None, None, "bad_coordinate"
     if not (-90 <= lat <= 90 and -180 <= lon <= 180):
         return None, None, "coordinate_out_of_range"

@@ -41,11 +41,14 @@ NAMES, NOTES = "names", "notes"
 # the reason code it gives (see etl.logs.validate.REASONS).
 CHECK_REASONS: dict[str, tuple[str, ...]] = {
     "date_parse": ("bad_date", "impossible_date"),
+    "number_parse": ("bad_number", "ambiguous_number"),
     "point_in_country": ("swapped_coordinates", "outside_country"),
 }
 
 _DATE_CHECKS = ("date_parse", "future_date", "too_old_date")
-_NUMBER_CHECKS = (("bad_number", "number_too_large", "negative_number"),)
+# Counts of people are whole; days may have a fraction (rounded to whole days when stored).
+_COUNT_CHECKS = (("number_parse", "number_too_large", "not_whole_number", "negative_number"),)
+_DAYS_CHECKS = (("number_parse", "number_too_large", "negative_number"),)
 
 
 @dataclass(frozen=True)
@@ -123,7 +126,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("days_to_resolution", "Days from request to answer, when the dates themselves are not logged.",
            ("days_to_access", "delay_days", "days_delay", "days_to_decision", "processing_days"),
            ("#x_delay+days",),
-           type=NUMBER, checks=_NUMBER_CHECKS, stored=("engagements.days_to_resolution",)),
+           type=NUMBER, checks=_DAYS_CHECKS, stored=("engagements.days_to_resolution",)),
     Column("organisation", "Organisation that asked for access.",
            ("organization", "org", "agency", "partner", "requesting_organisation", "requesting_agency",
             "implementing_partner"),
@@ -143,11 +146,11 @@ COLUMNS: tuple[Column, ...] = (
            ("people_to_reach", "people_to_be_reached", "beneficiaries", "target_population", "targeted",
             "people_in_need_targeted", "beneficiaries_targeted"),
            ("#affected+targeted", "#targeted"),
-           type=NUMBER, checks=_NUMBER_CHECKS,
+           type=NUMBER, checks=_COUNT_CHECKS,
            stored=("engagements.people_targeted", "access_requests.people_targeted")),
     Column("people_reached", "People actually reached after the answer.",
            ("beneficiaries_reached", "reached", "people_assisted"), ("#reached", "#affected+reached"),
-           type=NUMBER, checks=_NUMBER_CHECKS, stored=("engagements.people_reached",)),
+           type=NUMBER, checks=_COUNT_CHECKS, stored=("engagements.people_reached",)),
     Column("country", "Country: ISO3 code, ISO2 code or English/French name.",
            ("country_iso3", "iso3", "country_code", "country_name", "country_iso", "pays"),
            ("#country", "#country+code", "#country+name"),

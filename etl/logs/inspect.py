@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,14 +22,14 @@ import duckdb
 from etl.config import get_settings
 from etl.errors import InputFileError
 from etl.geo.countries import country_iso3
-from etl.logs.columns import COLUMN_NAMES, MULTI_SEPARATORS
+from etl.logs.columns import BY_NAME, COLUMN_NAMES, MULTI_SEPARATORS
 from etl.logs.mapping import MULTI_VALUED, SUFFIX, read_mapping
+from etl.logs.numbers import coordinate_value, detect_convention, parse_number, read_with
 from etl.logs.readers import ColumnRead, SourceInfo, read_file
 from etl.logs.validate import DATE_COLUMNS, NUMBER_COLUMNS, VOCAB_COLUMNS, infer_day_first, parse_date
 from etl.vocab import CONDITIONS
 
 MAX_SHOWN = 6
-_NUMBER = re.compile(r"^-?[\d\s,]*\d(\.\d+)?$")
 
 
 @dataclass
@@ -50,6 +49,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     day_first: bool = True
+    decimal: str | None = None  # the decimal separator, as declared or shown by the values
 
     @property
     def unmatched(self) -> list[ColumnRead]:
@@ -66,14 +66,6 @@ def _distinct_counts(con: duckdb.DuckDBPyConnection, column: str) -> list[tuple[
     ).fetchall()
 
 
-def _coordinate(text: str) -> float | None:
-    value = text.replace(",", ".") if "," in text and "." not in text else text
-    try:
-        return float(value)
-    except ValueError:
-        return None
-
-
 def _check_values(con: duckdb.DuckDBPyConnection, report: Report) -> None:
     """Run the loader's value rules on the distinct values of each read column."""
     present = {c.field for c in report.info.columns if c.field}
@@ -82,6 +74,14 @@ def _check_values(con: duckdb.DuckDBPyConnection, report: Report) -> None:
     report.day_first = infer_day_first(dates, get_settings().day_first)
     if report.info.date_order:
         report.day_first = report.info.date_order == "day_first"
+
+    numbers = [(c, v) for c in (*NUMBER_COLUMNS, "latitude", "longitude") if c in present
+               for v, _ in _distinct_counts(con, c)]
+    convention = detect_convention(numbers, report.info.decimal, report.info.decimal_by)
+    report.decimal = convention.decimal
+    if report.info.decimal or any(parse_number(v).problem == "ambiguous_number" for c, v in numbers
+                                  if c in NUMBER_COLUMNS):
+        report.notes.append(convention.note())
 
     def add(column: str, bad: list[tuple[str, int]], why: str) -> None:
         if bad:
@@ -115,12 +115,19 @@ def _check_values(con: duckdb.DuckDBPyConnection, report: Report) -> None:
         elif column == "country":
             add(column, [(v, n) for v, n in values if country_iso3(v) is None], "not a country name or ISO code")
         elif column in NUMBER_COLUMNS:
-            add(column, [(v, n) for v, n in values if not _NUMBER.match(v)], "not a whole number")
+            reads = [(v, n, read_with(convention, v)) for v, n in values]
+            add(column, [(v, n) for v, n, r in reads if r.problem == "bad_number"], "not a number")
+            add(column, [(v, n) for v, n, r in reads if r.problem == "ambiguous_number"],
+                "can be read two ways (12.500: twelve thousand five hundred, or twelve and a half); "
+                'declare decimal = "," or "." in the mapping file')
+            if "not_whole_number" in BY_NAME[column].reasons:
+                add(column, [(v, n) for v, n, r in reads if r.value is not None and not r.value.is_integer()],
+                    "not a whole number")
         elif column in ("latitude", "longitude"):
-            add(column, [(v, n) for v, n in values if _coordinate(v) is None], "not decimal degrees")
+            add(column, [(v, n) for v, n in values if coordinate_value(v) is None], "not decimal degrees")
 
 
-def inspect_file(path: Path, encoding: str | None = None) -> Report:
+def inspect_file(path: Path, encoding: str | None = None, decimal: str | None = None) -> Report:
     """Read a file the way ``load`` would, without the database, and judge what was read.
 
     >>> report = inspect_file(Path("logs/kobo.xlsx"))  # doctest: +SKIP
@@ -131,7 +138,7 @@ def inspect_file(path: Path, encoding: str | None = None) -> Report:
     """
     con = duckdb.connect()  # in memory: inspect never touches the database
     try:
-        info = read_file(con, path, encoding, check_required=False)
+        info = read_file(con, path, encoding, check_required=False, decimal=decimal)
         report = Report(info)
         report.rows_by_sheet = {s or "": n for s, n in con.execute(
             "SELECT _sheet, count(*) FROM stage_raw GROUP BY 1 ORDER BY 1").fetchall()}
@@ -208,6 +215,8 @@ def skeleton(report: Report) -> str:
         f"# Mapping for {info.path.name}, written by `python -m etl inspect` on {dt.date.today().isoformat()}.",
         "# Kept beside the file, `python -m etl load` applies it. Format: docs/log-format.md, 'Mapping files'.",
         f"# date_order = {_q(order)}   # read from the values; uncomment to force (or \"month_first\")",
+        f"# decimal = {_q(report.decimal or ',')}   # the decimal separator (\",\": 12.500 is 12500; \".\": 12.5); "
+        + ("read from the values" if report.decimal else "not shown by the values"),
     ]
     if info.sheets:
         lines.append(f"# sheets = [{', '.join(_q(s) for s in info.sheets)}]")

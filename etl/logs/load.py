@@ -28,6 +28,7 @@ from etl.geo.countries import country_iso3
 from etl.logs import sql
 from etl.logs.columns import BY_NAME, MULTI_SEPARATORS
 from etl.logs.mapping import MULTI_VALUED, content_sha256, find_mapping
+from etl.logs.numbers import detect_convention, parse_number, read_with
 from etl.logs.readers import SourceInfo, read_file
 from etl.logs.results import LoadResult, Progress, already_loaded
 from etl.logs.validate import (
@@ -55,7 +56,8 @@ class StagedLog:
 
 
 def stage_log(
-    con: duckdb.DuckDBPyConnection, path: Path, index: int, encoding: str | None, seen: dict[str, Path]
+    con: duckdb.DuckDBPyConnection, path: Path, index: int, encoding: str | None, seen: dict[str, Path],
+    decimal: str | None = None,
 ) -> StagedLog | LoadResult:
     """Read one file into its own temp table, or say why it is not loaded."""
     started = time.monotonic()
@@ -69,7 +71,7 @@ def stage_log(
         if skipped:
             return skipped
         # into temp table stage_raw: nothing in the database changes
-        info = read_file(con, path, encoding, mapping=mapping, discover=False)
+        info = read_file(con, path, encoding, mapping=mapping, discover=False, decimal=decimal)
         if info.rows == 0:
             raise InputFileError(path, "the file has a header but no data rows.",
                                  "Check you exported the right sheet or period.")
@@ -105,8 +107,24 @@ def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame, 
 V = "VARCHAR"
 
 
-def _build_mappings(con: duckdb.DuckDBPyConnection, settings: Settings) -> str:
+def _map_numbers(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> None:
+    """map_number: each distinct count of the file read by the file's decimal convention (etl.logs.numbers)."""
+    values = [(col, raw) for col, raw in _distinct(con, sql.NUMBER_VALUES)]
+    examples = [(col, raw) for col, *found in _distinct(con, sql.COORDINATE_EXAMPLES) for raw in found if raw]
+    convention = detect_convention([*examples, *values], info.decimal, info.decimal_by)
+    raws = list(dict.fromkeys(raw for _, raw in values))
+    reads = [read_with(convention, raw) for raw in raws]
+    _temp_table(con, "map_number", pd.DataFrame({
+        "raw": raws, "value": [r.value for r in reads], "problem": [r.problem for r in reads],
+        "detail": [r.detail for r in reads]}), {"raw": V, "value": "DOUBLE", "problem": V, "detail": V})
+    # Said in the load summary when it was declared or changed how a value reads ('12.500').
+    if info.decimal or any(parse_number(raw).problem == "ambiguous_number" for raw in raws):
+        info.notes.append(convention.note())
+
+
+def _build_mappings(con: duckdb.DuckDBPyConnection, settings: Settings, info: SourceInfo) -> str:
     """Create the small map_* tables from distinct raw values. Returns the date order used."""
+    _map_numbers(con, info)
     countries = [r[0] for r in _distinct(con, "SELECT DISTINCT country FROM stage_raw WHERE country IS NOT NULL")]
     _temp_table(con, "map_country", pd.DataFrame({"raw": countries, "iso3": [country_iso3(c) for c in countries]}),
                 {"raw": V, "iso3": V})
@@ -205,7 +223,7 @@ def validate_and_insert(
     typed = {"row_offset": info.row_offset}
 
     step("normalising values", 0.2)
-    date_order = _build_mappings(con, settings)
+    date_order = _build_mappings(con, settings, info)
     step("placing points on admin areas", 0.35)
     _place_points(con, settings)
     con.execute(sql.CELL_PROBLEMS)

@@ -31,6 +31,7 @@ from pathlib import Path
 from etl.errors import InputFileError
 from etl.geo.countries import country_iso3
 from etl.logs.columns import COLUMN_NAMES, COLUMNS, MULTI, column_key, hxl_key
+from etl.logs.numbers import DECIMALS
 from etl.logs.validate import VOCAB_COLUMNS
 from etl.vocab import VOCABULARIES, Vocabulary, label_key
 
@@ -38,7 +39,7 @@ FOLDER_MAPPING = "mapping.toml"
 SUFFIX = ".mapping.toml"
 IGNORE = "ignore"
 DATE_ORDERS = ("day_first", "month_first")
-TOP_LEVEL_KEYS = ("files", "sheets", "date_order", "ignore", "columns", "values")
+TOP_LEVEL_KEYS = ("files", "sheets", "date_order", "decimal", "ignore", "columns", "values")
 # Multi-valued columns: a value mapping applies to each label of the cell, not the whole cell.
 MULTI_VALUED: dict[str, Vocabulary] = {c.name: VOCABULARIES[c.vocab] for c in COLUMNS if c.type == MULTI and c.vocab}
 
@@ -54,6 +55,7 @@ from, listing the columns it could not match.
 files = ["kobo_*.xlsx"]          # folder mapping.toml only: the files it applies to (default: all)
 sheets = ["Log"]                 # XLSX: the sheets to read (default: every sheet with a log header)
 date_order = "month_first"       # how to read 03/05/2025: "day_first" or "month_first"
+decimal = ","                    # the decimal separator: "," (12.500 is 12500) or "." (12.500 is 12.5)
 ignore = ["Region", "#meta+id"]  # columns never read, by header or HXL tag
 
 [columns]                        # header as written (or HXL tag) = log column, or "ignore"
@@ -68,6 +70,13 @@ ignore = ["Region", "#meta+id"]  # columns never read, by header or HXL tag
 [values.obstacles]               # in multi-valued columns, each label is mapped
 "other" = "ignore"               # "ignore" drops the label (or, elsewhere, empties the cell)
 ```
+
+`decimal` says how to read a number with one separator followed by exactly three digits
+(`12.500`, `12,500`): with `decimal = ","` the separator groups thousands in `12.500` and is the
+decimal one in `12,500`; with `decimal = "."` the other way round. Without it the file's own values
+decide when they show one convention (`1.234,5` or `12,5`: decimal comma; `1,234.5` or `12.85`:
+decimal point); when they show none, or both, such a value rejects its row (`ambiguous_number`).
+`python -m etl load --decimal comma` (or `point`) declares it for one load and wins over the file.
 
 Columns named in the mapping file win over names, synonyms and HXL tags. Values of the
 categorical columns must map to a code (or label) of their vocabulary, countries to a country
@@ -93,6 +102,7 @@ class Mapping:
     ignore: set[str] = field(default_factory=set)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     date_order: str | None = None
+    decimal: str | None = None  # "." or "," (etl.logs.numbers)
     sheets: tuple[str, ...] = ()
     files: tuple[str, ...] = ()
     sha256: str = ""
@@ -239,6 +249,12 @@ def _parse(doc: dict[str, object], path: Path, feed_columns: Collection[str] = (
         mapping.sheets = _strings(doc["sheets"], "sheets")
     if "ignore" in doc:
         mapping.ignore = {_source_key(v) for v in _strings(doc["ignore"], "ignore")}
+    if "decimal" in doc:
+        if doc["decimal"] not in DECIMALS:
+            raise _Problem("decimal", f"decimal {doc['decimal']!r} is not a decimal separator.",
+                           'Write decimal = "," (12,5 is twelve and a half; 12.500 is twelve thousand five hundred) '
+                           'or decimal = ".".')
+        mapping.decimal = str(doc["decimal"])
     if "date_order" in doc:
         order = doc["date_order"]
         if order not in DATE_ORDERS:

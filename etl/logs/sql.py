@@ -29,18 +29,15 @@ from etl.logs.columns import (
     VOCAB,
     Column,
 )
+from etl.logs.numbers import COORDINATE_PATTERN, coordinate_sql
 
 # A row's country: the one given, else the one of its admin-1 P-code (joins of COUNTRY and PCODE columns).
 ISO3_OF_ROW = "coalesce(mc.iso3, pc.iso3)"
 
 
-def _num(col: str) -> str:
-    return f"TRY_CAST(regexp_replace({col}, '[\\s,]', '', 'g') AS DOUBLE)"
-
-
-def _coord(col: str) -> str:
-    return (f"TRY_CAST(CASE WHEN contains({col}, ',') AND NOT contains({col}, '.') "
-            f"THEN replace({col}, ',', '.') ELSE {col} END AS DOUBLE)")
+# Coordinates by the one pattern of etl.logs.numbers; counts through map_number (etl.logs.numbers.parse_number on
+# the file's distinct values, by the file's decimal convention), so that SQL and Python read a number alike.
+_coord = coordinate_sql
 
 
 def _typed(c: Column) -> tuple[list[str], list[str]]:
@@ -52,7 +49,8 @@ def _typed(c: Column) -> tuple[list[str], list[str]]:
     if c.type == VOCAB:
         return [f"v_{n}.code AS _{n}"], [f"LEFT JOIN map_vocab v_{n} ON v_{n}.col = '{n}' AND v_{n}.raw = {raw}"]
     if c.type == NUMBER:
-        return [f"{_num(raw)} AS _{n}"], []
+        return ([f"nm_{n}.value AS _{n}", f"nm_{n}.problem AS _{n}_problem", f"nm_{n}.detail AS _{n}_detail"],
+                [f"LEFT JOIN map_number nm_{n} ON nm_{n}.raw = {raw}"])
     if c.type == COORDINATE:
         return [f"{_coord(raw)} AS _{n}"], []
     if c.type == COUNTRY:
@@ -94,6 +92,15 @@ SELECT DISTINCT iso3, lat, lon FROM (
     {_ROW_COUNTRY} WHERE r.latitude IS NOT NULL AND r.longitude IS NOT NULL)
 WHERE iso3 IS NOT NULL AND lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180 AND NOT (lat = 0 AND lon = 0)
 """
+# The distinct values of the count columns, with their column (map_number is made from them).
+NUMBER_VALUES = " UNION ".join(
+    f"SELECT DISTINCT '{c.name}' AS col, {c.name} AS raw FROM stage_raw WHERE {c.name} IS NOT NULL"  # noqa: S608
+    for c in COLUMNS if c.type == NUMBER) + " ORDER BY raw, col"
+# One coordinate written with a decimal comma, one with a decimal point, if any: they show the file's convention.
+COORDINATE_EXAMPLES = " UNION ALL ".join(
+    f"SELECT '{c.name}', min({c.name}) FILTER (contains({c.name}, ',')), min({c.name}) FILTER (contains({c.name}, '.')) "
+    f"FROM stage_raw WHERE regexp_full_match({c.name}, '{COORDINATE_PATTERN}')"  # noqa: S608
+    for c in COLUMNS if c.type == COORDINATE)
 DISTINCT_ADMIN_NAMES = f"""
 SELECT DISTINCT coalesce(mc.iso3, pc.iso3) AS iso3, r.admin1 AS raw
 {_ROW_COUNTRY} WHERE r.admin1 IS NOT NULL AND coalesce(mc.iso3, pc.iso3) IS NOT NULL
@@ -150,11 +157,12 @@ _RULES: dict[str, Callable[[str, str], list[Branch]]] = {
     "pcode_country_mismatch": lambda c, code: [Branch(
         "_pcode_iso3 IS NOT NULL AND _country_iso3 IS NOT NULL AND _pcode_iso3 <> _country_iso3", code, c,
         f"r.{c}", "(SELECT name FROM countries WHERE iso3 = _pcode_iso3)")],
-    # NaN and infinity ("nan", "1e400") are numbers to DuckDB, not to an office.
-    "bad_number": lambda c, code: [Branch(f"r.{c} IS NOT NULL AND (_{c} IS NULL OR NOT isfinite(_{c}))", code, c,
-                                          f"r.{c}")],
+    # Not a number (also "nan", "1e400"), or "12.500" when the file's decimal separator is unknown (map_number).
+    "number_parse": lambda c, _: [Branch(f"_{c}_problem IS NOT NULL", f"_{c}_problem", c, f"r.{c}", f"_{c}_detail",
+                                         dynamic=True)],
     # Counts are stored as INTEGER: a larger value refuses its row, not the whole file.
     "number_too_large": lambda c, code: [Branch(f"abs(_{c}) > 2147483647", code, c, f"r.{c}")],
+    "not_whole_number": lambda c, code: [Branch(f"_{c} <> trunc(_{c})", code, c, f"r.{c}", f"_{c}_detail")],
     "negative_number": lambda c, code: [Branch(f"_{c} < 0", code, c, f"r.{c}")],
     "bad_coordinate": lambda c, code: [Branch(f"r.{c} IS NOT NULL AND _{c} IS NULL", code, c, f"r.{c}")],
     "coordinate_out_of_range": lambda c, code: [Branch(

@@ -82,7 +82,16 @@ REASONS: dict[str, Reason] = {
     "unknown_obstacle": Reason("Obstacle '{value}' is not an access-constraint category or sub-type we know.",
                                "Use OCHA's categories or the sub-types listed in docs/log-format.md; "
                                "separate several obstacles with ';'."),
-    "bad_number": Reason("'{value}' in {column} is not a number.", "Write a whole number, e.g. 1200."),
+    "bad_number": Reason("'{value}' in {column} is not a number.",
+                         "Write a whole number, e.g. 1200 (1,200 and 1 200 are also read)."),
+    "ambiguous_number": Reason("'{value}' in {column} can be read as {detail}.",
+                               "Declare the file's decimal separator in a mapping file (decimal = \",\" or "
+                               "decimal = \".\"), or load with --decimal comma (or point); or write the number "
+                               "without separators, e.g. 12500."),
+    "not_whole_number": Reason("{column} must be a whole number: '{value}' reads as {detail}.",
+                               "Write a whole number, e.g. 12500. If '.' or ',' separates thousands in this file, "
+                               "declare the decimal separator in a mapping file (decimal = \",\") or load with "
+                               "--decimal comma."),
     "negative_number": Reason("{column} is negative ({value}).", "Write zero or a positive number."),
     "number_too_large": Reason("{column} is too large to be a count ({value}).",
                                "Write the whole number, below 2,147,483,648: an identifier pasted into the cell, or "

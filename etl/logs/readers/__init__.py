@@ -37,7 +37,8 @@ import duckdb
 
 from etl.errors import InputFileError
 from etl.logs.mapping import Mapping, find_mapping
-from etl.logs.readers.csv_reader import detect_encoding, read_csv
+from etl.logs.readers.csv_reader import read_csv
+from etl.logs.readers.encodings import detect_encoding
 from etl.logs.readers.excel_reader import read_xlsx
 from etl.logs.readers.header import ColumnRead, SourceInfo, find_header
 from etl.logs.readers.json_reader import read_json
@@ -53,12 +54,15 @@ SUPPORTED = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".xlsx": "xlsx", ".xls
 
 
 def read_file(con: duckdb.DuckDBPyConnection, path: Path, encoding: str | None = None,
-              mapping: Mapping | None = None, discover: bool = True, check_required: bool = True) -> SourceInfo:
+              mapping: Mapping | None = None, discover: bool = True, check_required: bool = True,
+              decimal: str | None = None) -> SourceInfo:
     """Read any supported log file into ``stage_raw``. Raises InputFileError with a fix.
 
+    :param encoding: a CSV's text encoding as the user gave it (``--encoding``); default: detected.
     :param mapping: the mapping file to apply; with ``discover`` (the default) and none given, the
         one kept with the file is found (see :func:`etl.logs.mapping.find_mapping`).
     :param check_required: refuse a file without the required columns (``inspect`` reads it anyway).
+    :param decimal: the decimal separator, "." or "," (``--decimal``); wins over the mapping file's.
     """
     kind = SUPPORTED.get(path.suffix.lower())
     if kind is None:
@@ -80,6 +84,10 @@ def read_file(con: duckdb.DuckDBPyConnection, path: Path, encoding: str | None =
     else:
         info = read_json(con, path, mapping, check_required)
     info.mapping_file = mapping.path if mapping else None
+    if decimal:
+        info.decimal, info.decimal_by = decimal, "with --decimal"
+    elif mapping and mapping.decimal:
+        info.decimal, info.decimal_by = mapping.decimal, f"in {mapping.path.name}"
     apply_mapping_values(con, info, mapping)
     info.rows = count_staged(con)
     return info

@@ -11,6 +11,7 @@ import duckdb
 from etl.errors import InputFileError
 from etl.logs.columns import REQUIRED
 from etl.logs.mapping import Mapping
+from etl.logs.numbers import typed_number_text
 from etl.logs.readers.header import (
     LOG_FORMAT_HINT,
     SourceInfo,
@@ -31,8 +32,8 @@ def _excel_text(value: object) -> str | None:
         return value.isoformat()
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):  # a typed number: written so that no decimal convention applies to it
+        return typed_number_text(value)
     text = str(value).strip()
     return text or None
 

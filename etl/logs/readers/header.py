@@ -69,6 +69,8 @@ class SourceInfo:
     kobo: bool = False
     notes: list[str] = field(default_factory=list)  # duplicates, option and GPS columns, value mappings
     date_order: str | None = None  # set by the mapping file
+    decimal: str | None = None  # "." or ",": declared by --decimal or the mapping file (see etl.logs.numbers)
+    decimal_by: str = ""  # which of the two declared it, for the load summary
     missing: list[str] = field(default_factory=list)  # required columns not found (inspect only)
 
 

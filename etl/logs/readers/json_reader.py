@@ -9,6 +9,7 @@ import duckdb
 
 from etl.errors import InputFileError
 from etl.logs.mapping import Mapping
+from etl.logs.numbers import typed_number_text
 from etl.logs.readers.header import (
     SAMPLE_ROWS,
     SourceInfo,
@@ -25,8 +26,8 @@ def _json_text(value: object) -> str | None:
         return None
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, float):  # a typed number: written so that no decimal convention applies to it
+        return typed_number_text(value)
     if isinstance(value, list) and not value:
         return None
     if isinstance(value, dict | list):
