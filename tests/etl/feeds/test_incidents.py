@@ -350,7 +350,7 @@ def test_incident_counts_are_read_strictly_row_by_row(tmp_path):
     """A count no whole number can be is turned away for its row with its reason; never truncated or guessed."""
     values = {"9101": ("2.5", "not_whole_number"), "9102": ("nan", "bad_number"), "9103": ("inf", "bad_number"),
               "9104": ("3000000000", "number_too_large"), "9105": ("-1", "negative_number"),
-              "9106": ("1,2", "bad_number"), "9107": ("1,234", None), "9108": ("4.0", None), "9109": ("", None)}
+              "9106": ("1,2", "not_whole_number"), "9107": ("1,234", None), "9108": ("4.0", None), "9109": ("", None)}
     rows = [awsd_row(**{"Incident ID": k, "Total wounded": v}) for k, (v, _code) in values.items()]
     path = write_csv(tmp_path / "awsd_counts.csv", rows, headers=AWSD_HEADER)
     db = tmp_path / "access.duckdb"
