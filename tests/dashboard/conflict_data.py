@@ -5,8 +5,9 @@ declares them (etl/store/migrations/m0005_conflict_events.py), actor keys made a
 (``etl.counterparts.names.name_key``). Planted on purpose:
 
 * events in four regions, and in a country missing from ``countries`` (:data:`UNKNOWN`);
-* for two counterparts, events naming them under another spelling with the same key, one naming them as both
-  actors (one event), and one with their key in another country (not theirs);
+* for two counterparts, seven events each naming them (under their name or another spelling with the same
+  key; one as the second actor only; one as both actors: one event), and one with their key in another
+  country (not theirs);
 * a marker in every text column of every row (:func:`marker`), unique to its country, so that a test can
   say which country's text a page shows; distinctive actor names and notes (what hq must not see);
 * HAPI counts per admin-1 area and month with small counts (1-4) among them, and for one country both
@@ -85,9 +86,11 @@ def plant(con: duckdb.DuckDBPyConnection, seed: int = 12) -> list[Linked]:
             day = LAST - dt.timedelta(days=rnd.randrange(0, 365))
             area = rnd.choice(areas[iso3]) if areas[iso3] else (f"{iso3}01", marker(iso3, "Area", 0), False)
             actor1, actor2 = marker(iso3, "Actor", i), (marker(iso3, "Target", i) if i % 3 else None)
-            if mine and i < 7:  # seven events naming the counterpart under another spelling
+            if mine and i < 7:  # seven events naming the counterpart, under its name or another spelling
                 actor1 = mine[0].variant if i % 2 else mine[0].name
                 actor2 = mine[0].variant if i == 6 else actor2  # named as both actors: one event
+                if i == 5:  # named as the second actor only
+                    actor1, actor2 = marker(iso3, "Actor", i), mine[0].variant
             events.append([
                 f"{iso3}{n}", "acled", f"{iso3}{n}", day, "day" if i % 5 else "month", "Political violence",
                 ACLED_TYPES[i % len(ACLED_TYPES)], marker(iso3, "Sub", i), actor1,
