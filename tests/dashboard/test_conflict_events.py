@@ -167,18 +167,21 @@ def test_a_profile_lists_the_events_naming_the_counterpart_whatever_the_spelling
         elsewhere = [r["source_id"] for r in raw(db, "conflict_events")
                      if r["iso3"] != cp.iso3 and r["actor1_key"] == want[0]["actor1_key"]]
         assert elsewhere or cp != linked[0], "the same key in another country is not planted"
-        region = _region_of(db)[cp.iso3]
-        con = connect_read(db)
-        try:
-            con.execute(f"SET search_path = '{ensure_scope(con, scope_for('coordinator', (region,)), 'salt')}'")
-            p = brief.load_profile(lambda q, params, con=con: con.execute(q, list(params)).df(), cp.counterpart_id)
-        finally:
-            con.close()
-        assert p is not None
-        assert sorted(p.conflict_events["source_id"]) == sorted(r["source_id"] for r in want)
-        assert not set(elsewhere) & set(p.conflict_events["source_id"]), "an event of another country is listed"
-        assert set(p.conflict_events["actor1"]) | set(p.conflict_events["actor2"].dropna()) >= {cp.variant, cp.name}
-        assert f"Conflict events naming this counterpart ({len(want)})" in brief.render_brief(p)
+        # its region's coordinator, and a user who reaches every region (the other country's event too)
+        for role, regions in (("coordinator", (_region_of(db)[cp.iso3],)), ("hq", ("*",))):
+            con = connect_read(db)
+            try:
+                con.execute(f"SET search_path = '{ensure_scope(con, scope_for(role, regions), 'salt')}'")
+                p = brief.load_profile(lambda q, params, con=con: con.execute(q, list(params)).df(),
+                                       cp.counterpart_id)
+            finally:
+                con.close()
+            assert p is not None
+            assert sorted(p.conflict_events["source_id"]) == sorted(r["source_id"] for r in want), role
+            assert not set(elsewhere) & set(p.conflict_events["source_id"]), "an event of another country is listed"
+            names = set(p.conflict_events["actor1"]) | set(p.conflict_events["actor2"].dropna())
+            assert names >= {cp.variant, cp.name}, role
+            assert f"Conflict events naming this counterpart ({len(want)})" in brief.render_brief(p)
 
 
 # ------------------------------------------------------------------------------------ pages
