@@ -235,3 +235,35 @@ def test_an_unknown_country_is_planted(conflict_db) -> None:
     assert UNKNOWN not in _region_of(db)
     assert any(r["iso3"] == UNKNOWN for r in raw(db, "conflict_events"))
     assert any(r["iso3"] == UNKNOWN for r in raw(db, "conflict_event_counts"))
+
+
+# ------------------------------------------------------------------------------------ hostile text
+
+HOSTILE = '<img src=x onerror="alert(1)">'
+
+
+def test_text_from_the_publishers_is_never_html() -> None:
+    """Every value of an event or a count reaches the map's tooltips and legend, and the charts, escaped."""
+    import pandas as pd
+
+    from dashboard.ui import charts, conflict_map
+
+    event = pd.Series({"event_id": "E1", "event_date": dt.date(2026, 1, 2), "date_precision": "day", "iso3": "AFG",
+                       "latitude": 34.5, "longitude": 69.2, "location": HOSTILE, "admin1_name": HOSTILE,
+                       "event_type": HOSTILE, "sub_event_type": HOSTILE, "actor1": HOSTILE, "actor2": HOSTILE,
+                       "fatalities": 3, "notes": HOSTILE, "source": HOSTILE})
+    tip = conflict_map.event_tooltip(event)
+    counts = pd.DataFrame({"pcode": ["AF01"], "area": [HOSTILE], "iso3": ["AFG"], "event_type": [HOSTILE],
+                           "events": [12], "fatalities": [3]})
+    shapes = {"areas": {"AF01": {"geometry": {"type": "Point", "coordinates": [69.2, 34.5]}}}}
+    layer, _ = conflict_map.area_layer(shapes, counts, HOSTILE, k=None)
+    assert layer is not None
+    texts = [tip, conflict_map.area_tooltip(counts, HOSTILE, None), conflict_map.legend_html(True, HOSTILE, 12.0)]
+    monthly = pd.DataFrame({"month": [pd.Timestamp("2026-01-01")], "event_type": [HOSTILE], "events": [12],
+                            "fatalities": [3]})
+    outcomes = pd.DataFrame({"month": [pd.Timestamp("2026-01-01")], "outcome": ["denied"], "engagements": [9]})
+    texts += [charts.conflict_beside_denials(outcomes, monthly, k=None).to_json(),
+              charts.conflict_counts_monthly(monthly, k=None).to_json()]
+    for text in texts:
+        text = text.replace("\\u003c", "<").replace("\\u003e", ">").replace("\\u0026", "&")  # as JSON writes them
+        assert "<img" not in text and "&lt;img" in text, text[:300]
