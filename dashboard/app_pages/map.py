@@ -81,20 +81,15 @@ with legend_col:
                                help="Attacks on aid workers from the public record (Aid Worker Security Database, "
                                     "Insecurity Insight), when loaded: period, region, country and area filters "
                                     "apply; the 3,000 most recent located incidents are drawn.")
-    incidents = query(*queries.incident_points(f)) if show_incidents else None
-    shown_points = disclosure.protect(points, k)
-    st.html(maps.legend_html(measure, maps.largest_count(shown_points) if not points.empty else None,
-                             tiles=bool(get_settings().tile_url), incidents=show_incidents, k=k))
-    if show_incidents and incidents is not None and incidents.empty:
-        st.caption("No located incidents for these filters (load a public incident feed on the Data page).")
-    show_events = st.toggle("Conflict events (ACLED)", key="map_conflict_events",
+    show_events = st.toggle("Conflict events", key="map_conflict_events",
                             help="Political violence, protests and other events from an ACLED export, when loaded: "
                                  "period, region, country and area filters apply; the "
                                  f"{conflict_queries.POINTS_LIMIT:,} most recent located events are drawn.")
-    events = query(*conflict_queries.event_points(f)) if show_events else None
-    show_areas = st.toggle("Conflict events per area (HDX HAPI)", key="map_conflict_areas",
+    show_areas = st.toggle("Conflict per area", key="map_conflict_areas",
                            help="HDX HAPI's monthly conflict-event counts, when loaded, added up per admin-1 area "
                                 "over the months that overlap the period: a circle at the centre of each area.")
+    incidents = query(*queries.incident_points(f)) if show_incidents else None
+    events = query(*conflict_queries.event_points(f)) if show_events else None
     counts = query(*conflict_queries.counts_by_area(f)) if show_areas else None
     area_type = None
     if counts is not None and not counts.empty:
@@ -102,10 +97,12 @@ with legend_col:
                                  key="map_conflict_type", help="One type at a time: the types may overlap.")
     area_layer, largest_area = conflict_map.area_layer(shapes, counts, area_type) if area_type else (None, 0.0)
     event_layer = conflict_map.event_layer(events) if events is not None else None
-    conflict_legend = conflict_map.legend_html(event_layer is not None, area_type if area_layer else None,
-                                               largest_area, k)
-    if conflict_legend:
-        st.html(conflict_legend)
+    shown_points = disclosure.protect(points, k)
+    st.html(maps.legend_html(measure, maps.largest_count(shown_points) if not points.empty else None,
+                             tiles=bool(get_settings().tile_url), incidents=show_incidents, k=k)
+            + conflict_map.legend_html(event_layer is not None, area_type if area_layer else None, largest_area, k))
+    if show_incidents and incidents is not None and incidents.empty:
+        st.caption("No located incidents for these filters (load a public incident feed on the Data page).")
     if (show_events and event_layer is None) or (show_areas and area_layer is None):
         st.caption("No located conflict events for these filters (load an ACLED export or HDX HAPI conflict-event "
                    "file on the Data page).")

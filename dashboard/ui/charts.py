@@ -327,6 +327,7 @@ def conflict_counts_monthly(counts: pd.DataFrame, k: int | str | None = VIEWER) 
                   title="Conflict events per month (HDX HAPI)", custom_data=["y_shown", "deaths"])
     fig.update_traces(hovertemplate="%{x|%b %Y}: %{customdata[0]} events, %{customdata[1]} fatalities"
                                     "<extra>%{fullData.name}</extra>")
+    fig.update_yaxes(rangemode="tozero")
     _month_axis(fig, counts["month"])
     fig = _style(fig)
     if withheld:
