@@ -223,7 +223,7 @@ else:
 
 incidents = p.incidents
 tabs = st.tabs(["History", "Outcomes and peers", "What preceded a yes", "Places", "Aliases and related",
-                f"Security incidents ({len(incidents):,})"])
+                f"Security incidents ({len(incidents):,})", f"Conflict events ({brief.conflict_count(p)})"])
 
 with tabs[0]:
     timeline = p.timeline
@@ -330,3 +330,16 @@ with tabs[5]:
         components.table(incidents, dates=["date"], date_precision="Date known to", perpetrator_name="Named as",
                          source_id="Source id")
         components.downloads(incidents, f"incidents {cid}")
+
+with tabs[6]:
+    events = p.conflict_events
+    if events.empty:
+        components.empty_state("No conflict event in the public record names this counterpart as an actor (ACLED, "
+                               "when loaded).")
+    else:
+        st.caption("ACLED events whose actor matches this counterpart's name (same country, spelling variants "
+                   "allowed). A match on a name is a lead, not proof: check the source."
+                   + (f" The latest {len(events):,}." if brief.conflict_count(p).endswith("+") else ""))
+        components.table(events, dates=["date"], date_precision="Date known to", actor1="Actor",
+                         actor2="Against", reported_by="Reported by", source_id="Event id")
+        components.downloads(events, f"conflict events {cid}")

@@ -9,10 +9,10 @@ from dataclasses import replace
 import streamlit as st
 from streamlit_folium import st_folium
 
-from dashboard.db import disclosure, queries
+from dashboard.db import conflict_queries, disclosure, queries
 from dashboard.db.connection import query
 from dashboard.shell import page_filters
-from dashboard.ui import charts, maps, viewer
+from dashboard.ui import charts, conflict_map, maps, viewer
 from dashboard.ui.components import (
     downloads,
     empty_state,
@@ -81,12 +81,31 @@ with legend_col:
                                help="Attacks on aid workers from the public record (Aid Worker Security Database, "
                                     "Insecurity Insight), when loaded: period, region, country and area filters "
                                     "apply; the 3,000 most recent located incidents are drawn.")
+    show_events = st.toggle("Conflict events", key="map_conflict_events",
+                            help="Political violence, protests and other events from an ACLED export, when loaded: "
+                                 "period, region, country and area filters apply; the "
+                                 f"{conflict_queries.POINTS_LIMIT:,} most recent located events are drawn.")
+    show_areas = st.toggle("Conflict per area", key="map_conflict_areas",
+                           help="HDX HAPI's monthly conflict-event counts, when loaded, added up per admin-1 area "
+                                "over the months that overlap the period: a circle at the centre of each area.")
     incidents = query(*queries.incident_points(f)) if show_incidents else None
+    events = query(*conflict_queries.event_points(f)) if show_events else None
+    counts = query(*conflict_queries.counts_by_area(f)) if show_areas else None
+    area_type = None
+    if counts is not None and not counts.empty:
+        area_type = st.selectbox("Event type", conflict_map.event_types(counts), format_func=charts.event_label,
+                                 key="map_conflict_type", help="One type at a time: the types may overlap.")
+    area_layer, largest_area = conflict_map.area_layer(shapes, counts, area_type) if area_type else (None, 0.0)
+    event_layer = conflict_map.event_layer(events) if events is not None else None
     shown_points = disclosure.protect(points, k)
     st.html(maps.legend_html(measure, maps.largest_count(shown_points) if not points.empty else None,
-                             tiles=bool(get_settings().tile_url), incidents=show_incidents, k=k))
+                             tiles=bool(get_settings().tile_url), incidents=show_incidents, k=k)
+            + conflict_map.legend_html(event_layer is not None, area_type if area_layer else None, largest_area, k))
     if show_incidents and incidents is not None and incidents.empty:
         st.caption("No located incidents for these filters (load a public incident feed on the Data page).")
+    if (show_events and event_layer is None) or (show_areas and area_layer is None):
+        st.caption("No located conflict events for these filters (load an ACLED export or HDX HAPI conflict-event "
+                   "file on the Data page).")
     unmapped = int(totals["engagements"]) - int(measures["engagements"].sum() if not measures.empty else 0)
     # In a pseudonymised view the number is not given: with the total and the areas it would give back a
     # withheld area's count.
@@ -96,7 +115,8 @@ with legend_col:
 with map_col:
     js, css = leaflet_urls()
     fmap = maps.build_map(shapes, measures, points, measure, leaflet_js=js, leaflet_css=css,
-                          tile_url=get_settings().tile_url, incidents=incidents)
+                          tile_url=get_settings().tile_url, incidents=incidents,
+                          layers=[layer for layer in (area_layer, event_layer) if layer is not None])
     st_folium(fmap, key=_map_key(), height=450, use_container_width=True,
               returned_objects=["last_active_drawing", "last_object_clicked"],
               feature_group_to_add=maps.highlight(shapes, points, *(selection[:2] if selection else (None, None))),

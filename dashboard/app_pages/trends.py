@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard.db import disclosure, queries
+from dashboard.db import conflict_queries, disclosure, queries
 from dashboard.db.connection import query
 from dashboard.shell import page_filters
 from dashboard.ui import charts, viewer
@@ -107,3 +107,27 @@ else:
     perpetrators = query(*queries.incidents_by_perpetrator(f))  # by type: no perpetrator is named
     table(perpetrators, perpetrator_type="Perpetrator type", kidnapped_or_detained="Kidnapped or detained")
     downloads(perpetrators, "incidents by perpetrator type")
+
+st.subheader("Conflict events")
+events = query(*conflict_queries.events_monthly(f))
+if events.empty:
+    empty_state("No conflict events from the public record for these filters. Load an ACLED export on the Data page "
+                "(or with `python -m etl load FILE`) to see them beside the negotiation outcomes.")
+else:
+    st.caption("ACLED events (battles, violence against civilians, protests...) by the month they happened. Period, "
+               "region, country and area filters apply; activity and organisation filters do not.")
+    st.plotly_chart(charts.conflict_beside_denials(monthly, events), width="stretch", config={"displaylogo": False})
+    downloads(events, "conflict events per month")
+    by_type = query(*conflict_queries.events_by_type(f))
+    table(by_type, event_type="Event type", events_targeting_civilians="Targeting civilians",
+          events_before="Events, previous period")
+    downloads(by_type, "conflict events by type")
+counts = query(*conflict_queries.counts_monthly(f))
+if counts.empty:
+    st.caption("No HDX HAPI conflict-event counts for these filters: load an HDX HAPI conflict-event file to see "
+               "the monthly context series.")
+else:
+    st.caption("HDX HAPI's monthly conflict-event counts per admin area (from ACLED), added up over the areas in "
+               "view; the months that overlap the period are shown.")
+    st.plotly_chart(charts.conflict_counts_monthly(counts), width="stretch", config={"displaylogo": False})
+    downloads(counts, "conflict event counts per month")

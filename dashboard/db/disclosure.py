@@ -23,7 +23,8 @@ The rule, with ``k`` the ``small_cell_k`` setting (default 5):
    base under k (6 obstacles at 2 per engagement: 3 engagements).
 4. **Too narrow.** When the filters leave 1 to k-1 engagements, a page says so and shows no figure.
 5. **No rows, no names.** Engagement-level lists, who controls which checkpoint, the outcomes of
-   single engagements and perpetrator names of incidents are not shown (pages and :mod:`dashboard.ui.maps`).
+   single engagements, perpetrator names of incidents and the actors and notes of conflict events are not shown
+   (pages, :mod:`dashboard.ui.maps` and :mod:`dashboard.ui.conflict_map`).
 
 Known limit: a share of k or more engagements is shown exactly, so with its count it gives the
 number behind it (1 denial among 20 engagements); that is an aggregate of at least k engagements.
@@ -53,7 +54,8 @@ HIDDEN = "hidden"
 
 # Columns that count engagements, requests, people or events: what suppression looks at.
 COUNT_WORDS = ("engagements", "requests", "obstacles", "incidents", "counterparts", "checkpoints", "times", "killed",
-               "injured", "kidnapped", "detained", "granted", "problems", "rows_", "recent", "before", "people")
+               "injured", "kidnapped", "detained", "granted", "problems", "rows_", "recent", "before", "people",
+               "events", "fatalities")
 # Float columns that are neither counts nor figures derived from them.
 PLACE_COLUMNS = ("latitude", "longitude")
 # Derived columns read against another base than the row's main count.
@@ -100,7 +102,7 @@ def count_columns(df: pd.DataFrame) -> list[str]:
 
 
 def _main_count(counts: list[str]) -> str:
-    for name in ("engagements", "recent", "incidents", "obstacles"):
+    for name in ("engagements", "recent", "incidents", "events", "obstacles"):
         if name in counts:
             return name
     return counts[0]

@@ -1,5 +1,5 @@
 """The counterpart lookup's SQL: search by any spelling, one counterpart's profile and history, the
-public incidents naming it, and what the printable brief shows. Every aggregate is computed in DuckDB.
+public incidents and conflict events naming it, and what the printable brief shows. Every aggregate is computed in DuckDB.
 
 Each statement takes the counterpart id as a bound parameter and reads the user's scoped views
 (``counterpart_profiles`` holds only the counterparts whose names the user sees in clear).
@@ -26,6 +26,24 @@ WHERE i.duplicate_of IS NULL AND i.perpetrator_key IS NOT NULL
                             WHERE d.action = 'merge' AND d.active AND d.result_id = me.counterpart_id)
 ORDER BY i.incident_date DESC LIMIT 500
 """
+
+# Conflict events (ACLED) naming this counterpart as an actor: same country and actor1's or actor2's name key
+# is the counterpart's, or the key of a counterpart merged into it (as incidents above). Each event once.
+PROFILE_CONFLICT_EVENTS = """
+WITH me AS (SELECT counterpart_id, iso3, name_key FROM counterparts WHERE counterpart_id = ?),
+keys AS (SELECT me.name_key AS name_key FROM me UNION
+         SELECT d.name_key_b FROM counterpart_decisions d JOIN me ON d.result_id = me.counterpart_id
+         WHERE d.action = 'merge' AND d.active)
+SELECT c.event_date AS date, c.date_precision, c.event_type, c.sub_event_type,
+       coalesce(a.name, c.admin1_name) AS area, c.location, c.actor1, c.actor2, c.fatalities, c.notes,
+       c.source_name AS reported_by, c.source_id
+FROM conflict_events c JOIN me ON c.iso3 = me.iso3
+LEFT JOIN admin_areas a ON a.pcode = c.admin1_pcode
+WHERE c.actor1_key IN (SELECT name_key FROM keys) OR c.actor2_key IN (SELECT name_key FROM keys)
+ORDER BY c.event_date DESC, c.event_id LIMIT ?
+"""
+# A profile lists this many conflict events at most (the latest).
+CONFLICT_EVENT_ROWS = 500
 
 
 # ---------------------------------------------------------------------------- Counterpart lookup

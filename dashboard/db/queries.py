@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from dashboard import registry
+from dashboard.db import conflict_queries as conflict
 from dashboard.db import profile_queries as profile
 from dashboard.db.outcomes import IS_DENIED, IS_GRANTED, Query
 from etl.config import get_settings
@@ -456,11 +457,13 @@ REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 
 def _trends_set(f: Filters, _cp: str) -> list[Query]:
     return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), denial_changes(f),
-            incidents_monthly(f), incidents_by_perpetrator(f)]
+            incidents_monthly(f), incidents_by_perpetrator(f), conflict.events_monthly(f), conflict.events_by_type(f),
+            conflict.counts_monthly(f)]
 
 
 def _map_set(f: Filters, _cp: str) -> list[Query]:
-    return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f), incident_points(f)]
+    return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f), incident_points(f),
+            conflict.event_points(f), conflict.counts_by_area(f)]
 
 
 def _obstacles_set(f: Filters, _cp: str) -> list[Query]:
@@ -477,7 +480,7 @@ def _profile_set(f: Filters, cp: str) -> list[Query]:
             (profile.PROFILE_TIMELINE, [cp, profile.TIMELINE_ROWS]), (profile.PROFILE_OUTCOMES_BY_QUARTER, [cp]), (profile.PROFILE_PEERS, [cp, cp]),
             (profile.PROFILE_CHANNELS, [cp]), (profile.PROFILE_INTERMEDIARIES, [cp]), (profile.PROFILE_RELATED, [cp]),
             (profile.PROFILE_REVIEW, [cp, cp, cp]), (profile.PROFILE_CONDITIONS, [cp, cp]), profile.profile_follow_ups(cp, f.end),
-            (profile.PROFILE_INCIDENTS, [cp])]
+            (profile.PROFILE_INCIDENTS, [cp]), (profile.PROFILE_CONFLICT_EVENTS, [cp, profile.CONFLICT_EVENT_ROWS])]
 
 
 def _data_set(_f: Filters, _cp: str) -> list[Query]:

@@ -6,14 +6,17 @@ which runs it on a cursor whose DuckDB ``search_path`` is a schema of views made
 ``dashboard/db/queries.py`` need no change and cannot forget a rule:
 
 * rows of regions the user cannot reach are not there at all (engagements, obstacles, conditions,
-  requests, counterparts and their spellings, checkpoints, review list, decisions, incidents);
+  requests, counterparts and their spellings, checkpoints, review list, decisions, incidents, conflict events
+  and monthly conflict-event counts);
 * where names are pseudonymised (``hq`` outside granted regions), a counterpart's id and name are
   replaced by a stable code made with a secret salt (so a code cannot be computed from a name), and
   its spellings, name key, affiliation, logged name and intermediaries are gone;
 * where names are pseudonymised, incident perpetrator names and keys are NULL too (they would tie a code
-  to a name), and ``counterpart_profiles`` (what a profile and the brief read) holds only counterparts in
-  clear: a profile is row-level history;
-* where notes are hidden, ``notes`` is NULL;
+  to a name), as are the actors of conflict events (names, associated actors and name keys: a key ties
+  an event to a counterpart's profile), and ``counterpart_profiles`` (what a profile and the brief read)
+  holds only counterparts in clear: a profile is row-level history;
+* where notes are hidden, ``notes`` is NULL; a conflict event's ``notes`` (the publisher's free text, which
+  may name people) is NULL where notes are hidden or names are pseudonymised;
 * which stored columns are names or notes is not listed here: every column that holds a log column
   declared ``confidential`` in :mod:`etl.logs.columns` (``NAMES`` or ``NOTES``) is NULL wherever the
   scope hides names or notes, in every view of its table (:meth:`_Rules.hidden`); pseudonyms (codes in
@@ -48,6 +51,9 @@ HIDDEN_VALUE = "(value hidden)"
 # Views with no table of their name, and the table each is made from.
 DERIVED = {"counterpart_profiles": "counterparts", "review_waiting": "counterpart_review"}
 
+# Columns of ``conflict_events`` naming its actors (and their name keys): hidden like perpetrator names.
+CONFLICT_ACTOR_COLUMNS = ("actor1", "actor1_key", "assoc_actor_1", "actor2", "actor2_key", "assoc_actor_2")
+
 _lock = threading.Lock()
 
 
@@ -71,6 +77,8 @@ REGION_OF: dict[str, tuple[str, str]] = {
     "access_requests": ("country", "iso3"),
     "checkpoints": ("country", "iso3"),
     "incidents": ("country", "iso3"),
+    "conflict_events": ("country", "iso3"),
+    "conflict_event_counts": ("country", "iso3"),
     "counterpart_review": ("country", "iso3"),
     "counterpart_decisions": ("country", "iso3"),
     "counterpart_aliases": ("counterpart", "counterpart_id"),
@@ -135,6 +143,14 @@ class _Rules:
             return counterpart_id
         return f"CASE WHEN {self.clear} THEN {counterpart_id} ELSE {self.code(counterpart_id)} END"
 
+    @property
+    def notes_and_names(self) -> str:
+        """Where both notes and names are shown: free text of a public record, which may name people."""
+        if "FALSE" in (self.notes, self.clear):
+            return "FALSE"
+        shown = [c for c in (self.notes, self.clear) if c != "TRUE"]
+        return " AND ".join(dict.fromkeys(shown)) or "TRUE"
+
     def hide_unless(self, condition: str, column: str, kind: str = "VARCHAR") -> str:
         if condition == "TRUE":
             return column
@@ -180,6 +196,12 @@ def _views(rules: _Rules, scope: Scope, all_regions: set[str]) -> dict[str, str]
     views["incidents"] = r.view("incidents", {
         "perpetrator_name": r.hide_unless(r.clear, "perpetrator_name"),
         "perpetrator_key": r.hide_unless(r.clear, "perpetrator_key")})
+    # Conflict events (ACLED): their actors are named like incident perpetrators, and their notes may name people.
+    views["conflict_events"] = r.view("conflict_events", {
+        **{c: r.hide_unless(r.clear, c) for c in CONFLICT_ACTOR_COLUMNS},
+        "notes": r.hide_unless(r.notes_and_names, "notes")})
+    # Monthly conflict-event counts per admin area (HDX HAPI): no names; small counts are the disclosure rule's.
+    views["conflict_event_counts"] = r.view("conflict_event_counts")
     # How many look-alike pairs wait for a decision in each region: a count, no names, for everyone who may
     # see the Data page (an admin without regions learns that pairs wait, and where).
     views["review_waiting"] = (f"SELECT _row_region AS region, count(*) AS pairs FROM {_source('counterpart_review')} "

@@ -55,6 +55,7 @@ class Profile:
     follow_ups: pd.DataFrame
     today: dt.date
     incidents: pd.DataFrame  # security incidents in the public record naming this counterpart
+    conflict_events: pd.DataFrame  # conflict events (ACLED) naming this counterpart as an actor, latest first
 
     @property
     def name(self) -> str:
@@ -108,7 +109,14 @@ def load_profile(run: Run, counterpart_id: str, today: dt.date | None = None) ->
         follow_ups=run(fu_sql, fu_params),
         today=today,
         incidents=run(profile_queries.PROFILE_INCIDENTS, [cp]),
+        conflict_events=run(profile_queries.PROFILE_CONFLICT_EVENTS, [cp, profile_queries.CONFLICT_EVENT_ROWS]),
     )
+
+
+def conflict_count(p: Profile) -> str:
+    """How many conflict events name the counterpart, as a label says it ("500+" when the list is cut)."""
+    n = len(p.conflict_events)
+    return f"{n:,}+" if n >= profile_queries.CONFLICT_EVENT_ROWS else f"{n:,}"
 
 
 # --------------------------------------------------------------------------------- formatting
@@ -287,6 +295,14 @@ def render_brief(p: Profile, generated: dt.datetime | None = None) -> str:
                                          ("means_of_attack", "Means", "text"), ("killed", "Killed", "num"),
                                          ("kidnapped", "Kidnapped", "num"), ("source", "Source", "text")]))
         add('<p class="note">The latest five; a match on a name is a lead, not proof: check the source.</p>')
+
+    if not p.conflict_events.empty:
+        add(f"<h2>Conflict events naming this counterpart ({conflict_count(p)})</h2>")
+        add(_table(p.conflict_events.head(5), [("date", "Date", "date"), ("event_type", "Event", "text"),
+                                               ("area", "Area", "text"), ("location", "Place", "text"),
+                                               ("actor1", "Actor", "text"), ("actor2", "Against", "text"),
+                                               ("fatalities", "Fatalities", "num")]))
+        add('<p class="note">The latest five, from ACLED; a match on a name is a lead, not proof.</p>')
 
     add(f"<h2>Last {LAST_ENGAGEMENTS} engagements</h2>")
     last = p.timeline.head(LAST_ENGAGEMENTS)

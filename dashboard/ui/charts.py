@@ -204,6 +204,17 @@ def outcomes_over_time(df: pd.DataFrame, x: str = "quarter", title: str = "Outco
     return fig
 
 
+def _share_denied(outcomes: pd.DataFrame, k: int | None) -> pd.DataFrame:
+    """Share of engagements denied per month (``queries.monthly_outcomes``); blank for months of fewer than k."""
+    totals = outcomes.groupby("month", as_index=False)["engagements"].sum()  # a few dozen rows (one per month)
+    denied = outcomes[outcomes["outcome"] == "denied"].groupby("month", as_index=False)["engagements"].sum()
+    share = totals.merge(denied, on="month", how="left", suffixes=("", "_denied")).fillna({"engagements_denied": 0})
+    share["share_denied"] = share["engagements_denied"] / share["engagements"]
+    if k is not None:
+        share.loc[share["engagements"] < k, "share_denied"] = float("nan")
+    return share
+
+
 def incidents_beside_denials(outcomes: pd.DataFrame, incidents: pd.DataFrame,
                              k: int | str | None = VIEWER) -> go.Figure:
     """Security incidents against aid workers per month (bars) beside the share of engagements denied (line).
@@ -218,12 +229,7 @@ def incidents_beside_denials(outcomes: pd.DataFrame, incidents: pd.DataFrame,
     harm = ["killed", "injured", "kidnapped", "detained"]
     bars, withheld = _protected(incidents, "incidents", k)
     labels = pd.DataFrame({c: bars[c].map(lambda v: formats.shown_count(v, k)) for c in harm})
-    totals = outcomes.groupby("month", as_index=False)["engagements"].sum()  # a few dozen rows (one per month)
-    denied = outcomes[outcomes["outcome"] == "denied"].groupby("month", as_index=False)["engagements"].sum()
-    share = totals.merge(denied, on="month", how="left", suffixes=("", "_denied")).fillna({"engagements_denied": 0})
-    share["share_denied"] = share["engagements_denied"] / share["engagements"]
-    if k is not None:
-        share.loc[share["engagements"] < k, "share_denied"] = float("nan")
+    share = _share_denied(outcomes, k)
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     fig.add_trace(go.Bar(x=bars["month"], y=bars["incidents"], name="Incidents (public record)",
                          marker_color="#555555", customdata=pd.concat([bars[["y_shown"]], labels], axis=1).to_numpy(),
@@ -239,6 +245,90 @@ def incidents_beside_denials(outcomes: pd.DataFrame, incidents: pd.DataFrame,
     _month_axis(fig, pd.concat([incidents["month"], share["month"]]))
     fig.update_yaxes(title_text="Share denied", tickformat=".0%", rangemode="tozero", secondary_y=True,
                      showgrid=False)
+    fig = _style(fig)
+    if withheld:
+        _withheld(fig, k)
+    return fig
+
+
+# ACLED's six event types and HDX HAPI's three, each with a fixed colour (Okabe-Ito); another type gets the
+# next colour of CATEGORY_COLOURS.
+EVENT_COLOURS = {
+    "Battles": "#D55E00", "Explosions/Remote violence": "#E69F00", "Violence against civilians": "#CC79A7",
+    "Riots": "#0072B2", "Protests": "#56B4E9", "Strategic developments": "#999999",
+    "Political violence": "#D55E00", "Civilian targeting": "#CC79A7", "Demonstrations": "#56B4E9",
+}
+# HDX HAPI's event type codes, as a reader says them.
+HAPI_EVENT_LABELS = {"political_violence": "Political violence", "civilian_targeting": "Civilian targeting",
+                     "demonstration": "Demonstrations"}
+
+
+def event_label(code: object) -> str:
+    """An event type as shown: HDX HAPI's codes in words, ACLED's types as published."""
+    return HAPI_EVENT_LABELS.get(str(code), str(code))
+
+
+def _event_colours(labels: pd.Series) -> dict[str, str]:
+    others = iter(c for c in CATEGORY_COLOURS if c not in EVENT_COLOURS.values())
+    return {label: EVENT_COLOURS.get(label) or next(others, "#000000") for label in sorted(labels.unique())}
+
+
+def conflict_beside_denials(outcomes: pd.DataFrame, events: pd.DataFrame,
+                            k: int | str | None = VIEWER) -> go.Figure:
+    """Conflict events per month stacked by event type (bars) beside the share of engagements denied (line).
+
+    ``outcomes`` is ``queries.monthly_outcomes``, ``events`` is ``conflict_queries.events_monthly``. In a
+    pseudonymised view, cells of fewer than k events have no bar, fatalities under k read "< k", and months of
+    fewer than k engagements have no share.
+    """
+    from plotly.subplots import make_subplots
+
+    k = _k(k)
+    bars, withheld = _protected(events, "events", k)
+    types = bars["event_type"].drop_duplicates()
+    labels = dict(zip(types, safe_labels(types.map(event_label)), strict=True))
+    bars = bars.assign(label=bars["event_type"].map(labels),
+                       deaths=bars["fatalities"].map(lambda v: formats.shown_count(v, k)))
+    colours = _event_colours(bars["label"])
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    for label, rows in bars.groupby("label", sort=True):
+        fig.add_trace(go.Bar(x=rows["month"], y=rows["events"], name=str(label), marker_color=colours[str(label)],
+                             customdata=rows[["y_shown", "deaths"]].to_numpy(),
+                             hovertemplate="%{x|%b %Y}: %{customdata[0]} events, %{customdata[1]} fatalities"
+                                           "<extra>%{fullData.name}</extra>"), secondary_y=False)
+    share = _share_denied(outcomes, k)
+    fig.add_trace(go.Scatter(x=share["month"], y=share["share_denied"], name="Share of engagements denied",
+                             mode="lines+markers", line=dict(color="#000000", width=2.5),
+                             hovertemplate="%{x|%b %Y}: %{y:.0%} denied<extra></extra>"), secondary_y=True)
+    fig.update_layout(title="Conflict events and denials, per month", barmode="stack", bargap=0.2,
+                      legend=dict(orientation="h", y=-0.15))
+    fig.update_yaxes(title_text="Conflict events", rangemode="tozero", secondary_y=False)
+    fig.update_yaxes(title_text="Share denied", tickformat=".0%", rangemode="tozero", secondary_y=True,
+                     showgrid=False)
+    _month_axis(fig, pd.concat([events["month"], share["month"]]))
+    fig = _style(fig)
+    if withheld:
+        _withheld(fig, k)
+    return fig
+
+
+def conflict_counts_monthly(counts: pd.DataFrame, k: int | str | None = VIEWER) -> go.Figure:
+    """HDX HAPI conflict events per month, a line per event type (``conflict_queries.counts_monthly``).
+
+    Lines, not stacked bars: the publisher's types may overlap (civilian targeting is political violence too).
+    """
+    k = _k(k)
+    data, withheld = _protected(counts, "events", k)
+    data = data.assign(event_type=data["event_type"].map(event_label).map(safe),
+                       deaths=data["fatalities"].map(lambda v: formats.shown_count(v, k)))
+    fig = px.line(data, x="month", y="events", color="event_type", markers=True,
+                  color_discrete_map=_event_colours(data["event_type"]),
+                  labels={"month": "", "events": "Conflict events", "event_type": ""},
+                  title="Conflict events per month (HDX HAPI)", custom_data=["y_shown", "deaths"])
+    fig.update_traces(hovertemplate="%{x|%b %Y}: %{customdata[0]} events, %{customdata[1]} fatalities"
+                                    "<extra>%{fullData.name}</extra>")
+    fig.update_yaxes(rangemode="tozero")
+    _month_axis(fig, counts["month"])
     fig = _style(fig)
     if withheld:
         _withheld(fig, k)

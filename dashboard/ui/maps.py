@@ -308,7 +308,8 @@ def _bounds(boxes: Sequence[Sequence[float]]) -> list[list[float]] | None:
     return [[float(a[:, 1].min()), float(a[:, 0].min())], [float(a[:, 3].max()), float(a[:, 2].max())]]
 
 
-def _tooltip() -> folium.GeoJsonTooltip:
+def feature_tooltip() -> folium.GeoJsonTooltip:
+    """The tooltip of a GeoJSON layer: each feature's ``tip`` property (HTML escaped by its builder)."""
     return folium.GeoJsonTooltip(fields=["tip"], labels=False, sticky=True,
                                  style="font-size:13px; min-width:240px; max-width:340px; white-space:normal;")
 
@@ -319,7 +320,8 @@ def _style_lookup(styles: dict[str, dict[str, Any]]) -> Callable[[dict], dict]:
 
 def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFrame, measure: str, *,
               leaflet_js: str, leaflet_css: str, tile_url: str | None = None,
-              incidents: pd.DataFrame | None = None, k: int | str | None = VIEWER) -> folium.Map:
+              incidents: pd.DataFrame | None = None, layers: Sequence[folium.GeoJson] = (),
+              k: int | str | None = VIEWER) -> folium.Map:
     """The access map.
 
     ``shapes`` comes from :func:`shapes_to_features`, ``measures`` from ``queries.area_measures``
@@ -327,6 +329,8 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
     key of :data:`MEASURES`. ``leaflet_js`` / ``leaflet_css`` are the local Leaflet addresses.
     ``incidents`` (``queries.incident_points``), when given, adds security incidents from the
     public record as small dark squares-in-circles under the checkpoints; they are not clickable.
+    ``layers``: more context layers drawn above the areas and under the checkpoints (the conflict events of
+    :mod:`dashboard.ui.conflict_map`).
     ``k``: the disclosure rule's k for a pseudonymised view (None: figures as they are).
     """
     if measure not in MEASURES:
@@ -393,13 +397,15 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
         folium.GeoJson({"type": "FeatureCollection", "features": with_data}, name="Admin areas",
                        style_function=_style_lookup(styles),
                        highlight_function=lambda _f: {"weight": 2.5, "color": "#222222"},
-                       tooltip=_tooltip(), control=False).add_to(m)
+                       tooltip=feature_tooltip(), control=False).add_to(m)
 
     incident_features = incident_layer(incidents, k) if incidents is not None else []
     if incident_features:
         folium.GeoJson({"type": "FeatureCollection", "features": incident_features}, name="Security incidents",
                        marker=folium.CircleMarker(), style_function=lambda _f: INCIDENT_STYLE,
-                       tooltip=_tooltip(), control=False).add_to(m)
+                       tooltip=feature_tooltip(), control=False).add_to(m)
+    for layer in layers:
+        layer.add_to(m)
 
     point_features: list[dict] = []
     point_styles: dict[str, dict[str, Any]] = {}
@@ -421,7 +427,7 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
         folium.GeoJson({"type": "FeatureCollection", "features": point_features}, name="Checkpoints",
                        marker=folium.CircleMarker(), style_function=_style_lookup(point_styles),
                        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
-                       tooltip=_tooltip(), control=False).add_to(m)
+                       tooltip=feature_tooltip(), control=False).add_to(m)
 
     boxes = [f["bbox"] for f in with_data]
     boxes += [[p["geometry"]["coordinates"][0], p["geometry"]["coordinates"][1]] * 2 for p in point_features]
@@ -471,18 +477,21 @@ def selection_from_click(value: object) -> tuple[str, str, str] | None:
     return kind, key, str(props.get("label") or key)
 
 
+def legend_rows(items: list[tuple[str, str]], shape: str) -> str:
+    """Legend rows of (colour, fixed label): a square or a circle of the colour, then the label."""
+    radius_css = "50%" if shape == "circle" else "2px"
+    return "".join(
+        f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
+        f'<span style="display:inline-block;flex:none;width:14px;height:14px;border:1px solid #555;'
+        f'border-radius:{radius_css};background:{colour}"></span>{html.escape(label)}</div>'
+        for colour, label in items)
+
+
 def legend_html(measure: str, largest: float | None, tiles: bool = False, incidents: bool = False,
                 k: int | None = None) -> str:
     """The legend, drawn by the page outside the map (fixed labels only, no log text). ``largest``: the
     largest count shown (:func:`largest_count`); with ``k``, under k it is not given."""
-    def rows(items: list[tuple[str, str]], shape: str) -> str:
-        radius_css = "50%" if shape == "circle" else "2px"
-        return "".join(
-            f'<div style="display:flex;align-items:center;gap:6px;margin:2px 0">'
-            f'<span style="display:inline-block;flex:none;width:14px;height:14px;border:1px solid #555;'
-            f'border-radius:{radius_css};background:{colour}"></span>{html.escape(label)}</div>'
-            for colour, label in items)
-
+    rows = legend_rows
     m = MEASURES[measure]
     size = ("" if largest is None or is_missing(largest) or not largest or disclosure.small(largest, k)
             else f"<div style='color:#555;margin-top:4px'>Circle size: engagements (largest {fmt_int(largest)})</div>")

@@ -93,6 +93,18 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
+@pytest.fixture(scope="session")
+def conflict_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A copy of the demo database with conflict events and HDX HAPI counts planted by SQL
+    (tests/dashboard/conflict_data.py): (path, the counterparts the planted events name)."""
+    if "conflict_db" in _SHARED:
+        return _SHARED["conflict_db"]
+    from tests.dashboard.conflict_data import conflict_copy
+
+    _SHARED["conflict_db"] = conflict_copy(demo_db, tmp_path_factory.mktemp("conflict"))
+    return _SHARED["conflict_db"]
+
+
 EMPTY_LOG_NAME = "only_bad_row.csv"
 
 
@@ -303,6 +315,20 @@ def page_text(at) -> str:
 
 def dataframes(at) -> list:
     return [d.value for d in at.main.dataframe] + [t.value for t in at.main.table]
+
+
+def map_tips(at) -> list[str]:
+    """The tooltip HTML of every feature of the map on the page (each feature's ``tip`` property)."""
+    import html
+    import json
+
+    tips = []
+    for e in main_elements(at):
+        if e.type == "component_instance":
+            args = json.loads(e.proto.json_args)
+            script = args.get("script", "") + args.get("feature_group", "")
+            tips += [html.unescape(json.loads(m.group(1))) for m in re.finditer(r'"tip":\s*("(?:[^"\\]|\\.)*")', script)]
+    return tips
 
 
 def problems(at) -> str:

@@ -8,11 +8,13 @@ computation over the raw tables says. The oracle below is written from the rules
 * ``coordinator``, ``negotiator``, ``admin``: only rows of the regions granted, everything in clear;
 * ``hq``: rows of every region; counterpart ids as codes (``CP~`` + the first 10 hex digits of
   md5(salt + id), upper case), counterpart names as "Counterpart <code>", name keys, affiliations,
-  logged names, intermediaries, notes, spellings, review pairs, decisions and incident perpetrator
-  names hidden, except in the regions granted to that hq user (``*``: everywhere);
+  logged names, intermediaries, notes, spellings, review pairs, decisions, incident perpetrator
+  names and the actors (names, keys) and notes of conflict events hidden, except in the regions granted
+  to that hq user (``*``: everywhere);
 * a row's region: its own ``region`` column for engagements, their obstacles and conditions and
   counterparts; the region of its country (``countries``) for requests, checkpoints, incidents,
-  review pairs and decisions; its counterpart's region for spellings; ``Other`` when unknown;
+  conflict events and counts, review pairs and decisions; its counterpart's region for spellings;
+  ``Other`` when unknown;
 * a profile (row-level history) opens only for counterparts in clear;
 * rejected rows keep their values only for a user who sees every region in clear.
 
@@ -23,6 +25,7 @@ the region that sorts last).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import shutil
 from collections import Counter
@@ -35,9 +38,9 @@ import pytest
 from dashboard.db.scope import ensure_scope
 from etl.accounts.roles import scope_for
 from etl.store.db import connect_read
+from tests.dashboard.conflict_data import UNKNOWN, plant
 
 SALT = "oracle-salt"
-UNKNOWN = "ZZX"  # an ISO3 code in no region
 LAST = "Zulu Test Region"  # sorts after every real region
 LAST_COUNTRY = "ZZL"
 
@@ -71,6 +74,12 @@ def oracle_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
                         "AS alias) FROM counterpart_aliases LIMIT 1", [cid, cid])
         con.execute("INSERT INTO counterpart_aliases SELECT * REPLACE ('CP-ORACLE-GONE' AS counterpart_id, "
                     "'Oracle orphan alias' AS alias) FROM counterpart_aliases LIMIT 1")
+        # conflict events and HAPI counts in four regions and the unknown country; copies in the last region
+        plant(con)
+        con.execute("INSERT INTO conflict_events SELECT * REPLACE (event_id || 'L' AS event_id, ? AS iso3) "
+                    "FROM conflict_events WHERE iso3 = 'AFG' LIMIT 3", [LAST_COUNTRY])
+        con.execute("INSERT INTO conflict_event_counts SELECT * REPLACE (? AS iso3) FROM conflict_event_counts "
+                    "WHERE iso3 = 'AFG' LIMIT 3", [LAST_COUNTRY])
     finally:
         con.close()
     return db
@@ -78,7 +87,9 @@ def oracle_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # ------------------------------------------------------------------------------------ the oracle
 
+@functools.lru_cache(maxsize=64)
 def raw(db: Path, table: str) -> tuple[list[str], list[dict[str, object]]]:
+    """The raw table, read once per test database (the oracle copies a row before changing it)."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         cur = con.execute(f"SELECT * FROM main.{table}")  # table names from the oracle's own list
@@ -142,6 +153,9 @@ class Oracle:
                 row.update(controlling_counterpart_id=code(row["controlling_counterpart_id"]))
             if not clear and table == "incidents":
                 row.update(perpetrator_name=None, perpetrator_key=None)
+            if not clear and table == "conflict_events":  # actors named like perpetrators; notes may name people
+                row.update(actor1=None, actor1_key=None, assoc_actor_1=None, actor2=None, actor2_key=None,
+                           assoc_actor_2=None, notes=None)
             out.append(row)
         return columns, out
 
@@ -250,7 +264,8 @@ def test_every_view_equals_the_oracle_for_every_role_and_grant(oracle_db: Path) 
     # Every table with content must have been checked: a view the oracle does not know is a failure.
     for table in ("engagements", "engagement_obstacles", "engagement_conditions", "access_requests", "counterparts",
                   "counterpart_aliases", "counterpart_review", "counterpart_decisions", "checkpoints", "incidents",
-                  "counterpart_profiles", "rejected_rows", "review_waiting"):
+                  "counterpart_profiles", "rejected_rows", "review_waiting", "conflict_events",
+                  "conflict_event_counts"):
         assert table in checked, f"no view {table} was checked"
 
 
@@ -263,6 +278,12 @@ def test_the_oracle_database_trips_the_region_rules(oracle_db: Path) -> None:
     assert {r["iso3"] for r in other.rows("checkpoints")[1]} == {UNKNOWN}
     assert {r["alias"] for r in other.rows("counterpart_aliases")[1]} >= {"Oracle alias CP-ORACLE-NONE",
                                                                           "Oracle orphan alias"}
+    for table in ("conflict_events", "conflict_event_counts"):
+        assert {r["iso3"] for r in oracle.rows(table)[1]} == {LAST_COUNTRY}, table
+        assert {r["iso3"] for r in other.rows(table)[1]} == {UNKNOWN}, table
+    hq = Oracle(oracle_db, "hq", ("Asia",))
+    events = hq.rows("conflict_events")[1]
+    assert {r["iso3"] for r in events if r["actor1"]} == {"AFG"} and {r["iso3"] for r in events} > {"AFG"}
     asia = Oracle(oracle_db, "coordinator", ("Asia",))
     assert asia.rows("incidents")[1] and all(asia.region("incidents", r) == "Asia" for r in asia.rows("incidents")[1])
 

@@ -60,12 +60,14 @@ HQ_PAGES = FILTERED_PAGES  # trends, map, obstacles, counterparts: what test-hq 
 # Table columns that count engagements, events or people (what must be >= k or "< k" for hq).
 COUNT_COLUMNS = {"engagements", "engagements_before", "requests", "obstacles", "incidents", "counterparts", "killed",
                  "injured", "kidnapped", "detained", "kidnapped_or_detained", "recent", "before", "checkpoints",
-                 "people_reached", "people_without_access", "times_seen"}
+                 "people_reached", "people_without_access", "times_seen", "events", "events_before",
+                 "events_targeting_civilians", "fatalities"}
 COUNT_METRICS = {"Engagements", "Access requests", "People reached", "People left without access"}
 SHARE_METRICS = {"Share granted", "Share denied", "Median days to access"}
-# How a tooltip gives a count: "Engagements: 12" (or in bold), "Incidents: 3", "2 killed".
-TIP_COUNTS = [re.compile(r"(Engagements|Incidents):\s*(?:<b>)?\s*([^<]+?)\s*(?:</b>|<br>|$)"),
-              re.compile(r"((?:<\s*)?[\d,]+) (killed|injured|kidnapped|detained)")]
+# How a tooltip gives a count: "Engagements: 12" (or in bold), "Incidents: 3", "Fatalities: 2", "2 killed",
+# "12 events".
+TIP_COUNTS = [re.compile(r"(Engagements|Incidents|Fatalities):\s*(?:<b>)?\s*([^<]+?)\s*(?:</b>|<br>|$)"),
+              re.compile(r"((?:<\s*)?[\d,]+) (killed|injured|kidnapped|detained|events|fatalities)")]
 NUMBER = re.compile(r"[-+]?[\d,]*\.?\d+%?")
 PSEUDONYM = re.compile(r"Counterpart [0-9A-F]{6,}|CP~")
 
@@ -262,7 +264,7 @@ def violations(s: Shown) -> list[str]:
     return out
 
 
-COUNT_AXES = {"Engagements", "Obstacles", "Incidents"}
+COUNT_AXES = {"Engagements", "Obstacles", "Incidents", "Conflict events"}
 
 
 def _axis_title(layout: dict, axis: str) -> str:
