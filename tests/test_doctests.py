@@ -10,7 +10,7 @@ MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.
            "dashboard.session.web_guard", "etl.store.archives", "etl.store.sealed", "etl.store.schema", "etl.store.migrations",
            "etl.store.migrations.runner", "dashboard.registry",
            "etl.store.files", "etl.accounts.records", "etl.accounts.signin", "etl.accounts.rules", "etl.accounts.users",
-           "etl.counterparts.resolver", "etl.counterparts.mirror"]
+           "etl.counterparts.resolver", "etl.counterparts.mirror", "etl.counterparts.sounds"]
 
 
 @pytest.mark.parametrize("name", MODULES)
