@@ -12,7 +12,8 @@ MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.
            "etl.store.migrations.runner", "dashboard.registry",
            "etl.store.files", "etl.accounts.records", "etl.accounts.signin", "etl.accounts.rules", "etl.accounts.users",
            "etl.counterparts.resolver", "etl.counterparts.mirror", "etl.feeds.sind", "etl.feeds.recognise",
-           "etl.feeds.cells", "etl.feeds.tables", "etl.logs.numbers", "etl.logs.readers.encodings"]
+           "etl.feeds.cells", "etl.feeds.tables", "etl.logs.numbers", "etl.logs.readers.encodings",
+           "etl.counterparts.sounds"]
 
 
 @pytest.mark.parametrize("name", MODULES)

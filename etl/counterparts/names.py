@@ -5,9 +5,11 @@ Field teams write the same commander as "Col. Mohammed Idris", "COLONEL MUHAMMAD
 punctuation and common transliterations. They get the same :func:`name_key` and resolve to one
 counterpart.
 
-Anything less certain ("Hassan Ali" vs "Hassan Alim") is a *doubtful* match: the two stay
-separate counterparts and the pair goes to the ``counterpart_review`` table for a person to
-decide. Names are never merged silently on a similarity score.
+Anything less certain is a *doubtful* match: two keys of one country that are similar ("Hassan
+Ali" vs "Hassan Alim"), or that sound the same once romanisation is set aside ("Idriss Bakheet" vs
+"Idris Bakhit", :mod:`etl.counterparts.sounds`). The two stay separate counterparts and the pair
+goes to the ``counterpart_review`` table for a person to decide. Names are never merged silently
+on a similarity score or a sound key.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
 
+from etl.counterparts.sounds import sound_key
 from etl.vocab import label_key
 
 # Titles, ranks and honorifics dropped from the key (after lower-casing and removing punctuation).
@@ -103,8 +106,14 @@ class DoubtfulMatch:
     score: float
 
 
-# Names at or above this similarity (rapidfuzz WRatio, 0-100) but with different keys are doubtful.
+# Names at or above this similarity (rapidfuzz ratio, 0-100) but with different keys are doubtful.
 DOUBTFUL_SCORE = 88.0
+# Same sound key: doubtful when that key has at least this many letters (short names such as "Edo" /
+# "Edu" sound alike too easily) and the names are still this similar ("Gole" / "Kula" are not).
+SOUND_MIN_LETTERS = 6
+SOUND_MIN_SCORE = 70.0
+# At most this many look-alikes are listed for one new key, by each of the two tests (the most similar).
+PAIRS_PER_KEY = 5
 
 
 def doubtful_pairs(
@@ -112,8 +121,13 @@ def doubtful_pairs(
 ) -> list[DoubtfulMatch]:
     """Doubtful matches between new (iso3, key) pairs and all keys known in the same country.
 
-    Each unordered pair is reported once. Exact key matches are not doubtful: they are the same
-    counterpart.
+    A pair is doubtful when its similarity is at least ``threshold``, or when both keys have the
+    same :func:`~etl.counterparts.sounds.sound_key` of at least ``SOUND_MIN_LETTERS`` letters and
+    a similarity of at least ``SOUND_MIN_SCORE`` (its score is the similarity, below ``threshold``). Each unordered pair is reported once. Exact key matches are not doubtful: they are the
+    same counterpart.
+
+    >>> [(p.key_a, p.key_b, p.score) for p in doubtful_pairs([("SDN", "idriss bakheet")], [("SDN", "idris bakhit")])]
+    [('idris bakhit', 'idriss bakheet', 84.6)]
     """
     by_country: dict[str, set[str]] = {}
     for iso3, key in known_keys:
@@ -126,8 +140,17 @@ def doubtful_pairs(
     out: list[DoubtfulMatch] = []
     for iso3 in sorted(new_by_country):
         pool = sorted(by_country[iso3])
+        sounds: dict[str, list[str]] = {}
+        for known in pool:
+            sounds.setdefault(sound_key(known), []).append(known)
         for key in sorted(new_by_country[iso3]):
-            for other, score, _ in process.extract(key, pool, scorer=fuzz.ratio, score_cutoff=threshold, limit=5):
+            similar = [(o, s) for o, s, _ in process.extract(key, pool, scorer=fuzz.ratio, score_cutoff=threshold,
+                                                              limit=PAIRS_PER_KEY)]
+            sound = sound_key(key)
+            alike = sounds.get(sound, []) if len(sound) >= SOUND_MIN_LETTERS else []
+            same_sound = sorted(((o, s) for o in alike if o != key and (s := fuzz.ratio(key, o)) >= SOUND_MIN_SCORE),
+                                key=lambda pair: (-pair[1], pair[0]))[:PAIRS_PER_KEY]
+            for other, score in similar + same_sound:
                 if other == key:
                     continue
                 a, b = sorted((key, other))
