@@ -11,9 +11,11 @@ spelling; an event naming it twice is one event). Then AppTest opens each page w
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from dashboard.db import conflict_queries as cq
@@ -213,9 +215,23 @@ def test_the_pages_show_the_conflict_data(conflict_db, use_db) -> None:
     assert f"Conflict events ({len(_naming(db, cp.counterpart_id))})" in [t.label for t in at.tabs]
 
 
-def test_the_pages_without_conflict_data_say_so(demo_db: Path, use_db) -> None:
-    assert not raw(demo_db, "conflict_events") and not raw(demo_db, "conflict_event_counts")
-    use_db(demo_db)
+@pytest.fixture(scope="module")
+def no_conflict_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo database without its conflict files' rows (as before any ACLED or HAPI file is loaded)."""
+    db = tmp_path_factory.mktemp("no_conflict") / "access.duckdb"
+    shutil.copy(demo_db, db)
+    con = duckdb.connect(str(db))
+    try:
+        con.execute("DELETE FROM conflict_events")
+        con.execute("DELETE FROM conflict_event_counts")
+    finally:
+        con.close()
+    return db
+
+
+def test_the_pages_without_conflict_data_say_so(no_conflict_db: Path, use_db) -> None:
+    assert not raw(no_conflict_db, "conflict_events") and not raw(no_conflict_db, "conflict_event_counts")
+    use_db(no_conflict_db)
     at = open_page("trends", {"period": "365d"})
     assert not problems(at), problems(at)
     assert "No conflict events from the public record" in page_text(at)
@@ -224,7 +240,7 @@ def test_the_pages_without_conflict_data_say_so(demo_db: Path, use_db) -> None:
         at.toggle(key=key).set_value(True).run()
         assert not problems(at), problems(at)
     assert "No located conflict events for these filters" in page_text(at)
-    cid = raw(demo_db, "counterparts")[0]["counterpart_id"]
+    cid = raw(no_conflict_db, "counterparts")[0]["counterpart_id"]
     at = open_page("counterpart", {"id": cid})
     assert not problems(at), problems(at)
     assert "Conflict events (0)" in [t.label for t in at.tabs]
