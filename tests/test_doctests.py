@@ -9,7 +9,7 @@ MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.
            "etl.feeds.normalise", "etl.feeds.awsd", "etl.demo.incidents", "dashboard.ui.exports", "etl.formula_guard", "dashboard.ui.formats", "dashboard.uploads", "etl.config",
            "dashboard.session.web_guard", "etl.store.archives", "etl.store.sealed", "etl.store.schema", "etl.store.migrations",
            "etl.store.migrations.runner", "dashboard.registry",
-           "etl.store.files", "etl.accounts.records", "etl.accounts.signin", "etl.accounts.rules", "etl.accounts.users",
+           "etl.store.files", "etl.store.snapshots", "etl.errors", "etl.accounts.records", "etl.accounts.signin", "etl.accounts.rules", "etl.accounts.users",
            "etl.counterparts.resolver", "etl.counterparts.mirror"]
 
 
