@@ -73,10 +73,9 @@ def run_side(n: int, one_file: bool, work: Path) -> tuple[float, float, str]:
     folder = work / ("one_file" if one_file else "many_files")
     write_files(folder, n, one_file)
     # Each side runs under its own intermediate process, so RUSAGE_CHILDREN is that side's alone.
-    code = ("import resource, sys; sys.path.insert(0, %r); from bench.bench_many_files import measure; "
-            "from pathlib import Path; s, line = measure(Path(%r), Path(%r)); "
-            "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; print(s, peak, line, sep='\\t')"
-            ) % (str(REPO), str(folder), str(work / f"{folder.name}.duckdb"))
+    code = (f"import resource, sys; sys.path.insert(0, {str(REPO)!r}); from bench.bench_many_files import measure; "
+            f"from pathlib import Path; s, line = measure(Path({str(folder)!r}), Path({str(work / (folder.name + '.duckdb'))!r})); "
+            "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024; print(s, peak, line, sep='\\t')")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise SystemExit(out.stderr.strip()[-2000:])
