@@ -9,6 +9,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+NAME_SHOWN_MAX = 80
+"""A file name longer than this is shortened in messages (its start and its end, the extension, are kept)."""
+
+
+def short_name(name: str) -> str:
+    """``name`` as messages show it: a very long one keeps its first 50 characters and its end.
+
+    >>> short_name("log.csv")
+    'log.csv'
+    >>> short_name("x" * 300 + ".csv")
+    'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxxxxxxxx.csv'
+    """
+    if len(name) <= NAME_SHOWN_MAX:
+        return name
+    return f"{name[:50]}...{name[-(NAME_SHOWN_MAX - 53):]}"
+
 
 class AccessDataError(Exception):
     """Base class: a problem a user can act on. ``str(err)`` is the full one-line message."""
@@ -42,7 +58,7 @@ class InputFileError(AccessDataError):
         self.row = row
         self.column = column
         self.value = value
-        where = self.path.name
+        where = short_name(self.path.name)
         if sheet:
             where += f", sheet '{sheet}'"
         if row is not None:

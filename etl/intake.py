@@ -1,49 +1,77 @@
-"""Every file a command brings in, log or public feed, loaded in one write session.
+"""Every file a command brings in, log or public feed, loaded in one write session, one file at a time.
 
 One command loads one or more files inside a single write session (see :mod:`etl.store.db`): the
-live database only changes when the whole command has finished. Each file is recognised (a public
-incident feed by :func:`etl.feeds.registry.recognise`, anything else is a negotiation log) and
-staged; then all of them are inserted in one transaction, so a file that cannot be read at all
-leaves no trace while the other files load. Within a log, bad rows go to ``rejected_rows`` with
-their reasons and the good rows load (:mod:`etl.logs.load`).
+live database only changes when the whole command has finished, and not at all when no file
+committed. Before the database's writer lock is taken, every path is checked to be a regular file
+(:func:`etl.store.snapshots.file_problem`: a named pipe or a device is refused, never opened).
+Then, file after file: a private copy is taken and hashed (:mod:`etl.store.snapshots`: what is
+parsed is what is recorded, even if the file changes meanwhile), recognised (a public incident
+feed by :func:`etl.feeds.registry.detect_feed`, anything else is a negotiation log), staged, and
+inserted in its own transaction; its staged rows and its copy are dropped before the next file is
+read, so a folder of 2,000 small exports needs no more memory than one file of the same rows.
+
+A file that cannot be read, or whose rows the database refuses, leaves no trace while the other
+files load; each result says which files committed and which did not, and why. Within a log, bad
+rows go to ``rejected_rows`` with their reasons and the good rows load (:mod:`etl.logs.load`).
+No input ends in a traceback: an error the loader did not foresee becomes that file's refusal,
+naming it (:data:`UNEXPECTED`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import shutil
+import tempfile
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+
+import duckdb
 
 from etl.config import Settings, get_settings
 from etl.counterparts import decisions, mirror, refresh
-from etl.errors import InputFileError
+from etl.errors import AccessDataError, short_name
 from etl.feeds.conflict_base import ParsedConflict
 from etl.feeds.conflict_load import load_conflict
 from etl.feeds.load import StagedFeed, load_feed, stage_feed
 from etl.feeds.registry import safe_recognise
 from etl.geo.refresh import refresh_geography
-from etl.logs.load import StagedLog, stage_log, validate_and_insert
+from etl.logs.load import stage_log, validate_and_insert
 from etl.logs.readers import SUPPORTED
 from etl.logs.results import LoadResult, Progress
 from etl.store.archives import check_archive
 from etl.store.db import Discard
 from etl.store.loads import transaction, write_session
 from etl.store.migrations.runner import remove_backups
+from etl.store.snapshots import file_problem, take_snapshot
 
-__all__ = ["LoadResult", "Progress", "expand_paths", "load_paths"]
+__all__ = ["UNEXPECTED", "LoadResult", "Progress", "expand_paths", "load_paths"]
+
+LOG_FORMATS = {"csv", "xlsx", "json"}
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files to load: files as given, folders expanded to their supported files (sorted, recursive)."""
+    """Files to load: files as given, folders expanded to their supported files (sorted, recursive).
+
+    In a folder, anything with a log's extension that is not a folder is listed, so that a named
+    pipe or a broken link called ``x.csv`` is reported as not loaded rather than silently skipped.
+    """
     out: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if _is_dir(path):
             # Hidden files, Excel lock files (~$) and files starting with '_' (notes, manifests) are skipped.
-            out.extend(sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED
-                              and not p.name.startswith((".", "~$", "_"))))
+            out.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in SUPPORTED
+                              and not p.name.startswith((".", "~$", "_")) and not _is_dir(p)))
         else:
             out.append(path)
     return out
+
+
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the file system...: load_paths says what is wrong with it
+        return False
 
 
 def load_paths(
@@ -54,12 +82,12 @@ def load_paths(
     encoding: str | None = None,
     decimal: str | None = None,
 ) -> list[LoadResult]:
-    """Load files and folders into the database at ``db_path``; one result per file.
+    """Load files and folders into the database at ``db_path``; one result per file, in order.
 
-    Every readable file is first staged in its own temp table (a file that cannot be read is
-    reported and changes nothing); then all of them are validated and inserted in one
-    transaction, published at the end. If the database itself fails half-way, nothing at all is
-    written and :class:`DatabaseError` says so.
+    Each file is copied, read and inserted in its own transaction, one after the other; the new
+    database version is published once, at the end, if any file committed. A file that cannot be
+    read (or is not a file) is reported and changes nothing. If the database itself fails, nothing
+    at all is written and :class:`DatabaseError` says so.
 
     >>> results = load_paths([Path("logs/")], Path("data/access.duckdb"))  # doctest: +SKIP
 
@@ -70,58 +98,33 @@ def load_paths(
     settings = settings or get_settings()
     db_path = db_path or settings.db
     files = expand_paths(paths)
-    results: list[LoadResult] = []
+    results: list[LoadResult] = [LoadResult(path, "failed") for path in files]
+    todo: list[int] = []
+    for i, path in enumerate(files):  # before the writer lock: a FIFO or a device is never opened
+        problem = file_problem(path)
+        if problem:
+            results[i].message = str(problem)
+        else:
+            todo.append(i)
+    if not todo:
+        return results
     published = False
-    with write_session(db_path, settings) as con:
+    with write_session(db_path, settings) as con, _copies_folder(db_path) as copies:
         refresh_geography(con, settings)
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
         decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
-        staged: list[StagedLog | StagedFeed] = []
         seen: dict[str, Path] = {}
-        for i, path in enumerate(files):
-            if progress:
-                progress(f"{path.name}: reading", 0.3 * i / max(len(files), 1))
-            try:
-                check_archive(path, settings)  # a workbook that would inflate past the limits is never opened
-            except InputFileError as err:
-                results.append(LoadResult(path, "failed", message=str(err)))
-                continue
-            # Public incident feeds (AWSD, Insecurity Insight...) are recognised by their documented columns
-            # and go to etl.feeds.load; a file that looks like a feed but lacks its required columns is
-            # refused with the feed's own advice, never read as a negotiation log.
-            recognition = safe_recognise(path) if path.is_file() else None
-            if recognition is not None and recognition.feed is None and recognition.near is not None:
-                results.append(LoadResult(path, "failed", message=str(recognition.refusal())))
-                continue
-            feed = recognition.feed.name if recognition is not None and recognition.feed else None
-            outcome = (stage_feed(con, path, i, feed, seen, settings) if feed
-                       else stage_log(con, path, i, encoding, seen, decimal))
-            if isinstance(outcome, LoadResult):
-                results.append(outcome)
-            else:
-                staged.append(outcome)
-                results.append(LoadResult(path, "staged"))
-        if staged:
-            with transaction(con, "the load"):
-                for n, st in enumerate(staged):
-                    def step(label: str, fraction: float, _n: int = n, _name: str = st.path.name) -> None:
-                        if progress:
-                            progress(f"{_name}: {label}", 0.3 + 0.7 * (_n + fraction) / len(staged))
+        for n, i in enumerate(todo):
+            def step(label: str, fraction: float, _n: int = n, _name: str = short_name(files[i].name)) -> None:
+                if progress:
+                    progress(f"{_name}: {label}", (_n + fraction) / len(todo))
 
-                    if isinstance(st, StagedFeed):
-                        loader = load_conflict if isinstance(st.parsed, ParsedConflict) else load_feed
-                        result = loader(con, st, settings, step)
-                        result.seconds = time.monotonic() - st.started
-                        results[st.index] = result
-                        continue
-                    con.execute(f"ALTER TABLE {st.table} RENAME TO stage_raw")  # noqa: S608 - generated name
-                    result = validate_and_insert(con, st.path, st.sha, st.info, settings, step, st.started_at)
-                    con.execute("DROP TABLE stage_raw")
-                    result.seconds = time.monotonic() - st.started
-                    results[st.index] = result
-                if any(isinstance(st, StagedLog) for st in staged):  # feeds touch no counterpart
-                    con.execute(refresh.REFRESH_COUNTERPARTS)
-                    con.execute(refresh.REFRESH_CHECKPOINTS)
+            results[i] = _load_one(con, files[i], i, copies / str(i), seen, settings, encoding, decimal, step)
+        if any(r.load_id is not None and r.status != "already_loaded" and r.source is not None
+               and r.source.file_format in LOG_FORMATS for r in results):  # feeds touch no counterpart
+            with transaction(con, "the counterpart totals"):
+                con.execute(refresh.REFRESH_COUNTERPARTS)
+                con.execute(refresh.REFRESH_CHECKPOINTS)
         if not any(r.load_id is not None and r.status != "already_loaded" for r in results):
             raise Discard  # nothing committed: keep the live file exactly as it was (same inode, same bytes)
         if progress:
@@ -130,3 +133,82 @@ def load_paths(
     if published:  # the file an upgrade kept (<db>.before-upgrade-N) is no longer needed
         remove_backups(db_path)
     return results
+
+
+UNEXPECTED = "the loader met a problem it does not know how to explain"
+"""Said (with the error's type and first line) when reading a file fails in a way no reader foresaw."""
+
+
+def _load_one(con: duckdb.DuckDBPyConnection, path: Path, index: int, folder: Path, seen: dict[str, Path],
+              settings: Settings, encoding: str | None, decimal: str | None, step: Progress) -> LoadResult:
+    """Copy, recognise, stage and insert one file in its own transaction; its result, never an exception.
+
+    Only a failure of the database itself (:class:`DatabaseError` outside this file's rows, or an
+    interruption) goes up, ending the whole command with nothing written.
+    """
+    started = time.monotonic()
+    name = short_name(path.name)
+    step("reading", 0.0)
+    try:
+        snap = take_snapshot(path, folder)
+        check_archive(snap.copy, settings)  # a workbook that would inflate past the limits is never opened
+        # Public feeds (AWSD, Insecurity Insight, ACLED, HDX HAPI) are recognised by their documented columns
+        # (a mapping file beside the original counts) and go to etl.feeds; a file that looks like a feed but
+        # lacks its required columns is refused with the feed's own advice, never read as a negotiation log.
+        recognition = safe_recognise(snap.copy, origin=path)
+        if recognition.feed is None and recognition.near is not None:
+            return LoadResult(path, "failed", seconds=time.monotonic() - started, message=str(recognition.refusal()))
+        feed = recognition.feed.name if recognition.feed else None
+        staged = (stage_feed(con, snap, index, feed, seen, settings) if feed
+                  else stage_log(con, snap, index, encoding, seen, decimal))
+        if isinstance(staged, LoadResult):
+            return staged
+        try:
+            with transaction(con, f"the rows of {name}", outcome="nothing from this file was written"):
+                if isinstance(staged, StagedFeed):
+                    loader = load_conflict if isinstance(staged.parsed, ParsedConflict) else load_feed
+                    result = loader(con, staged, settings, step)
+                else:
+                    result = validate_and_insert(con, staged.path, staged.sha, staged.info, staged.file_bytes,
+                                                 settings, step, staged.started_at)
+                    con.execute("DROP TABLE stage_raw")  # the next file's rows take its memory
+        except Exception as err:  # rolled back: this file left no trace
+            seen.pop(staged.sha, None)  # an identical file later in the command may still load
+            if not con_alive(con):
+                raise
+            return LoadResult(path, "failed", seconds=time.monotonic() - started,
+                              message=str(err) if isinstance(err, AccessDataError) else _unexpected(name, err))
+        result.seconds = time.monotonic() - started
+        return result
+    except AccessDataError as err:
+        return LoadResult(path, "failed", seconds=time.monotonic() - started, message=str(err))
+    except Exception as exc:  # noqa: BLE001 - never a traceback: the file is refused, named, with what went wrong
+        return LoadResult(path, "failed", seconds=time.monotonic() - started, message=_unexpected(name, exc))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _unexpected(name: str, exc: BaseException) -> str:
+    first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return (f"{name}: not loaded: {UNEXPECTED} ({type(exc).__name__}{': ' + first if first else ''}). Nothing from "
+            "this file was written. Check the file opens in a spreadsheet, export it again as CSV UTF-8 or XLSX, "
+            "and report this with the file if it happens again.")
+
+
+def con_alive(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the database still answers (after a refused file, before going on with the next)."""
+    try:
+        con.execute("SELECT 1").fetchall()
+    except duckdb.Error:
+        return False
+    return True
+
+
+@contextlib.contextmanager
+def _copies_folder(db_path: Path) -> Iterator[Path]:
+    """A private folder beside the database for the copies of the files being read (removed at the end)."""
+    folder = Path(tempfile.mkdtemp(prefix=f".{db_path.name}.reading-", dir=db_path.parent))  # 0700
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)

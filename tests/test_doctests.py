@@ -10,7 +10,8 @@ MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.
            "etl.feeds.hdx_hapi", "etl.demo.incidents", "etl.demo.conflict", "dashboard.ui.exports", "etl.formula_guard", "dashboard.ui.formats", "dashboard.uploads", "etl.config",
            "dashboard.session.web_guard", "etl.store.archives", "etl.store.sealed", "etl.store.schema", "etl.store.migrations",
            "etl.store.migrations.runner", "dashboard.registry",
-           "etl.store.files", "etl.accounts.records", "etl.accounts.signin", "etl.accounts.rules", "etl.accounts.users",
+           "etl.store.files", "etl.store.snapshots", "etl.errors", "etl.accounts.records", "etl.accounts.signin",
+           "etl.accounts.rules", "etl.accounts.users",
            "etl.counterparts.resolver", "etl.counterparts.mirror", "etl.feeds.sind", "etl.feeds.recognise",
            "etl.feeds.cells", "etl.feeds.tables", "etl.logs.numbers", "etl.logs.readers.encodings",
            "etl.counterparts.sounds"]

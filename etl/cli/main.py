@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -21,7 +22,7 @@ from etl.cli import counterparts as counterparts_cli
 from etl.cli import crypto as crypto_cli
 from etl.cli import users as users_cli
 from etl.config import DATA_DIR, get_settings
-from etl.errors import AccessDataError
+from etl.errors import AccessDataError, short_name
 from etl.intake import LoadResult, load_paths
 from etl.logs.numbers import DECIMAL_WORDS
 from etl.logs.readers import describe_mapping
@@ -52,7 +53,7 @@ def _print_results(results: Sequence[LoadResult], seconds: float) -> None:
         elif r.status == "already_loaded":
             print(f"skipped {r.message}")
         else:
-            line = (f"{r.status:<7} {r.path.name}: {r.rows_read:,} rows read, {r.rows_loaded:,} loaded, "
+            line = (f"{r.status:<7} {short_name(r.path.name)}: {r.rows_read:,} rows read, {r.rows_loaded:,} loaded, "
                     f"{r.rows_rejected:,} rejected, {r.rows_duplicate:,} duplicates skipped "
                     f"({r.seconds:.1f} s, load {r.load_id})")
             print(line)
@@ -98,11 +99,23 @@ def _audit_summary(results: Sequence[LoadResult]) -> tuple[str, dict[str, object
                      "problems": [r.message for r in results if r.status == "failed"]}
 
 
+def _absent(path: Path) -> bool:
+    """True when nothing is at ``path``; a path the system cannot even look up (a name too long) is left
+    to the load, which says why it cannot be read."""
+    try:
+        os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def cmd_load(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths]
-    missing = [p for p in paths if not p.exists()]
+    missing = [p for p in paths if _absent(p)]
     if missing:
-        print(f"error: {missing[0]}: no such file or folder. Check the path.", file=sys.stderr)
+        print(f"error: {short_name(str(missing[0]))}: no such file or folder. Check the path.", file=sys.stderr)
         return 1
     bar, update = _progress_bar(not args.quiet and (sys.stderr.isatty() or args.progress))
     start = time.monotonic()

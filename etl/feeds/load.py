@@ -31,9 +31,10 @@ from pathlib import Path
 
 import duckdb
 import pandas as pd
+from python_calamine import CalamineError
 
 from etl.config import Settings
-from etl.errors import AccessDataError
+from etl.errors import AccessDataError, short_name
 from etl.feeds import sql as isql
 from etl.feeds.base import PERPETRATOR_TYPES, FeedRecord, ParsedFeed
 from etl.feeds.normalise import access_category
@@ -42,8 +43,9 @@ from etl.feeds.sind import DATASETS
 from etl.geo.areas import load_boundaries, locate_points, match_admin_names
 from etl.logs.readers import SourceInfo
 from etl.logs.results import LoadResult, Progress, already_loaded
-from etl.store.loads import file_sha256, next_load_id, record_load
+from etl.store.loads import next_load_id, record_load
 from etl.store.schema import insert_rows
+from etl.store.snapshots import Snapshot
 
 # AWSD and Insecurity Insight dates of the same incident differ by a day or two (time zones,
 # "reported on" vs "happened on"); more than two days apart is treated as two incidents.
@@ -59,28 +61,31 @@ class StagedFeed:
     path: Path
     sha: str
     parsed: ParsedFeed
+    file_bytes: int
     started: float
     started_at: dt.datetime
 
 
-def stage_feed(con: duckdb.DuckDBPyConnection, path: Path, index: int, feed: str, seen: dict[str, Path],
+def stage_feed(con: duckdb.DuckDBPyConnection, snap: Snapshot, index: int, feed: str, seen: dict[str, Path],
                settings: Settings) -> StagedFeed | LoadResult:
-    """Read a feed file, or say why it is not loaded (already loaded, unreadable). Writes nothing."""
+    """Read a feed file (its private copy, :mod:`etl.store.snapshots`), or say why it is not loaded. Writes nothing."""
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
+    path = snap.path
     try:
-        sha = file_sha256(path)
-        skipped = already_loaded(con, path, sha, seen, started)
+        skipped = already_loaded(con, path, snap.sha256, seen, started)
         if skipped:
             return skipped
-        parsed = parse_feed(path, feed, future_days=settings.future_days)
+        parsed = parse_feed(snap.copy, feed, future_days=settings.future_days, origin=snap.path)
     except AccessDataError as err:
         return LoadResult(path, "failed", seconds=time.monotonic() - started, message=str(err))
-    except OSError as exc:
+    except (OSError, CalamineError) as exc:  # calamine: a damaged workbook whose first rows looked like a feed
+        first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
         return LoadResult(path, "failed", seconds=time.monotonic() - started,
-                          message=f"{path.name}: cannot be read ({exc}). Load the file as downloaded.")
-    seen[sha] = path
-    return StagedFeed(index, path, sha, parsed, started, started_at)
+                          message=f"{short_name(path.name)}: cannot be read ({first}). Download the file again and "
+                                  "load it as downloaded.")
+    seen[snap.sha256] = path
+    return StagedFeed(index, path, snap.sha256, parsed, snap.size, started, started_at)
 
 
 def load_feed(con: duckdb.DuckDBPyConnection, staged: StagedFeed, settings: Settings, step: Progress) -> LoadResult:
@@ -122,7 +127,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, staged: StagedFeed, settings: Sett
     status = "loaded" if loaded else "all_rejected" if rejected and not duplicates else "nothing_new"
     record_load(
         con, load_id=load_id, source_path=str(staged.path), file_name=staged.path.name, content_sha256=staged.sha,
-        file_bytes=staged.path.stat().st_size, file_format=parsed.feed, encoding=parsed.encoding,
+        file_bytes=staged.file_bytes, file_format=parsed.feed, encoding=parsed.encoding,
         sheets=", ".join(parsed.sheets) or None, column_mapping=parsed.mapping, ignored_columns=parsed.ignored,
         started_at=staged.started_at, status=status, rows_read=parsed.rows_read, rows_loaded=loaded,
         rows_rejected=rejected, rows_duplicate=duplicates)

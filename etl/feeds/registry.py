@@ -103,15 +103,16 @@ def dataset_of(path: Path, table: RawTable, found: Found) -> str | None:
     return found.feed.dataset_of(set(found.pos), f"{table.sheet or ''} {path.stem}")
 
 
-def recognise(path: Path, head: bool = True) -> Recognition:
+def recognise(path: Path, head: bool = True, origin: Path | None = None) -> Recognition:
     """Recognise a file; reads only its first rows with ``head`` (of JSON: its first complete records).
 
     Files that cannot be opened are not feeds (the log reader reports them); a bad mapping file
-    counts as no mapping here and is reported when the file is read.
+    counts as no mapping here and is reported when the file is read. ``origin``: where the file was
+    found, when ``path`` is a private copy of it (:mod:`etl.store.snapshots`): its mapping file is there.
     """
     out = Recognition(path)
     try:
-        out.mapping = find_mapping(path, FEED_COLUMN_NAMES)
+        out.mapping = find_mapping(origin or path, FEED_COLUMN_NAMES)
     except AccessDataError:
         out.mapping = None
     names = sheet_names(path)
@@ -132,10 +133,10 @@ def recognise(path: Path, head: bool = True) -> Recognition:
     return out
 
 
-def safe_recognise(path: Path) -> Recognition:
+def safe_recognise(path: Path, origin: Path | None = None) -> Recognition:
     """:func:`recognise`, a file that cannot be read being no feed (the log reader says why)."""
     try:
-        return recognise(path)
+        return recognise(path, origin=origin)
     except Exception:  # noqa: BLE001 - unreadable files are not feeds; calamine, csv and json raise many types
         return Recognition(path)
 
@@ -166,14 +167,15 @@ def data_rows(table: RawTable, found: Found) -> list[tuple[int, list[object]]]:
     return body
 
 
-def recognised_tables(path: Path, feed_format: FeedFormat, day_first: bool = True) -> list[FeedTable]:
+def recognised_tables(path: Path, feed_format: FeedFormat, day_first: bool = True,
+                      origin: Path | None = None) -> list[FeedTable]:
     """The tables of ``path`` recognised as ``feed_format``, read whole, each with its columns and data rows.
 
     :raises InputFileError: the file cannot be read (naming what is wrong and the fix), or no table
         of it is this feed.
     """
     try:
-        recognition = recognise(path, head=False)
+        recognition = recognise(path, head=False, origin=origin)
     except Exception as exc:  # noqa: BLE001 - calamine, csv and json raise many types; a refusal, never a traceback
         raise unreadable(path, exc) from exc
     tables = [FeedTable(Columns(f.header, f.pos, dataset_of(path, t, f), day_first), data_rows(t, f), t.sheet,
@@ -185,21 +187,24 @@ def recognised_tables(path: Path, feed_format: FeedFormat, day_first: bool = Tru
     return tables
 
 
-def parse_feed(path: Path, feed: str, today: dt.date | None = None, future_days: int = 30) -> ParsedFeed:
+def parse_feed(path: Path, feed: str, today: dt.date | None = None, future_days: int = 30,
+               origin: Path | None = None) -> ParsedFeed:
     """Read and normalise a feed file; raises :class:`InputFileError` when it cannot be read at all.
 
     :param path: the file.
     :param feed: its format, from :func:`detect_feed`.
     :param today: reference day for the future-date check (default: today).
     :param future_days: dates more than this many days after ``today`` are rejected.
+    :param origin: where the file was found when ``path`` is a private copy (its mapping file is there).
     """
     feed_format = FEED_BY_NAME[feed]
     if feed_format.parse is not None:
         parsed = feed_format.parse(path)
         parsed.label = feed_format.what()
         return parsed
-    mapping = find_mapping(path, FEED_COLUMN_NAMES)  # a bad mapping file refuses the file, naming its line
-    tables = recognised_tables(path, feed_format, day_first=not (mapping and mapping.date_order == "month_first"))
+    mapping = find_mapping(origin or path, FEED_COLUMN_NAMES)  # a bad mapping file refuses the file, naming its line
+    tables = recognised_tables(path, feed_format, day_first=not (mapping and mapping.date_order == "month_first"),
+                               origin=origin)
     latest = (today or dt.date.today()) + dt.timedelta(days=future_days)
     if feed_format.read_rows is not None:
         parsed = feed_format.read_rows(path, tables, latest)

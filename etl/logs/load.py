@@ -22,7 +22,7 @@ from etl.config import Settings
 from etl.counterparts import decisions
 from etl.counterparts.names import doubtful_pairs, name_key, stable_id
 from etl.counterparts.resolver import load_resolver
-from etl.errors import AccessDataError, InputFileError
+from etl.errors import AccessDataError, InputFileError, short_name
 from etl.geo.areas import boundaries_in_db, locate_points, place_admin_names
 from etl.geo.countries import country_iso3
 from etl.logs import sql
@@ -38,8 +38,9 @@ from etl.logs.validate import (
     infer_day_first,
     parse_date,
 )
-from etl.store.loads import file_sha256, next_load_id, record_load
+from etl.store.loads import next_load_id, record_load
 from etl.store.schema import insert_rows
+from etl.store.snapshots import Snapshot
 
 __all__ = ["StagedLog", "stage_log", "validate_and_insert"]
 
@@ -50,28 +51,28 @@ class StagedLog:
     path: Path
     sha: str
     info: SourceInfo
-    table: str
+    file_bytes: int
     started: float
     started_at: dt.datetime
 
 
 def stage_log(
-    con: duckdb.DuckDBPyConnection, path: Path, index: int, encoding: str | None, seen: dict[str, Path],
+    con: duckdb.DuckDBPyConnection, snap: Snapshot, index: int, encoding: str | None, seen: dict[str, Path],
     decimal: str | None = None,
 ) -> StagedLog | LoadResult:
-    """Read one file into its own temp table, or say why it is not loaded."""
+    """Read one file (its private copy, :mod:`etl.store.snapshots`) into temp table ``stage_raw``, or say why not."""
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
+    path = snap.path
     try:
-        if not path.exists():
-            raise InputFileError(path, "file not found.", "Check the path.")
         mapping = find_mapping(path)  # a bad mapping file refuses the file, before anything is read
-        sha = content_sha256(file_sha256(path), mapping)
+        sha = content_sha256(snap.sha256, mapping)
         skipped = already_loaded(con, path, sha, seen, started)
         if skipped:
             return skipped
         # into temp table stage_raw: nothing in the database changes
-        info = read_file(con, path, encoding, mapping=mapping, discover=False, decimal=decimal)
+        info = read_file(con, snap.copy, encoding, mapping=mapping, discover=False, decimal=decimal)
+        info.path = path
         if info.rows == 0:
             raise InputFileError(path, "the file has a header but no data rows.",
                                  "Check you exported the right sheet or period.")
@@ -80,11 +81,10 @@ def stage_log(
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0][:300]
         return LoadResult(path, "failed", seconds=time.monotonic() - started,
-                          message=f"{path.name}: cannot be read ({first}). Export it again as CSV UTF-8 or XLSX.")
+                          message=f"{short_name(path.name)}: cannot be read ({first}). "
+                                  "Export it again as CSV UTF-8 or XLSX.")
     seen[sha] = path
-    table = f"stage_raw_{index}"
-    con.execute(f"ALTER TABLE stage_raw RENAME TO {table}")  # noqa: S608 - generated name
-    return StagedLog(index, path, sha, info, table, started, started_at)
+    return StagedLog(index, path, sha, info, snap.size, started, started_at)
 
 
 # --------------------------------------------------------------------------- mapping tables
@@ -215,6 +215,7 @@ def validate_and_insert(
     path: Path,
     sha: str,
     info: SourceInfo,
+    file_bytes: int,
     settings: Settings,
     step: Progress,
     started_at: dt.datetime,
@@ -268,7 +269,7 @@ def validate_and_insert(
         status = "nothing_new"
     record_load(
         con, load_id=load_id, source_path=str(path), file_name=path.name, content_sha256=sha,
-        file_bytes=path.stat().st_size, file_format=info.file_format, encoding=info.encoding,
+        file_bytes=file_bytes, file_format=info.file_format, encoding=info.encoding,
         sheets=", ".join(info.sheets) or None, column_mapping=info.mapping,
         ignored_columns=info.ignored + [f"sheet {s}" for s in info.skipped_sheets],
         date_order=info.date_order or date_order, started_at=started_at, status=status, rows_read=info.rows,

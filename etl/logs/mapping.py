@@ -147,8 +147,11 @@ def _source_key(text: str) -> str:
 def find_mapping_file(data_file: Path, feed_columns: Collection[str] = ()) -> Path | None:
     """The mapping file that applies to a data file, or None (a folder mapping is parsed for its globs)."""
     beside = data_file.with_name(data_file.stem + SUFFIX)
-    if beside.is_file():
-        return beside
+    try:
+        if beside.is_file():
+            return beside
+    except OSError:  # a data file's name so long that no mapping file can sit beside it under that name
+        pass
     folder = data_file.parent / FOLDER_MAPPING
     if folder.is_file():
         mapping = read_mapping(folder, data_file, feed_columns)

@@ -66,9 +66,10 @@ def _sniff_csv(path: Path, encoding: str) -> tuple[str, list[list[str]]]:
     lines = sample.splitlines()[: HEADER_SEARCH_ROWS + 5]
     try:
         delimiter = _guess_delimiter(lines)
-        rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))  # CR-only lines too
-    except csv.Error as exc:
-        raise InputFileError(path, f"the CSV cannot be parsed: {exc}.",
+        # newline="": a record may end with CR alone (Excel for Mac), and csv reads that only when it sees it.
+        rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
+    except csv.Error as exc:  # a field over the csv module's limit, a NUL byte...
+        raise InputFileError(path, f"the CSV cannot be parsed ({exc}).",
                              "Open it in a spreadsheet and save it again as CSV UTF-8.") from exc
     # The last row of the sample may be cut in the middle; it is only used to recognise columns.
     return delimiter, rows[: HEADER_SEARCH_ROWS + SAMPLE_ROWS + 2]

@@ -55,8 +55,7 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping | Non
     if absent and mapping is not None:
         raise InputFileError(mapping.path, f"sheet '{absent[0]}' named in 'sheets' is not in {path.name} "
                              f"(its sheets: {', '.join(names)}).", "Correct the sheet name in the mapping file.")
-    tables = [(sheet, workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False) if sheet in wanted else None)
-              for sheet in names]
+    tables = [(sheet, _sheet_rows(path, workbook, sheet) if sheet in wanted else None) for sheet in names]
     info, first_error = _read_sheets(con, path, tables, mapping, check_required, 2)
     if not info.sheets and not check_required:
         # inspect: no sheet has two known columns; take each sheet's first row as its header to explain it.
@@ -66,6 +65,17 @@ def read_xlsx(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping | Non
             raise first_error
         raise InputFileError(path, "the workbook has no sheets with data.", LOG_FORMAT_HINT)
     return info
+
+
+def _sheet_rows(path: Path, workbook: object, sheet: str) -> list[list[object]]:
+    """Every row of one sheet; a sheet calamine cannot read (damaged XML, missing part) refuses the file."""
+    try:
+        return workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)  # type: ignore[attr-defined]
+    except Exception as exc:  # noqa: BLE001 - calamine raises its own error types (XmlError, ZipError...)
+        why = "its part is missing from the file" if type(exc).__name__ == "WorksheetNotFound" else first_line(exc)
+        raise InputFileError(path, f"the sheet cannot be read: {why}.",
+                             "The file is damaged: open it in Excel and save it again as .xlsx, or export the "
+                             "sheet as CSV.", sheet=sheet) from exc
 
 
 def _read_sheets(con: duckdb.DuckDBPyConnection, path: Path, tables: Sequence[tuple[str, Sequence[Sequence[object]] | None]],

@@ -218,6 +218,11 @@ def find_header(rows: Sequence[Sequence[object]], mapping: Mapping | None = None
     return best
 
 
+def _shown(text: str, limit: int = 60) -> str:
+    """A header as a message quotes it: a very long one (a whole line read as one cell) is cut."""
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def missing_required(header: Header) -> list[str]:
     present = set(header.sources)
     if "country" not in present and "admin1_pcode" in present:
@@ -228,8 +233,8 @@ def missing_required(header: Header) -> list[str]:
 def require_columns(path: Path, header: Header, sheet: str | None = None) -> None:
     missing = missing_required(header)
     if missing:
-        found = ", ".join(header.mapping()) or "none"
-        unmatched = [c.label for c in header.columns if c.how == "unmatched"]
+        found = ", ".join(_shown(h) for h in header.mapping()) or "none"
+        unmatched = [_shown(c.label) for c in header.columns if c.how == "unmatched"]
         more = f"; not recognised: {', '.join(unmatched[:8])}" if unmatched else ""
         raise InputFileError(
             path,
@@ -240,7 +245,7 @@ def require_columns(path: Path, header: Header, sheet: str | None = None) -> Non
 
 
 def no_header_error(path: Path, first_row: Sequence[object], sheet: str | None = None) -> InputFileError:
-    shown = ", ".join(repr(cell_text(v)) for v in list(first_row)[:8] if cell_text(v)) or "nothing"
+    shown = ", ".join(repr(_shown(cell_text(v))) for v in list(first_row)[:8] if cell_text(v)) or "nothing"
     return InputFileError(
         path,
         f"no header row with log columns found in the first {HEADER_SEARCH_ROWS} rows (first row has: {shown}).",

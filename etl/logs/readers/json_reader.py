@@ -38,17 +38,63 @@ def _json_text(value: object) -> str | None:
     return text or None
 
 
+def _lone_surrogate(value: object) -> str | None:
+    """The first string in ``value`` (or nested in it) holding a lone surrogate such as '\\ud800', or None."""
+    if isinstance(value, str):
+        return value if not value.isascii() and any("\ud800" <= ch <= "\udfff" for ch in value) else None
+    if isinstance(value, dict):
+        return next((x for k, v in value.items() for x in (_lone_surrogate(k), _lone_surrogate(v)) if x), None)
+    if isinstance(value, list):
+        return next((x for v in value if (x := _lone_surrogate(v))), None)
+    return None
+
+
+def _refuse_lone_surrogates(path: Path, doc: object) -> None:
+    """Refuse a JSON whose text has an escape such as \\ud800 that stands for no character (cut in an emoji)."""
+    records = doc if isinstance(doc, list) else [doc]
+    for number, record in enumerate(records, 1):
+        bad = _lone_surrogate(record)
+        if bad is not None:
+            shown = bad.encode("ascii", "backslashreplace").decode("ascii")[:80]
+            raise InputFileError(path, f"the text '{shown}' holds a \\u escape that stands for no character (half "
+                                 "of a UTF-16 pair, often an emoji cut in two).",
+                                 "Correct or delete that text in the source and export again.",
+                                 row=number if isinstance(doc, list) else None)
+
+
 def read_json(con: duckdb.DuckDBPyConnection, path: Path, mapping: Mapping | None = None,
               check_required: bool = True) -> SourceInfo:
     try:
         with open(path, encoding="utf-8-sig") as fh:
-            doc = json.load(fh)
+            text = fh.read()
+        doc = json.loads(text)
     except UnicodeDecodeError as exc:
         raise InputFileError(path, "the JSON file is not UTF-8 text.", "Save it as UTF-8.") from exc
     except json.JSONDecodeError as exc:
         raise InputFileError(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}).",
                              "Check the export finished; a JSON log is an array of objects, one per engagement.",
                              row=exc.lineno) from exc
+    except RecursionError as exc:
+        raise _too_deep(path) from exc
+    except ValueError as exc:  # a number of more than 4,300 digits
+        raise InputFileError(path, f"the JSON holds a value that cannot be read ({exc}).",
+                             "Correct that value in the source and export again.") from exc
+    try:
+        if "\\u" in text:  # only an escape can make a lone UTF-16 surrogate, which no text can store
+            _refuse_lone_surrogates(path, doc)
+        return _stage_doc(con, path, doc, mapping, check_required)
+    except RecursionError as exc:  # a cell holding lists in lists, written back as JSON text
+        raise _too_deep(path) from exc
+
+
+def _too_deep(path: Path) -> InputFileError:
+    return InputFileError(path, "the JSON is nested too deeply to read (lists or objects inside each other "
+                          "hundreds of times).", "A JSON log is an array with one flat object per engagement; "
+                          "export it again from the form or database.")
+
+
+def _stage_doc(con: duckdb.DuckDBPyConnection, path: Path, doc: object, mapping: Mapping | None,
+               check_required: bool) -> SourceInfo:
     if isinstance(doc, dict):
         lists = [v for k, v in doc.items() if isinstance(v, list) and k in ("results", "data", "records", "rows")]
         doc = lists[0] if lists else doc
