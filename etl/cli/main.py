@@ -27,6 +27,7 @@ from etl.intake import LoadResult, load_paths
 from etl.logs.numbers import DECIMAL_WORDS
 from etl.logs.readers import describe_mapping
 from etl.logs.readers.encodings import encoding_name
+from etl.store.archives import check_archive
 from etl.store.db import owner_only_umask
 
 
@@ -160,6 +161,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     if not path.is_file():
         print(f"error: {path}: no such file. Check the path.", file=sys.stderr)
         return 1
+    check_archive(path, get_settings())  # a workbook that would inflate past the limits is never opened
     feed_report = inspect_feed(path)  # a public feed is described in its publisher's terms
     if feed_report is not None:
         print(feed_report)
