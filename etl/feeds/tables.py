@@ -25,6 +25,7 @@ from python_calamine import CalamineWorkbook
 
 from etl.errors import InputFileError
 from etl.logs.readers import detect_encoding
+from etl.logs.readers.encodings import head_encoding
 
 HEAD_ROWS = 12  # rows read to recognise a file (the header may sit under a few title rows)
 _HEAD_BYTES = 65536
@@ -159,7 +160,7 @@ def _csv_table(path: Path, head: bool, encoding: str | None) -> list[RawTable]:
     if head:
         with open(path, "rb") as fh:
             raw = fh.read(_HEAD_BYTES)
-        encoding = encoding or ("utf-8" if _is_utf8(raw) else "latin-1")
+        encoding = encoding or head_encoding(raw)  # UTF-16/32 exports too
         text = raw.decode(encoding, errors="replace")
         lines = text.lstrip("\ufeff").splitlines()[:HEAD_ROWS]
         return [RawTable([list(r) for r in csv.reader(io.StringIO("\n".join(lines)))], encoding=encoding)]
@@ -169,14 +170,6 @@ def _csv_table(path: Path, head: bool, encoding: str | None) -> list[RawTable]:
     if rows and rows[0] and isinstance(rows[0][0], str):
         rows[0][0] = rows[0][0].lstrip("\ufeff")
     return [RawTable(rows, encoding=encoding)]
-
-
-def _is_utf8(raw: bytes) -> bool:
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return exc.start > len(raw) - 4  # a character cut by the end of the sample
-    return True
 
 
 def _xlsx_tables(path: Path, head: bool) -> list[RawTable]:

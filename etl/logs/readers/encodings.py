@@ -156,6 +156,29 @@ def _wide_without_bom(head: bytes) -> str | None:
     return None
 
 
+def head_encoding(head: bytes) -> str:
+    """A first guess at a file's encoding from its first bytes (to recognise its header; the whole file is
+    checked by :func:`detect_encoding` when it is read): a byte-order mark, then where zero bytes fall
+    (UTF-16/32 without a mark), then UTF-8, else windows-1252.
+
+    >>> head_encoding("Date,Pays\n".encode("utf-16")), head_encoding(b"D\x00a\x00t\x00e\x00")
+    ('utf-16-le', 'utf-16-le')
+    >>> head_encoding("Pa\u00eds".encode("utf-8")), head_encoding("Pa\u00eds".encode("cp1252"))
+    ('utf-8', 'windows-1252')
+    """
+    found = next((name for bom, name in _BOMS if head.startswith(bom)), None)
+    if found is None and b"\x00" in head:
+        found = _wide_without_bom(head)
+    if found is not None:
+        return found
+    try:
+        head.decode(UTF8)
+    except UnicodeDecodeError as exc:
+        if exc.start <= len(head) - 4:  # not just a character cut by the end of the sample
+            return WINDOWS_1252
+    return UTF8
+
+
 def first_undecodable(path: Path, name: str) -> tuple[int, bytes] | None:
     """(offset, bytes) of the first bytes of the file that ``name`` cannot decode, or None when it all decodes."""
     decoder = codecs.getincrementaldecoder(name)()
