@@ -157,7 +157,7 @@ def _wide_without_bom(head: bytes) -> str | None:
 
 
 def head_encoding(head: bytes) -> str:
-    """A first guess at a file's encoding from its first bytes (to recognise its header; the whole file is
+    r"""A first guess at a file's encoding from its first bytes (to recognise its header; the whole file is
     checked by :func:`detect_encoding` when it is read): a byte-order mark, then where zero bytes fall
     (UTF-16/32 without a mark), then UTF-8, else windows-1252.
 
