@@ -163,7 +163,7 @@ def head_encoding(head: bytes) -> str:
 
     >>> head_encoding("Date,Pays\n".encode("utf-16")), head_encoding(b"D\x00a\x00t\x00e\x00")
     ('utf-16-le', 'utf-16-le')
-    >>> head_encoding("Pa\u00eds".encode("utf-8")), head_encoding("Pa\u00eds".encode("cp1252"))
+    >>> head_encoding("Pa\u00eds,Date\n".encode("utf-8")), head_encoding("Pa\u00eds,Date\n".encode("cp1252"))
     ('utf-8', 'windows-1252')
     """
     found = next((name for bom, name in _BOMS if head.startswith(bom)), None)
