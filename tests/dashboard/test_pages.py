@@ -212,7 +212,7 @@ def test_data_page_lists_the_loads(demo_db: Path, use_db) -> None:
     at = open_page("data")
     assert not at.exception and not at.error, problems(at)
     files = [r[0] for r in sql(demo_db, "SELECT file_name FROM loads ORDER BY load_id")]
-    assert len(files) == 14  # 12 field logs and 2 public incident feeds
+    assert len(files) == 16  # 12 field logs, 2 public incident feeds and 2 conflict-event feeds (ACLED, HDX HAPI)
     frames = dataframes(at)
     missing = [f for f in files if not _contains(frames, f)]
     assert not missing, f"loads not listed on the Data page: {missing}"
