@@ -64,7 +64,7 @@ def data_version(db_path: Path) -> tuple[int, int] | None:
 
 OWNER_ONLY_UMASK = 0o077
 # WAL size at which DuckDB checkpoints on its own while a write session runs (see open_for_write).
-CHECKPOINT_THRESHOLD = "1GB"
+CHECKPOINT_THRESHOLD = "256MB"
 
 
 def owner_only_umask() -> int:
