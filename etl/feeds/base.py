@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -218,14 +219,15 @@ class FeedColumn:
     distinctive: bool = False
     target: str | None = None
 
-    @property
+    @cached_property
     def key(self) -> str:
         """The key the row normaliser asks for: ``label_key`` of the documented name."""
         return label_key(self.name)
 
-    @property
+    @cached_property
     def keys(self) -> frozenset[str]:
-        """Every header key that means this column."""
+        """Every header key that means this column (computed once: recognising a file asks
+        for it once per column, candidate header and feed)."""
         return frozenset({self.key, *(label_key(s) for s in self.synonyms)})
 
 
