@@ -34,12 +34,11 @@ import pandas as pd
 from etl.config import Settings
 from etl.feeds import conflict_sql as csql
 from etl.feeds.conflict_base import COUNT_COLUMNS, EVENT_COLUMNS, ConflictCount, ConflictEvent, ParsedConflict
-from etl.feeds.load import StagedFeed
+from etl.feeds.load import StagedFeed, finish_load
 from etl.feeds.load import _insert_problems as insert_problems
 from etl.geo.areas import load_boundaries, locate_points, match_admin_names
-from etl.logs.readers import SourceInfo
 from etl.logs.results import LoadResult, Progress
-from etl.store.loads import next_load_id, record_load
+from etl.store.loads import next_load_id
 
 
 def load_conflict(con: duckdb.DuckDBPyConnection, staged: StagedFeed, settings: Settings,
@@ -71,25 +70,7 @@ def load_conflict(con: duckdb.DuckDBPyConnection, staged: StagedFeed, settings: 
         notes.append(f"{states['changed']:,} {what} updated from this newer file")
     insert_problems(con, parsed, load_id, staged.path.name)
 
-    loaded = states.get("new", 0) + states.get("changed", 0)
-    duplicates = states.get("same", 0) + parsed.repeated
-    rejected = len({(p.sheet, p.row) for p in parsed.problems})
-    reasons: dict[str, int] = {}
-    for p in parsed.problems:
-        reasons[p.code] = reasons.get(p.code, 0) + 1
-    status = "loaded" if loaded else "all_rejected" if rejected and not duplicates else "nothing_new"
-    record_load(
-        con, load_id=load_id, source_path=str(staged.path), file_name=staged.path.name, content_sha256=staged.sha,
-        file_bytes=staged.path.stat().st_size, file_format=parsed.feed, encoding=parsed.encoding,
-        sheets=", ".join(parsed.sheets) or None, column_mapping=parsed.mapping, ignored_columns=parsed.ignored,
-        started_at=staged.started_at, status=status, rows_read=parsed.rows_read, rows_loaded=loaded,
-        rows_rejected=rejected, rows_duplicate=duplicates)
-    info = SourceInfo(staged.path, parsed.feed, parsed.encoding, parsed.sheets, parsed.mapping, parsed.ignored,
-                      rows=parsed.rows_read)
-    step("done", 1.0)
-    return LoadResult(staged.path, status, load_id, parsed.rows_read, loaded, rejected, duplicates,
-                      message="; ".join(notes), reasons=dict(sorted(reasons.items(), key=lambda kv: -kv[1])),
-                      source=info)
+    return finish_load(con, staged, load_id, states, parsed.repeated, notes, step)
 
 
 # ------------------------------------------------------------------------------------ placing

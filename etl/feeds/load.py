@@ -118,8 +118,19 @@ def load_feed(con: duckdb.DuckDBPyConnection, staged: StagedFeed, settings: Sett
                      "abbreviations workbook (awsd_abbreviations_codebook.xlsx) is loaded")
     mark_duplicates(con)
 
+    return finish_load(con, staged, load_id, states, 0, notes, step)
+
+
+def finish_load(con: duckdb.DuckDBPyConnection, staged: StagedFeed, load_id: int, states: dict[str, int],
+                repeated: int, notes: list[str], step: Progress) -> LoadResult:
+    """The ``loads`` row of a feed file written by the caller, and its result (every publisher's load ends here).
+
+    :param states: rows per state against the table ('new', 'changed', 'same').
+    :param repeated: rows repeated within the file itself, identical (counted as duplicates).
+    """
+    parsed = staged.parsed
     loaded = states.get("new", 0) + states.get("changed", 0)
-    duplicates = states.get("same", 0)
+    duplicates = states.get("same", 0) + repeated
     rejected = len({(p.sheet, p.row) for p in parsed.problems})
     reasons: dict[str, int] = {}
     for p in parsed.problems:
