@@ -73,10 +73,13 @@ if selection and selection[1] not in set(measures["pcode"] if selection[0] == "a
     _clear()
     selection = None
 
-map_col, legend_col = st.columns([4, 1])
-with legend_col:
+# The controls sit in a row above the map: in the narrow legend column (820 px, sidebar open) their labels
+# were cut to a letter.
+controls = st.columns(2)
+with controls[0]:
     measure = st.selectbox("Shade areas by", list(maps.MEASURES), format_func=lambda k: maps.MEASURES[k].label,
                            key="map_measure", help=maps.measures_help())
+with controls[1]:  # the layers, one under the other
     show_incidents = st.toggle("Security incidents", key="map_incidents",
                                help="Attacks on aid workers from the public record (Aid Worker Security Database, "
                                     "Insecurity Insight), when loaded: period, region, country and area filters "
@@ -88,13 +91,17 @@ with legend_col:
     show_areas = st.toggle("Conflict per area", key="map_conflict_areas",
                            help="HDX HAPI's monthly conflict-event counts, when loaded, added up per admin-1 area "
                                 "over the months that overlap the period: a circle at the centre of each area.")
+counts = query(*conflict_queries.counts_by_area(f)) if show_areas else None
+area_type = None
+if counts is not None and not counts.empty:
+    with controls[0]:
+        area_type = st.selectbox("Event type", conflict_map.event_types(counts), format_func=charts.event_label,
+                                 key="map_conflict_type", help="Conflict per area shows one type at a time: the "
+                                                               "types may overlap.")
+map_col, legend_col = st.columns([4, 1])
+with legend_col:
     incidents = query(*queries.incident_points(f)) if show_incidents else None
     events = query(*conflict_queries.event_points(f)) if show_events else None
-    counts = query(*conflict_queries.counts_by_area(f)) if show_areas else None
-    area_type = None
-    if counts is not None and not counts.empty:
-        area_type = st.selectbox("Event type", conflict_map.event_types(counts), format_func=charts.event_label,
-                                 key="map_conflict_type", help="One type at a time: the types may overlap.")
     area_layer, largest_area = conflict_map.area_layer(shapes, counts, area_type) if area_type else (None, 0.0)
     event_layer = conflict_map.event_layer(events) if events is not None else None
     shown_points = disclosure.protect(points, k)
