@@ -412,7 +412,8 @@ def test_hostile_text_is_inert_in_a_real_browser(hostile_visit: HostileVisit, ho
 
     v.open(f"/counterpart?id={victim}")
     button = v.page.locator('[data-testid="stDownloadButton"]').filter(has_text=re.compile("brief", re.I))
-    with v.page.expect_download() as info:
+    wait_for_app(v.page)  # the brief is built on the click: click once the page is idle, wait as long as it takes
+    with v.page.expect_download(timeout=120_000) as info:
         button.first.locator("button, a").first.click()
     ARTIFACTS.mkdir(exist_ok=True)
     saved = ARTIFACTS / "hostile_brief.html"
