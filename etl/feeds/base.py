@@ -193,6 +193,11 @@ class FeedTable:
         """A problem for each entry of a JSON list that is not a record (the rest of the file loads)."""
         return [RowProblem(n, None, str(n), "not_a_record", sheet=self.sheet) for n in self.not_records]
 
+    def row_problems(self, problems: list[RowProblem], cells: Sequence[object]) -> list[RowProblem]:
+        """A turned-away row's problems, each carrying the row as read and its sheet (``rejected_rows``)."""
+        raw = self.cols.raw_row(cells)
+        return [RowProblem(p.row, p.column, p.value, p.code, p.detail, raw, self.sheet) for p in problems]
+
 
 # Reads the tables of a file whose rows are not incidents (ACLED events, HDX HAPI counts), with
 # the latest acceptable date, into its own ParsedFeed.

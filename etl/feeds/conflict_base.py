@@ -163,9 +163,7 @@ def accept_rows(parsed: ParsedConflict, tables: list[FeedTable], read: RowReader
                     continue
                 problems.append(repeated(cols, record, first_row))
             if problems or record is None:
-                raw = cols.raw_row(cells)
-                parsed.problems.extend(RowProblem(p.row, p.column, p.value, p.code, p.detail, raw, table.sheet)
-                                       for p in problems)
+                parsed.problems += table.row_problems(problems, cells)
                 continue
             seen[key_of(record)] = (record.row_hash, row)
             yield cols, cells, record

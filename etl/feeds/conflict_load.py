@@ -34,8 +34,7 @@ import pandas as pd
 from etl.config import Settings
 from etl.feeds import conflict_sql as csql
 from etl.feeds.conflict_base import COUNT_COLUMNS, EVENT_COLUMNS, ConflictCount, ConflictEvent, ParsedConflict
-from etl.feeds.load import StagedFeed, finish_load
-from etl.feeds.load import _insert_problems as insert_problems
+from etl.feeds.load import StagedFeed, finish_load, insert_problems
 from etl.geo.areas import load_boundaries, locate_points, match_admin_names
 from etl.logs.results import LoadResult, Progress
 from etl.store.loads import next_load_id

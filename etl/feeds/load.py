@@ -108,7 +108,7 @@ def load_feed(con: duckdb.DuckDBPyConnection, staged: StagedFeed, settings: Sett
             notes.append(f"coordinates blanked on {blanked:,} incident(s) (see incidents.geo_problem)")
         if states.get("changed"):
             notes.append(f"{states['changed']:,} incident(s) updated from this newer export")
-    _insert_problems(con, parsed, load_id, staged.path.name)
+    insert_problems(con, parsed, load_id, staged.path.name)
     step("decoding and de-duplicating", 0.8)
     decoded, undecoded = decode_codes(con)
     if decoded:
@@ -229,7 +229,7 @@ def _insert_codes(con: duckdb.DuckDBPyConnection, parsed: ParsedFeed, load_id: i
     return states
 
 
-def _insert_problems(con: duckdb.DuckDBPyConnection, parsed: ParsedFeed, load_id: int, file_name: str) -> None:
+def insert_problems(con: duckdb.DuckDBPyConnection, parsed: ParsedFeed, load_id: int, file_name: str) -> None:
     if not parsed.problems:
         return
     frame = pd.DataFrame(

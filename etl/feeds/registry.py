@@ -236,9 +236,7 @@ def _incidents(path: Path, feed_format: FeedFormat, tables: list[FeedTable], lat
             problems: list[RowProblem] = []
             record = normalise(feed_format.name, cols, cells, row_number, problems, occurrences, latest)
             if problems or record is None:
-                raw = cols.raw_row(cells)
-                parsed.problems.extend(RowProblem(p.row, p.column, p.value, p.code, p.detail, raw, table.sheet)
-                                       for p in problems)
+                parsed.problems += table.row_problems(problems, cells)
             else:
                 parsed.records.append(record)
         parsed.mapping.update(cols.used)
