@@ -171,7 +171,6 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, index: int, folder: Pa
                 else:
                     result = validate_and_insert(con, staged.path, staged.sha, staged.info, staged.file_bytes,
                                                  settings, step, staged.started_at)
-                    con.execute("DROP TABLE stage_raw")  # the next file's rows take its memory
         except Exception as err:  # rolled back: this file left no trace
             seen.pop(staged.sha, None)  # an identical file later in the command may still load
             if not con_alive(con):
@@ -185,7 +184,15 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, index: int, folder: Pa
     except Exception as exc:  # noqa: BLE001 - never a traceback: the file is refused, named, with what went wrong
         return LoadResult(path, "failed", seconds=time.monotonic() - started, message=_unexpected(name, exc))
     finally:
+        _drop_staged(con)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _drop_staged(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop a log's staged rows, after its transaction (they may be in the scratch database, which the
+    transaction cannot write): the next file's rows take their memory and scratch space."""
+    with contextlib.suppress(duckdb.Error):  # a database that stopped answering is reported by the caller
+        con.execute("DROP TABLE IF EXISTS stage_raw")
 
 
 def _unexpected(name: str, exc: BaseException) -> str:

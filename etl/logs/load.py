@@ -40,6 +40,7 @@ from etl.logs.validate import (
 )
 from etl.store.loads import next_load_id, record_load
 from etl.store.schema import insert_rows
+from etl.store.scratch import scratch_writes
 from etl.store.snapshots import Snapshot
 
 __all__ = ["StagedLog", "stage_log", "validate_and_insert"]
@@ -60,7 +61,10 @@ def stage_log(
     con: duckdb.DuckDBPyConnection, snap: Snapshot, index: int, encoding: str | None, seen: dict[str, Path],
     decimal: str | None = None,
 ) -> StagedLog | LoadResult:
-    """Read one file (its private copy, :mod:`etl.store.snapshots`) into temp table ``stage_raw``, or say why not."""
+    """Read one file (its private copy, :mod:`etl.store.snapshots`) into table ``stage_raw``, or say why not.
+
+    ``stage_raw`` is in the session's scratch database (:mod:`etl.store.scratch`), else a temp table.
+    """
     started = time.monotonic()
     started_at = dt.datetime.now(dt.UTC)
     path = snap.path
@@ -71,7 +75,8 @@ def stage_log(
         if skipped:
             return skipped
         # into temp table stage_raw: nothing in the database changes
-        info = read_file(con, snap.copy, encoding, mapping=mapping, discover=False, decimal=decimal)
+        with scratch_writes(con):  # stage_raw is written to the scratch database when there is one
+            info = read_file(con, snap.copy, encoding, mapping=mapping, discover=False, decimal=decimal)
         info.path = path
         if info.rows == 0:
             raise InputFileError(path, "the file has a header but no data rows.",
@@ -108,7 +113,10 @@ V = "VARCHAR"
 
 
 def _map_numbers(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> None:
-    """map_number: each distinct count of the file read by the file's decimal convention (etl.logs.numbers)."""
+    """map_number: each distinct count of the file read by the file's decimal convention (etl.logs.numbers).
+
+    Plain digits (most counts) are read by a cast in SQL (:data:`etl.logs.sql.PLAIN_NUMBERS`), the rest here.
+    """
     values = [(col, raw) for col, raw in _distinct(con, sql.NUMBER_VALUES)]
     examples = [(col, raw) for col, *found in _distinct(con, sql.COORDINATE_EXAMPLES) for raw in found if raw]
     convention = detect_convention([*examples, *values], info.decimal, info.decimal_by)
@@ -117,6 +125,7 @@ def _map_numbers(con: duckdb.DuckDBPyConnection, info: SourceInfo) -> None:
     _temp_table(con, "map_number", pd.DataFrame({
         "raw": raws, "value": [r.value for r in reads], "problem": [r.problem for r in reads],
         "detail": [r.detail for r in reads]}), {"raw": V, "value": "DOUBLE", "problem": V, "detail": V})
+    con.execute(sql.PLAIN_NUMBERS)
     # Said in the load summary when it was declared or changed how a value reads ('12.500').
     if info.decimal or any(parse_number(raw).problem == "ambiguous_number" for raw in raws):
         info.notes.append(convention.note())

@@ -29,7 +29,7 @@ from etl.logs.columns import (
     VOCAB,
     Column,
 )
-from etl.logs.numbers import COORDINATE_PATTERN, coordinate_sql
+from etl.logs.numbers import COORDINATE_PATTERN, PLAIN_COUNT_PATTERN, coordinate_sql
 
 # A row's country: the one given, else the one of its admin-1 P-code (joins of COUNTRY and PCODE columns).
 ISO3_OF_ROW = "coalesce(mc.iso3, pc.iso3)"
@@ -92,10 +92,21 @@ SELECT DISTINCT iso3, lat, lon FROM (
     {_ROW_COUNTRY} WHERE r.latitude IS NOT NULL AND r.longitude IS NOT NULL)
 WHERE iso3 IS NOT NULL AND lat BETWEEN -90 AND 90 AND lon BETWEEN -180 AND 180 AND NOT (lat = 0 AND lon = 0)
 """
-# The distinct values of the count columns, with their column (map_number is made from them).
+# The distinct values of the count columns that are not plain digits, with their column: read in Python
+# (etl.logs.numbers.parse_number) into map_number. Plain digits, the same in every convention and deciding
+# none, are added to map_number by PLAIN_NUMBERS (a cast).
+def _plain(col: str) -> str:
+    return f"regexp_full_match({col}, '{PLAIN_COUNT_PATTERN}')"
+
+
+
 NUMBER_VALUES = " UNION ".join(
-    f"SELECT DISTINCT '{c.name}' AS col, {c.name} AS raw FROM stage_raw WHERE {c.name} IS NOT NULL"  # noqa: S608
+    f"SELECT DISTINCT '{c.name}' AS col, {c.name} AS raw FROM stage_raw "  # noqa: S608
+    f"WHERE {c.name} IS NOT NULL AND NOT {_plain(c.name)}"
     for c in COLUMNS if c.type == NUMBER) + " ORDER BY raw, col"
+PLAIN_NUMBERS = "INSERT INTO map_number SELECT raw, raw::DOUBLE, NULL, NULL FROM (" + " UNION ".join(
+    f"SELECT {c.name} AS raw FROM stage_raw WHERE {_plain(c.name)}"  # noqa: S608
+    for c in COLUMNS if c.type == NUMBER) + ")"
 # One coordinate written with a decimal comma, one with a decimal point, if any: they show the file's convention.
 COORDINATE_EXAMPLES = " UNION ALL ".join(
     f"SELECT '{c.name}', min({c.name}) FILTER (contains({c.name}, ',')), min({c.name}) FILTER (contains({c.name}, '.')) "

@@ -37,6 +37,7 @@ from etl.config import Settings
 from etl.errors import DatabaseError
 from etl.store.crypto import HOW_TO_SET, database_key, httpfs_extension
 from etl.store.locks import flock_within
+from etl.store.scratch import attach_scratch, detach_scratch
 
 # The name every connection gives the database file (dashboard/db/scope.py builds its views on it).
 ALIAS = "access"
@@ -167,16 +168,20 @@ def open_for_write(
             # every file's commit too (DuckDB's default, once the WAL passes 16 MB) rewrote the growing
             # tables and their indexes again and again (a fifth of a 1M-row load's time).
             con.execute(f"SET checkpoint_threshold = {sql_literal(CHECKPOINT_THRESHOLD)}")
+            # Each file's staged and checked rows, in small row groups so that they are read on every core.
+            scratch = attach_scratch(con, spill_folder(work), encrypted=key is not None)
         except (duckdb.Error, OSError) as exc:
             con.close()
             work.unlink(missing_ok=True)
             raise DatabaseError(f"Cannot open {db_path} for writing: {exc}", "Check the disk is not full.") from exc
         try:
             yield con
+            detach_scratch(con, scratch)
             con.execute("CHECKPOINT")
             con.close()
         except BaseException as exc:
             con.close()
+            detach_scratch(None, scratch)
             work.unlink(missing_ok=True)
             work_wal.unlink(missing_ok=True)
             _remove_empty(work.with_name(work.name + ".tmp"))

@@ -37,6 +37,7 @@ from etl.logs.readers.staging import (
     stage_block,
     stage_select,
 )
+from etl.store.scratch import stage_create
 
 # Rows staged at a time when Python reads the file (encodings DuckDB's reader does not know).
 _BATCH = 50_000
@@ -85,7 +86,7 @@ def _stage_with_duckdb(con: duckdb.DuckDBPyConnection, path: Path, delimiter: st
     for lenient in (False, True):
         try:
             con.execute(
-                f"CREATE OR REPLACE TEMP TABLE stage_raw AS {select} FROM read_csv(?, auto_detect=false, "  # noqa: S608
+                f"{stage_create(con, 'stage_raw')} AS {select} FROM read_csv(?, auto_detect=false, "  # noqa: S608
                 "header=false, skip=?, delim=?, quote='\"', escape='\"', columns=?, null_padding=true, "
                 "encoding='utf-8', parallel=?, strict_mode=?, max_line_size=?)",
                 [*params, str(path), skip, delimiter, columns, not lenient, not lenient,

@@ -15,6 +15,7 @@ import pyarrow as pa
 from etl.logs.columns import COLUMN_NAMES
 from etl.logs.readers.header import Header, SourceInfo, Src
 from etl.logs.readers.kobo import TRUE_WORDS
+from etl.store.scratch import stage_create
 
 _NUMBER = "-?[0-9]+(?:[.][0-9]+)?"
 
@@ -150,7 +151,7 @@ def count_staged(con: duckdb.DuckDBPyConnection) -> int:
 
 def empty_stage(con: duckdb.DuckDBPyConnection) -> None:
     cols = ", ".join(f"{n} VARCHAR" for n in COLUMN_NAMES)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE stage_raw (_row INTEGER, _sheet VARCHAR, {cols})")
+    con.execute(f"{stage_create(con, 'stage_raw')} (_row INTEGER, _sheet VARCHAR, {cols})")
 
 
 def stage_block(con: duckdb.DuckDBPyConnection, header: Header, numbers: list[int],

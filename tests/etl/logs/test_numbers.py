@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from etl.cli.main import main
-from etl.logs.numbers import coordinate_sql, coordinate_value, parse_number
+from etl.logs.numbers import PLAIN_COUNT_PATTERN, coordinate_sql, coordinate_value, parse_number
 from tests.conftest import BASE_ROW, row, write_csv
 
 # (as written, decimal separator declared, value read or the problem), by hand.
@@ -46,6 +46,25 @@ def test_coordinates_read_alike_in_python_and_in_sql():
     # ...and both read them as meant (by hand):
     assert [got[v] for v in COORDINATES] == [12.85, 12.85, -12.85, 12.85, 1.0, 0.5, 44.0, None, None, None, None,
                                              None, None, None, None]
+
+
+PLAIN = ["0", "7", "007", "1200", "12500", "999999999999999", "1000000000000000", "12 500", " 12", "12.5", "-40",
+         "\u0661\u0662", "١٢", "12,500", "+3", ""]
+
+
+def test_plain_digits_read_in_sql_as_parse_number_reads_them():
+    """The loader casts plain digits in SQL (PLAIN_NUMBERS) and reads every other count with parse_number:
+    the SQL must take only what parse_number reads the same way in every convention, and read it alike."""
+    con = duckdb.connect()
+    taken = dict(con.execute(f"SELECT v, CASE WHEN regexp_full_match(v, '{PLAIN_COUNT_PATTERN}') THEN v::DOUBLE END "
+                             "FROM unnest(?::VARCHAR[]) t(v)", [PLAIN]).fetchall())
+    for text, cast in taken.items():
+        if cast is not None:
+            for decimal in (None, ".", ","):
+                read = parse_number(text, decimal)
+                assert (read.value, read.problem, read.decides) == (cast, None, None), text
+    # By hand: which of them SQL takes (up to 15 ASCII digits, nothing else).
+    assert [v for v in PLAIN if taken[v] is not None] == ["0", "7", "007", "1200", "12500", "999999999999999"]
 
 
 def _stored(q) -> dict[str, tuple]:
