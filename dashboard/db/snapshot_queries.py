@@ -136,3 +136,19 @@ def area_shapes(countries: tuple[str, ...]) -> Query:
     SELECT pcode, name, iso3, level, geometry FROM admin_areas
     WHERE level IN (0, 1) AND list_contains(?::VARCHAR[], iso3) AND geometry IS NOT NULL ORDER BY level, pcode
     """, [list(countries)]
+
+
+def months_with_data(f: Filters) -> Query:
+    """The calendar months with at least one engagement of the place (the Trends button offers these), latest first."""
+    where, params = f.where(dates=False)
+    return f"""
+    SELECT DISTINCT date_trunc('month', e.engagement_date)::DATE AS month FROM engagements e WHERE {where}
+    ORDER BY month DESC
+    """, params
+
+
+# The countries and regions with engagements the user may see (the views hold only those): what the button offers.
+PLACES_IN_VIEW = """
+SELECT c.iso3, c.name, c.region FROM countries c WHERE c.iso3 IN (SELECT DISTINCT iso3 FROM engagements)
+ORDER BY c.region, c.name
+"""

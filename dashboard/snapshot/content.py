@@ -267,7 +267,7 @@ def gather(run: Run, place: Place, month: dt.date, k: int | None, today: dt.date
     areas["denied_engagements_before"] = areas_raw["denied_engagements_before"].map(
         lambda v: disclosure.value(v, k))
     year = place.filters(add_months(month, -11), month_end(month))
-    conditions = run(*queries.conditions(f)).head(8)
+    conditions = run(*queries.conditions(f)).head(6)
     snapshot = Snapshot(
         place=place, month=month, k=k, made_on=today,
         figures=key_figures(run, place, month, k),
@@ -276,7 +276,7 @@ def gather(run: Run, place: Place, month: dt.date, k: int | None, today: dt.date
         counterpart_types=disclosure.protect(run(*sq.by_counterpart_type(f)), k),
         areas=areas,
         shapes=run(*sq.area_shapes(place.countries)),
-        checkpoints=disclosure.protect(run(*sq.by_checkpoint(f)), k),
+        checkpoints=disclosure.protect(run(*sq.by_checkpoint(f, limit=6)), k),
         conditions=disclosure.protect(conditions, k),
         incidents_by_type=disclosure.protect(run(*queries.incidents_by_perpetrator(f)), k),
         incidents_monthly=disclosure.protect(run(*queries.incidents_monthly(year)), k),

@@ -194,6 +194,13 @@ def story(s: Snapshot) -> list[Flowable]:
                 table(areas, {"area": "Area", "engagements_denied": "Denials", "obstacles": "Obstacles",
                               "engagements": "Engagements"}, [half * 0.42, half * 0.17, half * 0.18, half * 0.23], k)]
     out.append(_two_columns(map_column, changes))
+    figures = {f.label: f for f in s.figures}
+    targeted, without = figures["People targeted"], figures["People left without access"]
+    requests = figures["Access requests"]
+    out.append(_section("Impact", para(
+        f"{requests.value} access requests engaged on this month, for {targeted.value} people targeted. "
+        f"{without.value} people were left without access: people targeted by requests whose latest answer was not "
+        f"a full yes, less those reached ({without.vs_month}; {without.vs_year}).")))
 
     cats = s.categories
     by_category = _image(charts.bars([f"{n}. {c}" for n, c in zip(cats["number"], cats["category"], strict=True)],
@@ -209,14 +216,7 @@ def story(s: Snapshot) -> list[Flowable]:
     out.append(_section("Most affected checkpoints", table(
         s.checkpoints, {"checkpoint": "Checkpoint", "area": "Area", "engagements": "Engagements",
                         "engagements_denied": "Denials", "obstacles": "Obstacles", "main_obstacle": "Main obstacle"},
-        [WIDTH * w for w in (0.25, 0.16, 0.11, 0.08, 0.09, 0.31)], k)))
-    figures = {f.label: f for f in s.figures}
-    targeted, without = figures["People targeted"], figures["People left without access"]
-    requests = figures["Access requests"]
-    out.append(_section("Impact", para(
-        f"{requests.value} access requests engaged on this month, for {targeted.value} people targeted. "
-        f"{without.value} people were left without access: people targeted by requests whose latest answer was not "
-        f"a full yes, less those reached ({without.vs_month}; {without.vs_year}).")))
+        [WIDTH * w for w in (0.25, 0.16, 0.12, 0.08, 0.09, 0.30)], k)))
     out.append(_section("Conditions demanded", table(
         s.conditions, {"condition": "Condition", "engagements": "Engagements", "share_of_engagements":
                        "Share of engagements", "share_granted": "Granted in the end"},
@@ -225,8 +225,12 @@ def story(s: Snapshot) -> list[Flowable]:
                                                              "incidents": "Incidents", "killed": "Killed",
                                                              "kidnapped_or_detained": "Kidnapped or detained"},
                                        [half * 0.4, half * 0.18, half * 0.16, half * 0.26], k)]
-    chart = [para("Incidents per month, last 12 months", "small"),
-             _image(charts.incidents_beside_denials(s.incidents_monthly, s.trend), half)]
+    shown = [v for v in s.incidents_monthly.get("incidents", []) if not isinstance(v, str)]
+    chart: list[Flowable] = [para("Incidents per month, last 12 months", "small")]
+    if k is not None and not shown:
+        chart.append(para(f"Fewer than {k} incidents in each month: not charted in this edition.", "small"))
+    else:
+        chart.append(_image(charts.incidents_beside_denials(s.incidents_monthly, s.trend), half))
     out.append(_section("The public incident record beside it",
                         para(f"Security incidents against aid workers in {s.month_label}, by perpetrator type "
                              "(no perpetrator is named).", "small"), _two_columns(incidents, chart)))
