@@ -9,7 +9,6 @@ with the queries of :mod:`dashboard.db.queries`, not written again here.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING
 
 from dashboard.db.outcomes import IS_DENIED, Query

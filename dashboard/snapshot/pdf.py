@@ -67,7 +67,10 @@ def _register_fonts() -> None:
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
 
 
-def _style(name: str, size: float = 8, font: str = FONT, color: colors.Color = colors.HexColor("#222222"),
+INK = colors.HexColor("#222222")
+
+
+def _style(name: str, size: float = 8, font: str = FONT, color: colors.Color = INK,
            leading: float | None = None, space_after: float = 0, space_before: float = 0) -> ParagraphStyle:
     return ParagraphStyle(name, fontName=font, fontSize=size, leading=leading or size * 1.25, textColor=color,
                           spaceAfter=space_after, spaceBefore=space_before, alignment=TA_LEFT)
