@@ -230,4 +230,31 @@ def test_notable_changes_take_any_sentences(built: dict[str, object]) -> None:
     finally:
         doc.close()
     assert "Alert: <b>Aden</b> & more." in text
-    assert dt.date.today().year >= 2025
+
+
+@pytest.mark.slow
+def test_trends_offers_the_snapshot_of_the_users_places_only(demo_db: Path, use_db) -> None:  # type: ignore[no-untyped-def]
+    """The Trends button: a coordinator is offered the countries of their region only, and the PDF it builds reads
+    the scoped views (another region's country, asked for anyway, has no engagements the user may see)."""
+    from dashboard.snapshot import download
+    from etl.accounts.roles import scope_for
+    from tests.dashboard.conftest import open_page, problems
+
+    use_db(demo_db)
+    at = open_page("trends", user="test-coordinator")
+    assert not at.exception and not at.error, problems(at)
+    place_box = next(s for s in at.selectbox if s.label == "Country or region")
+    assert "Middle East and North Africa (region)" in place_box.options and "Yemen" in place_box.options
+    assert "South Sudan" not in place_box.options and "East and Horn of Africa (region)" not in place_box.options
+    month = next(s for s in at.selectbox if s.label == "Month").value
+    scope = scope_for("coordinator", ("Middle East and North Africa",))
+    yemen = content.Place("country", "YEM", "Yemen", "Middle East and North Africa", ("YEM",))
+    data = download._build(scope, yemen, month, None, dt.date.today())
+    doc = pypdfium2.PdfDocument(data)
+    try:
+        assert 2 <= len(doc) <= 4 and "YEMEN" in doc[0].get_textpage().get_text_range()
+    finally:
+        doc.close()
+    sudan = content.Place("country", "SSD", "South Sudan", "East and Horn of Africa", ("SSD",))
+    with pytest.raises(content.SnapshotError, match="that you may see"):
+        download._build(scope, sudan, month, None, dt.date.today())
