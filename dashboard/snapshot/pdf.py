@@ -111,10 +111,10 @@ def _cell(v: object, k: int | None) -> str:
 
 
 def table(df: pd.DataFrame, columns: dict[str, str], widths: list[float], k: int | None,
-          percent: tuple[str, ...] = ()) -> Flowable:
+          percent: tuple[str, ...] = (), empty: str = "Nothing logged this month.") -> Flowable:
     """A small table with an OCHA-blue header; each value escaped (:func:`para`)."""
     if df.empty:
-        return para("Nothing logged this month.", "small")
+        return para(empty, "small")
     rows = [[para(label, "head") for label in columns.values()]]
     for r in df.to_dict("records"):
         rows.append([para(fmt_pct(r[c]) if c in percent else _cell(r[c], k), "cell") for c in columns])
@@ -205,6 +205,10 @@ def story(s: Snapshot) -> list[Flowable]:
         f"{without.value} people were left without access: people targeted by requests whose latest answer was not "
         f"a full yes, less those reached ({without.vs_month}; {without.vs_year}).")))
 
+    out.append(_section("Most affected checkpoints", table(
+        s.checkpoints, {"checkpoint": "Checkpoint", "area": "Area", "engagements": "Engagements",
+                        "engagements_denied": "Denials", "obstacles": "Obstacles", "main_obstacle": "Main obstacle"},
+        [WIDTH * w for w in (0.25, 0.16, 0.12, 0.08, 0.09, 0.30)], k)))
     cats = s.categories
     by_category = _image(charts.bars([f"{n}. {c}" for n, c in zip(cats["number"], cats["category"], strict=True)],
                                      list(cats["obstacles"]), list(cats["obstacles_before"]), s.month_label,
@@ -216,10 +220,6 @@ def story(s: Snapshot) -> list[Flowable]:
     out.append(_two_columns([para("Obstacles by OCHA access-constraint category", "section"), by_category],
                             [para("Engagements and obstacles by counterpart type", "section"), types,
                              para("Counterparts are shown by type only.", "small")]))
-    out.append(_section("Most affected checkpoints", table(
-        s.checkpoints, {"checkpoint": "Checkpoint", "area": "Area", "engagements": "Engagements",
-                        "engagements_denied": "Denials", "obstacles": "Obstacles", "main_obstacle": "Main obstacle"},
-        [WIDTH * w for w in (0.25, 0.16, 0.12, 0.08, 0.09, 0.30)], k)))
     out.append(_section("Conditions demanded", table(
         s.conditions, {"condition": "Condition", "engagements": "Engagements", "share_of_engagements":
                        "Share of engagements", "share_granted": "Granted in the end"},
@@ -227,7 +227,8 @@ def story(s: Snapshot) -> list[Flowable]:
     incidents: list[Flowable] = [table(s.incidents_by_type, {"perpetrator_type": "Perpetrator type",
                                                              "incidents": "Incidents", "killed": "Killed",
                                                              "kidnapped_or_detained": "Kidnapped or detained"},
-                                       [half * 0.4, half * 0.18, half * 0.16, half * 0.26], k)]
+                                       [half * 0.4, half * 0.18, half * 0.16, half * 0.26], k,
+                                       empty="No incident against aid workers in the public record this month.")]
     shown = [v for v in s.incidents_monthly.get("incidents", []) if not isinstance(v, str)]
     chart: list[Flowable] = [para("Incidents per month, last 12 months", "small")]
     if k is not None and not shown:
