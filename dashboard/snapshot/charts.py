@@ -142,6 +142,8 @@ def _bins(values: pd.Series, k: int | None) -> tuple[list[str], list[str]]:
     for v, n in zip(values, numbers, strict=True):
         if isinstance(v, str):  # withheld: fewer than k, or hidden
             shades.append(NO_DATA if v != disclosure.HIDDEN else SHADES[0])
+        elif k is not None and (pd.isna(n) or n < k):  # no engagement at all is "fewer than k" too
+            shades.append(NO_DATA)
         elif pd.isna(n) or n == 0:
             shades.append("#ffffff")
         else:
@@ -194,9 +196,8 @@ def area_map(shapes: pd.DataFrame, areas: pd.DataFrame, k: int | None, label_top
         pad_x, pad_y = (b[:, 2].max() - b[:, 0].min()) * 0.02, (b[:, 3].max() - b[:, 1].min()) * 0.02
         ax.set_xlim(b[:, 0].min() - pad_x, b[:, 2].max() + pad_x)
         ax.set_ylim(b[:, 1].min() - pad_y, b[:, 3].max() + pad_y)
-    handles = [Patch(facecolor="#ffffff", edgecolor="#9a9a9a", label="none")]
-    if k is not None:
-        handles.append(Patch(facecolor=NO_DATA, edgecolor="#9a9a9a", label=f"fewer than {k}"))
+    handles = ([Patch(facecolor=NO_DATA, edgecolor="#9a9a9a", label=f"fewer than {k}")] if k is not None
+               else [Patch(facecolor="#ffffff", edgecolor="#9a9a9a", label="none")])
     handles += [Patch(facecolor=SHADES[i], edgecolor="#9a9a9a", label=label) for i, label in enumerate(labels)]
     ax.legend(handles=handles, title="Denials", loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False,
               prop={"family": "DejaVu Sans", "size": 6}, title_fontproperties={"family": "DejaVu Sans", "size": 6.5})

@@ -152,9 +152,11 @@ def check_month(run: Run, place: Place, month: dt.date, today: dt.date) -> None:
                             "Load its logs, or pick another country or region.")
     engaged = run(*queries.engagement_count(place.filters(month, month_end(month)))).iloc[0]["engagements"]
     if not engaged:
+        first, last = pd.Timestamp(first).date(), pd.Timestamp(last).date()
+        within = first.replace(day=1) <= month <= last
         raise SnapshotError(f"No engagements logged for {place.name} in {month:%B %Y}.",
-                            f"Its logs run from {pd.Timestamp(first):%b %Y} to {pd.Timestamp(last):%b %Y}: "
-                            "pick a month in that range.")
+                            f"Its logs run from {first:%b %Y} to {last:%b %Y}: pick "
+                            + ("another month." if within else "a month in that range."))
 
 
 def _change(now: object, before: object, k: int | None, before_label: str) -> str:
@@ -252,6 +254,14 @@ def notable_changes(areas: pd.DataFrame, month: dt.date, k: int | None) -> list[
     return out
 
 
+def _with_country(rows: pd.DataFrame, place: Place) -> pd.DataFrame:
+    """Area names with their country (ISO3) in a region's snapshot, where two countries may share a name."""
+    out = rows.drop(columns=["country"])
+    if place.kind == "region":
+        out["area"] = [f"{a} ({c})" if isinstance(c, str) else a for a, c in zip(rows["area"], rows["country"], strict=True)]
+    return out
+
+
 def gather(run: Run, place: Place, month: dt.date, k: int | None, today: dt.date,
            notable: Sequence[str] | None = None) -> Snapshot:
     """Everything the snapshot of ``place`` for ``month`` shows, as the user behind ``run`` may see it.
@@ -262,7 +272,7 @@ def gather(run: Run, place: Place, month: dt.date, k: int | None, today: dt.date
     check_month(run, place, month, today)
     f = place.filters(month, month_end(month))
     before = place.filters(add_months(month, -1), month_end(add_months(month, -1)))
-    areas_raw = run(*sq.by_area(f, before))
+    areas_raw = _with_country(run(*sq.by_area(f, before)), place)
     areas = disclosure.protect(areas_raw.drop(columns=["engagements_before", "denied_engagements_before"]), k)
     areas["denied_engagements_before"] = areas_raw["denied_engagements_before"].map(
         lambda v: disclosure.value(v, k))
@@ -276,7 +286,7 @@ def gather(run: Run, place: Place, month: dt.date, k: int | None, today: dt.date
         counterpart_types=disclosure.protect(run(*sq.by_counterpart_type(f)), k),
         areas=areas,
         shapes=run(*sq.area_shapes(place.countries)),
-        checkpoints=disclosure.protect(run(*sq.by_checkpoint(f, limit=6)), k),
+        checkpoints=disclosure.protect(_with_country(run(*sq.by_checkpoint(f, limit=6)), place), k),
         conditions=disclosure.protect(conditions, k),
         incidents_by_type=disclosure.protect(run(*queries.incidents_by_perpetrator(f)), k),
         incidents_monthly=disclosure.protect(run(*queries.incidents_monthly(year)), k),
