@@ -161,8 +161,10 @@ def check_month(run: Run, place: Place, month: dt.date, today: dt.date) -> None:
 
 def _change(now: object, before: object, k: int | None, before_label: str) -> str:
     """The relative change of a count against an earlier one, in words, or why none is given."""
-    if before is None or pd.isna(before) or disclosure.small(now, k) or disclosure.small(before, k):
-        return f"{before_label}: not comparable" if k is not None and not pd.isna(before) else f"{before_label}: –"
+    if before is None or pd.isna(before):
+        return f"{before_label}: –"
+    if disclosure.small(now, k) or disclosure.small(before, k):  # the change would give the small count back
+        return f"{before_label}: under {k}, no change given"
     if float(before) == 0:
         return f"none in {before_label}"
     rate = float(now) / float(before) - 1  # type: ignore[arg-type]

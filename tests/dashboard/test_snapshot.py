@@ -258,3 +258,26 @@ def test_trends_offers_the_snapshot_of_the_users_places_only(demo_db: Path, use_
     sudan = content.Place("country", "SSD", "South Sudan", "East and Horn of Africa", ("SSD",))
     with pytest.raises(content.SnapshotError, match="that you may see"):
         download._build(scope, sudan, month, None, dt.date.today())
+
+
+def test_place_values_are_bound_never_spliced(built: dict[str, object]) -> None:
+    """Every snapshot query with a hostile country and region: the text is never in the SQL, and each query runs."""
+    from dashboard.db import snapshot_queries as sq
+    from etl.store.db import connect_read
+
+    hostile = "x'); DROP TABLE engagements; --"
+    con = connect_read(built["db"])  # type: ignore[arg-type]
+    try:
+        run, _ = snapshot_cli.scoped_runner(con, "hq", hostile, built["db"])  # type: ignore[arg-type]
+        for kind in ("country", "region"):
+            place = content.Place(kind, hostile, hostile, hostile, (hostile,))
+            f, before = place.filters(dt.date(2025, 3, 1), dt.date(2025, 3, 31)), \
+                place.filters(dt.date(2025, 2, 1), dt.date(2025, 2, 28))
+            for sql, params in (sq.data_bounds(f), sq.counts(f), sq.monthly(f), sq.obstacles_by_category(f, before),
+                                sq.by_counterpart_type(f), sq.by_area(f, before), sq.by_checkpoint(f),
+                                sq.area_shapes(place.countries), sq.months_with_data(f)):
+                assert hostile not in sql
+                run(sql, params)
+        assert run("SELECT count(*) AS n FROM engagements", []).iloc[0]["n"] == len(_rows())
+    finally:
+        con.close()
