@@ -256,6 +256,17 @@ def notable_changes(areas: pd.DataFrame, month: dt.date, k: int | None) -> list[
     return out
 
 
+def _as_shown(rows: pd.DataFrame, by: str, name: str, k: int | None) -> pd.DataFrame:
+    """In a pseudonymised view, rows ordered by the figure as shown (withheld ones last, by name), so that the
+    order does not rank counts that are withheld."""
+    if k is None or rows.empty:
+        return rows
+    key = [(0, -float(v), str(n)) if not isinstance(v, str) else (1, 0.0, str(n)) for v, n in zip(rows[by], rows[name],
+                                                                                             strict=True)]
+    order = sorted(range(len(rows)), key=key.__getitem__)
+    return rows.iloc[order].reset_index(drop=True)
+
+
 def _with_country(rows: pd.DataFrame, place: Place) -> pd.DataFrame:
     """Area names with their country (ISO3) in a region's snapshot, where two countries may share a name."""
     out = rows.drop(columns=["country"])
@@ -278,6 +289,7 @@ def gather(run: Run, place: Place, month: dt.date, k: int | None, today: dt.date
     areas = disclosure.protect(areas_raw.drop(columns=["engagements_before", "denied_engagements_before"]), k)
     areas["denied_engagements_before"] = areas_raw["denied_engagements_before"].map(
         lambda v: disclosure.value(v, k))
+    areas = _as_shown(areas, "engagements_denied", "area", k)
     year = place.filters(add_months(month, -11), month_end(month))
     conditions = run(*queries.conditions(f)).head(6)
     snapshot = Snapshot(
@@ -285,10 +297,12 @@ def gather(run: Run, place: Place, month: dt.date, k: int | None, today: dt.date
         figures=key_figures(run, place, month, k),
         trend=trend(run, place, month, k),
         categories=disclosure.protect(run(*sq.obstacles_by_category(f, before)), k),
-        counterpart_types=disclosure.protect(run(*sq.by_counterpart_type(f)), k),
+        counterpart_types=_as_shown(disclosure.protect(run(*sq.by_counterpart_type(f)), k), "engagements",
+                                    "counterpart_type", k),
         areas=areas,
         shapes=run(*sq.area_shapes(place.countries)),
-        checkpoints=disclosure.protect(_with_country(run(*sq.by_checkpoint(f, limit=6)), place), k),
+        checkpoints=_as_shown(disclosure.protect(_with_country(run(*sq.by_checkpoint(f, limit=6)), place), k),
+                              "engagements_denied", "checkpoint", k),
         conditions=disclosure.protect(conditions, k),
         incidents_by_type=disclosure.protect(run(*queries.incidents_by_perpetrator(f)), k),
         incidents_monthly=disclosure.protect(run(*queries.incidents_monthly(year)), k),
