@@ -63,7 +63,7 @@ def trend(series: pd.DataFrame, month_label: str) -> bytes:
     ax.plot(x, this, color=BLUE, linewidth=2, marker="o", markersize=3.5, label="Last 12 months")
     if avg.notna().any():
         years = int(series["years"].max())
-        ax.plot(x, avg, color=GREY, linewidth=1.4, linestyle="--",
+        ax.plot(x, avg, color=GREY, linewidth=1.4, linestyle="--", marker="o", markersize=2.5,
                 label=f"Average of the same month, previous {years} year{'s' if years > 1 else ''}")
     if this.notna().iloc[-1]:
         ax.scatter([x[-1]], [this.iloc[-1]], s=40, color=BLUE, zorder=3)

@@ -179,8 +179,11 @@ def story(s: Snapshot) -> list[Flowable]:
     k = s.k
     half = WIDTH / 2 - 4
     out: list[Flowable] = [_key_figures(s)]
-    out.append(_section(f"Denials month by month, against the previous years ({s.place.name})",
-                        _image(charts.trend(s.trend, s.month_label), WIDTH)))
+    trend: list[Flowable] = [_image(charts.trend(s.trend, s.month_label), WIDTH)]
+    if k is not None:
+        trend.append(para(f"Months with fewer than {k} denials (and averages of fewer than {k}) are not drawn.",
+                          "small"))
+    out.append(_section(f"Denials month by month, against the previous years ({s.place.name})", *trend))
     areas = s.areas.head(8)
     map_column: list[Flowable] = [para("Denials by admin-1 area", "section")]
     if s.shapes.empty:
