@@ -5,6 +5,7 @@ import streamlit as st
 from dashboard.db import conflict_queries, disclosure, queries
 from dashboard.db.connection import query
 from dashboard.shell import page_filters
+from dashboard.snapshot import download as snapshot_download
 from dashboard.ui import charts, viewer
 from dashboard.ui.components import (
     delta_pct,
@@ -131,3 +132,5 @@ else:
                "view; the months that overlap the period are shown.")
     st.plotly_chart(charts.conflict_counts_monthly(counts), width="stretch", config={"displaylogo": False})
     downloads(counts, "conflict event counts per month")
+
+snapshot_download.offer(f)  # the monthly access snapshot PDF of a country or region (dashboard/snapshot/)

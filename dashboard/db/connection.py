@@ -8,7 +8,6 @@ new version and query caches keyed on the version miss, so users see new data wi
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,10 +16,10 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.db.scope import ensure_scope, scope_key
+from dashboard.db.scope import pseudonym_salt as scope_salt
 from etl.accounts.roles import Scope
 from etl.config import get_settings
 from etl.store.db import connect_read, data_version
-from etl.store.files import create_owner_only
 
 
 def db_path() -> Path:
@@ -37,17 +36,8 @@ def _connection(path: str, version: tuple[int, int]) -> duckdb.DuckDBPyConnectio
 
 
 def pseudonym_salt() -> str:
-    """The secret that keys counterpart pseudonyms (``hq``): made once, kept beside the database, owner-only.
-
-    Without it a pseudonym could be computed from a guessed name; with it codes stay stable across
-    restarts and users. Deleting the file changes every code (nothing else).
-    """
-    path = db_path().with_name(f"{db_path().stem}.pseudonym-salt")
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        create_owner_only(path, secrets.token_hex(32))
-        return path.read_text(encoding="ascii").strip()
+    """The secret that keys counterpart pseudonyms, beside the database (:func:`dashboard.db.scope.pseudonym_salt`)."""
+    return scope_salt(db_path())
 
 
 @st.cache_data(max_entries=1024, ttl=3600, show_spinner=False)

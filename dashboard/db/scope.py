@@ -34,12 +34,14 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from pathlib import Path
 
 import duckdb
 
 from etl.accounts.roles import Scope
 from etl.logs.columns import NAMES, NOTES, confidential_columns
 from etl.logs.validate import REASONS
+from etl.store.files import create_owner_only
 
 # Reference tables with nothing confidential in them: shown as they are.
 PASS_THROUGH = ("schema_info", "loads", "vocabulary", "obstacle_categories", "countries", "admin_areas",
@@ -55,6 +57,22 @@ DERIVED = {"counterpart_profiles": "counterparts", "review_waiting": "counterpar
 CONFLICT_ACTOR_COLUMNS = ("actor1", "actor1_key", "assoc_actor_1", "actor2", "actor2_key", "assoc_actor_2")
 
 _lock = threading.Lock()
+
+
+def pseudonym_salt(db: Path) -> str:
+    """The secret that keys counterpart pseudonyms (``hq``): made once, kept beside the database ``db``, owner-only.
+
+    Without it a pseudonym could be computed from a guessed name; with it codes stay stable across
+    restarts, users, the dashboard and the command line. Deleting the file changes every code (nothing else).
+    """
+    import secrets
+
+    path = db.with_name(f"{db.stem}.pseudonym-salt")
+    try:
+        return path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        create_owner_only(path, secrets.token_hex(32))
+        return path.read_text(encoding="ascii").strip()
 
 
 def scope_key(scope: Scope) -> str:

@@ -1,4 +1,5 @@
-"""Command line: ``python -m etl demo | load | status | inspect | counterparts | users | encrypt | decrypt | audit | upgrade``.
+"""Command line: ``python -m etl demo | load | status | inspect | counterparts | users | encrypt | decrypt | audit | upgrade``
+(and ``snapshot``, added by ``etl/__main__.py``).
 
 Every command takes ``--db PATH`` (default: ``ACCESS_DB`` or ``data/access.duckdb``). Exit code
 0 when the command did its job (a load committed, even with rejected rows), 1 when nothing could
@@ -13,7 +14,7 @@ import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from etl.cli import audit as audit_cli
@@ -238,7 +239,12 @@ def add_text_options(p: argparse.ArgumentParser) -> None:
                         "default: the mapping file's, else what the values show")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# A function that adds a sub-command: given the sub-parsers and ``add_db`` (``etl/__main__.py`` passes the
+# commands that read through the dashboard's per-user views, which ``etl`` may not import).
+AddParser = Callable[[argparse._SubParsersAction, Callable[[argparse.ArgumentParser], None]], None]
+
+
+def build_parser(extra: Sequence[AddParser] = ()) -> argparse.ArgumentParser:
     settings = get_settings()
     parser = argparse.ArgumentParser(prog="python -m etl", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -299,13 +305,15 @@ def build_parser() -> argparse.ArgumentParser:
     users_cli.add_parser(sub, add_db)  # users add | remove | list | set-role | set-password | grant | ...
     crypto_cli.add_parsers(sub, add_db)  # encrypt | decrypt (the database key: etl/store/crypto.py)
     audit_cli.add_parser(sub, add_db)  # audit [--since DATE] [--action A] [--who U] [--csv FILE]
+    for add in extra:  # snapshot (etl/__main__.py)
+        add(sub, add_db)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, extra: Sequence[AddParser] = ()) -> int:
     owner_only_umask()  # before anything is written: DuckDB's WAL and spill files take the process umask
     try:
-        parser = build_parser()
+        parser = build_parser(extra)
         args = parser.parse_args(argv)
         return int(args.func(args))
     except AccessDataError as err:
