@@ -82,8 +82,8 @@ def head(row: Mapping[str, Any]) -> str:
 
 
 def _direction(row: Mapping[str, Any]) -> int:
-    value = row["change"] if row["measure"] == "rate" else row["engagements"] - row["engagements_before"]
-    return (value > 0) - (value < 0)
+    value = float(row["change"] if row["measure"] == "rate" else row["engagements"] - row["engagements_before"])
+    return int(value > 0) - int(value < 0)
 
 
 def _places(row: Mapping[str, Any], drivers: Sequence[Mapping[str, Any]], k: int | None) -> str | None:
@@ -150,7 +150,7 @@ def sentence(row: Mapping[str, Any], k: int | None = None) -> str:
     'Gate 3: denials down from 40% to 10% (-30 points) on 20 engagements.'
     """
     drivers = list(row.get("drivers") if row.get("drivers") is not None else [])
-    sign = _direction(row) or (1 if row["change"] >= 0 else -1)
+    sign = _direction(row) or (1 if float(row["change"]) >= 0 else -1)
     parts = [head(row), _places(row, drivers, k), _obstacles(drivers, sign, k), _conditions(drivers, sign, k)]
     return "; ".join(p for p in parts if p) + "."
 
