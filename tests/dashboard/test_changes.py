@@ -281,10 +281,11 @@ def test_coordinator_sees_the_hostile_name_as_text_and_cannot_add_another_region
     at = open_page("trends", {**PARAMS, "area": ["YE24", upper_nile]}, user="test-coordinator")
     assert not problems(at), problems(at)
     cells = _cells(at)
-    assert HOSTILE in cells  # the name, exactly as logged, in a text cell
+    sentences = [s for df in dataframes(at) if "what_changed" in df for s in df["what_changed"]]
+    assert any(HOSTILE in s for s in sentences), sentences  # the name, exactly as logged, in a text cell
     assert "Upper Nile" not in cells and "Renk" not in cells and "Gatluak" not in cells
     assert "Upper Nile" not in page_text(at)
-    assert at.query_params.get_all("area") == ["YE24"]  # the other region's area was dropped from the address
+    assert at.query_params.get("area") in (["YE24"], "YE24"), at.query_params  # the other region's area was dropped
     frames = dataframes(at)
     links = [v for df in frames for c in ("map", "obstacles", "profile") if c in df for v in df[c]]
     assert links and all(HOSTILE not in v and "evil" not in v for v in links)
