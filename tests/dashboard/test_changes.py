@@ -107,7 +107,7 @@ def _oracle(db: Path, f: Filters, least: int):  # type: ignore[no-untyped-def]
     con.close()
     prev = f.previous()
     period = {}
-    for key, day, area, checkpoint, counterpart, outcome in engagements:
+    for key, day, *_ in engagements:
         if f.start <= day <= f.end:
             period[key] = "now"
         elif prev.start <= day <= prev.end:
