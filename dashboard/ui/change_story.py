@@ -16,7 +16,7 @@ URL-encoded after a fixed page path: a name never reaches it.
 ...     {"kind": "obstacle", "name": "Military operations", "engagements": 61, "engagements_before": 3},
 ...     {"kind": "condition", "name": "Armed escort", "engagements": 12, "engagements_before": 0}]}
 >>> print(sentence(row))
-Upper Nile: denials up from 12% to 41% (+29 points) on 230 engagements; most of the rise at Km 14 (+40 denials) and with Col. X (+25 denials); obstacle 'Military operations' up from 3 to 61; new condition demanded: Armed escort.
+Upper Nile: denials up from 12% to 41% (+29 points) on 230 engagements; most of the rise at Km 14 (+40 denials) and with Col. X (+25); obstacle 'Military operations' up from 3 to 61; new condition demanded: Armed escort.
 """
 
 from __future__ import annotations
@@ -43,6 +43,11 @@ def _pct(share: object) -> int:
 
 def _signed(n: int) -> str:
     return f"{n:+,d}"
+
+
+def _unit(word: str, n: int) -> str:
+    """``word`` (a plural) for ``n``: "1 denial", "-1 denial", "2 denials"."""
+    return word[:-1] if abs(n) == 1 else word
 
 
 def _counts(d: Mapping[str, Any], measure: str) -> tuple[int, int]:
@@ -72,7 +77,8 @@ def head(row: Mapping[str, Any]) -> str:
     now, before = _pct(row["share_denied"]), _pct(row["share_denied_before"])
     points = now - before
     rate = (f"denials steady at {now}%" if points == 0 else
-            f"denials {'up' if points > 0 else 'down'} from {before}% to {now}% ({_signed(points)} points)")
+            f"denials {'up' if points > 0 else 'down'} from {before}% to {now}% ({_signed(points)} "
+            f"{_unit('points', points)})")
     n, n_before = int(row["engagements"]), int(row["engagements_before"])
     if row["measure"] == "rate":
         return f"{row['name']}: {rate} on {fmt_int(n)} engagements"
@@ -95,12 +101,11 @@ def _places(row: Mapping[str, Any], drivers: Sequence[Mapping[str, Any]], k: int
         moved = [(now - before, d) for d in drivers if d["kind"] == kind and _shown(d, measure, k)
                  for now, before in [_counts(d, measure)] if (now - before) * sign > 0]
         moved.sort(key=lambda p: (-abs(p[0]), str(p[1]["name"])))
-        named += [(delta, f"{PREPOSITION[kind]} {d['name']} ({_signed(delta)} {what})")
-                  for delta, d in moved[:NAMED_PER_KIND]]
+        named += [(delta, f"{PREPOSITION[kind]} {d['name']}") for delta, d in moved[:NAMED_PER_KIND]]
     if not named:
         return None
     named.sort(key=lambda p: -abs(p[0]))
-    named = named[:3]
+    named = named[:NAMED_PER_KIND]
     total = (row["denials"] - row["denials_before"]) if measure == "rate" else (
         row["engagements"] - row["engagements_before"])
     change = ("rise" if sign > 0 else "fall") if measure == "rate" else ("increase" if sign > 0 else "drop")
@@ -108,7 +113,9 @@ def _places(row: Mapping[str, Any], drivers: Sequence[Mapping[str, Any]], k: int
     # a denial at Km 14 with Col. X is in both, so the biggest single part decides).
     most = total * sign > 0 and abs(named[0][0]) * 2 >= abs(total)
     lead = f"most of the {change}" if most else f"the largest part of the {change}"
-    return f"{lead} " + " and ".join(text for _, text in named)
+    # The unit once, after the first: "at Km 14 (+40 denials) and with Col. X (+25)".
+    first = f"{named[0][1]} ({_signed(named[0][0])} {_unit(what, named[0][0])})"
+    return f"{lead} " + " and ".join([first, *(f"{text} ({_signed(delta)})" for delta, text in named[1:])])
 
 
 def _obstacles(drivers: Sequence[Mapping[str, Any]], sign: int, k: int | None) -> str | None:

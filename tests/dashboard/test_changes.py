@@ -173,7 +173,7 @@ def test_the_planted_rise_is_found_and_explained(planted):
         "rate", 32, 12, 30, 3)
     assert change_story.sentence(aden) == (
         f"Aden: denials up from 10% to 38% (+28 points) on 32 engagements; most of the rise at Km 14 checkpoint "
-        f"(+9 denials) and with {HOSTILE} (+9 denials); obstacle 'Ongoing insecurity or hostilities' up from "
+        f"(+9 denials) and with {HOSTILE} (+9); obstacle 'Ongoing insecurity or hostilities' up from "
         "0 to 12; new condition demanded: Escort.")
     lahj = got[(got.level == "area") & (got.name == "Lahj")].iloc[0]
     assert change_story.sentence(lahj) == "Lahj: denials steady at 20% on 10 engagements."
@@ -199,7 +199,7 @@ def test_sentence_names_only_the_drivers_that_moved_the_same_way():
                _place("counterpart", "Col. X", 40, 30, 30, 5)]
     assert change_story.sentence(_row(drivers=drivers)) == (
         "Upper Nile: denials up from 12% to 41% (+29 points) on 230 engagements; most of the rise at Km 14 "
-        "(+40 denials) and with Col. X (+25 denials).")
+        "(+40 denials) and with Col. X (+25).")
 
 
 def test_sentence_for_a_fall_and_for_a_volume_change():
@@ -216,6 +216,13 @@ def test_sentence_for_a_fall_and_for_a_volume_change():
     assert change_story.sentence(busier) == (
         "Upper Nile: engagements up from 30 to 90 (+200%), denials steady at 20%; most of the increase at Km 14 "
         "(+60 engagements); obstacle 'Movement restrictions' up from 6 to 20.")
+
+
+def test_sentence_says_one_point_and_one_denial_in_the_singular():
+    small = _row(engagements=20, engagements_before=20, denials=3, denials_before=2, share_denied=0.15,
+                 share_denied_before=0.14, change=0.01, drivers=[_place("checkpoint", "Gate 1", 10, 10, 3, 2)])
+    assert change_story.sentence(small) == (
+        "Upper Nile: denials up from 14% to 15% (+1 point) on 20 engagements; most of the rise at Gate 1 (+1 denial).")
 
 
 def test_sentence_with_k_names_no_driver_with_a_count_under_k():
