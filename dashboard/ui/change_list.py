@@ -16,6 +16,7 @@ from dashboard.ui import change_story
 from dashboard.ui.components import downloads, empty_state, table
 from etl.accounts import roles
 
+SENTENCE_ROW_PX = 76
 LEVELS = {"area": "Admin areas", "checkpoint": "Checkpoints", "counterpart": "Counterparts"}
 
 
@@ -45,8 +46,9 @@ def draw(changes: pd.DataFrame, f: Filters, before: tuple[dt.date, dt.date], k: 
                 empty_state("Not enough engagements in both periods to compare. Try a longer period.")
                 continue
             shown = change_story.table_rows(rows, f, pages, k)
-            table(shown.drop(columns=["key"]), percent=("share_denied", "share_denied_before", "change",
-                                                        "volume_change"),
+            # Rows three lines high: the sentence wraps instead of being cut.
+            table(shown.drop(columns=["key", "name"]), percent=("share_denied", "share_denied_before", "change",
+                                                                "volume_change"), row_height=SENTENCE_ROW_PX,
                   links=tuple(change_story.LINK_PAGES), what_changed="What changed, and why",
                   share_denied_before="Share denied before", engagements_before="Engagements before",
                   change="Change in share denied (points)", volume_change="Change in engagements")

@@ -26,6 +26,8 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
+import pandas as pd
+
 from dashboard import registry
 from dashboard.db.filters import Filters, to_query_params
 from dashboard.ui.formats import fmt_int, is_missing
@@ -205,18 +207,20 @@ def links(f: Filters, level: str, key: str, pages: Sequence[str]) -> dict[str, s
 LINK_PAGES = {"map": "map", "obstacles": "obstacles", "profile": "counterpart"}
 
 
-def table_rows(changes: Any, f: Filters, pages: Sequence[str], k: int | None) -> Any:
+def table_rows(changes: pd.DataFrame, f: Filters, pages: Sequence[str], k: int | None) -> pd.DataFrame:
     """The rows of one level of :func:`dashboard.db.change_queries.changes` as the Trends table shows them:
-    ``what_changed`` (the sentence), the figures, and one link column per page of ``pages`` that applies to
-    the level (``map``, ``obstacles``, ``profile``); ``key`` is kept for downloads, the page drops it.
+    one link column per page of ``pages`` that applies to the level (``map``, ``obstacles``, ``profile``),
+    ``what_changed`` (the sentence) and the figures; ``key`` and ``name`` (in the sentence already) are kept
+    for downloads, the page drops them.
 
     :param pages: the page keys the user may open (a pseudonymised view gets no ``counterpart``).
     """
-    out = changes[["key", "name", "country", "engagements", "engagements_before", "share_denied",
-                   "share_denied_before", "change", "volume_change"]].copy()
-    out.insert(1, "what_changed", [sentence(r, k) for r in changes.to_dict("records")])
     level = changes["level"].iloc[0] if len(changes) else "area"
-    for column, page in LINK_PAGES.items():
+    out = pd.DataFrame(index=changes.index)
+    for column, page in LINK_PAGES.items():  # first, so that they are in sight however wide the table
         if page in pages and (page == "counterpart") == (level == "counterpart"):
             out[column] = [links(f, level, key, [page])[page] for key in changes["key"]]
-    return out
+    out["what_changed"] = [sentence(r, k) for r in changes.to_dict("records")]
+    figures = ["country", "engagements", "engagements_before", "share_denied", "share_denied_before", "change",
+               "volume_change", "key", "name"]
+    return pd.concat([out, changes[figures]], axis=1).reset_index(drop=True)
