@@ -22,7 +22,7 @@ from dashboard import registry
 from dashboard.db import change_queries
 from dashboard.db.filters import FILTER_KEYS, Filters, from_query_params
 from dashboard.db.scope import ensure_scope
-from dashboard.ui import change_story
+from dashboard.ui import change_list, change_story
 from etl.accounts.roles import ALL_REGIONS, scope_for
 from etl.config import Settings
 from etl.intake import load_paths
@@ -310,3 +310,46 @@ def test_hq_sees_no_name_and_no_driver_count_under_k(planted, use_db):
     # Every driver of Aden's rise has a count under 5 in one period: hq reads the change, not who or where.
     assert aden == ["Aden: denials up from 10% to 38% (+28 points) on 32 engagements."]
     assert not any("profile" in df for df in dataframes(at))  # codes have no profile
+
+
+# ------------------------------------------------------------------ a row's link, in a real browser
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.timeout(180)
+def test_a_row_opens_the_map_narrowed_to_its_area(visit) -> None:  # type: ignore[no-untyped-def]
+    """Trends -> "What changed most" -> the first area's Map link: the map opens on that area, same period."""
+    from tests.dashboard.conftest import error_texts, shot, wait_for_app
+
+    visit.open("/")
+    page = visit.page
+    tabs = page.locator('[data-testid="stTabs"]').filter(has_text="Admin areas").first
+    tabs.scroll_into_view_if_needed()
+    grid = tabs.locator('[data-testid="stDataFrame"]').first
+    grid.wait_for(state="visible")
+    shot(page, "trends_changes")  # (resizes the window for the shot: the table is found again after it)
+    grid.scroll_into_view_if_needed()
+    box = grid.bounding_box()
+    assert box is not None
+    # The first column is the Map link ("Open"); the first row sits under the header row. The grid is a canvas:
+    # a link cell opens on a click once the pointer has hovered it.
+    x, y = box["x"] + 22, box["y"] + 35 + change_list.SENTENCE_ROW_PX / 2
+    page.mouse.move(x, y)
+    page.wait_for_timeout(500)
+    with page.context.expect_page(timeout=30_000) as opened:
+        page.mouse.click(x, y)
+    target = opened.value
+    wait_for_app(target)
+    if target.locator('[data-testid="stForm"]').filter(has_text="Password").count():
+        raise AssertionError("the link opened the sign-in form: the remembered session did not carry over")
+    query = parse_qs(urlsplit(target.url).query)
+    assert urlsplit(target.url).path.rstrip("/").endswith("/map") and len(query.get("area", [])) == 1, target.url
+    assert query.get("period") == ["365d"], target.url  # the period of the Trends view it came from
+    area = query["area"][0]
+    chips = target.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').filter(
+        has_text="Admin area").inner_text()
+    path = shot(target, "trends_changes_opened")
+    assert not error_texts(target), f"errors on {target.url} (screenshot {path})"
+    assert "Admin area" in chips and "(" in chips, f"no area chosen in the sidebar: {chips!r} (screenshot {path})"
+    assert f"area={area}" in target.url and not visit.external
