@@ -111,8 +111,8 @@ def _places(row: Mapping[str, Any], drivers: Sequence[Mapping[str, Any]], k: int
     total = (row["denials"] - row["denials_before"]) if measure == "rate" else (
         row["engagements"] - row["engagements_before"])
     change = ("rise" if sign > 0 else "fall") if measure == "rate" else ("increase" if sign > 0 else "drop")
-    # "most of" only when the named parts add up to at least half of the change of the whole (places overlap:
-    # a denial at Km 14 with Col. X is in both, so the biggest single part decides).
+    # "most of" only when the largest named part alone is at least half of the change of the whole (parts of
+    # different kinds overlap: a denial at Km 14 with Col. X is in both, so they are not added up).
     most = total * sign > 0 and abs(named[0][0]) * 2 >= abs(total)
     lead = f"most of the {change}" if most else f"the largest part of the {change}"
     # The unit once, after the first: "at Km 14 (+40 denials) and with Col. X (+25)".
