@@ -109,14 +109,15 @@ def _key(sql: str, params: list[object]) -> str:
 
 def query_labels(Q, f, cp: str) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """SQL text (+ parameters) -> the name of the function or constant of dashboard.db.queries (or of its
-    profile_queries and conflict_queries) behind it."""
+    profile_queries, conflict_queries and change_queries) behind it."""
     import inspect
 
-    from dashboard.db import conflict_queries, profile_queries
+    from dashboard.db import change_queries, conflict_queries, profile_queries
 
     out: dict[str, str] = {}
-    modules = (Q.__name__, profile_queries.__name__, conflict_queries.__name__)
-    for name, obj in [*vars(Q).items(), *vars(profile_queries).items(), *vars(conflict_queries).items()]:
+    modules = (Q.__name__, profile_queries.__name__, conflict_queries.__name__, change_queries.__name__)
+    for name, obj in [*vars(Q).items(), *vars(profile_queries).items(), *vars(conflict_queries).items(),
+                      *vars(change_queries).items()]:
         if name.startswith("_"):
             continue
         if isinstance(obj, str) and name.isupper():

@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from dashboard.db import conflict_queries, disclosure, queries
+from dashboard.db import change_queries, conflict_queries, disclosure, queries
 from dashboard.db.connection import query
 from dashboard.shell import page_filters
 from dashboard.snapshot import download as snapshot_download
-from dashboard.ui import charts, viewer
+from dashboard.ui import change_list, charts, viewer
 from dashboard.ui.components import (
     delta_pct,
     delta_pts,
@@ -78,19 +78,9 @@ with right:
           share_denied_before="Share denied before", engagements_before="Engagements before")
 downloads(regions, "regions")
 
-st.subheader("Biggest changes in denial rate")
-st.caption("Against the previous period, among places and counterparts with at least 10 engagements in both.")
-tabs = st.tabs(["Admin areas", "Checkpoints", "Counterparts"])
-changes = query(*queries.denial_changes(f))
-for tab, level in zip(tabs, ("area", "checkpoint", "counterpart"), strict=True):
-    with tab:
-        rows = changes[changes["level"] == level].drop(columns=["level"])  # at most 10 rows per level
-        if rows.empty:
-            empty_state("Not enough engagements in both periods to compare. Try a longer period.")
-            continue
-        table(rows.drop(columns=["key"]), percent=("share_denied", "share_denied_before", "change"),
-              change="Change (points)")
-        downloads(rows, f"denial change by {level}")
+st.subheader("What changed most, and why")
+changes = query(*change_queries.changes(f, min_engagements=change_list.least_engagements(k)))
+change_list.draw(changes, f, (prev.start, prev.end), k)
 
 st.subheader("Security incidents against aid workers")
 incidents = query(*queries.incidents_monthly(f))

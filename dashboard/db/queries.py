@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from dashboard import registry
+from dashboard.db import change_queries
 from dashboard.db import conflict_queries as conflict
 from dashboard.db import profile_queries as profile
 from dashboard.db.outcomes import IS_DENIED, IS_GRANTED, Query
@@ -107,40 +108,6 @@ def by_region(f: Filters) -> Query:
            count(*) FILTER (WHERE NOT cur) AS engagements_before
     FROM ({base}) e GROUP BY ALL HAVING count(*) FILTER (WHERE cur) > 0 ORDER BY engagements DESC
     """, params
-
-
-Level = Literal["area", "checkpoint", "counterpart"]
-
-
-def denial_changes(f: Filters, min_engagements: int = 10, limit: int = 10) -> Query:
-    """Areas, checkpoints and counterparts whose denial rate changed most against the previous period.
-
-    One scan for the three levels (GROUPING SETS); ``level`` says which one a row belongs to.
-    """
-    base, params = _compare(f)
-    return f"""
-    WITH g AS (
-        SELECT CASE WHEN grouping(e.admin1_pcode) = 0 THEN 'area'
-                    WHEN grouping(e.checkpoint_id) = 0 THEN 'checkpoint' ELSE 'counterpart' END AS level,
-               coalesce(e.admin1_pcode, e.checkpoint_id, e.counterpart_id) AS key,
-               count(*) FILTER (WHERE cur) AS engagements, count(*) FILTER (WHERE NOT cur) AS engagements_before,
-               avg({IS_DENIED}) FILTER (WHERE cur) AS share_denied,
-               avg({IS_DENIED}) FILTER (WHERE NOT cur) AS share_denied_before
-        FROM ({base}) e
-        GROUP BY GROUPING SETS ((e.admin1_pcode), (e.checkpoint_id), (e.counterpart_id)))
-    SELECT g.level, g.key,
-           coalesce(a.name || ' (' || a.iso3 || ')', k.name || ' (' || k.iso3 || ')', c.name || ' (' || c.iso3 || ')')
-               AS name,
-           g.engagements, g.engagements_before, g.share_denied, g.share_denied_before,
-           g.share_denied - g.share_denied_before AS change
-    FROM g
-    LEFT JOIN admin_areas a ON g.level = 'area' AND a.pcode = g.key
-    LEFT JOIN checkpoints k ON g.level = 'checkpoint' AND k.checkpoint_id = g.key
-    LEFT JOIN counterparts c ON g.level = 'counterpart' AND c.counterpart_id = g.key
-    WHERE g.key IS NOT NULL AND g.engagements >= ? AND g.engagements_before >= ?
-    QUALIFY row_number() OVER (PARTITION BY g.level ORDER BY abs(change) DESC, g.key) <= ?
-    ORDER BY g.level, abs(change) DESC, g.key
-    """, [*params, min_engagements, min_engagements, limit]
 
 
 # ---------------------------------------------------------------------------------- Obstacles
@@ -456,7 +423,7 @@ REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 # ------------------------------------------------------------------------ per-page query sets
 
 def _trends_set(f: Filters, _cp: str) -> list[Query]:
-    return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), denial_changes(f),
+    return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), change_queries.changes(f),
             incidents_monthly(f), incidents_by_perpetrator(f), conflict.events_monthly(f), conflict.events_by_type(f),
             conflict.counts_monthly(f)]
 

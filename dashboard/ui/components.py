@@ -179,12 +179,13 @@ def dash_empty_text(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = (), height: int | None = None,
-          links: Sequence[str] = (), **column_labels: str) -> None:
+          links: Sequence[str] = (), row_height: int | None = None, **column_labels: str) -> None:
     """A read-only table with people-friendly column formats. Text is shown as text, never HTML.
 
     In a pseudonymised view (:func:`dashboard.ui.viewer.viewer_k`) the table is shown as
     :func:`dashboard.db.disclosure.protect` makes it: counts below k as "< k", shares of fewer blanked.
-    ``links``: columns of page addresses, shown as an "Open" link.
+    ``links``: columns of page addresses, shown as an "Open" link. ``row_height`` (pixels): taller rows wrap
+    long text instead of cutting it.
     """
     k = viewer.viewer_k()
     counts: list[str] = []
@@ -216,5 +217,7 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
         else:
             config[col] = st.column_config.TextColumn(label)
     df = dash_empty_text(df)
-    kwargs = {"height": height} if height else {}
+    kwargs: dict[str, int] = {"height": height} if height else {}
+    if row_height:
+        kwargs["row_height"] = row_height
     st.dataframe(df, hide_index=True, width="stretch", column_config=config, **kwargs)

@@ -1,0 +1,130 @@
+"""What changed, and why: the SQL behind Trends' "Biggest changes" (the sentences are made in
+:mod:`dashboard.db.change_story`).
+
+One query ranks the admin areas, checkpoints and counterparts whose denial rate or volume changed most
+against ``f.previous()``, and decomposes each change over what it is made of: the checkpoints,
+counterparts (and, for a counterpart, the areas) inside it, the obstacle categories and the conditions
+logged on its engagements, each with its count in both periods. Every figure is computed here, in DuckDB;
+user values are bound parameters.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from dashboard.db.outcomes import IS_DENIED, Query
+
+if TYPE_CHECKING:
+    from dashboard.db.filters import Filters
+
+RATE_STEP = 0.10
+"""A change of this much in the share denied (10 percentage points) weighs as much as a doubling (or
+halving) of the number of engagements, when rates and volumes are ranked together."""
+MIN_ENGAGEMENTS = 10
+"""A place or counterpart is compared only with at least this many engagements in each period."""
+PER_LEVEL = 10
+"""At most this many rows per level (areas, checkpoints, counterparts)."""
+DRIVERS_PER_KIND = 5
+"""At most this many drivers of each kind (checkpoint, counterpart, area, obstacle, condition) per row."""
+
+
+def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER_LEVEL,
+            drivers: int = DRIVERS_PER_KIND) -> Query:
+    """Areas, checkpoints and counterparts whose denial rate or volume changed most, with their drivers.
+
+    One row per place or counterpart: ``level`` (``area``, ``checkpoint``, ``counterpart``), ``key`` (its
+    P-code or id, what a link narrows to), ``name``, ``country``, the engagements and denials of both
+    periods, the shares denied, ``change`` (in share, points / 100), ``volume_change`` (engagements now /
+    before - 1), ``measure`` (``rate`` or ``volume``: which of the two changed more, ``RATE_STEP`` against a
+    doubling) and ``drivers``: a list of ``{kind, key, name, engagements, engagements_before, denials,
+    denials_before}`` (for obstacles and conditions the counts are of obstacles logged and of engagements
+    with the condition; ``denials`` is NULL), the ``drivers`` largest changes of each kind.
+
+    :param min_engagements: engagements needed in each period for a row to be compared.
+    :param limit: rows per level, ranked by the larger of the two scores.
+    """
+    where, params = f.where(dates=False)
+    prev = f.previous()
+    sql = f"""
+    WITH e AS (
+        SELECT e.engagement_key, e.admin1_pcode, e.checkpoint_id, e.counterpart_id, {IS_DENIED} AS denied,
+               e.engagement_date >= ? AS cur
+        FROM engagements e
+        WHERE (e.engagement_date BETWEEN ? AND ? OR e.engagement_date BETWEEN ? AND ?) AND {where}),
+    g AS (
+        SELECT CASE WHEN grouping(admin1_pcode) = 0 THEN 'area'
+                    WHEN grouping(checkpoint_id) = 0 THEN 'checkpoint' ELSE 'counterpart' END AS level,
+               coalesce(admin1_pcode, checkpoint_id, counterpart_id) AS key,
+               count(*) FILTER (WHERE cur) AS engagements, count(*) FILTER (WHERE NOT cur) AS engagements_before,
+               coalesce(sum(denied) FILTER (WHERE cur), 0)::BIGINT AS denials,
+               coalesce(sum(denied) FILTER (WHERE NOT cur), 0)::BIGINT AS denials_before
+        FROM e GROUP BY GROUPING SETS ((admin1_pcode), (checkpoint_id), (counterpart_id))),
+    ranked AS (
+        SELECT *, denials / engagements AS share_denied, denials_before / engagements_before AS share_denied_before,
+               denials / engagements - denials_before / engagements_before AS change,
+               engagements / engagements_before - 1 AS volume_change,
+               abs(denials / engagements - denials_before / engagements_before) / ? AS rate_score,
+               abs(ln(engagements / engagements_before)) / ln(2) AS volume_score,
+               greatest(rate_score, volume_score) AS score
+        FROM g WHERE key IS NOT NULL AND engagements >= ? AND engagements_before >= ?
+        QUALIFY row_number() OVER (PARTITION BY level ORDER BY score DESC, key) <= ?),
+    picked AS (  -- the rows of each ranked place or counterpart (both periods)
+        SELECT r.level, r.key, e.* FROM ranked r JOIN e ON r.level = 'area' AND e.admin1_pcode = r.key
+        UNION ALL
+        SELECT r.level, r.key, e.* FROM ranked r JOIN e ON r.level = 'checkpoint' AND e.checkpoint_id = r.key
+        UNION ALL
+        SELECT r.level, r.key, e.* FROM ranked r JOIN e ON r.level = 'counterpart' AND e.counterpart_id = r.key),
+    parts AS (  -- what each is made of: checkpoints, counterparts, areas
+        SELECT level, key, 'checkpoint' AS kind, checkpoint_id AS part, cur, denied FROM picked
+            WHERE level <> 'checkpoint'
+        UNION ALL SELECT level, key, 'counterpart', counterpart_id, cur, denied FROM picked
+            WHERE level <> 'counterpart'
+        UNION ALL SELECT level, key, 'area', admin1_pcode, cur, denied FROM picked WHERE level = 'counterpart'),
+    d AS (
+        SELECT level, key, kind, part, count(*) FILTER (WHERE cur) AS n, count(*) FILTER (WHERE NOT cur) AS n_before,
+               coalesce(sum(denied) FILTER (WHERE cur), 0)::BIGINT AS dn,
+               coalesce(sum(denied) FILTER (WHERE NOT cur), 0)::BIGINT AS dn_before
+        FROM parts WHERE part IS NOT NULL GROUP BY ALL
+        UNION ALL
+        SELECT p.level, p.key, 'obstacle', o.category, count(*) FILTER (WHERE p.cur), count(*) FILTER (WHERE NOT p.cur),
+               NULL, NULL
+        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key GROUP BY ALL
+        UNION ALL
+        SELECT p.level, p.key, 'condition', c.condition, count(DISTINCT p.engagement_key) FILTER (WHERE p.cur),
+               count(DISTINCT p.engagement_key) FILTER (WHERE NOT p.cur), NULL, NULL
+        FROM picked p JOIN engagement_conditions c ON c.engagement_key = p.engagement_key GROUP BY ALL),
+    top AS (
+        SELECT d.*, coalesce(CASE d.kind WHEN 'checkpoint' THEN k.name WHEN 'counterpart' THEN cp.name
+                                         WHEN 'area' THEN a.name WHEN 'obstacle' THEN oc.name ELSE v.label END,
+                             d.part) AS part_name
+        FROM d
+        LEFT JOIN checkpoints k ON d.kind = 'checkpoint' AND k.checkpoint_id = d.part
+        LEFT JOIN counterparts cp ON d.kind = 'counterpart' AND cp.counterpart_id = d.part
+        LEFT JOIN admin_areas a ON d.kind = 'area' AND a.pcode = d.part
+        LEFT JOIN obstacle_categories oc ON d.kind = 'obstacle' AND oc.category = d.part
+        LEFT JOIN vocabulary v ON d.kind = 'condition' AND v.vocabulary = 'condition' AND v.code = d.part
+        QUALIFY row_number() OVER (PARTITION BY d.level, d.key, d.kind
+                                   ORDER BY greatest(abs(coalesce(d.dn - d.dn_before, 0)), abs(d.n - d.n_before))
+                                            DESC, d.part) <= ?),
+    lists AS (
+        SELECT level, key, list({{'kind': kind, 'key': part, 'name': part_name, 'engagements': n,
+                                  'engagements_before': n_before, 'denials': dn, 'denials_before': dn_before}}
+                                ORDER BY kind, part) AS drivers
+        FROM top GROUP BY level, key)
+    SELECT r.level, r.key,
+           coalesce(a.name, k.name, c.name, r.key) AS name,
+           coalesce(co.name, coalesce(a.iso3, k.iso3, c.iso3)) AS country,
+           r.engagements, r.engagements_before, r.denials, r.denials_before,
+           r.share_denied, r.share_denied_before, r.change, r.volume_change,
+           CASE WHEN r.rate_score >= r.volume_score THEN 'rate' ELSE 'volume' END AS measure,
+           coalesce(l.drivers, []) AS drivers
+    FROM ranked r
+    LEFT JOIN lists l USING (level, key)
+    LEFT JOIN admin_areas a ON r.level = 'area' AND a.pcode = r.key
+    LEFT JOIN checkpoints k ON r.level = 'checkpoint' AND k.checkpoint_id = r.key
+    LEFT JOIN counterparts c ON r.level = 'counterpart' AND c.counterpart_id = r.key
+    LEFT JOIN countries co ON co.iso3 = coalesce(a.iso3, k.iso3, c.iso3)
+    ORDER BY r.level, r.score DESC, r.key
+    """
+    least = max(1, min_engagements)  # a period with no engagement has no rate to compare
+    return sql, [f.start, prev.start, prev.end, f.start, f.end, *params, RATE_STEP, least, least, limit, drivers]
