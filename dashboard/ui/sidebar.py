@@ -57,6 +57,8 @@ def sidebar_filters() -> Filters | None:
                                    format="DD/MM/YYYY", key="f_dates")
             if isinstance(picked, tuple) and len(picked) == 2:
                 start, end = picked
+        else:  # named periods are anchored on the newest data the user can see, not on today
+            st.caption(Filters(start=start, end=end, period=period).describe_period())
         chosen: dict[str, tuple[str, ...]] = {}
         # (label, Filters field, option kind, field whose choice narrows the options, widget key)
         for label, name, kind, parent, key in (
