@@ -1,0 +1,159 @@
+"""Calendar periods, their comparisons and data freshness on the demo database (the session's ``demo_db``),
+each figure checked against plain Python over the raw rows; and what a coordinator can learn of other regions'
+freshness through the page address (nothing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from dashboard.db import freshness_queries, queries
+from dashboard.db.filters import Filters, from_query_params
+from dashboard.db.scope import ensure_scope
+from etl.accounts.roles import ALL_REGIONS, scope_for
+from etl.store.db import connect_read
+from tests.dashboard.conftest import open_page, sql
+
+D = dt.date
+MENA = "Middle East and North Africa"
+
+
+@pytest.fixture(scope="module")
+def raw(demo_db: Path) -> list[tuple[dt.date, str, str, str, int]]:
+    """Every engagement straight from the table: (date, outcome, region, iso3, load id)."""
+    return sql(demo_db, "SELECT engagement_date, outcome, coalesce(region, 'Other'), iso3, load_id FROM engagements")
+
+
+def _scoped(db: Path, role: str, regions: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    con = connect_read(db)
+    con.execute(f"SET search_path = '{ensure_scope(con, scope_for(role, regions), 'salt')}'")
+    return con
+
+
+@pytest.fixture(scope="module")
+def everyone(demo_db: Path):  # type: ignore[no-untyped-def]
+    con = _scoped(demo_db, "hq", (ALL_REGIONS,))
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def coordinator(demo_db: Path):  # type: ignore[no-untyped-def]
+    con = _scoped(demo_db, "coordinator", (MENA,))
+    yield con
+    con.close()
+
+
+def _count(raw, start: dt.date, end: dt.date) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """(engagements, denied) between two dates, counted in Python."""
+    rows = [r for r in raw if start <= r[0] <= end]
+    return len(rows), sum(r[1] == "denied" for r in rows)
+
+
+def _headline(con, f: Filters) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    n, share = con.execute(*queries.headline(f)).fetchone()[0:4:3]
+    return n, round(share * n) if n else 0
+
+
+def test_demo_ends_where_the_hand_written_dates_expect(raw):
+    assert max(r[0] for r in raw) == D(2026, 10, 31)
+
+
+@pytest.mark.parametrize(("f", "prev", "year"), [
+    # A partial month: the same 14 days of September and of October last year.
+    (Filters(D(2026, 10, 1), D(2026, 10, 14), period="this_month"),
+     (D(2026, 9, 1), D(2026, 9, 14)), (D(2025, 10, 1), D(2025, 10, 14))),
+    # "last_quarter" read from the page address, anchored on the newest data (31 Oct 2026).
+    ("last_quarter", (D(2026, 4, 1), D(2026, 6, 30)), (D(2025, 7, 1), D(2025, 9, 30))),
+])
+def test_previous_and_last_year_figures_match_a_count_of_the_raw_rows(everyone, raw, f, prev, year):
+    if isinstance(f, str):
+        f = from_query_params({"period": [f]}, D(2023, 11, 1), D(2026, 10, 31))
+        assert (f.start, f.end) == (D(2026, 7, 1), D(2026, 9, 30))
+    assert _headline(everyone, f) == _count(raw, f.start, f.end)
+    assert _headline(everyone, f.previous()) == _count(raw, *prev)
+    assert _headline(everyone, f.last_year()) == _count(raw, *year)
+    assert _count(raw, *prev)[0] > 0 and _count(raw, *year)[0] > 0  # the comparison is not of nothing
+
+
+def test_region_comparison_counts_only_the_comparison_days(everyone, raw):
+    """1-14 Oct against 1-14 Sep: the rows of 15-30 Sep are in neither (queries._compare)."""
+    f = Filters(D(2026, 10, 1), D(2026, 10, 14), period="this_month")
+    got = {r[0]: (r[1], r[6]) for r in everyone.execute(*queries.by_region(f)).fetchall()}
+    now: dict[str, int] = defaultdict(int)
+    before: dict[str, int] = defaultdict(int)
+    for d, _, region, _, _ in raw:
+        if f.start <= d <= f.end:
+            now[region] += 1
+        elif D(2026, 9, 1) <= d <= D(2026, 9, 14):
+            before[region] += 1
+    assert got == {region: (n, before[region]) for region, n in now.items()}
+
+
+def test_weekly_series_adds_up_and_starts_on_mondays(everyone, raw):
+    f = Filters(D(2026, 10, 1), D(2026, 10, 31), period="this_month")
+    assert f.grain == "week"
+    rows = everyone.execute(*queries.monthly_outcomes(f, f.grain)).fetchall()
+    assert rows and all(week.weekday() == 0 for week, _, _ in rows)
+    per_week: dict[dt.date, int] = defaultdict(int)
+    for d, *_ in raw:
+        if f.start <= d <= f.end:
+            per_week[d - dt.timedelta(days=d.weekday())] += 1
+    got: dict[dt.date, int] = defaultdict(int)
+    for week, _, n in rows:
+        got[week] += n
+    assert got == per_week
+
+
+def test_freshness_per_country_and_log_file_matches_a_hand_count(everyone, raw, demo_db):
+    loads = dict(sql(demo_db, "SELECT load_id, finished_at::DATE FROM loads"))
+    files = dict(sql(demo_db, "SELECT load_id, file_name FROM loads"))
+    names = dict(sql(demo_db, "SELECT iso3, name FROM countries"))
+    latest: dict[str, dt.date] = {}
+    loaded: dict[str, dt.date] = {}
+    by_file: dict[tuple[str, str], dt.date] = {}
+    for d, _, _, iso3, load_id in raw:
+        latest[iso3] = max(latest.get(iso3, d), d)
+        loaded[iso3] = max(loaded.get(iso3, loads[load_id]), loads[load_id])
+        key = (names[iso3], files[load_id])
+        by_file[key] = max(by_file.get(key, d), d)
+    got = {iso3: (when, load) for _, iso3, when, load in everyone.execute(freshness_queries.BY_COUNTRY).fetchall()}
+    assert got == {iso3: (latest[iso3], loaded[iso3]) for iso3 in latest}
+    offices = everyone.execute(freshness_queries.BY_OFFICE).fetchall()
+    assert {(country, file): when for country, file, _, when, _ in offices} == by_file
+    # The warning's list: the countries whose newest engagement is before the period's end, oldest first.
+    f = Filters(D(2026, 10, 1), D(2026, 10, 31), period="this_month")
+    stale = everyone.execute(*freshness_queries.stale_countries(f)).fetchall()
+    assert [(iso3, when) for _, iso3, when in stale] == sorted(
+        ((iso3, d) for iso3, d in latest.items() if d < f.end), key=lambda t: (t[1], names[t[0]]))
+    assert stale, "the demo has countries whose logs stop before 31 Oct 2026: nothing was tested"
+
+
+def test_coordinator_learns_no_other_region_freshness(coordinator, demo_db):
+    mena = {iso3 for (iso3,) in sql(demo_db, "SELECT iso3 FROM countries WHERE region = ?", [MENA])}
+    assert {r[1] for r in coordinator.execute(freshness_queries.BY_COUNTRY).fetchall()} <= mena
+    assert {r[0] for r in coordinator.execute(freshness_queries.BY_OFFICE).fetchall()} <= set(
+        n for (n,) in sql(demo_db, "SELECT name FROM countries WHERE region = ?", [MENA]))
+    # Another region's countries, region and areas asked for by the page address, over a period past every
+    # country's newest log (each one would be listed): nothing comes back.
+    asia = Filters(D(2026, 10, 1), D(2027, 12, 31), regions=("Asia",), countries=("AFG", "PAK"),
+                   areas=tuple(a for (a,) in sql(demo_db, "SELECT DISTINCT admin1_pcode FROM engagements "
+                                                          "WHERE iso3 = 'AFG' AND admin1_pcode IS NOT NULL")))
+    assert coordinator.execute(*freshness_queries.stale_countries(asia)).fetchall() == []
+
+
+def test_warning_on_the_page_names_only_the_coordinators_countries(use_db, demo_db):
+    use_db(demo_db)
+    at = open_page("obstacles", {"period": "this_month", "country": ["IRQ", "AFG"]}, user="test-coordinator")
+    assert not at.exception
+    warnings = [w.value for w in at.warning]
+    stale = [w for w in warnings if "past the newest data" in w]
+    assert len(stale) == 1, warnings
+    iraq = sql(demo_db, "SELECT name, max(engagement_date) FROM engagements JOIN countries USING (iso3) "
+                        "WHERE iso3 = 'IRQ' GROUP BY 1")[0]
+    assert f"{iraq[0]}: latest log {iraq[1].day} {iraq[1]:%b}" in stale[0]
+    afghanistan = sql(demo_db, "SELECT name FROM countries WHERE iso3 = 'AFG'")[0][0]
+    assert afghanistan not in stale[0]
