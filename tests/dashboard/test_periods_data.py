@@ -15,7 +15,7 @@ from dashboard.db.filters import Filters, from_query_params
 from dashboard.db.scope import ensure_scope
 from etl.accounts.roles import ALL_REGIONS, scope_for
 from etl.store.db import connect_read
-from tests.dashboard.conftest import open_page, sql
+from tests.dashboard.conftest import open_page, page_text, problems, sql
 
 D = dt.date
 MENA = "Middle East and North Africa"
@@ -157,3 +157,39 @@ def test_warning_on_the_page_names_only_the_coordinators_countries(use_db, demo_
     assert f"{iraq[0]}: latest log {iraq[1].day} {iraq[1]:%b}" in stale[0]
     afghanistan = sql(demo_db, "SELECT name FROM countries WHERE iso3 = 'AFG'")[0][0]
     assert afghanistan not in stale[0]
+
+
+def test_trends_says_the_period_is_partial_and_compares_with_last_year(use_db, demo_db):
+    use_db(demo_db)
+    at = open_page("trends", {"period": "this_quarter"})  # 1-31 Oct 2026 of the quarter ending 31 Dec
+    assert not at.exception, problems(at)
+    text = page_text(at)
+    assert "This quarter, 1–31 Oct 2026 (partial: data up to 31 Oct 2026)" in text
+    assert "compared with 1–31 Jul 2026 and the same period last year, 1–31 Oct 2025 (the same days of each)" in text
+    assert "Against the same period last year (1–31 Oct 2025): engagements " in text
+    assert at.query_params.get("period") in ("this_quarter", ["this_quarter"])
+
+
+def test_hq_sees_no_change_against_a_small_period_last_year(use_db, demo_db, raw):
+    """A country and calendar period with at least k engagements now and fewer (but some) a year before: hq is
+    told no change is shown (the change would give last year's count back)."""
+    from etl.config import Settings
+
+    k = Settings(db=demo_db).small_cell_k
+    last = max(r[0] for r in raw)
+    found = None
+    for period in ("this_month", "last_month", "this_quarter", "last_quarter"):
+        for iso3 in sorted({r[3] for r in raw}):
+            f = from_query_params({"period": [period], "country": [iso3]}, D(2023, 11, 1), last)
+            rows = [r for r in raw if r[3] == iso3]
+            y = f.last_year()
+            if _count(rows, f.start, f.end)[0] >= k and 0 < _count(rows, y.start, y.end)[0] < k:
+                found = (period, iso3)
+                break
+        if found:
+            break
+    assert found, f"no country and period of the demo with >= {k} engagements and 1..{k - 1} a year before"
+    use_db(demo_db)
+    at = open_page("trends", {"period": found[0], "country": found[1]}, user="test-hq")
+    assert not at.exception, problems(at)
+    assert f"fewer than {k} engagements, no change shown" in page_text(at)
