@@ -135,3 +135,15 @@ def test_brief_downloads_from_a_profile(visit: Visit, demo_facts: DemoFacts) -> 
     assert "<script" not in text.lower(), "the brief contains a script"
     wait_for_app(visit.page)
     _assert_clean(visit, "profile after the download")
+
+
+def test_freshness_warning_is_drawn(visit: Visit) -> None:
+    """A period that runs past some countries' newest log says so above the page (dashboard/ui/freshness.py)."""
+    visit.open("/?period=this_month")
+    warning = visit.page.locator('[data-testid="stMain"] [data-testid="stAlert"]').filter(
+        has_text="past the newest data")
+    warning.first.wait_for(state="visible", timeout=20_000)
+    path = shot(visit.page, "trends_freshness_warning")
+    assert warning.count() == 1, f"no single freshness warning (screenshot {path})"
+    assert "latest log" in warning.first.inner_text()
+    _assert_clean(visit, "/?period=this_month")
