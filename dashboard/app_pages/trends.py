@@ -4,8 +4,8 @@ import streamlit as st
 
 from dashboard.db import conflict_queries, disclosure, queries
 from dashboard.db.connection import query
-from dashboard.shell import page_filters
 from dashboard.db.periods import describe_span as span
+from dashboard.shell import page_filters
 from dashboard.ui import charts, viewer
 from dashboard.ui.comparisons import year_line
 from dashboard.ui.components import (

@@ -53,7 +53,10 @@ def sidebar_filters() -> Filters | None:
                               format_func=PERIODS.get, key="f_period")
         start, end = period_bounds(period, last, first)
         if period == "custom":
-            picked = st.date_input("Dates", value=(current.start, current.end), min_value=first, max_value=last,
+            # A calendar period may start before the first data (this month, data since the 5th): kept inside.
+            shown_start = min(max(current.start, first), last)
+            shown = (shown_start, max(min(current.end, last), shown_start))
+            picked = st.date_input("Dates", value=shown, min_value=first, max_value=last,
                                    format="DD/MM/YYYY", key="f_dates")
             if isinstance(picked, tuple) and len(picked) == 2:
                 start, end = picked
