@@ -463,8 +463,10 @@ REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 # ------------------------------------------------------------------------ per-page query sets
 
 def _trends_set(f: Filters, _cp: str) -> list[Query]:
-    return [headline(f), headline(f.previous()), headline(f.last_year()), monthly_outcomes(f, f.grain),
-            monthly_outcomes(f), by_region(f), denial_changes(f),
+    # The outcome series per week or month to fit the period; monthly too beside the public record (one query
+    # when the period's series is the monthly one).
+    series = [monthly_outcomes(f, f.grain)] + ([monthly_outcomes(f)] if f.grain != "month" else [])
+    return [headline(f), headline(f.previous()), headline(f.last_year()), *series, by_region(f), denial_changes(f),
             incidents_monthly(f), incidents_by_perpetrator(f), conflict.events_monthly(f), conflict.events_by_type(f),
             conflict.counts_monthly(f)]
 
