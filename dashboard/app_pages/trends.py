@@ -73,6 +73,9 @@ if k is not None:
 # record below stay monthly, like the record itself.
 series = query(*queries.monthly_outcomes(f, f.grain))
 st.plotly_chart(charts.monthly_outcomes(series, grain=f.grain), width="stretch", config={"displaylogo": False})
+if f.grain == "week":
+    st.caption("Each bar is a week from Monday, named by its Monday; a week cut by the start or end of the period "
+               "counts only its days inside the period.")
 downloads(series, f"{f.grain}ly outcomes")
 monthly = series if f.grain == "month" else query(*queries.monthly_outcomes(f))
 
