@@ -193,3 +193,25 @@ def test_hq_sees_no_change_against_a_small_period_last_year(use_db, demo_db, raw
     at = open_page("trends", {"period": found[0], "country": found[1]}, user="test-hq")
     assert not at.exception, problems(at)
     assert f"fewer than {k} engagements, no change shown" in page_text(at)
+
+
+def test_switching_a_calendar_period_that_starts_before_the_data_to_custom_dates(tmp_path, use_db):
+    """Data from 5 Oct: "this month" starts on 1 Oct, before the first data; the custom date picker opens on
+    the dates inside the data instead of failing (a date picker refuses a value below its minimum)."""
+    from tests.conftest import row, write_csv
+    from tests.dashboard.conftest import _etl
+
+    db = tmp_path / "access.duckdb"
+    log = write_csv(tmp_path / "october.csv", [
+        row(engagement_id="T-1", request_id="REQ-1", date="2025-10-05", request_date="2025-10-01",
+            resolution_date="2025-10-05"),
+        row(engagement_id="T-2", request_id="REQ-2", date="2025-10-20", request_date="2025-10-01",
+            resolution_date="2025-10-20")])
+    _etl("load", str(log), "--db", str(db), "--quiet")
+    use_db(db)
+    at = open_page("trends", {"period": "this_month"})
+    assert not at.exception, problems(at)
+    assert "This month, 1–20 Oct 2025 (partial: data up to 20 Oct 2025)" in page_text(at)
+    at.sidebar.selectbox(key="f_period").set_value("custom").run()
+    assert not at.exception, problems(at)
+    assert at.sidebar.date_input(key="f_dates").value == (D(2025, 10, 5), D(2025, 10, 20))
