@@ -31,7 +31,7 @@ filters_caption(" · ".join(t for t in (f.describe_period(), f.describe(dates=Fa
 
 now = query(*queries.headline(f)).iloc[0]
 before = query(*queries.headline(prev)).iloc[0]
-last_year = query(*queries.headline(year_ago)).iloc[0]
+last_year = query(*queries.headline(year_ago)).iloc[0] if f.has_last_year else None
 if not now["engagements"]:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
@@ -63,8 +63,10 @@ cols[2].metric("People left without access", fmt_count(now["people_without_acces
                None if small_before else delta_pct(now["people_without_access"], before["people_without_access"], k),
                delta_color="inverse",
                help="People targeted by requests whose latest answer was not a full yes, minus those reached.")
-st.caption(f"Changes under each figure: against {span(prev.start, prev.end)}. "
-           + year_line(now, last_year, k, span(year_ago.start, year_ago.end)))
+if f.period != "all":  # all the data has no earlier period (its caption says so)
+    st.caption(f"Changes under each figure: against {span(prev.start, prev.end)}. "
+               + (year_line(now, last_year, k, span(year_ago.start, year_ago.end)) if last_year is not None else
+                  "No comparison with the same period last year: this period is longer than a year."))
 if k is not None:
     st.caption(withheld_note(k) + (f" The previous period had fewer than {k} engagements: no changes shown."
                                    if small_before else ""))

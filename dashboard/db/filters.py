@@ -50,6 +50,12 @@ class Filters:
         return replace(self, start=start, end=end)
 
     @property
+    def has_last_year(self) -> bool:
+        """Whether the same period last year is a comparison: not for a period of more than a year (it would
+        overlap this one), nor for all the data."""
+        return self.period != "all" and self.last_year().end < self.start
+
+    @property
     def partial(self) -> bool:
         """A calendar period cut short by the latest data ("this month" up to the 14th)."""
         return periods.is_partial(self.start, self.end, self.period)
@@ -71,6 +77,10 @@ class Filters:
     def describe_comparisons(self) -> str:
         """What the changes are against, for the caption over key figures."""
         prev, year = self.previous(), self.last_year()
+        if self.period == "all":
+            return "all the data: no earlier period to compare with"
+        if not self.has_last_year:
+            return f"compared with {periods.describe_span(prev.start, prev.end)}"
         same = " (the same days of each)" if self.partial else ""
         return (f"compared with {periods.describe_span(prev.start, prev.end)} and the same period last year, "
                 f"{periods.describe_span(year.start, year.end)}{same}")

@@ -466,7 +466,8 @@ def _trends_set(f: Filters, _cp: str) -> list[Query]:
     # The outcome series per week or month to fit the period; monthly too beside the public record (one query
     # when the period's series is the monthly one).
     series = [monthly_outcomes(f, f.grain)] + ([monthly_outcomes(f)] if f.grain != "month" else [])
-    return [headline(f), headline(f.previous()), headline(f.last_year()), *series, by_region(f), denial_changes(f),
+    year = [headline(f.last_year())] if f.has_last_year else []
+    return [headline(f), headline(f.previous()), *year, *series, by_region(f), denial_changes(f),
             incidents_monthly(f), incidents_by_perpetrator(f), conflict.events_monthly(f), conflict.events_by_type(f),
             conflict.counts_monthly(f)]
 

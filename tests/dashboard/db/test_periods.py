@@ -116,3 +116,15 @@ def test_old_links_keep_their_meaning():
 def test_bad_period_falls_back_quietly(bad):
     f = from_query_params({"period": [bad]}, FIRST, D(2025, 10, 14))
     assert (f.period, f.start, f.end) == ("365d", D(2024, 10, 15), D(2025, 10, 14))
+
+
+@pytest.mark.parametrize(("f", "shown"), [
+    (Filters(D(2025, 10, 1), D(2025, 10, 14), period="this_month"), True),
+    (Filters(D(2024, 10, 15), D(2025, 10, 14), period="365d"), True),
+    (Filters(D(2024, 1, 1), D(2024, 12, 31), period="last_year"), True),
+    (Filters(D(2023, 1, 1), D(2025, 10, 14), period="custom"), False),  # last year would overlap this period
+    (Filters(D(2023, 1, 1), D(2025, 10, 14), period="all"), False),
+])
+def test_last_year_is_a_comparison_only_for_a_year_or_less(f, shown):
+    assert f.has_last_year is shown
+    assert ("last year" in f.describe_comparisons()) is shown
