@@ -215,3 +215,18 @@ def test_switching_a_calendar_period_that_starts_before_the_data_to_custom_dates
     at.sidebar.selectbox(key="f_period").set_value("custom").run()
     assert not at.exception, problems(at)
     assert at.sidebar.date_input(key="f_dates").value == (D(2025, 10, 5), D(2025, 10, 20))
+
+
+def test_conflict_events_before_are_those_of_the_comparison_days(everyone, demo_db):
+    """October of a quarter against July: events of August and September are in neither
+    (conflict_queries.events_by_type)."""
+    from dashboard.db import conflict_queries
+
+    f = Filters(D(2026, 10, 1), D(2026, 10, 31), period="this_quarter")
+    assert (f.previous().start, f.previous().end) == (D(2026, 7, 1), D(2026, 7, 31))
+    events = sql(demo_db, "SELECT event_type, event_date FROM conflict_events")
+    now = {t for t, d in events if f.start <= d <= f.end}
+    expected = {t: sum(1 for u, d in events if u == t and D(2026, 7, 1) <= d <= D(2026, 7, 31)) for t in now}
+    got = {r[0]: r[4] for r in everyone.execute(*conflict_queries.events_by_type(f)).fetchall()}
+    assert got == expected
+    assert sum(1 for _, d in events if D(2026, 8, 1) <= d <= D(2026, 9, 30)), "no event in the gap: nothing tested"
