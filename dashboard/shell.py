@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.db import filters
 from dashboard.db.connection import current_version, db_path, query
 from dashboard.db.queries import STORED_SCHEMA_VERSION
-from dashboard.ui import sidebar, viewer
+from dashboard.ui import freshness, sidebar, viewer
 from dashboard.ui.static_assets import ensure_leaflet
 from etl.errors import AccessDataError, DatabaseError
 from etl.store.schema import SCHEMA_VERSION, version_problem
@@ -83,4 +83,6 @@ def page_filters() -> filters.Filters | None:
     f = sidebar.current()
     if f is None:
         st.info("The database has no engagements yet. Load a log from the Data page.", icon=":material/database:")
+    else:
+        freshness.stale_warning(f)  # the period runs past a country's newest log: said on every filtered page
     return f

@@ -11,6 +11,7 @@ from dashboard.db import queries
 from dashboard.db.connection import current_version, db_path, query, query_as
 from dashboard.session.auth import audit_event, current_scope, current_session
 from dashboard.ui.components import EXCEL_MAX_ROWS, downloads, empty_state, table
+from dashboard.ui.freshness import freshness_tables
 from dashboard.ui.safe_text import markdown_text as md
 from dashboard.uploads import DATA_MODEL_DOC, LOG_FORMAT_DOC, load_upload
 from etl.config import get_settings
@@ -20,8 +21,8 @@ from etl.errors import AccessDataError
 
 st.title("Data")
 
-tab_loads, tab_rejected, tab_upload, tab_review, tab_dictionary = st.tabs(
-    ["Loads", "Rejected rows", "Upload a log", "Counterpart identities", "Data dictionary"])
+tab_loads, tab_fresh, tab_rejected, tab_upload, tab_review, tab_dictionary = st.tabs(
+    ["Loads", "Freshness", "Rejected rows", "Upload a log", "Counterpart identities", "Data dictionary"])
 
 with tab_upload:
     st.write("Load a field log (CSV, XLSX or JSON). It goes through exactly the same checks as "
@@ -67,6 +68,9 @@ with tab_loads:
                    "at all left no trace.")
         table(loads, content_sha256="SHA-256", rows_duplicate="Duplicates skipped")
         downloads(loads, "loads")
+
+with tab_fresh:
+    freshness_tables()
 
 with tab_rejected:
     summary = query(queries.REJECTED_SUMMARY)

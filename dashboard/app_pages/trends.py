@@ -4,9 +4,11 @@ import streamlit as st
 
 from dashboard.db import change_queries, conflict_queries, disclosure, queries
 from dashboard.db.connection import query
+from dashboard.db.periods import describe_span as span
 from dashboard.shell import page_filters
 from dashboard.snapshot import download as snapshot_download
 from dashboard.ui import change_list, charts, viewer
+from dashboard.ui.comparisons import year_line
 from dashboard.ui.components import (
     delta_pct,
     delta_pts,
@@ -24,11 +26,13 @@ st.title("Access trends")
 f = page_filters()
 if f is None:
     st.stop()
-prev = f.previous()
-filters_caption(f"{f.describe()} · compared with {prev.start:%d %b %Y} to {prev.end:%d %b %Y}")
+prev, year_ago = f.previous(), f.last_year()
+# The period (and whether it is partial), then what the changes are against: dashboard/db/periods.py.
+filters_caption(" · ".join(t for t in (f.describe_period(), f.describe(dates=False), f.describe_comparisons()) if t))
 
 now = query(*queries.headline(f)).iloc[0]
 before = query(*queries.headline(prev)).iloc[0]
+last_year = query(*queries.headline(year_ago)).iloc[0] if f.has_last_year else None
 if not now["engagements"]:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
@@ -60,13 +64,23 @@ cols[2].metric("People left without access", fmt_count(now["people_without_acces
                None if small_before else delta_pct(now["people_without_access"], before["people_without_access"], k),
                delta_color="inverse",
                help="People targeted by requests whose latest answer was not a full yes, minus those reached.")
+if f.period != "all":  # all the data has no earlier period (its caption says so)
+    st.caption(f"Changes under each figure: against {span(prev.start, prev.end)}. "
+               + (year_line(now, last_year, k, span(year_ago.start, year_ago.end)) if last_year is not None else
+                  "No comparison with the same period last year: this period is longer than a year."))
 if k is not None:
     st.caption(withheld_note(k) + (f" The previous period had fewer than {k} engagements: no changes shown."
                                    if small_before else ""))
 
-monthly = query(*queries.monthly_outcomes(f))
-st.plotly_chart(charts.monthly_outcomes(monthly), width="stretch", config={"displaylogo": False})
-downloads(monthly, "monthly outcomes")
+# The series fits the period (weeks for a month or a quarter, months beyond); the charts beside the public
+# record below stay monthly, like the record itself.
+series = query(*queries.monthly_outcomes(f, f.grain))
+st.plotly_chart(charts.monthly_outcomes(series, grain=f.grain), width="stretch", config={"displaylogo": False})
+if f.grain == "week":
+    st.caption("Each bar is a week from Monday, named by its Monday; a week cut by the start or end of the period "
+               "counts only its days inside the period.")
+downloads(series, f"{f.grain}ly outcomes")
+monthly = series if f.grain == "month" else query(*queries.monthly_outcomes(f))
 
 st.subheader("Regions side by side")
 regions = query(*queries.by_region(f))

@@ -56,10 +56,10 @@ def events_monthly(f: Filters) -> Query:
 
 def events_by_type(f: Filters) -> Query:
     """Conflict events per event type in the period, with fatalities, events that targeted civilians, and the
-    events of the previous period of the same length."""
+    events of the comparison period (``f.previous()``)."""
     prev = f.previous()
     clauses, params = _scope_clauses(f, "c")
-    where = " AND ".join(["c.event_date BETWEEN ? AND ?", *clauses])
+    where = " AND ".join(["(c.event_date BETWEEN ? AND ? OR c.event_date BETWEEN ? AND ?)", *clauses])
     return f"""
     SELECT c.event_type,
            count(*) FILTER (WHERE c.event_date >= ?) AS events,
@@ -68,7 +68,7 @@ def events_by_type(f: Filters) -> Query:
            count(*) FILTER (WHERE c.event_date < ?) AS events_before
     FROM conflict_events c LEFT JOIN countries co ON co.iso3 = c.iso3
     WHERE {where} GROUP BY 1 HAVING count(*) FILTER (WHERE c.event_date >= ?) > 0 ORDER BY events DESC, 1
-    """, [f.start, f.start, f.start, f.start, prev.start, f.end, *params, f.start]
+    """, [f.start, f.start, f.start, f.start, prev.start, prev.end, f.start, f.end, *params, f.start]
 
 
 def event_points(f: Filters, limit: int = POINTS_LIMIT) -> Query:

@@ -1,8 +1,9 @@
 """The filters a page is narrowed by: what they hold, how they read from and write to a page address,
 and the SQL WHERE clause they stand for. No widgets here (those are in :mod:`dashboard.ui.sidebar`).
 
-The filters live in the page address (``?period=90d&region=Asia&country=AFG``) so that a view can be
-shared as a link. Values only ever reach SQL as bound parameters.
+The filters live in the page address (``?period=this_month&region=Asia&country=AFG``) so that a view can be
+shared as a link; links of older versions (``period=90d``) still open the same view. Values only ever reach SQL
+as bound parameters. The period arithmetic (calendar periods, comparisons) is in :mod:`dashboard.db.periods`.
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-PERIODS = {"30d": "Last 30 days", "90d": "Last 90 days", "365d": "Last 12 months", "all": "All time",
-           "custom": "Custom dates"}
-DEFAULT_PERIOD = "365d"
+from dashboard.db import periods
+from dashboard.db.periods import DEFAULT_PERIOD, PERIODS, Grain
+
 # URL key -> Filters field for the multi-valued filters.
 MULTI = {"region": "regions", "country": "countries", "area": "areas", "activity": "activities",
          "org": "organisations"}
@@ -38,9 +39,51 @@ class Filters:
         return (self.end - self.start).days + 1
 
     def previous(self) -> Filters:
-        """The same filters over the period of the same length just before this one."""
-        end = self.start - dt.timedelta(days=1)
-        return replace(self, start=end - dt.timedelta(days=self.days - 1), end=end)
+        """The same filters over the comparison period: the previous calendar period (the same days of it when
+        this one is partial), or the same number of days just before (:func:`dashboard.db.periods.previous`)."""
+        start, end = periods.previous(self.start, self.end, self.period)
+        return replace(self, start=start, end=end)
+
+    def last_year(self) -> Filters:
+        """The same filters over the same period one year earlier (:func:`dashboard.db.periods.last_year`)."""
+        start, end = periods.last_year(self.start, self.end, self.period)
+        return replace(self, start=start, end=end)
+
+    @property
+    def has_last_year(self) -> bool:
+        """Whether the same period last year is a comparison: not for a period of more than a year (it would
+        overlap this one), nor for all the data."""
+        return self.period != "all" and self.last_year().end < self.start
+
+    @property
+    def partial(self) -> bool:
+        """A calendar period cut short by the latest data ("this month" up to the 14th)."""
+        return periods.is_partial(self.start, self.end, self.period)
+
+    @property
+    def grain(self) -> Grain:
+        """The series that fits the period: ``week`` for a month or a quarter, ``month`` for longer."""
+        return periods.grain(self.start, self.end)
+
+    def describe_period(self) -> str:
+        """The period in words: its name, its dates, and whether it is partial.
+
+        >>> Filters(dt.date(2025, 10, 1), dt.date(2025, 10, 14), period="this_month").describe_period()
+        'This month, 1–14 Oct 2025 (partial: data up to 14 Oct 2025)'
+        """
+        text = f"{PERIODS.get(self.period, self.period)}, {periods.describe_span(self.start, self.end)}"
+        return text + (f" (partial: data up to {self.end.day} {self.end:%b %Y})" if self.partial else "")
+
+    def describe_comparisons(self) -> str:
+        """What the changes are against, for the caption over key figures."""
+        prev, year = self.previous(), self.last_year()
+        if self.period == "all":
+            return "all the data: no earlier period to compare with"
+        if not self.has_last_year:
+            return f"compared with {periods.describe_span(prev.start, prev.end)}"
+        same = " (the same days of each)" if self.partial else ""
+        return (f"compared with {periods.describe_span(prev.start, prev.end)} and the same period last year, "
+                f"{periods.describe_span(year.start, year.end)}{same}")
 
     def where(self, alias: str = "e", dates: bool = True) -> tuple[str, list[object]]:
         """SQL condition on an engagements alias, with its parameters in order."""
@@ -59,9 +102,9 @@ class Filters:
             params.append(self.checkpoint)
         return (" AND ".join(clauses) or "TRUE"), params
 
-    def describe(self) -> str:
-        """One line saying what is shown, for captions and exports."""
-        parts = [f"{self.start:%d %b %Y} to {self.end:%d %b %Y}"]
+    def describe(self, dates: bool = True) -> str:
+        """One line saying what is shown, for captions and exports (``dates=False``: the filters only)."""
+        parts = [f"{self.start:%d %b %Y} to {self.end:%d %b %Y}"] if dates else []
         for label, values in (("regions", self.regions), ("countries", self.countries), ("areas", self.areas),
                               ("activities", self.activities), ("organisations", self.organisations)):
             if values:
@@ -79,15 +122,17 @@ def _parse_date(text: str | None) -> dt.date | None:
 
 
 def period_bounds(period: str, last: dt.date, first: dt.date) -> tuple[dt.date, dt.date]:
-    """Start and end of a named period, counted back from the latest data (not from today)."""
-    days = {"30d": 30, "90d": 90, "365d": 365}.get(period)
-    if days is None:
-        return first, last
-    return max(first, last - dt.timedelta(days=days - 1)), last
+    """Start and end of a named period, anchored on the latest data (not on today): :func:`periods.bounds`."""
+    return periods.bounds(period, last, first)
 
 
 def from_query_params(params: dict[str, list[str]], first: dt.date, last: dt.date) -> Filters:
-    """Filters from URL parameters; unknown or malformed values fall back to defaults."""
+    """Filters from URL parameters; unknown or malformed values fall back to defaults.
+
+    >>> old = from_query_params({"period": ["90d"]}, dt.date(2023, 1, 1), dt.date(2025, 10, 14))
+    >>> old.period, old.start, old.end
+    ('90d', datetime.date(2025, 7, 17), datetime.date(2025, 10, 14))
+    """
     period = (params.get("period") or [DEFAULT_PERIOD])[0]
     if period not in PERIODS:
         period = DEFAULT_PERIOD

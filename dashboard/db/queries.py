@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from dashboard import registry
 from dashboard.db import change_queries
 from dashboard.db import conflict_queries as conflict
+from dashboard.db import freshness_queries as freshness
 from dashboard.db import profile_queries as profile
 from dashboard.db.outcomes import IS_DENIED, IS_GRANTED, Query
 from etl.config import get_settings
@@ -21,6 +22,7 @@ from etl.counterparts import queries as counterpart_sql
 
 if TYPE_CHECKING:
     from dashboard.db.filters import Filters
+    from dashboard.db.periods import Grain
 
 
 DATE_BOUNDS = "SELECT min(engagement_date) AS first, max(engagement_date) AS last FROM engagements"
@@ -76,23 +78,28 @@ def headline(f: Filters) -> Query:
     return sql, params + params
 
 
-def monthly_outcomes(f: Filters) -> Query:
+def monthly_outcomes(f: Filters, grain: Grain = "month") -> Query:
+    """Engagements per outcome and per month (column ``month``) or per week starting Monday (column ``week``):
+    ``Filters.grain`` is the one that fits the period."""
+    if grain not in ("month", "week"):  # the column name is SQL text: only these two
+        raise ValueError(f"grain must be 'month' or 'week', not {grain!r}")
     where, params = f.where()
     return f"""
-    SELECT date_trunc('month', e.engagement_date)::DATE AS month, e.outcome, count(*) AS engagements
-    FROM engagements e WHERE {where} GROUP BY ALL ORDER BY month, outcome
+    SELECT date_trunc('{grain}', e.engagement_date)::DATE AS {grain}, e.outcome, count(*) AS engagements
+    FROM engagements e WHERE {where} GROUP BY ALL ORDER BY {grain}, outcome
     """, params
 
 
 def _compare(f: Filters) -> tuple[str, list[object]]:
-    """Rows of the current and the previous period, flagged ``cur``; filters other than dates apply."""
+    """Rows of the current and the comparison period (``f.previous()``), flagged ``cur``; filters other than
+    dates apply. The comparison period need not touch this one (1-14 Sep against 1-14 Oct)."""
     where, params = f.where(dates=False)
     prev = f.previous()
     sql = f"""
     SELECT e.*, e.engagement_date >= ? AS cur FROM engagements e
-    WHERE e.engagement_date BETWEEN ? AND ? AND {where}
+    WHERE (e.engagement_date BETWEEN ? AND ? OR e.engagement_date BETWEEN ? AND ?) AND {where}
     """
-    return sql, [f.start, prev.start, f.end, *params]
+    return sql, [f.start, prev.start, prev.end, f.start, f.end, *params]
 
 
 def by_region(f: Filters) -> Query:
@@ -423,7 +430,11 @@ REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 # ------------------------------------------------------------------------ per-page query sets
 
 def _trends_set(f: Filters, _cp: str) -> list[Query]:
-    return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), change_queries.changes(f),
+    # The outcome series per week or month to fit the period; monthly too beside the public record (one query
+    # when the period's series is the monthly one).
+    series = [monthly_outcomes(f, f.grain)] + ([monthly_outcomes(f)] if f.grain != "month" else [])
+    year = [headline(f.last_year())] if f.has_last_year else []
+    return [headline(f), headline(f.previous()), *year, *series, by_region(f), change_queries.changes(f),
             incidents_monthly(f), incidents_by_perpetrator(f), conflict.events_monthly(f), conflict.events_by_type(f),
             conflict.counts_monthly(f)]
 
@@ -451,8 +462,8 @@ def _profile_set(f: Filters, cp: str) -> list[Query]:
 
 
 def _data_set(_f: Filters, _cp: str) -> list[Query]:
-    return [(LOADS, []), (REJECTED_SUMMARY, []), (REJECTED, [None, None, get_settings().rejected_rows_shown]),
-            (REVIEW_QUEUE, [])]
+    return [(LOADS, []), (freshness.BY_COUNTRY, []), (freshness.BY_OFFICE, []), (REJECTED_SUMMARY, []),
+            (REJECTED, [None, None, get_settings().rejected_rows_shown]), (REVIEW_QUEUE, [])]
 
 
 # Query set name (``query_set`` of a page in dashboard/registry.py) -> every query the page runs for one view,
@@ -470,7 +481,9 @@ QUERY_SETS: dict[str, Callable[[Filters, str], list[Query]]] = {
 def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> list[Query]:
     """Every query the page ``page`` (a key of dashboard/registry.py) runs for one view with filters ``f``: what
     the warm-up caches and the page benchmark times. A page without a query set raises ``KeyError``."""
-    name = registry.page(page).query_set
-    if name is None:
+    spec = registry.page(page)
+    if spec.query_set is None:
         raise KeyError(f"page {page!r} has no query set (dashboard/registry.py)")
-    return QUERY_SETS[name](f, counterpart_id or "")
+    # A page that follows the filters draws the freshness warning over them (dashboard/shell.py, page_filters).
+    header = [freshness.stale_countries(f)] if spec.filters else []
+    return header + QUERY_SETS[spec.query_set](f, counterpart_id or "")

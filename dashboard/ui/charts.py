@@ -97,18 +97,27 @@ def _style(fig: go.Figure, height: int = 380) -> go.Figure:
     return fig
 
 
-def monthly_outcomes(df: pd.DataFrame, k: int | str | None = VIEWER) -> go.Figure:
-    """Stacked monthly engagements by outcome."""
+def monthly_outcomes(df: pd.DataFrame, k: int | str | None = VIEWER, grain: str = "month") -> go.Figure:
+    """Stacked engagements by outcome per month, or per week (``grain="week"``: the ``week`` column of
+    ``queries.monthly_outcomes(f, "week")``, weeks starting Monday)."""
     k = _k(k)
     data, withheld = _protected(df, "engagements", k)
     data = data.assign(outcome=data["outcome"].map(OUTCOME_LABELS))
-    fig = px.bar(data, x="month", y="engagements", color="outcome", color_discrete_map=OUTCOME_COLOURS,
+    weekly = grain == "week"
+    x = "week" if weekly else "month"
+    fig = px.bar(data, x=x, y="engagements", color="outcome", color_discrete_map=OUTCOME_COLOURS,
                  category_orders={"outcome": [OUTCOME_LABELS[o] for o in OUTCOME_ORDER]},
-                 labels={"month": "", "engagements": "Engagements", "outcome": "Outcome"},
-                 title="Engagements by outcome, per month", custom_data=["y_shown"])
-    fig.update_traces(hovertemplate="%{x|%b %Y}: %{customdata[0]} engagements<extra>%{fullData.name}</extra>")
+                 labels={x: "", "engagements": "Engagements", "outcome": "Outcome"},
+                 title=f"Engagements by outcome, per {'week (from Monday)' if weekly else 'month'}",
+                 custom_data=["y_shown"])
+    when = "Week of %{x|%d %b %Y}" if weekly else "%{x|%b %Y}"
+    fig.update_traces(hovertemplate=when + ": %{customdata[0]} engagements<extra>%{fullData.name}</extra>")
     fig.update_layout(bargap=0.15)
-    _month_axis(fig, df["month"])
+    if weekly:
+        weeks = sorted(df[x].unique())  # a tick on each Monday when there are few (plotly would show times)
+        fig.update_xaxes(tickformat="%d %b", **({"tickvals": weeks} if 0 < len(weeks) <= 8 else {}))
+    else:
+        _month_axis(fig, df["month"])
     fig = _style(fig)
     if withheld:
         _withheld(fig, k)

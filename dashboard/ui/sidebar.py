@@ -53,10 +53,15 @@ def sidebar_filters() -> Filters | None:
                               format_func=PERIODS.get, key="f_period")
         start, end = period_bounds(period, last, first)
         if period == "custom":
-            picked = st.date_input("Dates", value=(current.start, current.end), min_value=first, max_value=last,
+            # A calendar period may start before the first data (this month, data since the 5th): kept inside.
+            shown_start = min(max(current.start, first), last)
+            shown = (shown_start, max(min(current.end, last), shown_start))
+            picked = st.date_input("Dates", value=shown, min_value=first, max_value=last,
                                    format="DD/MM/YYYY", key="f_dates")
             if isinstance(picked, tuple) and len(picked) == 2:
                 start, end = picked
+        else:  # named periods are anchored on the newest data the user can see, not on today
+            st.caption(Filters(start=start, end=end, period=period).describe_period())
         chosen: dict[str, tuple[str, ...]] = {}
         # (label, Filters field, option kind, field whose choice narrows the options, widget key)
         for label, name, kind, parent, key in (

@@ -1,0 +1,46 @@
+"""The second comparison of the key figures: against the same period last year, as one line under the metrics
+(the metrics' own deltas are against the previous period). Disclosure as for the deltas: in a pseudonymised
+view no change is shown against a period of fewer than k engagements (:mod:`dashboard.db.disclosure`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dashboard.db import disclosure
+from dashboard.ui.components import delta_pct, delta_pts
+
+
+def _days(now: object, before: object) -> str | None:
+    if now is None or before is None or pd.isna(now) or pd.isna(before):  # type: ignore[arg-type]
+        return None
+    return f"{float(now) - float(before):+.0f} days"  # type: ignore[arg-type]
+
+
+def year_line(now: pd.Series, year: pd.Series, k: int | None, span: str) -> str:
+    """``now`` and ``year``: rows of ``queries.headline`` for this period and the same one a year earlier;
+    ``span``: that earlier period's dates, for the reader.
+
+    >>> row = lambda n, d: pd.Series({"engagements": n, "requests": n, "share_granted": 1 - d, "share_denied": d,
+    ...                               "median_days": 4.0, "people_reached": 10 * n, "people_without_access": n})
+    >>> year_line(row(120, 0.25), row(100, 0.2), None, "1–14 Oct 2024")
+    'Against the same period last year (1–14 Oct 2024): engagements +20%, access requests +20%, share granted -5.0 pts, share denied +5.0 pts, median days to access +0 days, people reached +20%, people left without access +20%.'
+    >>> year_line(row(120, 0.25), row(4, 0.2), 5, "1–14 Oct 2024")
+    'Against the same period last year (1–14 Oct 2024): fewer than 5 engagements, no change shown.'
+    """
+    n_year = year["engagements"]
+    head = f"Against the same period last year ({span}): "
+    if not n_year or pd.isna(n_year):
+        return head + "no engagements to compare with."
+    if disclosure.small(n_year, k):
+        return head + f"fewer than {k} engagements, no change shown."
+    changes = [
+        ("engagements", delta_pct(now["engagements"], n_year, k)),
+        ("access requests", delta_pct(now["requests"], year["requests"], k)),
+        ("share granted", delta_pts(now["share_granted"], year["share_granted"], k, n_year)),
+        ("share denied", delta_pts(now["share_denied"], year["share_denied"], k, n_year)),
+        ("median days to access", _days(now["median_days"], year["median_days"])),
+        ("people reached", delta_pct(now["people_reached"], year["people_reached"], k)),
+        ("people left without access", delta_pct(now["people_without_access"], year["people_without_access"], k)),
+    ]
+    shown = [f"{label} {change}" for label, change in changes if change]
+    return head + (", ".join(shown) if shown else "no figure to compare") + "."
