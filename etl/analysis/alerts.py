@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from scipy import stats
@@ -56,14 +56,15 @@ class AlertRules:
     warning_p: float = 0.01
     alert_p: float = 0.001
     min_denials: int = 5
-    min_engagements: int = 10
+    min_engagements: int = 5
     history_months: int = 36
     min_history_months: int = 6
     seasonal_prior: float = 30.0
     max_dispersion: float = 10.0
-    cusum_k: float = 0.5
+    cusum_odds: float = 2.0
     cusum_h: float = 5.0
     cusum_window: int = 6
+    shift_month_engagements: int = 1
     quiet_months: int = 3
     reporting_drop: float = 0.5
 
@@ -192,7 +193,8 @@ class _Series:
     def shift_flag(self, month: dt.date, rules: AlertRules) -> tuple[_Flag, dt.date] | None:
         """CUSUM of the last ``cusum_window`` months against the months before; the flag and when its run began."""
         window = [add_months(month, -i) for i in range(rules.cusum_window - 1, -1, -1)]
-        if self.e.get(month, 0) < rules.min_engagements:
+        if self.e.get(month, 0) < rules.shift_month_engagements or sum(
+                self.e.get(m, 0) for m in window) < 2 * rules.min_engagements:
             return None
         ref = self.history(window[0], rules.history_months)
         e_ref = sum(self.e[m] for m in ref)
@@ -200,17 +202,21 @@ class _Series:
             return None
         d_ref = sum(self.d[m] for m in ref)
         p0 = min(max(d_ref, 0.5) / e_ref, 0.95)
-        pearson = sum((self.d[m] - self.e[m] * p0) ** 2 / (self.e[m] * p0 * (1 - p0)) for m in ref)
+        pearson = sum((self.d[m] - self.e[m] * p0) ** 2 / (self.e[m] * p0 * (1 - p0)) for m in ref)  # binomial
         phi = min(max(pearson / max(len(ref) - 1, 1), 1.0), rules.max_dispersion)
+        # Bernoulli CUSUM (Steiner et al. 2000): each engagement adds the log-likelihood ratio of "the odds of a
+        # denial are cusum_odds times the reference" against "as before", scaled down by the over-dispersion.
+        up = math.log(rules.cusum_odds) - math.log(1 - p0 + rules.cusum_odds * p0)
+        down = -math.log(1 - p0 + rules.cusum_odds * p0)
         s, start = 0.0, window[0]
         for m in window:
             e = self.e.get(m, 0)
             if not e:
                 continue
-            z = (self.d.get(m, 0) - e * p0) / math.sqrt(phi * e * p0 * (1 - p0))
+            d = self.d.get(m, 0)
             if s == 0.0:
                 start = m
-            s = max(0.0, s + z - rules.cusum_k)
+            s = max(0.0, s + (d * up + (e - d) * down) / phi)
         if s <= rules.cusum_h or sum(self.d.get(m, 0) for m in window) < rules.min_denials:
             return None
         e, d = self.e[month], self.d.get(month, 0)
@@ -269,10 +275,12 @@ def reporting_changes(countries: pd.DataFrame, month: dt.date, rules: AlertRules
         sources_now = 0 if now is None else max(int(now["loads"]), int(now["organisations"]))
         sources_usual = float(known[["loads", "organisations"]].max(axis=1).median())
         name = str(rows["name"].iloc[0])
-        if usual >= rules.min_engagements and e_now < rules.reporting_drop * usual:
+        if usual < 2 * rules.min_engagements:  # too few a month to tell a reporting change from chance
+            continue
+        if e_now < rules.reporting_drop * usual:
             out.append(Alert("reporting change", "country", str(iso3), name, str(iso3), "engagements logged",
                              e_now, usual, month, e_now))
-        elif sources_usual >= 2 and sources_now <= sources_usual * 2 / 3:
+        elif sources_usual >= 3 and sources_now <= rules.reporting_drop * sources_usual:
             out.append(Alert("reporting change", "country", str(iso3), name, str(iso3), "offices or organisations reporting",
                              sources_now, sources_usual, month, e_now))
     return out
@@ -289,7 +297,7 @@ def find_alerts(run: Runner, month: dt.date, *, regions: Sequence[str] = (), cou
     """
     rules = rules or AlertRules()
     if min_engagements is not None and min_engagements > rules.min_engagements:
-        rules = AlertRules(**{**rules.__dict__, "min_engagements": min_engagements})
+        rules = replace(rules, min_engagements=min_engagements, shift_month_engagements=min_engagements)
     month = month_start(month)
     start = add_months(month, -(rules.history_months + 2 * rules.quiet_months + rules.cusum_window))
     end = add_months(month, 1)

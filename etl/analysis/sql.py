@@ -83,3 +83,10 @@ REGIONS = "SELECT DISTINCT region FROM countries WHERE region IS NOT NULL ORDER 
 
 # The newest engagement month (the default month to look at).
 LATEST_MONTH = "SELECT date_trunc('month', max(engagement_date))::DATE FROM engagements"
+
+
+def areas_with_engagements(month: dt.date, end: dt.date, regions: Sequence[str] = (),
+                           countries: Sequence[str] = ()) -> Query:
+    """How many admin-1 areas had engagements from ``month`` to ``end`` (exclusive): the false-alarm denominator."""
+    where, params = _where(month, end, regions, countries, None)
+    return f"SELECT count(DISTINCT e.admin1_pcode) FROM engagements e WHERE {where}", params
