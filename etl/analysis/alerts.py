@@ -13,9 +13,10 @@ In short, for the month asked and each place (counts aggregated in DuckDB by :mo
    below :attr:`~AlertRules.warning_p`, ``alert`` below :attr:`~AlertRules.alert_p`; never with fewer than
    :attr:`~AlertRules.min_denials` denials or :attr:`~AlertRules.min_engagements` engagements (1 -> 2 is
    not an alert).
-2. **Denial share rising** (``shift``): a one-sided CUSUM of the standardised monthly denial shares of the
+2. **Denial share rising** (``shift``): a one-sided CUSUM of the engagements of the
    last :attr:`~AlertRules.cusum_window` months against the share of the months before them; flagged when
-   it passes :attr:`~AlertRules.cusum_h` (drift allowance :attr:`~AlertRules.cusum_k`).
+   it passes :attr:`~AlertRules.cusum_h` (a Bernoulli CUSUM tuned to a doubling of the odds of a denial,
+   :attr:`~AlertRules.cusum_odds`).
 3. **Repeats suppressed**: a place flagged for a measure in one of the previous
    :attr:`~AlertRules.quiet_months` months is shown again only if it got worse (a higher level or a
    higher denial share), and then "since" the first month of the episode.
@@ -26,7 +27,7 @@ In short, for the month asked and each place (counts aggregated in DuckDB by :mo
 
 >>> rules = AlertRules()
 >>> round(expected_rate(denied=[1, 1, 9], engaged=[20, 20, 20], months=[1, 2, 1], month=1, prior=rules.seasonal_prior), 3)
-0.151
+0.221
 """
 
 from __future__ import annotations
@@ -295,19 +296,37 @@ def find_alerts(run: Runner, month: dt.date, *, regions: Sequence[str] = (), cou
     :param counterpart_id: only that counterpart's own series (a profile page).
     :param min_engagements: no alert on fewer engagements this month (hq's ``k``), beside the rules' minimum.
     """
+    month = month_start(month)
+    return alerts_by_month(run, [month], regions=regions, countries=countries, counterpart_id=counterpart_id,
+                           rules=rules, min_engagements=min_engagements)[month]
+
+
+def alerts_by_month(run: Runner, months: Sequence[dt.date], *, regions: Sequence[str] = (),
+                    countries: Sequence[str] = (), counterpart_id: str | None = None,
+                    rules: AlertRules | None = None, min_engagements: int | None = None) -> dict[dt.date, list[Alert]]:
+    """:func:`find_alerts` for several months (first days), the counts read once."""
     rules = rules or AlertRules()
     if min_engagements is not None and min_engagements > rules.min_engagements:
         rules = replace(rules, min_engagements=min_engagements, shift_month_engagements=min_engagements)
-    month = month_start(month)
-    start = add_months(month, -(rules.history_months + 2 * rules.quiet_months + rules.cusum_window))
-    end = add_months(month, 1)
+    if not months:
+        return {}
+    start = add_months(min(months), -(rules.history_months + 2 * rules.quiet_months + rules.cusum_window))
+    end = add_months(max(months), 1)
     places = run(*sql.place_months(start, end, regions, countries, counterpart_id))
+    places = places.assign(month=pd.to_datetime(places["month"]).dt.date)
     if counterpart_id is not None:
         places = places[places["level"] == "counterpart"]
         country_rows = pd.DataFrame(columns=["iso3", "name", "month", "engagements", "loads", "organisations"])
     else:
         country_rows = run(*sql.country_months(start, end, regions, countries))
         country_rows = country_rows.assign(month=pd.to_datetime(country_rows["month"]).dt.date)
+    series = [(str(kind), str(key), str(rows["name"].iloc[0]), str(rows["iso3"].iloc[0]), _Series(rows))
+              for (kind, key), rows in places.groupby(["level", "key"], sort=True)]
+    return {m: _month_alerts(m, series, country_rows, rules) for m in months}
+
+
+def _month_alerts(month: dt.date, series: list[tuple[str, str, str, str, _Series]], country_rows: pd.DataFrame,
+                  rules: AlertRules) -> list[Alert]:
     found: list[Alert] = []
     guarded: set[tuple[str, dt.date]] = set()
     for m in [add_months(month, -i) for i in range(2 * rules.quiet_months + 1)]:
@@ -315,19 +334,14 @@ def find_alerts(run: Runner, month: dt.date, *, regions: Sequence[str] = (), cou
             guarded.add((a.iso3, m))
             if m == month:
                 found.append(a)
-    if places.empty:
-        return found
-    places = places.assign(month=pd.to_datetime(places["month"]).dt.date)
-    for (kind, key), rows in places.groupby(["level", "key"], sort=True):
-        if month not in set(rows["month"]):
+    for kind, key, name, iso3, place in series:
+        if month not in place.e:
             continue
-        series = _Series(rows)
-        name, iso3 = str(rows["name"].iloc[0]), str(rows["iso3"].iloc[0])
-        for flag, since in _raw_flags(series, month, rules, (iso3, month) in guarded):
-            hidden, since = _suppressed(series, month, flag, since, rules, guarded, iso3)
+        for flag, since in _raw_flags(place, month, rules, (iso3, month) in guarded):
+            hidden, since = _suppressed(place, month, flag, since, rules, guarded, iso3)
             if hidden:
                 continue
-            found.append(Alert(flag.level, str(kind), str(key), name, iso3, flag.measure, flag.observed,
+            found.append(Alert(flag.level, kind, key, name, iso3, flag.measure, flag.observed,
                                flag.expected, since, flag.engagements, flag.p_value, flag.share))
     order = {level: i for i, level in enumerate(LEVELS)}
     return sorted(found, key=lambda a: (order[a.level], a.kind, -(a.share or 0), a.name))

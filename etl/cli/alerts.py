@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from etl.accounts import audit
 from etl.analysis import sql
-from etl.analysis.alerts import Alert, add_months, find_alerts
+from etl.analysis.alerts import Alert, add_months, alerts_by_month
 from etl.cli import audited
 from etl.geo.countries import country_iso3
 from etl.store.db import reading
@@ -55,7 +55,7 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         while months[-1] < through:
             months.append(add_months(months[-1], 1))
         narrow = {"regions": [args.region] if args.region else [], "countries": [country] if country else []}
-        found = {m: find_alerts(run, m, **narrow) for m in months}
+        found = alerts_by_month(run, months, **narrow)
         areas = {m: int(run(*sql.areas_with_engagements(m, add_months(m, 1), **narrow)).iloc[0, 0]) for m in months}
     # On record before anything is shown (etl/accounts/audit.py): who read which alerts.
     audit.record("export", who=audited.cli_user(), target=f"alerts {args.month:%Y-%m}"
