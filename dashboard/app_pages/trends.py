@@ -6,6 +6,7 @@ from dashboard.db import conflict_queries, disclosure, queries
 from dashboard.db.connection import query
 from dashboard.shell import page_filters
 from dashboard.ui import charts, viewer
+from dashboard.ui.alerts import alerts_section
 from dashboard.ui.components import (
     delta_pct,
     delta_pts,
@@ -76,6 +77,8 @@ with right:
     table(regions, percent=("share_granted", "share_denied", "share_denied_before"),
           share_denied_before="Share denied before", engagements_before="Engagements before")
 downloads(regions, "regions")
+
+alerts_section(f)  # dashboard/ui/alerts.py: the month's alerts (docs/alerts.md)
 
 st.subheader("Biggest changes in denial rate")
 st.caption("Against the previous period, among places and counterparts with at least 10 engagements in both.")

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from dashboard import registry
+from dashboard.db import alerts as alerts_db
 from dashboard.db import conflict_queries as conflict
 from dashboard.db import profile_queries as profile
 from dashboard.db.outcomes import IS_DENIED, IS_GRANTED, Query
@@ -458,7 +459,7 @@ REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 def _trends_set(f: Filters, _cp: str) -> list[Query]:
     return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), denial_changes(f),
             incidents_monthly(f), incidents_by_perpetrator(f), conflict.events_monthly(f), conflict.events_by_type(f),
-            conflict.counts_monthly(f)]
+            conflict.counts_monthly(f), *alerts_db.query_set(f)]
 
 
 def _map_set(f: Filters, _cp: str) -> list[Query]:
@@ -480,7 +481,8 @@ def _profile_set(f: Filters, cp: str) -> list[Query]:
             (profile.PROFILE_TIMELINE, [cp, profile.TIMELINE_ROWS]), (profile.PROFILE_OUTCOMES_BY_QUARTER, [cp]), (profile.PROFILE_PEERS, [cp, cp]),
             (profile.PROFILE_CHANNELS, [cp]), (profile.PROFILE_INTERMEDIARIES, [cp]), (profile.PROFILE_RELATED, [cp]),
             (profile.PROFILE_REVIEW, [cp, cp, cp]), (profile.PROFILE_CONDITIONS, [cp, cp]), profile.profile_follow_ups(cp, f.end),
-            (profile.PROFILE_INCIDENTS, [cp]), (profile.PROFILE_CONFLICT_EVENTS, [cp, profile.CONFLICT_EVENT_ROWS])]
+            (profile.PROFILE_INCIDENTS, [cp]), (profile.PROFILE_CONFLICT_EVENTS, [cp, profile.CONFLICT_EVENT_ROWS]),
+            *alerts_db.query_set(f, cp)]
 
 
 def _data_set(_f: Filters, _cp: str) -> list[Query]:

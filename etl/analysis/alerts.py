@@ -288,21 +288,36 @@ def reporting_changes(countries: pd.DataFrame, month: dt.date, rules: AlertRules
 
 
 def find_alerts(run: Runner, month: dt.date, *, regions: Sequence[str] = (), countries: Sequence[str] = (),
-                counterpart_id: str | None = None, rules: AlertRules | None = None,
+                areas: Sequence[str] = (), counterpart_id: str | None = None, rules: AlertRules | None = None,
                 min_engagements: int | None = None) -> list[Alert]:
     """The alerts of calendar ``month`` (any day of it), most severe first.
 
     :param run: runs one query; the dashboard passes the signed-in user's scoped ``query``.
+    :param regions: only these regions; ``countries``: ISO3 codes; ``areas``: admin-1 P-codes (the engagements
+        there: a counterpart's series is then its engagements in those areas).
     :param counterpart_id: only that counterpart's own series (a profile page).
     :param min_engagements: no alert on fewer engagements this month (hq's ``k``), beside the rules' minimum.
     """
     month = month_start(month)
-    return alerts_by_month(run, [month], regions=regions, countries=countries, counterpart_id=counterpart_id,
-                           rules=rules, min_engagements=min_engagements)[month]
+    return alerts_by_month(run, [month], regions=regions, countries=countries, areas=areas,
+                           counterpart_id=counterpart_id, rules=rules, min_engagements=min_engagements)[month]
+
+
+def reads(months: Sequence[dt.date], *, regions: Sequence[str] = (), countries: Sequence[str] = (),
+          areas: Sequence[str] = (), counterpart_id: str | None = None,
+          rules: AlertRules | None = None) -> list[sql.Query]:
+    """The queries :func:`alerts_by_month` runs (place counts, then country counts unless for one counterpart)."""
+    rules = rules or AlertRules()
+    start = add_months(min(months), -(rules.history_months + 2 * rules.quiet_months + rules.cusum_window))
+    end = add_months(max(months), 1)
+    out = [sql.place_months(start, end, regions, countries, counterpart_id, areas)]
+    if counterpart_id is None:
+        out.append(sql.country_months(start, end, regions, countries, areas))
+    return out
 
 
 def alerts_by_month(run: Runner, months: Sequence[dt.date], *, regions: Sequence[str] = (),
-                    countries: Sequence[str] = (), counterpart_id: str | None = None,
+                    countries: Sequence[str] = (), areas: Sequence[str] = (), counterpart_id: str | None = None,
                     rules: AlertRules | None = None, min_engagements: int | None = None) -> dict[dt.date, list[Alert]]:
     """:func:`find_alerts` for several months (first days), the counts read once."""
     rules = rules or AlertRules()
@@ -310,16 +325,14 @@ def alerts_by_month(run: Runner, months: Sequence[dt.date], *, regions: Sequence
         rules = replace(rules, min_engagements=min_engagements, shift_month_engagements=min_engagements)
     if not months:
         return {}
-    start = add_months(min(months), -(rules.history_months + 2 * rules.quiet_months + rules.cusum_window))
-    end = add_months(max(months), 1)
-    places = run(*sql.place_months(start, end, regions, countries, counterpart_id))
-    places = places.assign(month=pd.to_datetime(places["month"]).dt.date)
+    results = [run(*q) for q in reads(months, regions=regions, countries=countries, areas=areas,
+                                      counterpart_id=counterpart_id, rules=rules)]
+    places = results[0].assign(month=pd.to_datetime(results[0]["month"]).dt.date)
     if counterpart_id is not None:
         places = places[places["level"] == "counterpart"]
         country_rows = pd.DataFrame(columns=["iso3", "name", "month", "engagements", "loads", "organisations"])
     else:
-        country_rows = run(*sql.country_months(start, end, regions, countries))
-        country_rows = country_rows.assign(month=pd.to_datetime(country_rows["month"]).dt.date)
+        country_rows = results[1].assign(month=pd.to_datetime(results[1]["month"]).dt.date)
     series = [(str(kind), str(key), str(rows["name"].iloc[0]), str(rows["iso3"].iloc[0]), _Series(rows))
               for (kind, key), rows in places.groupby(["level", "key"], sort=True)]
     return {m: _month_alerts(m, series, country_rows, rules) for m in months}

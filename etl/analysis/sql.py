@@ -15,8 +15,9 @@ Query = tuple[str, list[object]]
 
 
 def _where(start: dt.date, end: dt.date, regions: Sequence[str], countries: Sequence[str],
-           counterpart_id: str | None) -> tuple[str, list[object]]:
-    """Engagements from ``start`` to ``end`` (exclusive), narrowed to regions, countries or one counterpart."""
+           counterpart_id: str | None, areas: Sequence[str] = ()) -> tuple[str, list[object]]:
+    """Engagements from ``start`` to ``end`` (exclusive), narrowed to regions, countries, admin-1 areas (P-codes)
+    or one counterpart."""
     clauses = ["e.engagement_date >= ?", "e.engagement_date < ?"]
     params: list[object] = [start, end]
     if regions:
@@ -25,6 +26,9 @@ def _where(start: dt.date, end: dt.date, regions: Sequence[str], countries: Sequ
     if countries:
         clauses.append(f"e.iso3 IN ({', '.join('?' * len(countries))})")
         params.extend(countries)
+    if areas:
+        clauses.append(f"e.admin1_pcode IN ({', '.join('?' * len(areas))})")
+        params.extend(areas)
     if counterpart_id is not None:
         clauses.append("e.counterpart_id = ?")
         params.append(counterpart_id)
@@ -32,7 +36,7 @@ def _where(start: dt.date, end: dt.date, regions: Sequence[str], countries: Sequ
 
 
 def place_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), countries: Sequence[str] = (),
-                 counterpart_id: str | None = None) -> Query:
+                 counterpart_id: str | None = None, areas: Sequence[str] = ()) -> Query:
     """Engagements and denials per month for every admin-1 area, checkpoint and counterpart (one scan).
 
     Columns: ``level`` (area, checkpoint, counterpart), ``key`` (P-code or id), ``name`` (the area's,
@@ -40,7 +44,7 @@ def place_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), coun
     With ``counterpart_id`` only that counterpart's engagements count (its own series, and the places
     where it was met).
     """
-    where, params = _where(start, end, regions, countries, counterpart_id)
+    where, params = _where(start, end, regions, countries, counterpart_id, areas)
     return f"""
     WITH g AS (
         SELECT CASE WHEN grouping(e.admin1_pcode) = 0 THEN 'area'
@@ -62,12 +66,13 @@ def place_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), coun
     """, params
 
 
-def country_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), countries: Sequence[str] = ()) -> Query:
+def country_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), countries: Sequence[str] = (),
+                   areas: Sequence[str] = ()) -> Query:
     """Per country and month: engagements, and how many sources reported (files loaded, organisations named).
 
     Columns: ``iso3``, ``name`` (the country's), ``month``, ``engagements``, ``loads``, ``organisations``.
     """
-    where, params = _where(start, end, regions, countries, None)
+    where, params = _where(start, end, regions, countries, None, areas)
     return f"""
     SELECT e.iso3, coalesce(any_value(co.name), e.iso3) AS name, date_trunc('month', e.engagement_date)::DATE AS month,
            count(*) AS engagements, count(DISTINCT e.load_id) AS loads, count(DISTINCT e.organisation) AS organisations
