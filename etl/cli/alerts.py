@@ -54,10 +54,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
         months = [args.month]
         while months[-1] < through:
             months.append(add_months(months[-1], 1))
-        regions = [args.region] if args.region else []
+        chosen = [args.region] if args.region else []
         countries = [country] if country else []
-        found = alerts_by_month(run, months, regions=regions, countries=countries)
-        areas = {m: int(run(*sql.areas_with_engagements(m, add_months(m, 1), regions, countries)).iloc[0, 0])
+        found = alerts_by_month(run, months, regions=chosen, countries=countries)
+        areas = {m: int(run(*sql.areas_with_engagements(m, add_months(m, 1), chosen, countries)).iloc[0, 0])
                  for m in months}
     # On record before anything is shown (etl/accounts/audit.py): who read which alerts.
     audit.record("export", who=audited.cli_user(), target=f"alerts {args.month:%Y-%m}"
