@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -176,10 +177,11 @@ class _Series:
         den = [self.d[m] for m in past]
         eng = [self.e[m] for m in past]
         cal = [m.month for m in past]
-        rates = [expected_rate(den, eng, cal, c, rules.seasonal_prior) for c in cal]
+        by_cal = {c: expected_rate(den, eng, cal, c, rules.seasonal_prior) for c in {*cal, month.month}}
+        rates = [by_cal[c] for c in cal]
         pearson = sum((di - ei * r) ** 2 / (ei * r) for di, ei, r in zip(den, eng, rates, strict=True) if ei * r > 0)
         phi = min(max(pearson / max(len(past) - 1, 1), 1.0), rules.max_dispersion)
-        mu = e * expected_rate(den, eng, cal, month.month, rules.seasonal_prior)
+        mu = e * by_cal[month.month]
         variance = phi * mu + mu * mu * phi / (sum(den) + 1)
         upper, lower = _tails(d, mu, variance)
         if d >= rules.min_denials and d > mu:
@@ -261,28 +263,37 @@ def _suppressed(series: _Series, month: dt.date, flag: _Flag, since: dt.date, ru
     return not worse, episode
 
 
-def reporting_changes(countries: pd.DataFrame, month: dt.date, rules: AlertRules) -> list[Alert]:
+# Per country: its name, and per month (first day) its engagements and reporting sources.
+Reporting = dict[str, tuple[str, dict[dt.date, tuple[int, int]]]]
+
+
+def reporting(countries: pd.DataFrame) -> Reporting:
+    """:func:`etl.analysis.sql.country_months` rows as plain mappings (sources: files or organisations, the larger)."""
+    out: Reporting = {}
+    for iso3, name, month, e, loads, orgs in countries[["iso3", "name", "month", "engagements", "loads",
+                                                        "organisations"]].itertuples(index=False):
+        out.setdefault(str(iso3), (str(name), {}))[1][month] = (int(e), max(int(loads), int(orgs)))
+    return out
+
+
+def reporting_changes(countries: Reporting, month: dt.date, rules: AlertRules) -> list[Alert]:
     """Countries whose engagements or reporting sources fell sharply this month against the six before."""
     out: list[Alert] = []
-    for iso3, rows in countries.groupby("iso3", sort=True):
-        by_month = rows.set_index("month")
-        past = [add_months(month, -i) for i in range(1, 7)]
-        known = by_month.reindex(past).fillna(0)
-        if (known["engagements"] > 0).sum() < 3:
+    past = [add_months(month, -i) for i in range(1, 7)]
+    for iso3, (name, months) in sorted(countries.items()):
+        known = [months.get(m, (0, 0)) for m in past]
+        if sum(e > 0 for e, _ in known) < 3:
             continue
-        now = by_month.loc[month] if month in by_month.index else None
-        e_now = int(now["engagements"]) if now is not None else 0
-        usual = float(known["engagements"].median())
-        sources_now = 0 if now is None else max(int(now["loads"]), int(now["organisations"]))
-        sources_usual = float(known[["loads", "organisations"]].max(axis=1).median())
-        name = str(rows["name"].iloc[0])
+        e_now, sources_now = months.get(month, (0, 0))
+        usual = statistics.median(e for e, _ in known)
+        sources_usual = statistics.median(src for _, src in known)
         if usual < 2 * rules.min_engagements:  # too few a month to tell a reporting change from chance
             continue
         if e_now < rules.reporting_drop * usual:
-            out.append(Alert("reporting change", "country", str(iso3), name, str(iso3), "engagements logged",
+            out.append(Alert("reporting change", "country", iso3, name, iso3, "engagements logged",
                              e_now, usual, month, e_now))
         elif sources_usual >= 3 and sources_now <= rules.reporting_drop * sources_usual:
-            out.append(Alert("reporting change", "country", str(iso3), name, str(iso3), "offices or organisations reporting",
+            out.append(Alert("reporting change", "country", iso3, name, iso3, "offices or organisations reporting",
                              sources_now, sources_usual, month, e_now))
     return out
 
@@ -321,8 +332,9 @@ def alerts_by_month(run: Runner, months: Sequence[dt.date], *, regions: Sequence
                     rules: AlertRules | None = None, min_engagements: int | None = None) -> dict[dt.date, list[Alert]]:
     """:func:`find_alerts` for several months (first days), the counts read once."""
     rules = rules or AlertRules()
-    if min_engagements is not None and min_engagements > rules.min_engagements:
-        rules = replace(rules, min_engagements=min_engagements, shift_month_engagements=min_engagements)
+    if min_engagements is not None:  # hq's k: no alert on fewer engagements in its month, whatever the measure
+        rules = replace(rules, min_engagements=max(rules.min_engagements, min_engagements),
+                        shift_month_engagements=max(rules.shift_month_engagements, min_engagements))
     if not months:
         return {}
     results = [run(*q) for q in reads(months, regions=regions, countries=countries, areas=areas,
@@ -335,18 +347,17 @@ def alerts_by_month(run: Runner, months: Sequence[dt.date], *, regions: Sequence
         country_rows = results[1].assign(month=pd.to_datetime(results[1]["month"]).dt.date)
     series = [(str(kind), str(key), str(rows["name"].iloc[0]), str(rows["iso3"].iloc[0]), _Series(rows))
               for (kind, key), rows in places.groupby(["level", "key"], sort=True)]
-    return {m: _month_alerts(m, series, country_rows, rules) for m in months}
+    countries = reporting(country_rows)
+    changes: dict[dt.date, list[Alert]] = {}
+    for m in {add_months(m, -i) for m in months for i in range(2 * rules.quiet_months + 1)}:
+        changes[m] = reporting_changes(countries, m, rules)
+    return {m: _month_alerts(m, series, changes, rules) for m in months}
 
 
-def _month_alerts(month: dt.date, series: list[tuple[str, str, str, str, _Series]], country_rows: pd.DataFrame,
-                  rules: AlertRules) -> list[Alert]:
-    found: list[Alert] = []
-    guarded: set[tuple[str, dt.date]] = set()
-    for m in [add_months(month, -i) for i in range(2 * rules.quiet_months + 1)]:
-        for a in reporting_changes(country_rows, m, rules):
-            guarded.add((a.iso3, m))
-            if m == month:
-                found.append(a)
+def _month_alerts(month: dt.date, series: list[tuple[str, str, str, str, _Series]],
+                  changes: dict[dt.date, list[Alert]], rules: AlertRules) -> list[Alert]:
+    found: list[Alert] = list(changes[month])
+    guarded = {(a.iso3, m) for m, alerts in changes.items() for a in alerts}
     for kind, key, name, iso3, place in series:
         if month not in place.e:
             continue
