@@ -32,11 +32,14 @@ def profile_months(last_seen: dt.date) -> list[dt.date]:
     return [engine.add_months(last, -i) for i in range(PROFILE_MONTHS - 1, -1, -1)]
 
 
-def query_set(f: Filters, counterpart_id: str = "", last_seen: dt.date | None = None) -> list[Query]:
-    """The queries the Trends page (or, with ``counterpart_id``, a profile) runs for its alerts (the warm-up's)."""
-    if counterpart_id:
-        return engine.reads(profile_months(last_seen or f.end), counterpart_id=counterpart_id)
+def trends_queries(f: Filters) -> list[Query]:
+    """The queries the Trends page's alerts run (its query set, for the warm-up and the benchmark)."""
     return engine.reads([month_of(f)], regions=f.regions, countries=f.countries, areas=f.areas)
+
+
+def profile_queries(counterpart_id: str, last_seen: dt.date) -> list[Query]:
+    """The queries a counterpart profile's alerts run."""
+    return engine.reads(profile_months(last_seen), counterpart_id=counterpart_id)
 
 
 def alerts_as(scope: Scope, months: tuple[dt.date, ...], regions: tuple[str, ...] = (),

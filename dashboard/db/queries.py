@@ -459,7 +459,7 @@ REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 def _trends_set(f: Filters, _cp: str) -> list[Query]:
     return [headline(f), headline(f.previous()), monthly_outcomes(f), by_region(f), denial_changes(f),
             incidents_monthly(f), incidents_by_perpetrator(f), conflict.events_monthly(f), conflict.events_by_type(f),
-            conflict.counts_monthly(f), *alerts_db.query_set(f)]
+            conflict.counts_monthly(f), *alerts_db.trends_queries(f)]
 
 
 def _map_set(f: Filters, _cp: str) -> list[Query]:
@@ -482,7 +482,7 @@ def _profile_set(f: Filters, cp: str) -> list[Query]:
             (profile.PROFILE_CHANNELS, [cp]), (profile.PROFILE_INTERMEDIARIES, [cp]), (profile.PROFILE_RELATED, [cp]),
             (profile.PROFILE_REVIEW, [cp, cp, cp]), (profile.PROFILE_CONDITIONS, [cp, cp]), profile.profile_follow_ups(cp, f.end),
             (profile.PROFILE_INCIDENTS, [cp]), (profile.PROFILE_CONFLICT_EVENTS, [cp, profile.CONFLICT_EVENT_ROWS]),
-            *alerts_db.query_set(f, cp)]
+            *alerts_db.profile_queries(cp, f.end)]
 
 
 def _data_set(_f: Filters, _cp: str) -> list[Query]:

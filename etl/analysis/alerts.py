@@ -347,10 +347,10 @@ def alerts_by_month(run: Runner, months: Sequence[dt.date], *, regions: Sequence
         country_rows = results[1].assign(month=pd.to_datetime(results[1]["month"]).dt.date)
     series = [(str(kind), str(key), str(rows["name"].iloc[0]), str(rows["iso3"].iloc[0]), _Series(rows))
               for (kind, key), rows in places.groupby(["level", "key"], sort=True)]
-    countries = reporting(country_rows)
+    reported = reporting(country_rows)
     changes: dict[dt.date, list[Alert]] = {}
     for m in {add_months(m, -i) for m in months for i in range(2 * rules.quiet_months + 1)}:
-        changes[m] = reporting_changes(countries, m, rules)
+        changes[m] = reporting_changes(reported, m, rules)
     return {m: _month_alerts(m, series, changes, rules) for m in months}
 
 

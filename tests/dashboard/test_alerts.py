@@ -123,3 +123,19 @@ def test_trends_shows_the_months_alerts_before_the_biggest_changes(demo_db: Path
     assert not at.exception, problems(at)
     assert not any("Upper Nile" in df.astype(str).to_string() for df in dataframes(at))
     assert "Upper Nile" not in page_text(at)
+
+
+def test_a_profile_lists_the_counterparts_alerts(demo_db: Path, use_db) -> None:  # type: ignore[no-untyped-def]
+    use_db(demo_db)
+    cid, last_seen = sql(demo_db, "SELECT counterpart_id, last_seen FROM counterparts WHERE name = 'Col. Idris Bakhit'")[0]
+    at = open_page("counterpart", {"id": cid})
+    assert not at.exception and not at.error, problems(at)
+    shown = next(df for df in dataframes(at) if "Month" in df.columns and "Measure" in df.columns)
+    assert len(shown) >= 1 and set(shown["Level"]) <= {"alert", "warning"}, shown
+    # Oracle: each row's engagements are his engagements of that month, counted from the raw rows.
+    for month, engagements in zip(shown["Month"], shown["Engagements this month"], strict=True):
+        first = dt.datetime.strptime(month, "%b %Y").date()
+        assert first <= last_seen
+        n = sql(demo_db, "SELECT count(*) FROM engagements WHERE counterpart_id = ? AND engagement_date >= ? "
+                         "AND engagement_date < ?", [cid, first, add_months(first, 1)])[0][0]
+        assert int(str(engagements).replace(",", "")) == n, (month, engagements, n)
