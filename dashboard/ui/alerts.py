@@ -49,13 +49,14 @@ def alerts_section(f: Filters) -> None:
     """Trends: the alerts of the month the period ends in, within the sidebar's regions, countries and areas."""
     month = alerts_db.month_of(f)
     st.subheader("Alerts", anchor=False)
+    k = viewer.viewer_k()
     found = _for([month], f)[month]
     st.caption(f"{month:%B %Y} (the month the period ends in). {HOW}")
     if not found:
         empty_state(f"No alerts for {month:%B %Y}: no area, checkpoint or counterpart in view had more denials than "
                     "its own history predicts, and no country's reporting dropped.")
         return
-    table(frame(found, month))
+    table(frame(found, month, k))
 
 
 def counterpart_alerts(counterpart_id: str, last_seen: dt.date | None) -> None:
@@ -64,7 +65,7 @@ def counterpart_alerts(counterpart_id: str, last_seen: dt.date | None) -> None:
         return
     by_month = _for(alerts_db.profile_months(last_seen), counterpart_id=counterpart_id)
     months = alerts_db.PROFILE_MONTHS
-    shown = [frame(by_month[m], m).assign(Month=f"{m:%b %Y}") for m in sorted(by_month, reverse=True) if by_month[m]]
+    shown = [frame(by_month[m], m, viewer.viewer_k()).assign(Month=f"{m:%b %Y}") for m in sorted(by_month, reverse=True) if by_month[m]]
     if not shown:
         st.caption(f"No alert in the {months} months up to the last engagement: denials stayed within what this "
                    "counterpart's own history predicts.")

@@ -91,7 +91,8 @@ class Alert:
     def line(self, month: dt.date) -> str:
         """The alert in one line of plain text."""
         since = "this month" if self.since >= month else f"since {self.since:%b %Y}"
-        place = f"{self.kind} {self.name} ({self.iso3})" if self.kind != "country" else f"country {self.name}"
+        name = "".join(c if c.isprintable() else " " for c in self.name)  # a name from a log stays on its line
+        place = f"{self.kind} {name} ({self.iso3})" if self.kind != "country" else f"country {name}"
         return (f"{self.level.upper():<16} {place}: {self.measure}: {describe(self.measure, self.observed)} "
                 f"this month, expected {describe(self.measure, self.expected)}; {since}")
 
@@ -371,15 +372,29 @@ def _month_alerts(month: dt.date, series: list[tuple[str, str, str, str, _Series
     return sorted(found, key=lambda a: (order[a.level], a.kind, -(a.share or 0), a.name))
 
 
-def frame(alerts: Sequence[Alert], month: dt.date) -> pd.DataFrame:
-    """Alerts as a table with human column names (the dashboard's and a download's shape)."""
+def frame(alerts: Sequence[Alert], month: dt.date, k: int | None = None) -> pd.DataFrame:
+    """Alerts as a table with human column names (the dashboard's and a download's shape).
+
+    With ``k`` (the disclosure rule), a country's count of engagements below ``k`` reads ``< k``.
+
+    >>> a = Alert("reporting change", "country", "SSD", "South Sudan", "SSD", "engagements logged", 3, 40.0,
+    ...           dt.date(2025, 2, 1), 3)
+    >>> frame([a], dt.date(2025, 2, 1), k=5)[["This month", "Expected", "Since"]].iloc[0].tolist()
+    ['< 5', '40', 'this month']
+    """
+
+    def this_month(a: Alert) -> str:
+        if k is not None and a.measure == "engagements logged" and a.observed < k:
+            return f"< {k}"
+        return describe(a.measure, a.observed)
+
     return pd.DataFrame({
         "Level": [a.level for a in alerts],
         "Place": [a.name for a in alerts],
         "Kind": [a.kind for a in alerts],
         "Country": [a.iso3 for a in alerts],
         "Measure": [a.measure for a in alerts],
-        "This month": [describe(a.measure, a.observed) for a in alerts],
+        "This month": [this_month(a) for a in alerts],
         "Expected": [describe(a.measure, a.expected) for a in alerts],
         "Since": ["this month" if a.since >= month_start(month) else f"{a.since:%b %Y}" for a in alerts],
         "Engagements this month": [a.engagements for a in alerts],

@@ -165,3 +165,14 @@ def test_the_rules_are_what_the_docs_say() -> None:
     for figure in (f"p < {rules.warning_p}", f"p < {rules.alert_p}", f"{rules.min_denials} denials",
                    f"{rules.quiet_months} months", f"h = {rules.cusum_h:g}"):
         assert figure in doc, f"docs/alerts.md does not say {figure!r}"
+
+
+def test_a_line_stays_one_line_whatever_the_name() -> None:
+    from etl.analysis.alerts import Alert
+
+    a = Alert("alert", "counterpart", "CP-1", "Cmdr X\nALERT fake line\u202e", "SSD", "denials", 9, 1.5,
+              dt.date(2025, 1, 1), 12)
+    line = a.line(dt.date(2025, 2, 1))
+    assert "\n" not in line and "\u202e" not in line and line.endswith("since Jan 2025"), line
+    assert line.startswith("ALERT            counterpart Cmdr X ALERT fake line  (SSD): denials: 9 this month, "
+                           "expected 1.5")
