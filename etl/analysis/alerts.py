@@ -87,6 +87,7 @@ class Alert:
     engagements: int
     p_value: float | None = None
     share: float | None = field(default=None, compare=False)
+    country: str | None = field(default=None, compare=False)  # the country's name (``iso3`` when unknown)
 
     def line(self, month: dt.date) -> str:
         """The alert in one line of plain text."""
@@ -346,8 +347,8 @@ def alerts_by_month(run: Runner, months: Sequence[dt.date], *, regions: Sequence
         country_rows = pd.DataFrame(columns=["iso3", "name", "month", "engagements", "loads", "organisations"])
     else:
         country_rows = results[1].assign(month=pd.to_datetime(results[1]["month"]).dt.date)
-    series = [(str(kind), str(key), str(rows["name"].iloc[0]), str(rows["iso3"].iloc[0]), _Series(rows))
-              for (kind, key), rows in places.groupby(["level", "key"], sort=True)]
+    series = [(str(kind), str(key), str(rows["name"].iloc[0]), str(rows["iso3"].iloc[0]), str(rows["country"].iloc[0]),
+               _Series(rows)) for (kind, key), rows in places.groupby(["level", "key"], sort=True)]
     reported = reporting(country_rows)
     changes: dict[dt.date, list[Alert]] = {}
     for m in {add_months(m, -i) for m in months for i in range(2 * rules.quiet_months + 1)}:
@@ -355,11 +356,11 @@ def alerts_by_month(run: Runner, months: Sequence[dt.date], *, regions: Sequence
     return {m: _month_alerts(m, series, changes, rules) for m in months}
 
 
-def _month_alerts(month: dt.date, series: list[tuple[str, str, str, str, _Series]],
+def _month_alerts(month: dt.date, series: list[tuple[str, str, str, str, str, _Series]],
                   changes: dict[dt.date, list[Alert]], rules: AlertRules) -> list[Alert]:
     found: list[Alert] = list(changes[month])
     guarded = {(a.iso3, m) for m, alerts in changes.items() for a in alerts}
-    for kind, key, name, iso3, place in series:
+    for kind, key, name, iso3, country, place in series:
         if month not in place.e:
             continue
         for flag, since in _raw_flags(place, month, rules, (iso3, month) in guarded):
@@ -367,7 +368,7 @@ def _month_alerts(month: dt.date, series: list[tuple[str, str, str, str, _Series
             if hidden:
                 continue
             found.append(Alert(flag.level, kind, key, name, iso3, flag.measure, flag.observed,
-                               flag.expected, since, flag.engagements, flag.p_value, flag.share))
+                               flag.expected, since, flag.engagements, flag.p_value, flag.share, country))
     order = {level: i for i, level in enumerate(LEVELS)}
     return sorted(found, key=lambda a: (order[a.level], a.kind, -(a.share or 0), a.name))
 
@@ -392,10 +393,10 @@ def frame(alerts: Sequence[Alert], month: dt.date, k: int | None = None) -> pd.D
         "Level": [a.level for a in alerts],
         "Place": [a.name for a in alerts],
         "Kind": [a.kind for a in alerts],
-        "Country": [a.iso3 for a in alerts],
+        "Country": [a.name if a.kind == "country" else a.country or a.iso3 for a in alerts],
         "Measure": [a.measure for a in alerts],
         "This month": [this_month(a) for a in alerts],
         "Expected": [describe(a.measure, a.expected) for a in alerts],
         "Since": ["this month" if a.since >= month_start(month) else f"{a.since:%b %Y}" for a in alerts],
-        "Engagements this month": [a.engagements for a in alerts],
+        "Engagements": [a.engagements for a in alerts],
     })

@@ -40,7 +40,8 @@ def place_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), coun
     """Engagements and denials per month for every admin-1 area, checkpoint and counterpart (one scan).
 
     Columns: ``level`` (area, checkpoint, counterpart), ``key`` (P-code or id), ``name`` (the area's,
-    checkpoint's or counterpart's name), ``iso3``, ``month`` (first day), ``engagements``, ``denied``.
+    checkpoint's or counterpart's name), ``iso3``, ``country`` (its name), ``month`` (first day),
+    ``engagements``, ``denied``.
     With ``counterpart_id`` only that counterpart's engagements count (its own series, and the places
     where it was met).
     """
@@ -55,9 +56,10 @@ def place_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), coun
         FROM engagements e
         WHERE {where}
         GROUP BY GROUPING SETS ((month, e.admin1_pcode), (month, e.checkpoint_id), (month, e.counterpart_id)))
-    SELECT g.level, g.key, coalesce(a.name, k.name, c.name, g.key) AS name, g.iso3, g.month,
-           g.engagements, g.denied
+    SELECT g.level, g.key, coalesce(a.name, k.name, c.name, g.key) AS name, g.iso3,
+           coalesce(co.name, g.iso3) AS country, g.month, g.engagements, g.denied
     FROM g
+    LEFT JOIN countries co ON co.iso3 = g.iso3
     LEFT JOIN admin_areas a ON g.level = 'area' AND a.pcode = g.key
     LEFT JOIN checkpoints k ON g.level = 'checkpoint' AND k.checkpoint_id = g.key
     LEFT JOIN counterparts c ON g.level = 'counterpart' AND c.counterpart_id = g.key

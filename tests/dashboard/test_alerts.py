@@ -133,7 +133,7 @@ def test_a_profile_lists_the_counterparts_alerts(demo_db: Path, use_db) -> None:
     shown = next(df for df in dataframes(at) if "Month" in df.columns and "Measure" in df.columns)
     assert len(shown) >= 1 and set(shown["Level"]) <= {"alert", "warning"}, shown
     # Oracle: each row's engagements are his engagements of that month, counted from the raw rows.
-    for month, engagements in zip(shown["Month"], shown["Engagements this month"], strict=True):
+    for month, engagements in zip(shown["Month"], shown["Engagements"], strict=True):
         first = dt.datetime.strptime(month, "%b %Y").date()
         assert first <= last_seen
         n = sql(demo_db, "SELECT count(*) FROM engagements WHERE counterpart_id = ? AND engagement_date >= ? "
