@@ -71,6 +71,6 @@ def counterpart_alerts(counterpart_id: str, last_seen: dt.date | None) -> None:
                    "counterpart's own history predicts.")
         return
     st.markdown("**Alerts**")
-    rows = pd.concat(shown, ignore_index=True).drop(columns=["Place", "Kind", "Country"])
+    rows = pd.concat(shown, ignore_index=True).drop(columns=["Place", "Kind"])
     table(rows[["Month", *[c for c in rows.columns if c != "Month"]]])
     st.caption(f"The last {months} months up to the last engagement. {HOW}")

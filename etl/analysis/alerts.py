@@ -391,9 +391,8 @@ def frame(alerts: Sequence[Alert], month: dt.date, k: int | None = None) -> pd.D
 
     return pd.DataFrame({
         "Level": [a.level for a in alerts],
-        "Place": [a.name for a in alerts],
+        "Place": [a.name if a.kind == "country" else f"{a.name}, {a.country or a.iso3}" for a in alerts],
         "Kind": [a.kind for a in alerts],
-        "Country": [a.name if a.kind == "country" else a.country or a.iso3 for a in alerts],
         "Measure": [a.measure for a in alerts],
         "This month": [this_month(a) for a in alerts],
         "Expected": [describe(a.measure, a.expected) for a in alerts],
