@@ -88,9 +88,6 @@ def country_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), co
 # The regions that exist (to tell a misspelt --region from a region without engagements).
 REGIONS = "SELECT DISTINCT region FROM countries WHERE region IS NOT NULL ORDER BY region"
 
-# The newest engagement month (the default month to look at).
-LATEST_MONTH = "SELECT date_trunc('month', max(engagement_date))::DATE FROM engagements"
-
 
 def areas_with_engagements(month: dt.date, end: dt.date, regions: Sequence[str] = (),
                            countries: Sequence[str] = ()) -> Query:
