@@ -21,6 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("etl", "etl.config", "etl.errors", "etl.vocab", "etl.formula_guard"),
     ("etl.store",),
     ("etl.counterparts", "etl.geo", "etl.accounts"),
+    ("etl.analysis",),
     ("etl.logs",),
     ("etl.feeds",),
     ("etl.intake",),

@@ -20,6 +20,7 @@ from dashboard.db.connection import current_version, query
 from dashboard.db.scope import scope_key
 from dashboard.lookup import brief, search
 from dashboard.session.auth import audit_event, current_scope
+from dashboard.ui import alerts as alerts_ui
 from dashboard.ui import charts, components, formats, viewer
 from etl.errors import AccessDataError
 
@@ -189,6 +190,10 @@ cols[4].metric("Median delay", formats.fmt_days(me.get("median_days")),
                _days(me.get("median_days"), peers.get("median_days")), delta_color="inverse")
 st.caption(f"Peers: {md(p.peer_label)}, {formats.fmt_int(peers.get('counterparts'))} counterparts. "
            "Granted counts granted, granted with conditions and partially granted.")
+
+# This counterpart's alerts in the last months of its history (dashboard/ui/alerts.py, docs/alerts.md).
+alerts_ui.counterpart_alerts(p.counterpart_id, None if formats.is_missing(info.get("last_seen"))
+                             else pd.Timestamp(info["last_seen"]).date())
 
 if not p.review.empty:
     names = ", ".join(f"**{md(n, NAME_CHARS)}**" for n in p.review["similar_name"])

@@ -9,6 +9,7 @@ from dashboard.shell import page_filters
 from dashboard.snapshot import download as snapshot_download
 from dashboard.ui import change_list, charts, viewer
 from dashboard.ui.comparisons import year_line
+from dashboard.ui.alerts import alerts_section
 from dashboard.ui.components import (
     delta_pct,
     delta_pts,
@@ -91,6 +92,8 @@ with right:
     table(regions, percent=("share_granted", "share_denied", "share_denied_before"),
           share_denied_before="Share denied before", engagements_before="Engagements before")
 downloads(regions, "regions")
+
+alerts_section(f)  # dashboard/ui/alerts.py: the month's alerts (docs/alerts.md)
 
 st.subheader("What changed most, and why")
 changes = query(*change_queries.changes(f, min_engagements=change_list.least_engagements(k)))

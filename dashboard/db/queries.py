@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
 from dashboard import registry
+from dashboard.db import alerts as alerts_db
 from dashboard.db import change_queries
 from dashboard.db import conflict_queries as conflict
 from dashboard.db import freshness_queries as freshness
@@ -436,7 +437,7 @@ def _trends_set(f: Filters, _cp: str) -> list[Query]:
     year = [headline(f.last_year())] if f.has_last_year else []
     return [headline(f), headline(f.previous()), *year, *series, by_region(f), change_queries.changes(f),
             incidents_monthly(f), incidents_by_perpetrator(f), conflict.events_monthly(f), conflict.events_by_type(f),
-            conflict.counts_monthly(f)]
+            conflict.counts_monthly(f), *alerts_db.trends_queries(f)]
 
 
 def _map_set(f: Filters, _cp: str) -> list[Query]:
@@ -458,7 +459,8 @@ def _profile_set(f: Filters, cp: str) -> list[Query]:
             (profile.PROFILE_TIMELINE, [cp, profile.TIMELINE_ROWS]), (profile.PROFILE_OUTCOMES_BY_QUARTER, [cp]), (profile.PROFILE_PEERS, [cp, cp]),
             (profile.PROFILE_CHANNELS, [cp]), (profile.PROFILE_INTERMEDIARIES, [cp]), (profile.PROFILE_RELATED, [cp]),
             (profile.PROFILE_REVIEW, [cp, cp, cp]), (profile.PROFILE_CONDITIONS, [cp, cp]), profile.profile_follow_ups(cp, f.end),
-            (profile.PROFILE_INCIDENTS, [cp]), (profile.PROFILE_CONFLICT_EVENTS, [cp, profile.CONFLICT_EVENT_ROWS])]
+            (profile.PROFILE_INCIDENTS, [cp]), (profile.PROFILE_CONFLICT_EVENTS, [cp, profile.CONFLICT_EVENT_ROWS]),
+            *alerts_db.profile_queries(cp, f.end)]
 
 
 def _data_set(_f: Filters, _cp: str) -> list[Query]:

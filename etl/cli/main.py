@@ -1,4 +1,4 @@
-"""Command line: ``python -m etl demo | load | status | inspect | counterparts | users | encrypt | decrypt | audit | upgrade``
+"""Command line: ``python -m etl demo | load | status | inspect | alerts | counterparts | users | encrypt | decrypt | audit | upgrade``
 (and ``snapshot``, added by ``etl/__main__.py``).
 
 Every command takes ``--db PATH`` (default: ``ACCESS_DB`` or ``data/access.duckdb``). Exit code
@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from etl.cli import alerts as alerts_cli
 from etl.cli import audit as audit_cli
 from etl.cli import audited
 from etl.cli import counterparts as counterparts_cli
@@ -304,6 +305,7 @@ def build_parser(extra: Sequence[AddParser] = ()) -> argparse.ArgumentParser:
     counterparts_cli.add_parser(sub, add_db)  # counterparts list | review | merge | split | keep-apart | ...
     users_cli.add_parser(sub, add_db)  # users add | remove | list | set-role | set-password | grant | ...
     crypto_cli.add_parsers(sub, add_db)  # encrypt | decrypt (the database key: etl/store/crypto.py)
+    alerts_cli.add_parser(sub, add_db)  # alerts --month YYYY-MM [--region R] [--country ISO3]
     audit_cli.add_parser(sub, add_db)  # audit [--since DATE] [--action A] [--who U] [--csv FILE]
     for add in extra:  # snapshot (etl/__main__.py)
         add(sub, add_db)

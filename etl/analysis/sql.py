@@ -1,0 +1,96 @@
+"""All SQL of :mod:`etl.analysis`: monthly counts per place and per country, bound parameters only.
+
+The queries name tables without a schema (``engagements``, ``admin_areas``...), so they read the database
+itself from the command line and the signed-in user's views (:mod:`dashboard.db.scope`) in the dashboard:
+there a coordinator's rows of other regions are not there, and hq's counterpart ids and names are codes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+# A query: SQL text with ``?`` placeholders, and the values bound to them.
+Query = tuple[str, list[object]]
+
+
+def _where(start: dt.date, end: dt.date, regions: Sequence[str], countries: Sequence[str],
+           counterpart_id: str | None, areas: Sequence[str] = ()) -> tuple[str, list[object]]:
+    """Engagements from ``start`` to ``end`` (exclusive), narrowed to regions, countries, admin-1 areas (P-codes)
+    or one counterpart."""
+    clauses = ["e.engagement_date >= ?", "e.engagement_date < ?"]
+    params: list[object] = [start, end]
+    if regions:
+        clauses.append(f"e.region IN ({', '.join('?' * len(regions))})")
+        params.extend(regions)
+    if countries:
+        clauses.append(f"e.iso3 IN ({', '.join('?' * len(countries))})")
+        params.extend(countries)
+    if areas:
+        clauses.append(f"e.admin1_pcode IN ({', '.join('?' * len(areas))})")
+        params.extend(areas)
+    if counterpart_id is not None:
+        clauses.append("e.counterpart_id = ?")
+        params.append(counterpart_id)
+    return " AND ".join(clauses), params
+
+
+def place_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), countries: Sequence[str] = (),
+                 counterpart_id: str | None = None, areas: Sequence[str] = ()) -> Query:
+    """Engagements and denials per month for every admin-1 area, checkpoint and counterpart (one scan).
+
+    Columns: ``level`` (area, checkpoint, counterpart), ``key`` (P-code or id), ``name`` (the area's,
+    checkpoint's or counterpart's name), ``iso3``, ``country`` (its name), ``month`` (first day),
+    ``engagements``, ``denied``.
+    With ``counterpart_id`` only that counterpart's engagements count (its own series, and the places
+    where it was met).
+    """
+    where, params = _where(start, end, regions, countries, counterpart_id, areas)
+    return f"""
+    WITH g AS (
+        SELECT CASE WHEN grouping(e.admin1_pcode) = 0 THEN 'area'
+                    WHEN grouping(e.checkpoint_id) = 0 THEN 'checkpoint' ELSE 'counterpart' END AS level,
+               coalesce(e.admin1_pcode, e.checkpoint_id, e.counterpart_id) AS key,
+               date_trunc('month', e.engagement_date)::DATE AS month,
+               min(e.iso3) AS iso3, count(*) AS engagements, count(*) FILTER (WHERE e.outcome = 'denied') AS denied
+        FROM engagements e
+        WHERE {where}
+        GROUP BY GROUPING SETS ((month, e.admin1_pcode), (month, e.checkpoint_id), (month, e.counterpart_id)))
+    SELECT g.level, g.key, coalesce(a.name, k.name, c.name, g.key) AS name, g.iso3,
+           coalesce(co.name, g.iso3) AS country, g.month, g.engagements, g.denied
+    FROM g
+    LEFT JOIN countries co ON co.iso3 = g.iso3
+    LEFT JOIN admin_areas a ON g.level = 'area' AND a.pcode = g.key
+    LEFT JOIN checkpoints k ON g.level = 'checkpoint' AND k.checkpoint_id = g.key
+    LEFT JOIN counterparts c ON g.level = 'counterpart' AND c.counterpart_id = g.key
+    WHERE g.key IS NOT NULL
+    ORDER BY g.level, g.key, g.month
+    """, params
+
+
+def country_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), countries: Sequence[str] = (),
+                   areas: Sequence[str] = ()) -> Query:
+    """Per country and month: engagements, and how many sources reported (files loaded, organisations named).
+
+    Columns: ``iso3``, ``name`` (the country's), ``month``, ``engagements``, ``loads``, ``organisations``.
+    """
+    where, params = _where(start, end, regions, countries, None, areas)
+    return f"""
+    SELECT e.iso3, coalesce(any_value(co.name), e.iso3) AS name, date_trunc('month', e.engagement_date)::DATE AS month,
+           count(*) AS engagements, count(DISTINCT e.load_id) AS loads, count(DISTINCT e.organisation) AS organisations
+    FROM engagements e LEFT JOIN countries co ON co.iso3 = e.iso3
+    WHERE {where}
+    GROUP BY e.iso3, month
+    ORDER BY e.iso3, month
+    """, params
+
+
+# The regions that exist (to tell a misspelt --region from a region without engagements).
+REGIONS = "SELECT DISTINCT region FROM countries WHERE region IS NOT NULL ORDER BY region"
+
+
+def areas_with_engagements(month: dt.date, end: dt.date, regions: Sequence[str] = (),
+                           countries: Sequence[str] = ()) -> Query:
+    """How many admin-1 areas had engagements from ``month`` to ``end`` (exclusive): the false-alarm denominator."""
+    where, params = _where(month, end, regions, countries, None)
+    return f"SELECT count(DISTINCT e.admin1_pcode) FROM engagements e WHERE {where}", params
