@@ -8,8 +8,8 @@ from dashboard.db.periods import describe_span as span
 from dashboard.shell import page_filters
 from dashboard.snapshot import download as snapshot_download
 from dashboard.ui import change_list, charts, viewer
-from dashboard.ui.comparisons import year_line
 from dashboard.ui.alerts import alerts_section
+from dashboard.ui.comparisons import year_line
 from dashboard.ui.components import (
     delta_pct,
     delta_pts,
