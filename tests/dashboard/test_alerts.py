@@ -109,13 +109,13 @@ def test_the_dashboard_alerts_are_scoped(demo_db: Path, use_db) -> None:  # type
     assert any(a.key == "SS07" for a in hq)
 
 
-def test_trends_shows_the_months_alerts_before_the_biggest_changes(demo_db: Path, use_db) -> None:  # type: ignore[no-untyped-def]
+def test_trends_shows_the_months_alerts_before_what_changed_most(demo_db: Path, use_db) -> None:  # type: ignore[no-untyped-def]
     use_db(demo_db)
     feb = {"period": "custom", "from": "2025-02-01", "to": "2025-02-28", "country": "SSD"}
     at = open_page("trends", feb)
     assert not at.exception and not at.error, problems(at)
     headings = [h.value for h in at.main.subheader]
-    assert headings.index("Alerts") + 1 == headings.index("Biggest changes in denial rate"), headings
+    assert headings.index("Alerts") + 1 == headings.index("What changed most, and why"), headings
     assert "February 2025" in page_text(at)
     assert any("Upper Nile, South Sudan" in set(df.get("Place", [])) for df in dataframes(at))
     # Attacker: the same address, signed in as the MENA coordinator: no South Sudan alert anywhere on the page.
