@@ -48,8 +48,9 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     # Speed (docs/performance.md): ``e`` is not materialised (two scans of the table cost less than a copy of
     # its rows); the engagements of the ranked rows are picked once (not once per level) and counted by cell
     # (area, checkpoint, counterpart, period); each ranked row's parts, obstacles and conditions are sums of
-    # the few hundred cells it covers. An engagement is in one cell, so a row's engagements with a condition
-    # are the sum of its cells' (each counted DISTINCT: a condition may be logged twice on one engagement).
+    # the few hundred cells it covers. An engagement is in one cell (``engagement_key`` is unique: its load and
+    # row, etl/logs/sql.py), so a row's engagements with a condition are the sum of its cells' (each counted
+    # DISTINCT: a condition may be logged twice on one engagement, in two spellings).
     sql = f"""
     WITH e AS NOT MATERIALIZED (
         SELECT e.engagement_key, e.admin1_pcode, e.checkpoint_id, e.counterpart_id, {IS_DENIED} AS denied,
