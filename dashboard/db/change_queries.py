@@ -45,8 +45,14 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     """
     where, params = f.where(dates=False)
     prev = f.previous()
+    # Speed (docs/performance.md): ``e`` is not materialised (two scans of the table cost less than a copy of
+    # its rows); the engagements of the ranked rows are picked once (not once per level) and counted by cell
+    # (area, checkpoint, counterpart, period); each ranked row's parts, obstacles and conditions are sums of
+    # the few hundred cells it covers. An engagement is in one cell (``engagement_key`` is unique: its load and
+    # row, etl/logs/sql.py), so a row's engagements with a condition are the sum of its cells' (each counted
+    # DISTINCT: a condition may be logged twice on one engagement, in two spellings).
     sql = f"""
-    WITH e AS (
+    WITH e AS NOT MATERIALIZED (
         SELECT e.engagement_key, e.admin1_pcode, e.checkpoint_id, e.counterpart_id, {IS_DENIED} AS denied,
                e.engagement_date >= ? AS cur
         FROM engagements e
@@ -68,31 +74,45 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
                greatest(rate_score, volume_score) AS score
         FROM g WHERE key IS NOT NULL AND engagements >= ? AND engagements_before >= ?
         QUALIFY row_number() OVER (PARTITION BY level ORDER BY score DESC, key) <= ?),
-    picked AS (  -- the rows of each ranked place or counterpart (both periods)
-        SELECT r.level, r.key, e.* FROM ranked r JOIN e ON r.level = 'area' AND e.admin1_pcode = r.key
-        UNION ALL
-        SELECT r.level, r.key, e.* FROM ranked r JOIN e ON r.level = 'checkpoint' AND e.checkpoint_id = r.key
-        UNION ALL
-        SELECT r.level, r.key, e.* FROM ranked r JOIN e ON r.level = 'counterpart' AND e.counterpart_id = r.key),
+    picked AS (  -- the engagements of the ranked places and counterparts (both periods), each once
+        SELECT * FROM e
+        WHERE admin1_pcode IN (SELECT key FROM ranked WHERE level = 'area')
+           OR checkpoint_id IN (SELECT key FROM ranked WHERE level = 'checkpoint')
+           OR counterpart_id IN (SELECT key FROM ranked WHERE level = 'counterpart')),
+    obstacles AS (  -- obstacles logged, by cell and category
+        SELECT p.admin1_pcode, p.checkpoint_id, p.counterpart_id, p.cur, o.category, count(*) AS n
+        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key GROUP BY ALL),
+    cell AS (  -- their engagements and denials by area, checkpoint, counterpart and period
+        SELECT admin1_pcode, checkpoint_id, counterpart_id, cur, count(*) AS n, sum(denied) AS dn
+        FROM picked GROUP BY ALL),
+    conditions AS (  -- engagements with each condition, by cell
+        SELECT p.admin1_pcode, p.checkpoint_id, p.counterpart_id, p.cur, c.condition,
+               count(DISTINCT p.engagement_key) AS n
+        FROM picked p JOIN engagement_conditions c ON c.engagement_key = p.engagement_key GROUP BY ALL),
+    mine AS (  -- the cells of each ranked row
+        {_per_level("cell")}),
+    mine_obstacles AS ({_per_level("obstacles")}),
+    mine_conditions AS ({_per_level("conditions")}),
     parts AS (  -- what each is made of: checkpoints, counterparts, areas
-        SELECT level, key, 'checkpoint' AS kind, checkpoint_id AS part, cur, denied FROM picked
+        SELECT level, key, 'checkpoint' AS kind, checkpoint_id AS part, cur, n, dn FROM mine
             WHERE level <> 'checkpoint'
-        UNION ALL SELECT level, key, 'counterpart', counterpart_id, cur, denied FROM picked
+        UNION ALL SELECT level, key, 'counterpart', counterpart_id, cur, n, dn FROM mine
             WHERE level <> 'counterpart'
-        UNION ALL SELECT level, key, 'area', admin1_pcode, cur, denied FROM picked WHERE level = 'counterpart'),
+        UNION ALL SELECT level, key, 'area', admin1_pcode, cur, n, dn FROM mine WHERE level = 'counterpart'),
     d AS (
-        SELECT level, key, kind, part, count(*) FILTER (WHERE cur) AS n, count(*) FILTER (WHERE NOT cur) AS n_before,
-               coalesce(sum(denied) FILTER (WHERE cur), 0)::BIGINT AS dn,
-               coalesce(sum(denied) FILTER (WHERE NOT cur), 0)::BIGINT AS dn_before
+        SELECT level, key, kind, part, coalesce(sum(n) FILTER (WHERE cur), 0)::BIGINT AS n,
+               coalesce(sum(n) FILTER (WHERE NOT cur), 0)::BIGINT AS n_before,
+               coalesce(sum(dn) FILTER (WHERE cur), 0)::BIGINT AS dn,
+               coalesce(sum(dn) FILTER (WHERE NOT cur), 0)::BIGINT AS dn_before
         FROM parts WHERE part IS NOT NULL GROUP BY ALL
         UNION ALL
-        SELECT p.level, p.key, 'obstacle', o.category, count(*) FILTER (WHERE p.cur), count(*) FILTER (WHERE NOT p.cur),
-               NULL, NULL
-        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key GROUP BY ALL
+        SELECT level, key, 'obstacle', category, coalesce(sum(n) FILTER (WHERE cur), 0)::BIGINT,
+               coalesce(sum(n) FILTER (WHERE NOT cur), 0)::BIGINT, NULL, NULL
+        FROM mine_obstacles GROUP BY ALL
         UNION ALL
-        SELECT p.level, p.key, 'condition', c.condition, count(DISTINCT p.engagement_key) FILTER (WHERE p.cur),
-               count(DISTINCT p.engagement_key) FILTER (WHERE NOT p.cur), NULL, NULL
-        FROM picked p JOIN engagement_conditions c ON c.engagement_key = p.engagement_key GROUP BY ALL),
+        SELECT level, key, 'condition', condition, coalesce(sum(n) FILTER (WHERE cur), 0)::BIGINT,
+               coalesce(sum(n) FILTER (WHERE NOT cur), 0)::BIGINT, NULL, NULL
+        FROM mine_conditions GROUP BY ALL),
     top AS (
         SELECT d.*, coalesce(CASE d.kind WHEN 'checkpoint' THEN k.name WHEN 'counterpart' THEN cp.name
                                          WHEN 'area' THEN a.name WHEN 'obstacle' THEN oc.name ELSE v.label END,
@@ -128,3 +148,12 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     """
     least = max(1, min_engagements)  # a period with no engagement has no rate to compare
     return sql, [f.start, prev.start, prev.end, f.start, f.end, *params, RATE_STEP, least, least, limit, drivers]
+
+
+def _per_level(cells: str) -> str:
+    """The rows of ``cells`` (by area, checkpoint and counterpart) that make up each ranked row, with its
+    ``level`` and ``key``."""
+    return "\n        UNION ALL\n        ".join(
+        f"SELECT r.level, r.key, x.* FROM ranked r JOIN {cells} x ON r.level = '{level}' AND x.{column} = r.key"
+        for level, column in (("area", "admin1_pcode"), ("checkpoint", "checkpoint_id"),
+                              ("counterpart", "counterpart_id")))

@@ -4,7 +4,8 @@ attacks (another region's area by URL, hq reading a name or a small count from a
 
 The planted change (March 2025 against February 2025): in Aden (Yemen), denials rise from 3 of 30
 engagements to 12 of 32, all of the rise at Km 14 checkpoint with one counterpart whose logged name is
-hostile markup; with it come 'military operations' obstacles and a new condition, armed escort. Lahj
+hostile markup; with it come 'military operations' obstacles and a new condition, armed escort (logged in two
+spellings of the same condition: two condition rows, one engagement with the condition). Lahj
 (Yemen) stays as it was; Upper Nile (South Sudan, another region) jumps from 0 to 10 denials of 10.
 """
 
@@ -41,7 +42,7 @@ PLAN = [
     (2, "Aden", "Km 14 checkpoint", HOSTILE, 10, 1, "checkpoint delay", "staff list"),
     (2, "Aden", "Port gate", "Maj. Salem Ali", 10, 1, "checkpoint delay", "staff list"),
     (2, "Aden", "Km 14 checkpoint", "Col. Mohammed Idris", 10, 1, "", ""),
-    (3, "Aden", "Km 14 checkpoint", HOSTILE, 12, 10, "military operations", "armed escort"),
+    (3, "Aden", "Km 14 checkpoint", HOSTILE, 12, 10, "military operations", "armed escort; military escort"),
     (3, "Aden", "Port gate", "Maj. Salem Ali", 10, 1, "checkpoint delay", "staff list"),
     (3, "Aden", "Km 14 checkpoint", "Col. Mohammed Idris", 10, 1, "", ""),
     (2, "Lahj", "Lahj gate", "Maj. Salem Ali", 10, 2, "", ""),
@@ -74,6 +75,10 @@ def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     db = folder / "access.duckdb"
     results = load_paths([write_csv(folder / "planted.csv", _rows())], db, Settings(db=db))
     assert sum(r.rows_loaded for r in results) == sum(p[4] for p in PLAN), results
+    with duckdb.connect(str(db), read_only=True) as con:  # the two spellings are two rows of one condition
+        rows, pairs = con.execute("SELECT count(*), count(DISTINCT (engagement_key, condition)) "
+                                  "FROM engagement_conditions").fetchone()  # type: ignore[misc]
+    assert rows == pairs + 12, (rows, pairs)
     return db
 
 
