@@ -204,12 +204,13 @@ def links(f: Filters, level: str, key: str, pages: Sequence[str]) -> dict[str, s
 
 
 # Link columns of the changes table: column -> page key (dashboard/registry.py).
-LINK_PAGES = {"map": "map", "obstacles": "obstacles", "profile": "counterpart"}
+LINK_PAGES = {"open_map": "map", "open_obstacles": "obstacles", "open_profile": "counterpart"}
 
 
 def table_rows(changes: pd.DataFrame, f: Filters, pages: Sequence[str], k: int | None) -> pd.DataFrame:
     """The rows of one level of :func:`dashboard.db.change_queries.changes` as the Trends table shows them:
-    one link column per page of ``pages`` that applies to the level (``map``, ``obstacles``, ``profile``),
+    one link column per page of ``pages`` that applies to the level (``open_map``, ``open_obstacles``,
+    ``open_profile``; not named like the figures, so that no check takes an address for a count),
     ``what_changed`` (the sentence) and the figures; ``key`` and ``name`` (in the sentence already) are kept
     for downloads, the page drops them.
 

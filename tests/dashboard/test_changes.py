@@ -299,7 +299,7 @@ def test_coordinator_sees_the_hostile_name_as_text_and_cannot_add_another_region
     assert "Upper Nile" not in page_text(at)
     assert at.query_params.get("area") in (["YE24"], "YE24"), at.query_params  # the other region's area was dropped
     frames = dataframes(at)
-    links = [v for df in frames for c in ("map", "obstacles", "profile") if c in df for v in df[c]]
+    links = [v for df in frames for c in change_story.LINK_PAGES if c in df for v in df[c]]
     assert links and all(HOSTILE not in v and "evil" not in v for v in links)
     assert not any(HOSTILE in str(el.value) for el in at.main.markdown)  # never rendered as markdown
 
@@ -314,7 +314,7 @@ def test_hq_sees_no_name_and_no_driver_count_under_k(planted, use_db):
     aden = [s for s in sentences if s.startswith("Aden:")]
     # Every driver of Aden's rise has a count under 5 in one period: hq reads the change, not who or where.
     assert aden == ["Aden: denials up from 10% to 38% (+28 points) on 32 engagements."]
-    assert not any("profile" in df for df in dataframes(at))  # codes have no profile
+    assert not any("open_profile" in df for df in dataframes(at))  # codes have no profile
 
 
 # ------------------------------------------------------------------ a row's link, in a real browser
