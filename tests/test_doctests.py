@@ -14,7 +14,7 @@ MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.
            "etl.accounts.rules", "etl.accounts.users",
            "etl.counterparts.resolver", "etl.counterparts.mirror", "etl.feeds.sind", "etl.feeds.recognise",
            "etl.feeds.cells", "etl.feeds.tables", "etl.logs.numbers", "etl.logs.readers.encodings",
-           "etl.counterparts.sounds", "etl.store.scratch", "dashboard.snapshot.content", "dashboard.db.periods",
+           "etl.counterparts.sounds", "etl.store.scratch", "dashboard.snapshot.content", "dashboard.snapshot.notable", "dashboard.db.periods",
            "dashboard.db.filters", "dashboard.ui.comparisons",
            "etl.analysis.alerts"]
 
