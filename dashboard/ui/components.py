@@ -166,15 +166,17 @@ def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bo
         cols[2].caption(markdown_text(caption, CAPTION_CHARS))  # plain text: it may name filter values from logs
 
 
-def dash_empty_text(df: pd.DataFrame) -> pd.DataFrame:
+def dash_empty_text(df: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
     """``df`` with empty text cells as "–" (Streamlit draws them "None"); for display only, downloads keep them
-    empty.
+    empty. Columns of ``keep`` (links: a "–" would be a link to nowhere) keep their empty cells, drawn empty.
 
     >>> dash_empty_text(pd.DataFrame({"a": ["x", None], "n": [1.0, None]}))["a"].tolist()
     ['x', '–']
+    >>> dash_empty_text(pd.DataFrame({"a": [None], "link": [None]}), keep=["link"]).iloc[0].tolist()
+    ['–', None]
     """
     text = [c for c in df.columns if (df[c].dtype == object or pd.api.types.is_string_dtype(df[c]))
-            and df[c].isna().any()]
+            and df[c].isna().any() and c not in keep]
     return df.assign(**{c: df[c].astype(object).where(df[c].notna(), "–") for c in text}) if text else df
 
 
@@ -184,7 +186,8 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
 
     In a pseudonymised view (:func:`dashboard.ui.viewer.viewer_k`) the table is shown as
     :func:`dashboard.db.disclosure.protect` makes it: counts below k as "< k", shares of fewer blanked.
-    ``links``: columns of page addresses, shown as an "Open" link. ``row_height`` (pixels): taller rows wrap
+    ``links``: columns of page addresses, shown as an "Open" link (an empty cell where a row has none).
+    ``row_height`` (pixels): taller rows wrap
     long text instead of cutting it.
     """
     k = viewer.viewer_k()
@@ -216,7 +219,7 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
             config[col] = st.column_config.TextColumn(label, alignment="right")
         else:
             config[col] = st.column_config.TextColumn(label)
-    df = dash_empty_text(df)
+    df = dash_empty_text(df, keep=links)
     kwargs: dict[str, int] = {"height": height} if height else {}
     if row_height:
         kwargs["row_height"] = row_height
