@@ -80,10 +80,17 @@ def _sentence(a: Alert, month: dt.date, k: int | None, with_country: bool) -> st
     if a.measure == "denial share rising":
         return (f"{place}: the share of engagements denied has been rising, {a.observed:.0%} in {month:%B} "
                 f"against {a.expected:.0%} before ({a.level}, {since}).")
-    counted = f"{place}: {_count(a.observed, k)} denials in {month:%B}, {_about(a.expected)} expected from its own history"
+    if k is None:
+        counted = f"{place}: {_count(a.observed, k)} denials in {month:%B}, {_about(a.expected)} expected from its own history"
+        said = f"{counted} ({a.level}, {since})."
+    else:  # no count: the tables may withhold it (a small cell, or one hidden so that none can be subtracted)
+        more = "more" if a.observed > a.expected else "fewer"
+        counted = f"{place}: {more} denials in {month:%B} than its own history predicts ({_about(a.expected)} expected"
+        said = f"{counted}; {a.level}, {since})."
+        counted += ")"
     if a.level == _REPORTING:
         return f"{counted}, but fewer engagements were logged there than usual: read as a reporting change, not an improvement."
-    return f"{counted} ({a.level}, {since})."
+    return said
 
 
 def alert_sentences(alerts: Sequence[Alert], month: dt.date, k: int | None, with_country: bool = False) -> list[str]:
@@ -103,7 +110,13 @@ def alert_sentences(alerts: Sequence[Alert], month: dt.date, k: int | None, with
     ...     print(s)
     Checkpoint Km 14 (YEM): the share of engagements denied has been rising, 50% in March against 20% before (warning, since December 2024).
     2 counterparts had more denials than their own history predicts (not named in this snapshot: see the alerts on the dashboard's Trends page).
-    Aden (YEM): fewer than 5 denials in March, about 12 expected from its own history (improvement, since March 2025).
+    Aden (YEM): fewer denials in March than its own history predicts (about 12 expected; improvement, since March 2025).
+
+    With ``k`` (the headquarters edition) a place's count of denials is not said: the snapshot's tables may
+    withhold it. Without:
+
+    >>> alert_sentences(alerts[3:], month, k=None)
+    ['Aden: 3 denials in March, about 12 expected from its own history (improvement, since March 2025).']
     """
     reporting = [a for a in alerts if a.kind == "country"]
     worse = [a for a in alerts if a.kind in ("area", "checkpoint") and a.level in _WORSE]
