@@ -166,18 +166,28 @@ def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bo
         cols[2].caption(markdown_text(caption, CAPTION_CHARS))  # plain text: it may name filter values from logs
 
 
-def dash_empty_text(df: pd.DataFrame, keep: Sequence[str] = ()) -> pd.DataFrame:
+def dash_empty_text(df: pd.DataFrame) -> pd.DataFrame:
     """``df`` with empty text cells as "–" (Streamlit draws them "None"); for display only, downloads keep them
-    empty. Columns of ``keep`` (links: a "–" would be a link to nowhere) keep their empty cells, drawn empty.
+    empty.
 
     >>> dash_empty_text(pd.DataFrame({"a": ["x", None], "n": [1.0, None]}))["a"].tolist()
     ['x', '–']
-    >>> dash_empty_text(pd.DataFrame({"a": [None], "link": [None]}), keep=["link"]).iloc[0].tolist()
-    ['–', None]
     """
     text = [c for c in df.columns if (df[c].dtype == object or pd.api.types.is_string_dtype(df[c]))
-            and df[c].isna().any() and c not in keep]
+            and df[c].isna().any()]
     return df.assign(**{c: df[c].astype(object).where(df[c].notna(), "–") for c in text}) if text else df
+
+
+def blank_links(df: pd.DataFrame, links: Sequence[str]) -> pd.DataFrame:
+    """``df`` with a row's missing link as an empty text: a link column draws None as "None" and "–" as a link to
+    nowhere; an empty text is an empty cell.
+
+    >>> blank_links(pd.DataFrame({"Open": ["/map?area=SS07", None], "Place": ["Upper Nile", "x"]}),
+    ...             ["Open"]).to_dict("list")
+    {'Open': ['/map?area=SS07', ''], 'Place': ['Upper Nile', 'x']}
+    """
+    missing = [c for c in links if c in df.columns and df[c].isna().any()]
+    return df.assign(**{c: df[c].astype(object).where(df[c].notna(), "") for c in missing}) if missing else df
 
 
 def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = (), height: int | None = None,
@@ -219,7 +229,7 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
             config[col] = st.column_config.TextColumn(label, alignment="right")
         else:
             config[col] = st.column_config.TextColumn(label)
-    df = dash_empty_text(df, keep=links)
+    df = dash_empty_text(blank_links(df, links))
     kwargs: dict[str, int] = {"height": height} if height else {}
     if row_height:
         kwargs["row_height"] = row_height
