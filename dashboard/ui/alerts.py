@@ -75,7 +75,9 @@ def _pages(k: int | None) -> list[str]:
 
 
 def _with_links(rows: pd.DataFrame, links: list[str | None]) -> pd.DataFrame:
-    """The table with the link column first (in sight however wide the table)."""
+    """The table with the link column first (in sight however wide the table); none when no row has a link."""
+    if not any(links):
+        return rows
     return pd.concat([pd.DataFrame({OPEN: pd.Series(links, dtype=object)}), rows.reset_index(drop=True)], axis=1)
 
 
@@ -107,13 +109,14 @@ def alerts_section(f: Filters) -> None:
     st.subheader("Alerts", anchor=False)
     k = viewer.viewer_k()
     found = _for([month], f)[month]
-    st.caption(f"{month:%B %Y} (the month the period ends in). Open a row to see the place on the map that month, "
-               f"or a counterpart's profile. {HOW}")
+    pages = _pages(k)
+    st.caption(f"{month:%B %Y} (the month the period ends in). Open a row to see the place on the map that month"
+               + (", or a counterpart's profile" if "counterpart" in pages else "") + f". {HOW}")
     if not found:
         empty_state(f"No alerts for {month:%B %Y}: no area, checkpoint or counterpart in view had more denials than "
                     "its own history predicts, and no country's reporting dropped.")
         return
-    table(_with_links(frame(found, month, k), open_links(found, month, f, _pages(k))), links=(OPEN,))
+    table(_with_links(frame(found, month, k), open_links(found, month, f, pages)), links=(OPEN,))
 
 
 def counterpart_alerts(counterpart_id: str, last_seen: dt.date | None) -> None:
@@ -132,6 +135,7 @@ def counterpart_alerts(counterpart_id: str, last_seen: dt.date | None) -> None:
         return
     st.markdown("**Alerts**")
     rows = pd.concat(shown, ignore_index=True).drop(columns=["Place", "Kind"])
-    table(rows[[OPEN, "Month", *[c for c in rows.columns if c not in ("Month", OPEN)]]], links=(OPEN,))
+    first = [c for c in (OPEN, "Month") if c in rows.columns]
+    table(rows[[*first, *[c for c in rows.columns if c not in first]]], links=(OPEN,))
     st.caption(f"The last {months} months up to the last engagement; open a month to see it on Trends, in the "
                f"counterpart's country. {HOW}")
