@@ -87,8 +87,8 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
     p = sub.add_parser("snapshot", help="the monthly access snapshot of a country or region, as a PDF",
                        description="A 2-4 page PDF in the manner of OCHA's access snapshots: key figures against "
                                    "last month and last year, the trend, obstacles by category and counterpart type, "
-                                   "a map by admin-1 area, impact, conditions and the public incident record. "
-                                   "Made offline; on the audit record as an export.")
+                                   "a map by admin-1 area, the month's alerts in plain sentences, impact, conditions "
+                                   "and the public incident record. Made offline; on the audit record as an export.")
     p.add_argument("--month", required=True, metavar="YYYY-MM", help="the calendar month, e.g. 2025-01")
     where = p.add_mutually_exclusive_group(required=True)
     where.add_argument("--country", metavar="ISO3", help="one country (ISO3 code, e.g. SSD)")

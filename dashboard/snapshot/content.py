@@ -12,7 +12,7 @@ The snapshot names no counterpart: counterparts appear by type only, for every r
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
@@ -20,6 +20,7 @@ import pandas as pd
 from dashboard.db import disclosure, queries
 from dashboard.db import snapshot_queries as sq
 from dashboard.db.filters import Filters
+from dashboard.snapshot import notable as notable_sentences
 from dashboard.ui.formats import shown_count
 from etl.errors import AccessDataError
 
@@ -29,7 +30,7 @@ Run = Callable[[str, Sequence[object]], pd.DataFrame]
 HISTORY_YEARS = 3
 # A month-on-month change in an area's denials is "notable" from this many denials up or down.
 NOTABLE_MIN_CHANGE = 3
-NOTABLE_SENTENCES = 5
+NOTABLE_SENTENCES = 5  # at most this many of them, after the alerts (dashboard.snapshot.notable)
 
 
 class SnapshotError(AccessDataError):
@@ -232,17 +233,17 @@ def trend(run: Run, place: Place, month: dt.date, k: int | None) -> pd.DataFrame
     return pd.DataFrame(out)
 
 
-def notable_changes(areas: pd.DataFrame, month: dt.date, k: int | None) -> list[str]:
-    """Plain sentences on the largest month-on-month changes in denials by area.
+def notable_changes(areas: pd.DataFrame, month: dt.date, k: int | None, skip: Collection[str] = ()) -> list[str]:
+    """Plain sentences on the largest month-on-month changes in denials by area (``skip``: areas, as the
+    ``area`` column names them, already said by an alert).
 
-    This is the snapshot's "notable changes" hook: :func:`gather` fills it with these sentences until the
-    statistical alerts (issue 13, point 4) give theirs; any list of sentences can be passed instead.
+    :func:`gather` puts them after the month's alerts (:mod:`dashboard.snapshot.notable`) while there is room.
     """
     prev = add_months(month, -1)
     rows = []
     for r in areas.to_dict("records"):
         now, before = r["engagements_denied"], r["denied_engagements_before"]
-        if isinstance(now, str) or isinstance(before, str):  # withheld in a pseudonymised view
+        if str(r["area"]) in skip or isinstance(now, str) or isinstance(before, str):  # said, or withheld in a pseudonymised view
             continue
         if k is not None and (disclosure.small(now, k) or disclosure.small(before, k)):
             continue
@@ -279,8 +280,9 @@ def gather(run: Run, place: Place, month: dt.date, k: int | None, today: dt.date
            notable: Sequence[str] | None = None) -> Snapshot:
     """Everything the snapshot of ``place`` for ``month`` shows, as the user behind ``run`` may see it.
 
-    ``notable``: sentences for "Notable changes" (from the alerts); None computes the largest month-on-month
-    changes in denials by area (:func:`notable_changes`).
+    ``notable``: sentences for "Notable changes"; None says the month's alerts for the place
+    (:mod:`dashboard.snapshot.notable`), then the largest month-on-month changes in denials by area
+    (:func:`notable_changes`) while there is room.
     """
     check_month(run, place, month, today)
     f = place.filters(month, month_end(month))
@@ -307,7 +309,13 @@ def gather(run: Run, place: Place, month: dt.date, k: int | None, today: dt.date
         incidents_by_type=disclosure.protect(run(*queries.incidents_by_perpetrator(f)), k),
         incidents_monthly=disclosure.protect(run(*queries.incidents_monthly(year)), k),
     )
-    snapshot.notable_changes = list(notable) if notable is not None else notable_changes(areas, month, k)
+    if notable is None:
+        regional = place.kind == "region"
+        alerts = notable_sentences.month_alerts(run, place.kind, place.code, month, k)
+        said = {notable_sentences.area_label(a, regional) for a in alerts if a.kind == "area"}
+        notable = notable_sentences.combine(notable_sentences.alert_sentences(alerts, month, k, regional),
+                                            notable_changes(areas, month, k, skip=said))
+    snapshot.notable_changes = list(notable)
     return snapshot
 
 

@@ -178,13 +178,26 @@ def dash_empty_text(df: pd.DataFrame) -> pd.DataFrame:
     return df.assign(**{c: df[c].astype(object).where(df[c].notna(), "–") for c in text}) if text else df
 
 
+def blank_links(df: pd.DataFrame, links: Sequence[str]) -> pd.DataFrame:
+    """``df`` with a row's missing link as an empty text: a link column draws None as "None" and "–" as a link to
+    nowhere; an empty text is an empty cell.
+
+    >>> blank_links(pd.DataFrame({"Open": ["/map?area=SS07", None], "Place": ["Upper Nile", "x"]}),
+    ...             ["Open"]).to_dict("list")
+    {'Open': ['/map?area=SS07', ''], 'Place': ['Upper Nile', 'x']}
+    """
+    missing = [c for c in links if c in df.columns and df[c].isna().any()]
+    return df.assign(**{c: df[c].astype(object).where(df[c].notna(), "") for c in missing}) if missing else df
+
+
 def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = (), height: int | None = None,
           links: Sequence[str] = (), row_height: int | None = None, **column_labels: str) -> None:
     """A read-only table with people-friendly column formats. Text is shown as text, never HTML.
 
     In a pseudonymised view (:func:`dashboard.ui.viewer.viewer_k`) the table is shown as
     :func:`dashboard.db.disclosure.protect` makes it: counts below k as "< k", shares of fewer blanked.
-    ``links``: columns of page addresses, shown as an "Open" link. ``row_height`` (pixels): taller rows wrap
+    ``links``: columns of page addresses, shown as an "Open" link (an empty cell where a row has none).
+    ``row_height`` (pixels): taller rows wrap
     long text instead of cutting it.
     """
     k = viewer.viewer_k()
@@ -216,7 +229,7 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
             config[col] = st.column_config.TextColumn(label, alignment="right")
         else:
             config[col] = st.column_config.TextColumn(label)
-    df = dash_empty_text(df)
+    df = dash_empty_text(blank_links(df, links))
     kwargs: dict[str, int] = {"height": height} if height else {}
     if row_height:
         kwargs["row_height"] = row_height

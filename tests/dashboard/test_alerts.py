@@ -117,11 +117,20 @@ def test_trends_shows_the_months_alerts_before_what_changed_most(demo_db: Path, 
     headings = [h.value for h in at.main.subheader]
     assert headings.index("Alerts") + 1 == headings.index("What changed most, and why"), headings
     assert "February 2025" in page_text(at)
-    assert any("Upper Nile, South Sudan" in set(df.get("Place", [])) for df in dataframes(at))
+    shown = next(df for df in dataframes(at) if "Measure" in df.columns and "Open" in df.columns)
+    rows = dict(zip(shown["Place"], shown["Open"], strict=True))
+    # Each row opens its place by id, over the alert's month (the map narrowed to Upper Nile: SS07).
+    assert rows["Upper Nile, South Sudan"] == "/map?period=custom&from=2025-02-01&to=2025-02-28&country=SSD&area=SS07"
+    names = {n for (n,) in sql(demo_db, "SELECT name FROM admin_areas UNION SELECT name FROM checkpoints "
+                                        "UNION SELECT name FROM counterparts")}
+    links = [link for link in shown["Open"] if link]
+    assert links and all(link.startswith(("/map?", "/counterpart?id=")) for link in links), links
+    assert not [(n, link) for link in links for n in names if n and n in link]
     # Attacker: the same address, signed in as the MENA coordinator: no South Sudan alert anywhere on the page.
     at = open_page("trends", feb, user="test-coordinator")
     assert not at.exception, problems(at)
-    assert not any("Upper Nile" in df.astype(str).to_string() for df in dataframes(at))
+    assert not any("Upper Nile" in df.astype(str).to_string() or "SS07" in df.astype(str).to_string()
+                   for df in dataframes(at))
     assert "Upper Nile" not in page_text(at)
 
 
@@ -132,6 +141,12 @@ def test_a_profile_lists_the_counterparts_alerts(demo_db: Path, use_db) -> None:
     assert not at.exception and not at.error, problems(at)
     shown = next(df for df in dataframes(at) if "Month" in df.columns and "Measure" in df.columns)
     assert len(shown) >= 1 and set(shown["Level"]) <= {"alert", "warning"}, shown
+    # Each month opens Trends over that month in his country (ids only: no name in the address).
+    (iso3,) = sql(demo_db, "SELECT iso3 FROM counterparts WHERE counterpart_id = ?", [cid])[0]
+    for month, link in zip(shown["Month"], shown["Open"], strict=True):
+        first = dt.datetime.strptime(month, "%b %Y").date()
+        last = add_months(first, 1) - dt.timedelta(days=1)
+        assert link == f"/?period=custom&from={first}&to={last}&country={iso3}", (month, link)
     # Oracle: each row's engagements are his engagements of that month, counted from the raw rows.
     for month, engagements in zip(shown["Month"], shown["Engagements"], strict=True):
         first = dt.datetime.strptime(month, "%b %Y").date()
@@ -139,3 +154,23 @@ def test_a_profile_lists_the_counterparts_alerts(demo_db: Path, use_db) -> None:
         n = sql(demo_db, "SELECT count(*) FROM engagements WHERE counterpart_id = ? AND engagement_date >= ? "
                          "AND engagement_date < ?", [cid, first, add_months(first, 1)])[0][0]
         assert int(str(engagements).replace(",", "")) == n, (month, engagements, n)
+
+
+def test_a_row_without_a_link_has_an_empty_cell_not_a_dash() -> None:
+    """components.table: a row without a page to open (a country's reporting change, a profile the user may not
+    open) has an empty text in the link column (drawn as an empty cell; None would be drawn "None", and "–" a link
+    to nowhere); other empty text still reads "–"."""
+    from streamlit.testing.v1 import AppTest
+
+    def script() -> None:
+        import pandas as pd
+
+        from dashboard.ui.components import table
+
+        table(pd.DataFrame({"Open": ["/map?area=SS07", None], "Place": ["Upper Nile", None]}), links=("Open",))
+
+    at = AppTest.from_function(script).run(timeout=30)
+    assert not at.exception, at.exception
+    shown = at.dataframe[0].value
+    assert shown["Open"].tolist() == ["/map?area=SS07", ""]
+    assert shown["Place"].tolist() == ["Upper Nile", "–"]

@@ -281,3 +281,31 @@ def test_place_values_are_bound_never_spliced(built: dict[str, object]) -> None:
         assert run("SELECT count(*) AS n FROM engagements", []).iloc[0]["n"] == len(_rows())
     finally:
         con.close()
+
+
+def test_notable_changes_say_the_months_alerts_first(demo_db: Path) -> None:
+    """On the demo (the session's, 4,000 rows, seed 7): the South Sudan snapshot of February 2025 says Upper Nile's
+    alert (the planted offensive, flagged that month: tests/dashboard/test_alerts.py) as a sentence, first, with
+    the denials counted from the raw rows; the headquarters edition says it without the count, and names no
+    counterpart."""
+    month = dt.date(2025, 2, 1)
+    con = duckdb.connect(str(demo_db), read_only=True)
+    try:
+        denied = con.execute("SELECT count(*) FROM engagements WHERE admin1_pcode = 'SS07' AND outcome = 'denied' "
+                             "AND engagement_date >= '2025-02-01' AND engagement_date < '2025-03-01'").fetchone()[0]
+        names = [n for (n,) in con.execute("SELECT name FROM counterparts WHERE iso3 = 'SSD'").fetchall()]
+    finally:
+        con.close()
+    # hq: no count (the tables may withhold it), only that it is more than expected.
+    for role, said in (("coordinator", f"Upper Nile: {denied} denials in February, about "),
+                       ("hq", "Upper Nile: more denials in February than its own history predicts (about ")):
+        snapshot, data = snapshot_cli.build(demo_db, month, "SSD", None, role)
+        assert snapshot.notable_changes[0].startswith(said), (role, snapshot.notable_changes)
+        assert "alert, since February 2025)." in snapshot.notable_changes[0]
+        doc = pypdfium2.PdfDocument(data)
+        try:
+            text = " ".join(" ".join(doc[i].get_textpage().get_text_range() for i in range(len(doc))).split())
+        finally:
+            doc.close()
+        assert said in text, role
+        assert names and not [n for n in names if n in text], role
