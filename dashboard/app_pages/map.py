@@ -163,7 +163,7 @@ if k is not None:
     rows_withheld(k)  # single engagements are row-level: never listed where names are pseudonymised
     st.stop()
 rows = query(*queries.engagements_list(view))
-table(rows, dates=("date",), days_to_resolution="Days to resolution")
+table(rows, dates=("date",))
 downloads(rows, "map engagements",
           caption=f"The {len(rows):,} most recent engagements. " + view.describe() if len(rows) >= 500
           else view.describe())

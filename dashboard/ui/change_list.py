@@ -47,9 +47,7 @@ def draw(changes: pd.DataFrame, f: Filters, before: tuple[dt.date, dt.date], k: 
                 continue
             shown = change_story.table_rows(rows, f, pages, k)
             # Rows three lines high: the sentence wraps instead of being cut.
-            table(shown.drop(columns=["key", "name"]), percent=("share_denied", "share_denied_before", "change",
-                                                                "volume_change"), row_height=SENTENCE_ROW_PX,
-                  links=tuple(change_story.LINK_PAGES), what_changed="What changed, and why",
-                  share_denied_before="Share denied before", engagements_before="Engagements before",
-                  change="Change in share denied (points)", volume_change="Change in engagements")
+            table(shown.drop(columns=["key", "name"]), percent=("share_denied", "share_denied_before", "volume_change"),
+                  points=("change",), row_height=SENTENCE_ROW_PX, links=tuple(change_story.LINK_PAGES),
+                  change="Change in share denied (points)")
             downloads(shown, f"changes by {level}")
