@@ -132,7 +132,8 @@ with map_col:
 view = f
 if selection:
     kind, key, label = selection
-    view = replace(f, areas=(key,)) if kind == "area" else replace(f, checkpoint=key)
+    view = replace(f, names={**f.names, key: label})  # the captions name the place clicked, not its code
+    view = replace(view, areas=(key,)) if kind == "area" else replace(view, checkpoint=key)
 cols = st.columns([5, 1], vertical_alignment="center")
 with cols[0]:
     st.html(maps.showing_html(*(selection[::2] if selection else (None, None))))

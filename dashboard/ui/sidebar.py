@@ -84,7 +84,11 @@ def sidebar_filters() -> Filters | None:
             if st.button(f"Clear checkpoint {markdown_text(checkpoint, 40)}", key="f_clear_ck"):
                 checkpoint = None
     checkpoint = _refuse_out_of_reach(current, options, checkpoint)
-    f = Filters(start=start, end=end, period=period, checkpoint=checkpoint, **chosen)
+    # Captions name places, not their codes (Filters.describe): the labels the sidebar offers.
+    names = dict(zip(options["value"], options["label"], strict=True))
+    if checkpoint:
+        names[checkpoint] = str(query(queries.CHECKPOINT_IN_REACH, [checkpoint]).iloc[0]["name"])
+    f = Filters(start=start, end=end, period=period, checkpoint=checkpoint, names=names, **chosen)
     _sync_url(f)
     st.session_state["filters"] = f
     return f

@@ -5,6 +5,8 @@ demo data (one AppTest run per page and role, on the session's demo database).
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from pathlib import Path
@@ -117,3 +119,31 @@ def test_a_zero_change_has_no_colour() -> None:
     assert delta_style(delta_pct(100, 100)) == {"delta_color": "off", "delta_arrow": "off"}
     assert delta_style(delta_pts(0.30, 0.25), "inverse") == {"delta_color": "inverse"}
     assert delta_pts(0.30, 0.25) == "+5.0 pts"
+
+
+def test_captions_name_areas_and_checkpoints_not_their_codes(demo_db: Path, use_db) -> None:
+    """An area and a checkpoint in the page address: the captions say their names (read here from the tables
+    the codes come from), never the codes."""
+    from tests.dashboard.conftest import sql
+
+    use_db(demo_db)
+    pcode, area, iso3 = sql(demo_db, "SELECT a.pcode, a.name, a.iso3 FROM engagements e JOIN admin_areas a "
+                                     "ON a.pcode = e.admin1_pcode GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1")[0]
+    checkpoint, name = sql(demo_db, "SELECT c.checkpoint_id, c.name FROM engagements e JOIN checkpoints c "
+                                    "USING (checkpoint_id) WHERE e.admin1_pcode = ? GROUP BY ALL "
+                                    "ORDER BY count(*) DESC, 1 LIMIT 1", [pcode])[0]
+    at = open_page("map", {"area": pcode, "checkpoint": checkpoint, "period": "all"})
+    assert not at.exception and not at.error, problems(at)
+    captions = "\n".join(c.value for c in at.main.caption)
+    assert f"areas: {area} ({iso3})" in captions and f"checkpoint {name}" in captions, captions
+    assert pcode not in captions and checkpoint not in captions, captions
+
+
+def test_downloads_carry_the_tables_headers() -> None:
+    """A downloaded file's header row is what the table shows (the codes a person would not read, renamed)."""
+    from dashboard.ui.components import _built, csv_bytes
+
+    frame = pd.DataFrame({"iso3": ["YEM"], "share_denied_before": [0.25], "engagements": [12]})
+    header = next(csv.reader(io.StringIO(_built(lambda df: df, lambda: frame, csv_bytes).decode("utf-8"))))
+    assert header == ["Country code", "Share denied, previous period", "Engagements"], header
+    assert not any(machine_header(h) for h in header), header
