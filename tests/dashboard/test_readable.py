@@ -17,7 +17,7 @@ import pytest
 from dashboard import registry
 from dashboard.ui import formats, labels
 from etl.accounts import audit, roles
-from tests.dashboard.conftest import TEST_USERS, DemoFacts, main_elements, open_page, page_text, problems
+from tests.dashboard.conftest import TEST_USERS, DemoFacts, open_page, page_text, problems
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -103,8 +103,8 @@ def test_audit_actions_read_as_words(demo_db: Path, use_db) -> None:
     assert labels.action_words("not_an_action_yet") == "not_an_action_yet"
     at = open_page("audit", user="test-admin")
     assert not at.exception and not at.error, problems(at)
-    actions = [set(f["Action"]) for h, f, _ in ((h, f.set_axis(h, axis=1), p) for h, f, p in shown_tables(at))
-               if "Action" in h]
+    actions = [set(frame.set_axis(headers, axis=1)["Action"]) for headers, frame, _ in shown_tables(at)
+               if "Action" in headers]
     assert actions, "no table with an Action column on the audit page"
     codes = set(audit.ACTIONS)
     assert all(not (a & codes) for a in actions), f"actions shown as codes: {[a & codes for a in actions]}"
