@@ -137,6 +137,8 @@ def test_captions_name_areas_and_checkpoints_not_their_codes(demo_db: Path, use_
     captions = "\n".join(c.value for c in at.main.caption)
     assert f"areas: {area} ({iso3})" in captions and f"checkpoint {name}" in captions, captions
     assert pcode not in captions and checkpoint not in captions, captions
+    buttons = [b.label for b in at.sidebar.button]
+    assert f"Clear checkpoint {name}" in buttons and not any(checkpoint in b for b in buttons), buttons
 
 
 def test_downloads_carry_the_tables_headers() -> None:
