@@ -7,7 +7,8 @@ import pytest
 
 MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.validate", "etl.geo.countries", "etl.store.db", "etl.geo.gazetteer", "etl.logs.mapping",
            "etl.feeds.normalise", "etl.feeds.awsd", "etl.feeds.conflict_base", "etl.feeds.acled",
-           "etl.feeds.hdx_hapi", "etl.demo.incidents", "etl.demo.conflict", "dashboard.ui.exports", "etl.formula_guard", "dashboard.ui.formats", "dashboard.ui.change_story", "dashboard.ui.components", "dashboard.ui.alerts", "dashboard.uploads", "etl.config",
+           "etl.feeds.hdx_hapi", "etl.demo.incidents", "etl.demo.conflict", "dashboard.ui.exports", "etl.formula_guard", "dashboard.ui.formats", "dashboard.ui.labels", "dashboard.ui.components", "dashboard.ui.change_story", "dashboard.ui.alerts",
+           "dashboard.uploads", "etl.config",
            "dashboard.session.web_guard", "etl.store.archives", "etl.store.sealed", "etl.store.schema", "etl.store.migrations",
            "etl.store.migrations.runner", "dashboard.registry",
            "etl.store.files", "etl.store.snapshots", "etl.errors", "etl.accounts.records", "etl.accounts.signin",

@@ -10,6 +10,8 @@ import streamlit as st
 from dashboard.session.auth import current_session
 from dashboard.ui.components import dash_empty_text, empty_state
 from dashboard.ui.exports import spreadsheet_safe
+from dashboard.ui.formats import MISSING
+from dashboard.ui.labels import action_words
 from etl.accounts import audit, roles
 from etl.config import get_settings
 from etl.errors import AccessDataError
@@ -43,7 +45,8 @@ if damaged:
 cols = st.columns([2, 3, 1, 1, 2])
 who = cols[0].selectbox("Who", [None, *everyone], format_func=lambda v: "Everyone" if v is None else str(v),
                         key="audit_who")
-actions = cols[1].multiselect("Actions", audit.ACTIONS, key="audit_actions", placeholder="All actions")
+actions = cols[1].multiselect("Actions", audit.ACTIONS, key="audit_actions", placeholder="All actions",
+                              format_func=action_words)
 since = cols[2].date_input("From", value=None, key="audit_since", format="YYYY-MM-DD")
 until = cols[3].date_input("To", value=None, key="audit_until", format="YYYY-MM-DD")
 target = cols[4].text_input("Target contains", key="audit_target", max_chars=200,
@@ -64,7 +67,9 @@ if events.empty:
 
 total = int(per_action["events"].sum())
 st.subheader("Events per action")
-st.dataframe(per_action, hide_index=True, width="stretch", column_config={
+# Actions in words (dashboard/ui/labels.py); the download keeps the codes that `python -m etl audit` prints.
+st.dataframe(per_action.assign(action=per_action["action"].map(action_words)), hide_index=True, width="stretch",
+             placeholder=MISSING, column_config={
     "action": TEXT("Action"),
     "events": st.column_config.NumberColumn("Events", format="localized"),
     "people": st.column_config.NumberColumn("People", format="localized"),
@@ -75,7 +80,8 @@ st.dataframe(per_action, hide_index=True, width="stretch", column_config={
 st.subheader("Events, newest first")
 if total > len(events):
     st.caption(f"The newest {len(events):,} of {total:,}: narrow the filters, or use `python -m etl audit --csv FILE`.")
-st.dataframe(dash_empty_text(events), hide_index=True, width="stretch", height=520, column_config={
+st.dataframe(dash_empty_text(events.assign(action=events["action"].map(action_words))), hide_index=True,
+             width="stretch", height=520, placeholder=MISSING, column_config={
     "ts": st.column_config.DatetimeColumn("When (UTC)", format=WHEN),
     "action": TEXT("Action"),
     "who": TEXT("Who"),

@@ -61,6 +61,7 @@ def _pick_table(df: pd.DataFrame, key: str, columns: dict[str, st.column_config.
     shown = df.assign(profile=_link(df["counterpart_id"]))
     config = {"profile": st.column_config.LinkColumn("Profile", display_text="Open", width="small"), **columns}
     st.dataframe(shown, hide_index=True, width="stretch", column_order=["profile", *columns], column_config=config,
+                 placeholder=formats.MISSING,
                  on_select=_opener(key, shown["counterpart_id"].tolist()), selection_mode="single-row", key=key,
                  **({"height": height} if height else {}))
 
@@ -73,6 +74,7 @@ def _highlighted(df: pd.DataFrame, mask: pd.Series, config: dict[str, object],
     if mask.any():
         data = df.style.apply(lambda r: ["background-color: #fff3c4" if mask.loc[r.name] else ""] * len(r), axis=1)
     st.dataframe(data, hide_index=True, width="stretch", column_config=config,  # type: ignore[arg-type]
+                 placeholder=formats.MISSING,
                  column_order=[c for c in order if c in df.columns] if order else None)
 
 
@@ -175,21 +177,26 @@ def _pts(a: object, b: object) -> str | None:
 def _days(a: object, b: object) -> str | None:
     if formats.is_missing(a) or formats.is_missing(b):
         return None
-    return f"{float(a) - float(b):+.0f} days vs peers"  # type: ignore[arg-type]
+    return formats.fmt_change(float(a) - float(b), 0, " days vs peers")  # type: ignore[arg-type]
 
 
 cols = st.columns(5)
 cols[0].metric("Engagements", formats.fmt_int(info.get("engagements")))
-cols[1].metric("Share granted", formats.fmt_pct(me.get("share_granted")),
-               _pts(me.get("share_granted"), peers.get("share_granted")))
-cols[2].metric("With conditions", formats.fmt_pct(me.get("share_with_conditions")),
-               _pts(me.get("share_with_conditions"), peers.get("share_with_conditions")), delta_color="off")
-cols[3].metric("Share denied", formats.fmt_pct(me.get("share_denied")),
-               _pts(me.get("share_denied"), peers.get("share_denied")), delta_color="inverse")
-cols[4].metric("Median delay", formats.fmt_days(me.get("median_days")),
-               _days(me.get("median_days"), peers.get("median_days")), delta_color="inverse")
+vs_peers = {"granted": _pts(me.get("share_granted"), peers.get("share_granted")),
+            "conditions": _pts(me.get("share_with_conditions"), peers.get("share_with_conditions")),
+            "denied": _pts(me.get("share_denied"), peers.get("share_denied")),
+            "days": _days(me.get("median_days"), peers.get("median_days"))}
+cols[1].metric("Share granted", formats.fmt_pct(me.get("share_granted")), vs_peers["granted"],
+               **components.delta_style(vs_peers["granted"]))
+cols[2].metric("With conditions", formats.fmt_pct(me.get("share_with_conditions")), vs_peers["conditions"],
+               **components.delta_style(vs_peers["conditions"], "off"))
+cols[3].metric("Share denied", formats.fmt_pct(me.get("share_denied")), vs_peers["denied"],
+               **components.delta_style(vs_peers["denied"], "inverse"))
+cols[4].metric("Median delay", formats.fmt_days(me.get("median_days")), vs_peers["days"],
+               **components.delta_style(vs_peers["days"], "inverse"))
 st.caption(f"Peers: {md(p.peer_label)}, {formats.fmt_int(peers.get('counterparts'))} counterparts. "
-           "Granted counts granted, granted with conditions and partially granted.")
+           "Granted counts granted, granted with conditions and partially granted; differences of shares are "
+           "in percentage points (pts).")
 
 # This counterpart's alerts in the last months of its history (dashboard/ui/alerts.py, docs/alerts.md).
 alerts_ui.counterpart_alerts(p.counterpart_id, None if formats.is_missing(info.get("last_seen"))
@@ -272,7 +279,7 @@ with tabs[1]:
         st.plotly_chart(charts.outcomes_over_time(p.quarters, title="Outcomes per quarter"), width="stretch")
     st.subheader("Compared with peers", anchor=False)
     st.caption(f"{md(p.peer_label)}: every engagement since records began.")
-    components.table(p.peers, percent=["share_granted", "share_denied", "share_with_conditions"], who="",
+    components.table(p.peers, percent=["share_granted", "share_denied", "share_with_conditions"],
                      median_days="Median days to answer")
 
 with tabs[2]:
@@ -332,8 +339,7 @@ with tabs[5]:
     else:
         st.caption("Incidents from the public record whose perpetrator name matches this counterpart's name (same "
                    "country, spelling variants allowed). A match on a name is a lead, not proof: check the source.")
-        components.table(incidents, dates=["date"], date_precision="Date known to", perpetrator_name="Named as",
-                         source_id="Source id")
+        components.table(incidents, dates=["date"], date_precision="Date known to", perpetrator_name="Named as")
         components.downloads(incidents, f"incidents {cid}")
 
 with tabs[6]:
@@ -346,5 +352,6 @@ with tabs[6]:
                    "allowed). A match on a name is a lead, not proof: check the source."
                    + (f" The latest {len(events):,}." if brief.conflict_count(p).endswith("+") else ""))
         components.table(events, dates=["date"], date_precision="Date known to", actor1="Actor",
-                         actor2="Against", reported_by="Reported by", source_id="Event id")
+                         actor2="Against", reported_by="Reported by",
+                         source_id="Event reference")
         components.downloads(events, f"conflict events {cid}")

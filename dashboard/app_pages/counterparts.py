@@ -33,9 +33,7 @@ with left:
                                       "Share granted, by type of counterpart", colour="#0072B2"),
                     width="stretch", config={"displaylogo": False})
 with right:
-    table(patterns, percent=("share_granted", "share_with_conditions", "change_granted"),
-          change_granted="Change in share granted (points)", median_days="Median days",
-          engagements_before="Engagements before")
+    table(patterns, percent=("share_granted", "share_with_conditions"), points=("change_granted",))
 downloads(patterns, "counterpart patterns")
 
 st.subheader("Stance changed recently")
@@ -47,8 +45,8 @@ if changes.empty:
 else:
     if current_scope().may(roles.PROFILES):  # pseudonymised (hq) rows have no profile to open
         changes.insert(0, "profile", "/counterpart?id=" + changes["counterpart_id"])
-    table(changes.drop(columns=["counterpart_id"]), percent=("denied_recent", "denied_before", "change"),
-          links=("profile",), denied_recent="Denied, last 90 days", denied_before="Denied, before", name="Counterpart")
+    table(changes.drop(columns=["counterpart_id"]), percent=("denied_recent", "denied_before"), points=("change",),
+          links=("profile",), name="Counterpart", change="Change in share denied (points)")
     downloads(changes, "stance changes")
 
 st.subheader("Who controls which checkpoints")

@@ -66,7 +66,7 @@ with tab_loads:
     else:
         st.caption("One row per file loaded; every engagement carries its load id. Files that could not be read "
                    "at all left no trace.")
-        table(loads, content_sha256="SHA-256", rows_duplicate="Duplicates skipped")
+        table(loads)
         downloads(loads, "loads")
 
 with tab_fresh:
@@ -77,7 +77,7 @@ with tab_rejected:
     if summary.empty:
         empty_state("No rejected rows.")
     else:
-        table(summary, rows_="Rows", problems="Problems")
+        table(summary)
         load_ids = [None, *query(queries.LOADS)["load_id"].tolist()]
         chosen = st.selectbox("Load", load_ids, format_func=lambda v: "All loads" if v is None else f"Load {v}",
                               key="rejected_load")

@@ -132,7 +132,8 @@ with map_col:
 view = f
 if selection:
     kind, key, label = selection
-    view = replace(f, areas=(key,)) if kind == "area" else replace(f, checkpoint=key)
+    view = replace(f, names={**f.names, key: label})  # the captions name the place clicked, not its code
+    view = replace(view, areas=(key,)) if kind == "area" else replace(view, checkpoint=key)
 cols = st.columns([5, 1], vertical_alignment="center")
 with cols[0]:
     st.html(maps.showing_html(*(selection[::2] if selection else (None, None))))
@@ -163,7 +164,7 @@ if k is not None:
     rows_withheld(k)  # single engagements are row-level: never listed where names are pseudonymised
     st.stop()
 rows = query(*queries.engagements_list(view))
-table(rows, dates=("date",), days_to_resolution="Days to resolution")
+table(rows, dates=("date",))
 downloads(rows, "map engagements",
           caption=f"The {len(rows):,} most recent engagements. " + view.describe() if len(rows) >= 500
           else view.describe())

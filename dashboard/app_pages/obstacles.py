@@ -44,8 +44,7 @@ for tab, level in zip(tabs, ("checkpoint", "area"), strict=True):
             empty_state("No obstacle was logged at the same place in two different months"
                         + (f" (places and categories of fewer than {k} obstacles are not listed)." if k else "."))
             continue
-        table(recurring.drop(columns=["place"]), dates=("streak_from", "streak_to", "first_seen", "last_seen"),
-              longest_streak="Longest run (months)", months_with_obstacle="Months with it")
+        table(recurring.drop(columns=["place"]), dates=("streak_from", "streak_to", "first_seen", "last_seen"))
         downloads(recurring, f"recurring obstacles by {level}")
 
 st.subheader("Conditions imposed")
@@ -60,5 +59,5 @@ else:
                         width="stretch", config={"displaylogo": False})
     with right:
         table(conditions, percent=("share_granted", "share_granted_with_conditions", "share_of_engagements"),
-              share_granted="Came with a yes", share_of_engagements="Share of all engagements")
+              share_granted="Came with a yes")
     downloads(conditions, "conditions")

@@ -13,6 +13,7 @@ from dashboard.ui.comparisons import year_line
 from dashboard.ui.components import (
     delta_pct,
     delta_pts,
+    delta_style,
     downloads,
     empty_state,
     filters_caption,
@@ -21,7 +22,7 @@ from dashboard.ui.components import (
     too_narrow,
     withheld_note,
 )
-from dashboard.ui.formats import fmt_days, fmt_pct
+from dashboard.ui.formats import fmt_change, fmt_days, fmt_pct
 
 st.title("Access trends")
 f = page_filters()
@@ -45,25 +46,30 @@ n_before = before["engagements"]
 small_before = disclosure.small(n_before, k)
 
 cols = st.columns(4)
-cols[0].metric("Engagements", fmt_count(now["engagements"], k), delta_pct(now["engagements"], n_before, k))
-cols[1].metric("Access requests", fmt_count(now["requests"], k),
-               None if small_before else delta_pct(now["requests"], before["requests"], k))
-cols[2].metric("Share granted", fmt_pct(now["share_granted"]),
-               delta_pts(now["share_granted"], before["share_granted"], k, n_before),
-               help="Granted, granted with conditions or partially granted.")
-cols[3].metric("Share denied", fmt_pct(now["share_denied"]),
-               delta_pts(now["share_denied"], before["share_denied"], k, n_before), delta_color="inverse")
+deltas = {"engagements": delta_pct(now["engagements"], n_before, k),
+          "requests": None if small_before else delta_pct(now["requests"], before["requests"], k),
+          "granted": delta_pts(now["share_granted"], before["share_granted"], k, n_before),
+          "denied": delta_pts(now["share_denied"], before["share_denied"], k, n_before)}
+cols[0].metric("Engagements", fmt_count(now["engagements"], k), deltas["engagements"],
+               **delta_style(deltas["engagements"]))
+cols[1].metric("Access requests", fmt_count(now["requests"], k), deltas["requests"], **delta_style(deltas["requests"]))
+cols[2].metric("Share granted", fmt_pct(now["share_granted"]), deltas["granted"], **delta_style(deltas["granted"]),
+               help="Granted, granted with conditions or partially granted; the change is in percentage points.")
+cols[3].metric("Share denied", fmt_pct(now["share_denied"]), deltas["denied"],
+               **delta_style(deltas["denied"], "inverse"), help="The change is in percentage points.")
 cols = st.columns(4)
 days_delta = (None if small_before or now["median_days"] is None or before["median_days"] is None
               or before["median_days"] != before["median_days"]
-              else f"{now['median_days'] - before['median_days']:+.0f} days")
-cols[0].metric("Median days to access", fmt_days(now["median_days"]), days_delta, delta_color="inverse",
+              else fmt_change(now['median_days'] - before['median_days'], 0, " days"))
+cols[0].metric("Median days to access", fmt_days(now["median_days"]), days_delta, **delta_style(days_delta, "inverse"),
                help="From request to answer, for requests that got an answer.")
-cols[1].metric("People reached", fmt_count(now["people_reached"], k),
-               None if small_before else delta_pct(now["people_reached"], before["people_reached"], k))
-cols[2].metric("People left without access", fmt_count(now["people_without_access"], k),
-               None if small_before else delta_pct(now["people_without_access"], before["people_without_access"], k),
-               delta_color="inverse",
+deltas["reached"] = None if small_before else delta_pct(now["people_reached"], before["people_reached"], k)
+deltas["without"] = (None if small_before
+                     else delta_pct(now["people_without_access"], before["people_without_access"], k))
+cols[1].metric("People reached", fmt_count(now["people_reached"], k), deltas["reached"],
+               **delta_style(deltas["reached"]))
+cols[2].metric("People left without access", fmt_count(now["people_without_access"], k), deltas["without"],
+               **delta_style(deltas["without"], "inverse"),
                help="People targeted by requests whose latest answer was not a full yes, minus those reached.")
 if f.period != "all":  # all the data has no earlier period (its caption says so)
     st.caption(f"Changes under each figure: against {span(prev.start, prev.end)}. "
@@ -89,8 +95,7 @@ left, right = st.columns([3, 2])
 with left:
     st.plotly_chart(charts.regions_denial(regions), width="stretch", config={"displaylogo": False})
 with right:
-    table(regions, percent=("share_granted", "share_denied", "share_denied_before"),
-          share_denied_before="Share denied before", engagements_before="Engagements before")
+    table(regions, percent=("share_granted", "share_denied", "share_denied_before"))
 downloads(regions, "regions")
 
 alerts_section(f)  # dashboard/ui/alerts.py: the month's alerts (docs/alerts.md)
@@ -113,7 +118,7 @@ else:
                     config={"displaylogo": False})
     downloads(incidents, "incidents per month")
     perpetrators = query(*queries.incidents_by_perpetrator(f))  # by type: no perpetrator is named
-    table(perpetrators, perpetrator_type="Perpetrator type", kidnapped_or_detained="Kidnapped or detained")
+    table(perpetrators)
     downloads(perpetrators, "incidents by perpetrator type")
 
 st.subheader("Conflict events")
@@ -127,8 +132,7 @@ else:
     st.plotly_chart(charts.conflict_beside_denials(monthly, events), width="stretch", config={"displaylogo": False})
     downloads(events, "conflict events per month")
     by_type = query(*conflict_queries.events_by_type(f))
-    table(by_type, event_type="Event type", events_targeting_civilians="Targeting civilians",
-          events_before="Events, previous period")
+    table(by_type)
     downloads(by_type, "conflict events by type")
 counts = query(*conflict_queries.counts_monthly(f))
 if counts.empty:

@@ -33,6 +33,9 @@ class Filters:
     checkpoint: str | None = None
     period: str = DEFAULT_PERIOD
     extra: dict[str, str] = field(default_factory=dict, compare=False)
+    names: dict[str, str] = field(default_factory=dict, compare=False)
+    """What people call the codes the filters hold (``SSD001`` -> "Upper Nile (SSD)", ``YEM`` -> "Yemen"): the
+    sidebar fills it from the options it offers, :meth:`describe` writes the names."""
 
     @property
     def days(self) -> int:
@@ -103,14 +106,20 @@ class Filters:
         return (" AND ".join(clauses) or "TRUE"), params
 
     def describe(self, dates: bool = True) -> str:
-        """One line saying what is shown, for captions and exports (``dates=False``: the filters only)."""
+        """One line saying what is shown, for captions and exports (``dates=False``: the filters only): places
+        by their names (:attr:`names`), a code only when no name is known.
+
+        >>> Filters(dt.date(2025, 1, 1), dt.date(2025, 1, 31), areas=("SS01",), checkpoint="CP-9",
+        ...         names={"SS01": "Upper Nile (SSD)", "CP-9": "Renk bridge"}).describe()
+        '01 Jan 2025 to 31 Jan 2025; areas: Upper Nile (SSD); checkpoint Renk bridge'
+        """
         parts = [f"{self.start:%d %b %Y} to {self.end:%d %b %Y}"] if dates else []
         for label, values in (("regions", self.regions), ("countries", self.countries), ("areas", self.areas),
                               ("activities", self.activities), ("organisations", self.organisations)):
             if values:
-                parts.append(f"{label}: {', '.join(values)}")
+                parts.append(f"{label}: {', '.join(self.names.get(v, v) for v in values)}")
         if self.checkpoint:
-            parts.append(f"checkpoint {self.checkpoint}")
+            parts.append(f"checkpoint {self.names.get(self.checkpoint, self.checkpoint)}")
         return "; ".join(parts)
 
 

@@ -46,7 +46,7 @@ ORDER BY kind, label
 
 LABELS = "SELECT vocabulary, code, label FROM vocabulary"
 # Whether a checkpoint id from the page address is one the user may see (the view holds only those).
-CHECKPOINT_IN_REACH = "SELECT 1 FROM checkpoints WHERE checkpoint_id = ?"
+CHECKPOINT_IN_REACH = "SELECT name FROM checkpoints WHERE checkpoint_id = ?"
 
 STORED_SCHEMA_VERSION = """
 SELECT max(value) AS version FROM schema_info WHERE key = 'schema_version'

@@ -47,10 +47,8 @@ def draw(changes: pd.DataFrame, f: Filters, before: tuple[dt.date, dt.date], k: 
                 continue
             shown = change_story.table_rows(rows, f, pages, k)
             # Rows three lines high: the sentence wraps instead of being cut.
-            table(shown.drop(columns=["key", "name"]), percent=("share_denied", "share_denied_before", "change",
-                                                                "volume_change"), row_height=SENTENCE_ROW_PX,
-                  links=tuple(change_story.LINK_PAGES), what_changed="What changed, and why", open_map="Map",
-                  open_obstacles="Obstacles", open_profile="Profile",
-                  share_denied_before="Share denied before", engagements_before="Engagements before",
-                  change="Change in share denied (points)", volume_change="Change in engagements")
+            table(shown.drop(columns=["key", "name"]), percent=("share_denied", "share_denied_before", "volume_change"),
+                  points=("change",), row_height=SENTENCE_ROW_PX, links=tuple(change_story.LINK_PAGES),
+                  change="Change in share denied (points)", open_map="Map", open_obstacles="Obstacles",
+                  open_profile="Profile")
             downloads(shown, f"changes by {level}")

@@ -30,7 +30,7 @@ import pandas as pd
 
 from dashboard import registry
 from dashboard.db.filters import Filters, to_query_params
-from dashboard.ui.formats import fmt_int, is_missing
+from dashboard.ui.formats import fmt_change, fmt_int, is_missing
 
 # How a place driver is introduced: "at Km 14", "with Col. X", "in Upper Nile".
 PREPOSITION = {"checkpoint": "at", "counterpart": "with", "area": "in"}
@@ -84,7 +84,7 @@ def head(row: Mapping[str, Any]) -> str:
     n, n_before = int(row["engagements"]), int(row["engagements_before"])
     if row["measure"] == "rate":
         return f"{row['name']}: {rate} on {fmt_int(n)} engagements"
-    volume = f"{n / n_before - 1:+.0%}"
+    volume = fmt_change((n / n_before - 1) * 100, 0, "%")
     way = "up" if n > n_before else "down" if n < n_before else "steady"
     return f"{row['name']}: engagements {way} from {fmt_int(n_before)} to {fmt_int(n)} ({volume}), {rate}"
 

@@ -8,12 +8,13 @@ import pandas as pd
 
 from dashboard.db import disclosure
 from dashboard.ui.components import delta_pct, delta_pts
+from dashboard.ui.formats import fmt_change
 
 
 def _days(now: object, before: object) -> str | None:
     if now is None or before is None or pd.isna(now) or pd.isna(before):  # type: ignore[arg-type]
         return None
-    return f"{float(now) - float(before):+.0f} days"  # type: ignore[arg-type]
+    return fmt_change(float(now) - float(before), 0, " days")  # type: ignore[arg-type]
 
 
 def year_line(now: pd.Series, year: pd.Series, k: int | None, span: str) -> str:

@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.db import disclosure
-from dashboard.ui import formats, viewer
+from dashboard.ui import formats, labels, viewer
 from dashboard.ui.exports import spreadsheet_safe
 from dashboard.ui.formats import fmt_number, fmt_pct
 from dashboard.ui.safe_text import markdown_text
@@ -22,10 +22,14 @@ CAPTION_CHARS = 500
 
 def delta_pts(now: object, before: object, k: int | None = None, base: object = None) -> str | None:
     """Change between two shares in percentage points, for st.metric deltas. With ``k`` (a pseudonymised
-    view), None when the earlier share is of fewer than k engagements (``base``)."""
+    view), None when the earlier share is of fewer than k engagements (``base``).
+
+    >>> delta_pts(0.256, 0.224), delta_pts(0.2, 0.2)
+    ('+3.2 pts', '+0.0 pts')
+    """
     if now is None or before is None or pd.isna(now) or pd.isna(before) or disclosure.small(base, k):
         return None
-    return f"{(float(now) - float(before)) * 100:+.1f} pts"
+    return formats.fmt_change((float(now) - float(before)) * 100, 1, " pts")
 
 
 def delta_pct(now: object, before: object, k: int | None = None) -> str | None:
@@ -35,7 +39,19 @@ def delta_pct(now: object, before: object, k: int | None = None) -> str | None:
         return None
     if disclosure.small(now, k) or disclosure.small(before, k):
         return None
-    return f"{(float(now) / float(before) - 1):+.0%}"
+    return formats.fmt_change((float(now) / float(before) - 1) * 100, 0, "%")
+
+
+def delta_style(delta: object, colour: str = "normal") -> dict[str, str]:
+    """``st.metric``'s colour and arrow for ``delta``: grey and no arrow when it says nothing changed ("+0 days"
+    is neither good nor bad news), else ``colour`` ("normal", "inverse" where up is bad, "off").
+
+    >>> delta_style("+0 days", "inverse"), delta_style("+2 days", "inverse")
+    ({'delta_color': 'off', 'delta_arrow': 'off'}, {'delta_color': 'inverse'})
+    """
+    if formats.is_no_change(delta):
+        return {"delta_color": "off", "delta_arrow": "off"}
+    return {"delta_color": colour}
 
 
 def filters_caption(text: str) -> None:
@@ -128,7 +144,9 @@ def withheld_note(k: int | None) -> str:
 
 def _built(rule: Callable[[pd.DataFrame], pd.DataFrame], source: Callable[[], pd.DataFrame],
            write: Callable[..., bytes], *args: object) -> bytes:
-    return write(rule(source()), *args)
+    """The file: the rows the user may take away, under the headers the tables show
+    (:func:`dashboard.ui.labels.human_headers`; renamed after the disclosure rule, which reads column names)."""
+    return write(labels.human_headers(rule(source())), *args)
 
 
 def _exported(name: str, kind: str) -> None:
@@ -191,8 +209,12 @@ def blank_links(df: pd.DataFrame, links: Sequence[str]) -> pd.DataFrame:
 
 
 def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = (), height: int | None = None,
-          links: Sequence[str] = (), row_height: int | None = None, **column_labels: str) -> None:
+          links: Sequence[str] = (), row_height: int | None = None, points: Sequence[str] = (),
+          **column_labels: str) -> None:
     """A read-only table with people-friendly column formats. Text is shown as text, never HTML.
+
+    Headers are :func:`dashboard.ui.labels.column_label` unless ``column_labels`` names a column for this table;
+    a missing value reads "–". ``points``: changes of a share (0.032), shown in percentage points ("+3.2 pts").
 
     In a pseudonymised view (:func:`dashboard.ui.viewer.viewer_k`) the table is shown as
     :func:`dashboard.db.disclosure.protect` makes it: counts below k as "< k", shares of fewer blanked.
@@ -206,23 +228,29 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
         counts = disclosure.count_columns(df)
         df = disclosure.protect(df, k)
     config: dict[str, object] = {}
+    if points:
+        df = df.assign(**{c: df[c].astype(float) * 100 for c in points if c in df.columns})
     for col in df.columns:
-        label = column_labels.get(col, col.replace("_", " ").capitalize())
+        label = column_labels.get(col, labels.column_label(col))
         if col in links:
             config[col] = st.column_config.LinkColumn(label, display_text="Open")
         elif k is not None and pd.api.types.is_float_dtype(df[col]) and df[col].isna().any():
             # Blanked figures read "–" (a number column would say "None"), the others as they would be formatted.
-            shown = functools.partial(fmt_pct, digits=1) if col in percent else functools.partial(fmt_number, digits=1)
+            shown = (functools.partial(fmt_pct, digits=1) if col in percent else formats.fmt_points if col in points
+                     else functools.partial(fmt_number, digits=1))
             df = df.assign(**{col: df[col].map(shown)})
             config[col] = st.column_config.TextColumn(label, alignment="right")
-        elif col in percent:
-            config[col] = st.column_config.NumberColumn(label, format="percent")
+        elif col in points:
+            config[col] = st.column_config.NumberColumn(label, format=formats.POINTS_FORMAT)
+        elif col in percent:  # shown in per cent with one decimal; the numbers sort as numbers
+            df = df.assign(**{col: df[col].astype(float) * 100})
+            config[col] = st.column_config.NumberColumn(label, format=formats.PERCENT_FORMAT)
         elif col in dates:
             config[col] = st.column_config.DateColumn(label, format="D MMM YYYY")
         elif pd.api.types.is_integer_dtype(df[col]):
             config[col] = st.column_config.NumberColumn(label, format="localized")
         elif pd.api.types.is_float_dtype(df[col]):
-            config[col] = st.column_config.NumberColumn(label, format="%.1f")
+            config[col] = st.column_config.NumberColumn(label, format=formats.DECIMAL_FORMAT)
         elif col in counts:
             # A protected count: numbers ("1,234") and marks ("< 5", "hidden") as text, aligned like numbers.
             df = df.assign(**{col: df[col].map(lambda v: formats.shown_count(v, k))})
@@ -233,4 +261,4 @@ def table(df: pd.DataFrame, percent: Sequence[str] = (), dates: Sequence[str] = 
     kwargs: dict[str, int] = {"height": height} if height else {}
     if row_height:
         kwargs["row_height"] = row_height
-    st.dataframe(df, hide_index=True, width="stretch", column_config=config, **kwargs)
+    st.dataframe(df, hide_index=True, width="stretch", column_config=config, placeholder=formats.MISSING, **kwargs)

@@ -1,7 +1,11 @@
 """How the dashboard writes numbers, shares, durations and dates for people: one place for every page,
 the printable brief, map tooltips and legends, and the disclosure rule's counts.
 
-A missing value (None, NaN, NaT, pd.NA) reads "–" everywhere. These functions are pure (no Streamlit,
+A missing value (None, NaN, NaT, pd.NA) reads "–" everywhere. Decimals: one decimal for figures that are not
+whole (tables' shares "25.6%", averages "1.4"), whole per cent in headline figures and sentences ("26%"); a
+change of a share is in percentage points with one decimal ("+3.2 pts"), a change of a count in whole per cent
+("+12%"), a change of a duration in whole days ("+2 days"); a change that rounds to zero is said without a
+colour (:func:`is_no_change`). These functions are pure (no Streamlit,
 no database), so the brief and the tests use them as they are. Counts that may be withheld in a
 pseudonymised view go through :func:`shown_count`, which writes the number here.
 
@@ -12,12 +16,19 @@ The CLI (``etl/cli``) keeps its own plain ``f"{n:,}"`` formatting: ``etl`` may n
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pandas as pd
 
 from dashboard.db import disclosure
 
 MISSING = "–"
+PERCENT_FORMAT = "%.1f%%"
+"""Tables' shares, once multiplied by 100 (Streamlit's printf-style number format): ``25.6%``."""
+POINTS_FORMAT = "%+.1f pts"
+"""Tables' changes of a share, in percentage points once multiplied by 100: ``+3.2 pts``."""
+DECIMAL_FORMAT = "%.1f"
+"""Tables' other decimal figures: ``1.4``."""
 
 
 def is_missing(value: object) -> bool:
@@ -61,6 +72,40 @@ def fmt_pct(value: object, digits: int = 0) -> str:
     ('26%', '25.6%', '–')
     """
     return MISSING if is_missing(value) else f"{float(value):.{digits}%}"  # type: ignore[arg-type]
+
+
+def fmt_points(points: object) -> str:
+    """A change of a share already in percentage points, as tables write it (a zero never reads "-0.0").
+
+    >>> fmt_points(3.21), fmt_points(-0.01), fmt_points(None)
+    ('+3.2 pts', '+0.0 pts', '–')
+    """
+    return MISSING if is_missing(points) else fmt_change(float(points), 1, " pts")  # type: ignore[arg-type]
+
+
+def fmt_change(value: float, digits: int = 0, unit: str = "") -> str:
+    """A signed change for a metric's delta, a rounded zero written "+0" (never "-0").
+
+    >>> fmt_change(2.4, unit=" days"), fmt_change(-0.3, unit=" days"), fmt_change(0.0321 * 100, 1, " pts")
+    ('+2 days', '+0 days', '+3.2 pts')
+    """
+    text = f"{value:+.{digits}f}"
+    if float(text) == 0:
+        text = "+" + text.lstrip("+-")
+    return text + unit
+
+
+def is_no_change(delta: object) -> bool:
+    """Whether a metric's delta text says that nothing changed ("+0 days", "+0.0 pts", "+0%"): such a delta is
+    drawn grey with no arrow, neither good nor bad.
+
+    >>> is_no_change("+0 days"), is_no_change("-0.0 pts"), is_no_change("+0%"), is_no_change("+10%"), is_no_change(None)
+    (True, True, True, False, False)
+    """
+    if not isinstance(delta, str):
+        return False
+    m = re.match(r"\s*[+\-±]?\s*([\d.,]+)", delta)
+    return bool(m) and float(m.group(1).replace(",", "") or "nan") == 0
 
 
 def fmt_days(value: object) -> str:

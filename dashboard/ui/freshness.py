@@ -55,10 +55,7 @@ def freshness_tables() -> None:
         return
     st.caption("The newest engagement each country's logs hold, and the day the newest of those logs was loaded. "
                "A filtered page warns when its period runs past a country's newest engagement.")
-    table(countries.drop(columns=["iso3"]), dates=("latest_engagement", "latest_load"),
-          latest_engagement="Latest engagement", latest_load="Latest load")
+    table(countries.drop(columns=["iso3"]), dates=("latest_engagement", "latest_load"))
     st.caption("Per loading office: the logs record no office, so each log file that brought a country's rows "
                "stands for the office that sent it, with who loaded it.")
-    table(query(freshness_queries.BY_OFFICE), dates=("latest_engagement", "loaded_on"), log_file="Log file",
-          loaded_by="Loaded by",
-          latest_engagement="Latest engagement", loaded_on="Loaded on")
+    table(query(freshness_queries.BY_OFFICE), dates=("latest_engagement", "loaded_on"))

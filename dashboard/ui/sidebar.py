@@ -80,11 +80,18 @@ def sidebar_filters() -> Filters | None:
                                                 format_func=choices.get, key=key))
         checkpoint = current.checkpoint
         if checkpoint:
-            # The id comes from the page address: a label is markdown, so it is shown escaped and cut.
-            if st.button(f"Clear checkpoint {markdown_text(checkpoint, 40)}", key="f_clear_ck"):
+            # The id comes from the page address: a label is markdown, so it is shown escaped and cut. Its name
+            # when the user can see it (the query runs on the scoped views), else the id as typed.
+            known = query(queries.CHECKPOINT_IN_REACH, [checkpoint])
+            shown = checkpoint if known.empty else str(known.iloc[0]["name"])
+            if st.button(f"Clear checkpoint {markdown_text(shown, 40)}", key="f_clear_ck"):
                 checkpoint = None
     checkpoint = _refuse_out_of_reach(current, options, checkpoint)
-    f = Filters(start=start, end=end, period=period, checkpoint=checkpoint, **chosen)
+    # Captions name places, not their codes (Filters.describe): the labels the sidebar offers.
+    names = dict(zip(options["value"], options["label"], strict=True))
+    if checkpoint:
+        names[checkpoint] = str(query(queries.CHECKPOINT_IN_REACH, [checkpoint]).iloc[0]["name"])
+    f = Filters(start=start, end=end, period=period, checkpoint=checkpoint, names=names, **chosen)
     _sync_url(f)
     st.session_state["filters"] = f
     return f

@@ -204,7 +204,7 @@ def test_chart_data_is_built_when_its_download_is_clicked_and_the_export_is_audi
     info.value.save_as(saved)
     lines = saved.read_text(encoding="utf-8").splitlines()
     assert info.value.suggested_filename == "monthly_outcomes.csv"
-    assert lines[0].split(",")[:3] == ["month", "outcome", "engagements"], lines[0]
+    assert lines[0].split(",")[:3] == ["Month", "Outcome", "Engagements"], lines[0]  # the tables' headers
     assert len(lines) > 12, "the monthly outcomes download is nearly empty"
     wait_for_app(visit.page)
     log = demo_db.with_name(f"{demo_db.stem}.audit.jsonl")
@@ -232,7 +232,7 @@ def test_the_rejected_rows_download_holds_every_problem_not_only_those_shown(bro
         with open(saved, encoding="utf-8", newline="") as fh:
             rows = list(csv.DictReader(fh))
         assert len(rows) == problems, f"the download holds {len(rows)} of {problems} problems"
-        assert {"source_file", "row_number", "column_name", "reason"} <= set(rows[0])
+        assert {"Source file", "Row", "Column", "Reason"} <= set(rows[0])  # the tables' headers
         assert not visit.external, visit.external
 
 

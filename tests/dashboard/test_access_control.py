@@ -401,6 +401,6 @@ def test_the_audit_page_writes_a_missing_role_or_target_as_a_dash(demo_db: Path,
     at = open_page("audit", user="test-admin-only")
     assert not at.exception, problems(at)
     shown = at.dataframe[-1].value
-    row = shown[shown["action"] == "load"].iloc[0]
+    row = shown[shown["action"] == "Loaded logs into the database"].iloc[0]  # the action in words (ui/labels.py)
     assert (row["role"], row["target"]) == ("–", "–")
     assert not shown.astype(str).isin(["None", "nan", "NaT"]).any().any()

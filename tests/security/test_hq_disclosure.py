@@ -68,7 +68,7 @@ SHARE_METRICS = {"Share granted", "Share denied", "Median days to access"}
 # "12 events".
 TIP_COUNTS = [re.compile(r"(Engagements|Incidents|Fatalities):\s*(?:<b>)?\s*([^<]+?)\s*(?:</b>|<br>|$)"),
               re.compile(r"((?:<\s*)?[\d,]+) (killed|injured|kidnapped|detained|events|fatalities)")]
-NUMBER = re.compile(r"[-+]?[\d,]*\.?\d+%?")
+NUMBER = re.compile(r"[-+]?[\d,]*\.?\d+(%| pts)?")  # "+3.2 pts": a change of a share, in points
 PSEUDONYM = re.compile(r"Counterpart [0-9A-F]{6,}|CP~")
 
 
