@@ -74,8 +74,12 @@ def schema_problem() -> str | None:
     return str(problem) if problem else None
 
 
-def page_filters() -> filters.Filters | None:
-    """The filters for this page; shows the right empty state and returns None when there is no data."""
+def page_filters(stale_warning: bool = True) -> filters.Filters | None:
+    """The filters for this page; shows the right empty state and returns None when there is no data.
+
+    :param stale_warning: warn when the period runs past a country's newest log (off for a page that does
+        not follow the period: the counterpart profile shows a whole history; dashboard/registry.py ``filters``).
+    """
     if current_version() is None:
         st.info("No database yet. Build the demo with `python -m etl demo`, or load logs with "
                 "`python -m etl load FILE` (or from the Data page).", icon=":material/database:")
@@ -83,6 +87,6 @@ def page_filters() -> filters.Filters | None:
     f = sidebar.current()
     if f is None:
         st.info("The database has no engagements yet. Load a log from the Data page.", icon=":material/database:")
-    else:
+    elif stale_warning:
         freshness.stale_warning(f)  # the period runs past a country's newest log: said on every filtered page
     return f

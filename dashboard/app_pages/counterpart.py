@@ -29,7 +29,7 @@ md = search.escape_markdown
 NAME_CHARS = 160
 
 st.title("Counterpart lookup")
-f = shell.page_filters()
+f = shell.page_filters(stale_warning=False)  # a profile is a whole history, not the period
 if f is None:
     st.stop()
 

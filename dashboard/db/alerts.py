@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from dashboard.db.connection import query_as
 from dashboard.db.filters import Filters
 from etl.accounts.roles import Scope
 from etl.analysis import alerts as engine
@@ -46,6 +45,10 @@ def alerts_as(scope: Scope, months: tuple[dt.date, ...], regions: tuple[str, ...
               countries: tuple[str, ...] = (), areas: tuple[str, ...] = (), counterpart_id: str = "",
               k: int | None = None) -> dict[dt.date, list[engine.Alert]]:
     """The alerts of ``months`` as ``scope`` sees the data, none on fewer than ``k`` engagements in its month."""
+    # Imported here: the query lists above are also read by `python -m etl snapshot` (through queries.py), which
+    # must not start Streamlit's cache (it warns on stderr outside the app).
+    from dashboard.db.connection import query_as
+
     return engine.alerts_by_month(lambda text, params: query_as(scope, text, params), list(months), regions=regions,
                                   countries=countries, areas=areas, counterpart_id=counterpart_id or None,
                                   min_engagements=k)
