@@ -132,7 +132,10 @@ def cmd_test(args: list[str]) -> None:
     install(python, "test")
     ensure_chromium()
     os.chdir(ROOT)
-    os.execv(python, [python, "-m", "pytest", *args])
+    # Two workers, one test module each at a time (its module fixtures stay on one worker): the suite waits on
+    # browsers and servers as much as it computes. `python3 tasks.py test -n 0` runs it in one process.
+    workers = [] if any(a == "-n" or a.startswith(("-n", "--numprocesses")) for a in args) else ["-n", "2"]
+    os.execv(python, [python, "-m", "pytest", *workers, "--dist", "loadfile", *args])
 
 
 def cmd_lint(args: list[str]) -> None:

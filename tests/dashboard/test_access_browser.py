@@ -12,6 +12,7 @@ import csv
 import html
 import json
 import re
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -114,8 +115,14 @@ def test_signing_out_ends_the_session(visit: Visit) -> None:
     assert visit.page.locator('[data-testid="stMetric"]').count()
 
 
-def _session_cookie(visit: Visit) -> dict | None:
-    return next((c for c in visit.page.context.cookies() if c["name"] == "access_session"), None)
+def _session_cookie(visit: Visit, wait_s: float = 0.0) -> dict | None:
+    """The session cookie; with ``wait_s``, waited for (the app sets it just after the page is drawn)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        cookie = next((c for c in visit.page.context.cookies() if c["name"] == "access_session"), None)
+        if cookie is not None or time.monotonic() >= deadline:
+            return cookie
+        visit.page.wait_for_timeout(200)
 
 
 def _asks_to_sign_in(page) -> bool:  # type: ignore[no-untyped-def]
@@ -125,7 +132,7 @@ def _asks_to_sign_in(page) -> bool:  # type: ignore[no-untyped-def]
 def test_a_browser_stays_signed_in_across_page_loads_until_it_signs_out(visit: Visit, browser, server: Server) -> None:
     visit.user = "test-coordinator"
     visit.open("/")
-    cookie = _session_cookie(visit)
+    cookie = _session_cookie(visit, wait_s=60)
     assert cookie is not None, "no session cookie after signing in"
     assert cookie["httpOnly"] and cookie["sameSite"] == "Strict" and cookie["expires"] == -1, cookie
     assert "access_session" not in visit.page.evaluate("document.cookie"), "page scripts can read the session cookie"
