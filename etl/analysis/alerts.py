@@ -16,7 +16,7 @@ In short, for the month asked and each place (counts aggregated in DuckDB by :mo
 2. **Denial share rising** (``shift``): a one-sided CUSUM of the engagements of the
    last :attr:`~AlertRules.cusum_window` months against the share of the months before them; flagged when
    it passes :attr:`~AlertRules.cusum_h` (a Bernoulli CUSUM tuned to a doubling of the odds of a denial,
-   :attr:`~AlertRules.cusum_odds`).
+   :attr:`~AlertRules.cusum_odds`); "since" is the month the rise began (:func:`change_month`).
 3. **Repeats suppressed**: a place flagged for a measure in one of the previous
    :attr:`~AlertRules.quiet_months` months is shown again only if it got worse (a higher level or a
    higher denial share), and then "since" the first month of the episode.
@@ -148,6 +148,34 @@ def _tails(observed: int, mu: float, variance: float) -> tuple[float, float]:
     return float(dist.sf(observed - 1)), float(dist.cdf(observed))
 
 
+def change_month(months: Sequence[tuple[dt.date, int, int]], p0: float) -> dt.date:
+    """When a rise of the denial share began: the maximum-likelihood change point of a step in a binomial
+    share (Samuel and Pignatiello, 2001), over ``months`` (month, engagements, denials, oldest first).
+
+    For each candidate month, the share from it on is estimated from those months (not fixed in advance, as the
+    CUSUM's doubling is); the change point is the candidate whose step from ``p0`` to that share explains the
+    months best. Page's estimate (where the CUSUM last left 0) starts the rise at the first month a little above
+    ``p0``, often months before the step (``docs/alerts.md``).
+
+    >>> months = [(dt.date(2024, m, 1), 30, d) for m, d in ((9, 0), (10, 1), (11, 4), (12, 3))]
+    >>> change_month(months + [(dt.date(2025, 1, 1), 40, 24), (dt.date(2025, 2, 1), 50, 35)], 0.05)
+    datetime.date(2025, 1, 1)
+    """
+    best, since = -math.inf, months[0][0]
+    for i, (m, e, _d) in enumerate(months):
+        if not e:
+            continue
+        n = sum(e for _, e, _ in months[i:])
+        x = sum(d for _, _, d in months[i:])
+        p1 = x / n
+        if p1 <= p0:  # no rise from this month on
+            continue
+        ratio = x * math.log(p1 / p0) + ((n - x) * math.log((1 - p1) / (1 - p0)) if x < n else 0.0)
+        if ratio > best:
+            best, since = ratio, m
+    return since
+
+
 @dataclass(frozen=True)
 class _Flag:
     level: str
@@ -213,14 +241,9 @@ class _Series:
         # denial are cusum_odds times the reference" against "as before", scaled down by the over-dispersion.
         up = math.log(rules.cusum_odds) - math.log(1 - p0 + rules.cusum_odds * p0)
         down = -math.log(1 - p0 + rules.cusum_odds * p0)
-        s, start = 0.0, window[0]
+        s = 0.0
         for m in window:
-            e = self.e.get(m, 0)
-            if not e:
-                continue
-            d = self.d.get(m, 0)
-            if s == 0.0:
-                start = m
+            e, d = self.e.get(m, 0), self.d.get(m, 0)
             s = max(0.0, s + (d * up + (e - d) * down) / phi)
         if s <= rules.cusum_h or sum(self.d.get(m, 0) for m in window) < rules.min_denials:
             return None
@@ -228,7 +251,8 @@ class _Series:
         if d / e <= p0:  # the shift is over this month: nothing to say now
             return None
         level = "alert" if s > 2 * rules.cusum_h else "warning"
-        return _Flag(level, "denial share rising", d / e, p0, None, d / e, e), start
+        since = change_month([(m, self.e.get(m, 0), self.d.get(m, 0)) for m in window], p0)
+        return _Flag(level, "denial share rising", d / e, p0, None, d / e, e), since
 
 
 def _raw_flags(series: _Series, month: dt.date, rules: AlertRules, guarded: bool) -> list[tuple[_Flag, dt.date]]:

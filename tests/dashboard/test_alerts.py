@@ -50,6 +50,18 @@ def test_the_planted_changes_are_flagged_in_their_months(demo_alerts) -> None:  
     assert all(m >= dt.date(2025, 1, 1) for _, m in restrictive), restrictive
 
 
+def test_a_rising_share_reads_since_the_month_the_offensive_began(demo_alerts) -> None:  # type: ignore[no-untyped-def]
+    """By hand from etl/demo/patterns.py and world.py: the demo ends 31 Oct 2026, the offensive starts on the
+    first of the month OFFENSIVE_MONTHS_BEFORE_END = 21 months earlier plus 14 days, 15 Jan 2025. Upper Nile's
+    share of denials was 0-13% in the months before; "since" is the month of the step, not of the noise
+    before it (the CUSUM's last zero read Dec 2024 here)."""
+    found, _ = demo_alerts
+    rising = [(m, a.since) for m, alerts in found.items() for a in alerts
+              if a.kind == "area" and a.key == "SS07" and a.measure == "denial share rising"]
+    assert rising, "Upper Nile's rising share is never flagged"
+    assert all(since == dt.date(2025, 1, 1) for _, since in rising), rising
+
+
 def test_false_alarms_are_rare(demo_alerts, demo_db: Path) -> None:  # type: ignore[no-untyped-def]
     found, areas = demo_alerts
     planted = {areas[n] for n in ("Dhamar", "Farah", "Cross River")}  # where the restrictive counterparts work
