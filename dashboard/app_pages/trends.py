@@ -4,12 +4,10 @@ import streamlit as st
 
 from dashboard.db import change_queries, conflict_queries, disclosure, queries
 from dashboard.db.connection import query
-from dashboard.db.periods import describe_span as span
 from dashboard.shell import page_filters
 from dashboard.snapshot import download as snapshot_download
-from dashboard.ui import change_list, charts, viewer
+from dashboard.ui import change_list, charts, comparisons, viewer
 from dashboard.ui.alerts import alerts_section
-from dashboard.ui.comparisons import year_line
 from dashboard.ui.components import (
     delta_pct,
     delta_pts,
@@ -28,13 +26,13 @@ st.title("Access trends")
 f = page_filters()
 if f is None:
     st.stop()
-prev, year_ago = f.previous(), f.last_year()
+prev = f.previous()
 # The period (and whether it is partial), then what the changes are against: dashboard/db/periods.py.
 filters_caption(" · ".join(t for t in (f.describe_period(), f.describe(dates=False), f.describe_comparisons()) if t))
 
 now = query(*queries.headline(f)).iloc[0]
 before = query(*queries.headline(prev)).iloc[0]
-last_year = query(*queries.headline(year_ago)).iloc[0] if f.has_last_year else None
+last_year = query(*queries.headline(f.last_year())).iloc[0] if f.has_last_year else None
 if not now["engagements"]:
     empty_state("No engagements match these filters. Widen the period or clear a filter in the sidebar.")
     st.stop()
@@ -71,10 +69,9 @@ cols[1].metric("People reached", fmt_count(now["people_reached"], k), deltas["re
 cols[2].metric("People left without access", fmt_count(now["people_without_access"], k), deltas["without"],
                **delta_style(deltas["without"], "inverse"),
                help="People targeted by requests whose latest answer was not a full yes, minus those reached.")
-if f.period != "all":  # all the data has no earlier period (its caption says so)
-    st.caption(f"Changes under each figure: against {span(prev.start, prev.end)}. "
-               + (year_line(now, last_year, k, span(year_ago.start, year_ago.end)) if last_year is not None else
-                  "No comparison with the same period last year: this period is longer than a year."))
+against = comparisons.caption(f, now, last_year, k)  # None for all the data (its caption says so)
+if against:
+    st.caption(against)
 if k is not None:
     st.caption(withheld_note(k) + (f" The previous period had fewer than {k} engagements: no changes shown."
                                    if small_before else ""))

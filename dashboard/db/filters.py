@@ -54,9 +54,16 @@ class Filters:
 
     @property
     def has_last_year(self) -> bool:
-        """Whether the same period last year is a comparison: not for a period of more than a year (it would
-        overlap this one), nor for all the data."""
-        return self.period != "all" and self.last_year().end < self.start
+        """Whether the same period last year is a second comparison: not for a period of more than a year (it
+        would overlap this one), nor for all the data, nor when it is the previous period already (a year, the
+        last 12 months: :attr:`previous_is_last_year`)."""
+        return (self.period != "all" and self.last_year().end < self.start
+                and not self.previous_is_last_year)
+
+    @property
+    def previous_is_last_year(self) -> bool:
+        """The previous period is the same period last year (a year, this year so far, the last 12 months)."""
+        return self.period != "all" and periods.same_as_last_year(self.start, self.end, self.period)
 
     @property
     def partial(self) -> bool:
@@ -78,13 +85,20 @@ class Filters:
         return text + (f" (partial: data up to {self.end.day} {self.end:%b %Y})" if self.partial else "")
 
     def describe_comparisons(self) -> str:
-        """What the changes are against, for the caption over key figures."""
+        """What the changes are against, for the caption over key figures: each comparison once.
+
+        >>> Filters(dt.date(2025, 11, 1), dt.date(2026, 10, 31), period="365d").describe_comparisons()
+        'compared with the same period last year, 1 Nov 2024 – 31 Oct 2025'
+        """
         prev, year = self.previous(), self.last_year()
         if self.period == "all":
             return "all the data: no earlier period to compare with"
+        same = " (the same days of each)" if self.partial else ""
+        if self.previous_is_last_year:
+            same = " (the same days)" if self.partial else ""
+            return f"compared with the same period last year, {periods.describe_span(prev.start, prev.end)}{same}"
         if not self.has_last_year:
             return f"compared with {periods.describe_span(prev.start, prev.end)}"
-        same = " (the same days of each)" if self.partial else ""
         return (f"compared with {periods.describe_span(prev.start, prev.end)} and the same period last year, "
                 f"{periods.describe_span(year.start, year.end)}{same}")
 

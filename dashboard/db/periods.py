@@ -145,10 +145,20 @@ def is_partial(start: dt.date, end: dt.date, period: str) -> bool:
 def previous(start: dt.date, end: dt.date, period: str) -> tuple[dt.date, dt.date]:
     """The comparison period: the previous calendar period for a calendar one (the same days of it when this
     one is partial), the same number of whole months before for custom dates of whole months (a quarter picked
-    by hand), otherwise (rolling periods, other custom dates) the same number of days just before."""
+    by hand), the 12 months before for the last 12 months, otherwise (the other rolling periods, other custom
+    dates) the same number of days just before.
+
+    For a year (and the last 12 months, and 12 whole months picked by hand) the previous period *is* the same
+    period last year (:func:`same_as_last_year`).
+
+    >>> previous(dt.date(2024, 3, 16), dt.date(2025, 3, 15), "365d")  # a leap day in the year before
+    (datetime.date(2023, 3, 16), datetime.date(2024, 3, 15))
+    """
     unit = _calendar_unit(start, period)
     if unit == "week":
         return start - dt.timedelta(days=7), end - dt.timedelta(days=7)
+    if period == "365d":  # the 12 months before: the same period last year, said once (a leap day aside)
+        return last_year(start, end, period)
     months = MONTHS_IN[unit] if unit else whole_months(start, end) if period == "custom" else None
     if months is None:
         days = (end - start).days + 1
@@ -165,6 +175,18 @@ def last_year(start: dt.date, end: dt.date, period: str) -> tuple[dt.date, dt.da
     if _calendar_unit(start, period) == "week":
         return start - dt.timedelta(days=364), end - dt.timedelta(days=364)
     return add_months(start, -12), _shift_end(end, -12)
+
+
+def same_as_last_year(start: dt.date, end: dt.date, period: str) -> bool:
+    """Whether the previous period and the same period last year are the same dates (a year, this year so far,
+    the last 12 months): one comparison, to be said once.
+
+    >>> same_as_last_year(dt.date(2024, 1, 1), dt.date(2024, 12, 31), "last_year")
+    True
+    >>> same_as_last_year(dt.date(2025, 10, 1), dt.date(2025, 10, 31), "last_month")
+    False
+    """
+    return previous(start, end, period) == last_year(start, end, period)
 
 
 def grain(start: dt.date, end: dt.date) -> Grain:

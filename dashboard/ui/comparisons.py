@@ -7,6 +7,8 @@ from __future__ import annotations
 import pandas as pd
 
 from dashboard.db import disclosure
+from dashboard.db.filters import Filters
+from dashboard.db.periods import describe_span
 from dashboard.ui.components import delta_pct, delta_pts
 from dashboard.ui.formats import fmt_change
 
@@ -45,3 +47,27 @@ def year_line(now: pd.Series, year: pd.Series, k: int | None, span: str) -> str:
     ]
     shown = [f"{label} {change}" for label, change in changes if change]
     return head + (", ".join(shown) if shown else "no figure to compare") + "."
+
+
+def caption(f: Filters, now: pd.Series, year: pd.Series | None, k: int | None) -> str | None:
+    """The line under the key figures: what their changes are against, then the same period last year (a
+    second comparison only when it is another period: for a year or the last 12 months the previous period is
+    the same period last year, said once). None for all the data (no earlier period).
+
+    >>> import datetime as dt
+    >>> caption(Filters(dt.date(2024, 1, 1), dt.date(2024, 12, 31), period="last_year"), pd.Series(), None, None)
+    'Changes under each figure: against the same period last year, 1 Jan – 31 Dec 2023.'
+    >>> caption(Filters(dt.date(2023, 1, 1), dt.date(2025, 10, 14), period="custom"), pd.Series(), None, None)
+    'Changes under each figure: against 19 Mar 2020 – 31 Dec 2022. No comparison with the same period last year: this period is longer than a year.'
+    """
+    if f.period == "all":
+        return None
+    prev = f.previous()
+    against = ("the same period last year, " if f.previous_is_last_year else "") + describe_span(prev.start, prev.end)
+    head = f"Changes under each figure: against {against}."
+    if f.previous_is_last_year:
+        return head
+    if year is None:
+        return head + " No comparison with the same period last year: this period is longer than a year."
+    last = f.last_year()
+    return head + " " + year_line(now, year, k, describe_span(last.start, last.end))

@@ -4,11 +4,14 @@ Monday, quarters, year ends, leap years, partial periods, the two comparisons, a
 from __future__ import annotations
 
 import datetime as dt
+import re
 
+import pandas as pd
 import pytest
 
 from dashboard.db.filters import Filters, from_query_params, to_query_params
 from dashboard.db.periods import PERIODS
+from dashboard.ui import comparisons
 
 D = dt.date
 FIRST = D(2020, 1, 1)
@@ -118,13 +121,59 @@ def test_bad_period_falls_back_quietly(bad):
     assert (f.period, f.start, f.end) == ("365d", D(2024, 10, 15), D(2025, 10, 14))
 
 
-@pytest.mark.parametrize(("f", "shown"), [
-    (Filters(D(2025, 10, 1), D(2025, 10, 14), period="this_month"), True),
-    (Filters(D(2024, 10, 15), D(2025, 10, 14), period="365d"), True),
-    (Filters(D(2024, 1, 1), D(2024, 12, 31), period="last_year"), True),
-    (Filters(D(2023, 1, 1), D(2025, 10, 14), period="custom"), False),  # last year would overlap this period
-    (Filters(D(2023, 1, 1), D(2025, 10, 14), period="all"), False),
+@pytest.mark.parametrize(("f", "second", "said"), [
+    (Filters(D(2025, 10, 1), D(2025, 10, 14), period="this_month"), True, True),
+    # A year's previous period is the same period last year: one comparison, said once.
+    (Filters(D(2024, 10, 15), D(2025, 10, 14), period="365d"), False, True),
+    (Filters(D(2024, 1, 1), D(2024, 12, 31), period="last_year"), False, True),
+    (Filters(D(2023, 1, 1), D(2025, 10, 14), period="custom"), False, False),  # last year would overlap this period
+    (Filters(D(2023, 1, 1), D(2025, 10, 14), period="all"), False, False),
 ])
-def test_last_year_is_a_comparison_only_for_a_year_or_less(f, shown):
-    assert f.has_last_year is shown
-    assert ("last year" in f.describe_comparisons()) is shown
+def test_last_year_is_a_comparison_only_for_a_year_or_less(f, second, said):
+    assert f.has_last_year is second
+    assert ("last year" in f.describe_comparisons()) is said
+
+
+
+def _spans(text: str) -> list[str]:
+    """The date spans a caption names ("1 Nov 2024 – 31 Oct 2025", "1–14 Oct 2025"), as written."""
+    return re.findall(r"\d{1,2}(?:–\d{1,2})? [A-Z][a-z]{2}(?: \d{4})?(?: – \d{1,2} [A-Z][a-z]{2} \d{4})?", text)
+
+
+@pytest.mark.parametrize("last", [D(2026, 10, 31), D(2025, 3, 15), D(2024, 2, 29), D(2025, 1, 5)])
+@pytest.mark.parametrize("period", [p for p in PERIODS if p != "all"])
+def test_every_period_names_each_comparison_once(period, last):
+    """Over every named period (and custom dates of a whole year, of a quarter, of ten days): the comparison
+    captions never name the same dates twice, and a previous period that is the same period last year is
+    called that."""
+    f = _at(period, last)
+    if period == "custom":
+        f = Filters(D(2025, 1, 1), D(2025, 12, 31), period="custom")
+    for text in (f.describe_comparisons(), comparisons.caption(f, pd.Series(), None, None) or ""):
+        spans = _spans(text)
+        assert spans and len(spans) == len(set(spans)), text
+        assert text.count("last year") <= 1, text
+    p, y = f.previous(), f.last_year()
+    assert ((p.start, p.end) == (y.start, y.end)) is f.previous_is_last_year
+    if f.previous_is_last_year:
+        assert "same period last year" in f.describe_comparisons()
+
+
+def test_last_twelve_months_is_compared_once_with_the_twelve_before():
+    # The caption of the defect: "compared with 1 Nov 2024 – 31 Oct 2025 and the same period last year, 1 Nov
+    # 2024 – 31 Oct 2025".
+    f = _at("365d", D(2026, 10, 31))
+    assert (f.start, f.end) == (D(2025, 11, 1), D(2026, 10, 31))
+    assert f.describe_comparisons() == "compared with the same period last year, 1 Nov 2024 – 31 Oct 2025"
+    # Across a leap day, the 12 months before (366 days), not 365 days before and a second, shifted year.
+    g = _at("365d", D(2025, 3, 15))
+    assert (g.previous().start, g.previous().end) == (D(2023, 3, 16), D(2024, 3, 15))
+    assert g.describe_comparisons() == "compared with the same period last year, 16 Mar 2023 – 15 Mar 2024"
+    this_year = _at("this_year", D(2025, 3, 15))
+    assert this_year.describe_comparisons() == ("compared with the same period last year, 1 Jan – 15 Mar 2024 "
+                                                "(the same days)")
+    assert comparisons.caption(this_year, pd.Series(), None, None) == (
+        "Changes under each figure: against the same period last year, 1 Jan – 15 Mar 2024.")
+    month = _at("last_month", D(2025, 3, 15))
+    assert month.describe_comparisons() == ("compared with 1–31 Jan 2025 and the same period last year, "
+                                            "1–29 Feb 2024")
