@@ -34,11 +34,10 @@ def openable(scope: roles.Scope, k: int | None) -> list[str]:
 
 def draw(changes: pd.DataFrame, f: Filters, before: tuple[dt.date, dt.date], k: int | None) -> None:
     """The caption, and one tab per level with its rows (what changed and why, the figures, the links)."""
+    pages = openable(current_scope(), k)
     st.caption(f"Share denied or number of engagements against {before[0]:%d %b %Y} to {before[1]:%d %b %Y}, "
                f"among places and counterparts with at least {least_engagements(k)} engagements in both periods, "
-               "with what drove each change. Open a row to see the map or the obstacles narrowed to it, or a "
-               "counterpart's profile.")
-    pages = openable(current_scope(), k)
+               f"with what drove each change. {change_story.offer(pages)}".rstrip())
     for tab, level in zip(st.tabs(list(LEVELS.values())), LEVELS, strict=True):
         with tab:
             rows = changes[changes["level"] == level]

@@ -203,6 +203,23 @@ def links(f: Filters, level: str, key: str, pages: Sequence[str]) -> dict[str, s
     return out
 
 
+def offer(pages: Sequence[str]) -> str:
+    """What a row opens, in words, for the pages the user may open (nothing offered that the role cannot open:
+    a pseudonymised view has no profile).
+
+    >>> offer(["map", "obstacles", "counterpart"])
+    "Open a row to see the map or the obstacles narrowed to it, or a counterpart's profile."
+    >>> offer(["map", "obstacles"])
+    'Open a row to see the map or the obstacles narrowed to it.'
+    >>> offer([])
+    ''
+    """
+    places = " or the ".join(p for p in ("map", "obstacles") if p in pages)
+    parts = [f"the {places} narrowed to it"] if places else []
+    parts += ["a counterpart's profile"] if "counterpart" in pages else []
+    return f"Open a row to see {', or '.join(parts)}." if parts else ""
+
+
 # Link columns of the changes table: column -> page key (dashboard/registry.py).
 LINK_PAGES = {"open_map": "map", "open_obstacles": "obstacles", "open_profile": "counterpart"}
 

@@ -315,6 +315,11 @@ def test_hq_sees_no_name_and_no_driver_count_under_k(planted, use_db):
     # Every driver of Aden's rise has a count under 5 in one period: hq reads the change, not who or where.
     assert aden == ["Aden: denials up from 10% to 38% (+28 points) on 32 engagements."]
     assert not any("open_profile" in df for df in dataframes(at))  # codes have no profile
+    # Nor is one offered in words, nor reachable from any cell: hq has no profile page (etl/accounts/roles.py).
+    text = page_text(at)
+    assert "profile" not in text.lower(), [line for line in text.splitlines() if "profile" in line.lower()]
+    assert "/counterpart" not in cells and "/counterpart" not in text
+    assert not any(name in text for name in REAL_NAMES)
 
 
 # ------------------------------------------------------------------ a row's link, in a real browser
