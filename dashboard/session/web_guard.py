@@ -33,7 +33,10 @@ port, and a warning says to set ``public_origins``. ``X-Forwarded-*`` headers ar
 proxy's address is configured, not taken from the request.
 
 ``/media/*`` (downloads): see :mod:`dashboard.session.media_owners`; each file served is audited
-(``download``), each refusal to a signed-in user too (``denied``).
+(``download``), each refusal to a signed-in user too (``denied``). A click on a download button makes
+two requests: Streamlit's page first checks that the file answers (a script's ``fetch``:
+``Sec-Fetch-Mode: cors``), then the browser downloads it (``navigate``). The check is answered "204 No
+Content" without the file and is not on record (:func:`is_check`): one download, one ``download`` event.
 
 Every answer also carries headers that cost nothing: no framing by other sites
 (``frame-ancestors 'none'``; ``'self'`` for component frames such as the folium map, which the
@@ -206,6 +209,19 @@ async def _answer(send: Send, status: int, text: str, path: str) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def is_check(headers: dict[str, str]) -> bool:
+    """A script's request for a file (``fetch``), not a download: Streamlit's check that a download button's
+    file answers before the browser downloads it. A browser's download is a navigation; an image or a media
+    element says what it loads (``Sec-Fetch-Dest``); a program sends no ``Sec-Fetch-*`` header.
+
+    >>> is_check({"sec-fetch-mode": "cors", "sec-fetch-dest": "empty"})
+    True
+    >>> is_check({"sec-fetch-mode": "navigate", "sec-fetch-dest": "empty"}), is_check({})
+    (False, False)
+    """
+    return headers.get("sec-fetch-mode") in ("cors", "same-origin") and headers.get("sec-fetch-dest") == "empty"
+
+
 def _audit(action: str, verdict: media_owners.Verdict, detail: dict[str, object]) -> None:
     from etl.accounts import audit
 
@@ -312,6 +328,10 @@ class WebGuard:
                 except Exception:  # noqa: BLE001 - refused either way; the failure is logged
                     log.exception("Could not audit a refused download")
             await _answer(send, 403, NOT_YOURS, path)
+            return False
+        if method == "GET" and verdict.session is not None and is_check(headers):
+            # Streamlit's check before the download (module docstring): "it answers", without the file.
+            await _answer(send, 204, "", path)
             return False
         if method == "GET" and verdict.session is not None:  # HEAD hands out nothing; a public file is no download
             if "range" in headers:

@@ -114,3 +114,18 @@ def test_the_sign_in_page_icon_is_served_to_anybody(visit: Visit) -> None:
         visit.page.wait_for_timeout(100)
     assert answers and set(answers.values()) == {200}, answers
     assert all(fetch(url).status == 200 for url in answers), "the page icon is refused without a cookie"
+
+
+
+def test_one_click_is_one_download_on_record(visit: Visit, demo_db: Path) -> None:
+    """A download clicked once is one ``download`` in the real audit trail (it was two: Streamlit's page fetches
+    the file to check it answers, then the browser downloads it; the check now gets no file, and no record)."""
+    visit.user = "test-coordinator"
+    visit.open("/")
+    before = len(audit_events(demo_db))
+    _url, name, saved = _download(visit, "CSV")
+    assert saved.count(b"\n") > 1, "the file the browser saved is not the table"
+    visit.page.wait_for_load_state("networkidle")  # the check's answer, whenever it comes, is in by now
+    new = [(e["action"], e.get("target")) for e in audit_events(demo_db)[before:] if e.get("who") == "test-coordinator"]
+    # The click's export (the button's callback) and the fetch's download, in either order.
+    assert sorted(a for a, target in new if target == name) == ["download", "export"], new
