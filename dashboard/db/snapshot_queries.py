@@ -111,8 +111,10 @@ def by_area(f: Filters, before: Filters) -> Query:
     """, [f.start] * 4 + params + [f.start] + params_o
 
 
-def by_checkpoint(f: Filters, limit: int = 8) -> Query:
-    """The checkpoints with the most denials and obstacles this month, with their area and main obstacle."""
+def by_checkpoint(f: Filters, limit: int = 8, least: int = 0) -> Query:
+    """The checkpoints with the most denials and obstacles this month, with their area and main obstacle;
+    ranked among those with at least ``least`` denials (a pseudonymised view's k: a count it may not see is
+    not ranked, so it cannot take a place in the list)."""
     where, params = f.where()
     where_o, params_o = f.where("o")
     return f"""
@@ -125,8 +127,9 @@ def by_checkpoint(f: Filters, limit: int = 8) -> Query:
     LEFT JOIN admin_areas a ON a.pcode = k.admin1_pcode
     LEFT JOIN o ON o.checkpoint_id = e.checkpoint_id
     WHERE {where} GROUP BY k.checkpoint_id, k.name, a.name, k.admin1_pcode, k.iso3
+    HAVING sum({IS_DENIED}) >= ?
     ORDER BY engagements_denied DESC, obstacles DESC, engagements DESC, checkpoint LIMIT ?
-    """, params_o + params + [limit]
+    """, params_o + params + [least, limit]
 
 
 def area_shapes(countries: tuple[str, ...]) -> Query:

@@ -31,6 +31,7 @@ HISTORY_YEARS = 3
 # A month-on-month change in an area's denials is "notable" from this many denials up or down.
 NOTABLE_MIN_CHANGE = 3
 NOTABLE_SENTENCES = 5  # at most this many of them, after the alerts (dashboard.snapshot.notable)
+AFFECTED_AREAS = 8  # rows of the "Most affected areas" table
 
 
 class SnapshotError(AccessDataError):
@@ -80,6 +81,21 @@ class Snapshot:
     incidents_by_type: pd.DataFrame
     incidents_monthly: pd.DataFrame
     notable_changes: list[str] = field(default_factory=list)
+
+    @property
+    def most_affected_areas(self) -> pd.DataFrame:
+        """The "Most affected areas": the areas with the most denials; in a pseudonymised view only those whose
+        denials it may see (at least k, not withheld), so that a withheld count never takes a place in the list.
+
+        >>> s = Snapshot(None, None, 5, None, [], *[pd.DataFrame()] * 3,  # type: ignore[arg-type]
+        ...              pd.DataFrame({"area": ["A", "B"], "engagements_denied": [9, "< 5"]}), *[pd.DataFrame()] * 5)
+        >>> s.most_affected_areas["area"].tolist()
+        ['A']
+        """
+        areas = self.areas
+        if self.k is not None and not areas.empty:
+            areas = areas[[not isinstance(v, str) for v in areas["engagements_denied"]]]
+        return areas.head(AFFECTED_AREAS)
 
     @property
     def title(self) -> str:
@@ -303,8 +319,8 @@ def gather(run: Run, place: Place, month: dt.date, k: int | None, today: dt.date
                                     "counterpart_type", k),
         areas=areas,
         shapes=run(*sq.area_shapes(place.countries)),
-        checkpoints=_as_shown(disclosure.protect(_with_country(run(*sq.by_checkpoint(f, limit=6)), place), k),
-                              "engagements_denied", "checkpoint", k),
+        checkpoints=_as_shown(disclosure.protect(_with_country(run(*sq.by_checkpoint(f, limit=6, least=k or 0)),
+                                                               place), k), "engagements_denied", "checkpoint", k),
         conditions=disclosure.protect(conditions, k),
         incidents_by_type=disclosure.protect(run(*queries.incidents_by_perpetrator(f)), k),
         incidents_monthly=disclosure.protect(run(*queries.incidents_monthly(year)), k),

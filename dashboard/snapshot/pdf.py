@@ -184,7 +184,7 @@ def story(s: Snapshot) -> list[Flowable]:
         trend.append(para(f"Months with fewer than {k} denials (and averages of fewer than {k}) are not drawn.",
                           "small"))
     out.append(_section(f"Denials month by month, against the previous years ({s.place.name})", *trend))
-    areas = s.areas.head(8)
+    areas = s.most_affected_areas  # in the headquarters edition, only areas with k or more denials
     map_column: list[Flowable] = [para("Denials by admin-1 area", "section")]
     if s.shapes.empty:
         map_column.append(para("No boundaries stored for these countries: load them with "
@@ -198,7 +198,8 @@ def story(s: Snapshot) -> list[Flowable]:
                                          "much against last month.")]
     changes += [para("Most affected areas", "section"),
                 table(areas, {"area": "Area", "engagements_denied": "Denials", "obstacles": "Obstacles",
-                              "engagements": "Engagements"}, [half * 0.42, half * 0.17, half * 0.18, half * 0.23], k)]
+                              "engagements": "Engagements"}, [half * 0.42, half * 0.17, half * 0.18, half * 0.23], k,
+                      empty=f"No area with {k} or more denials this month." if k else "Nothing logged this month.")]
     out.append(_two_columns(map_column, changes))
     figures = {f.label: f for f in s.figures}
     targeted, without = figures["People targeted"], figures["People left without access"]
@@ -211,7 +212,8 @@ def story(s: Snapshot) -> list[Flowable]:
     out.append(_section("Most affected checkpoints", table(
         s.checkpoints, {"checkpoint": "Checkpoint", "area": "Area", "engagements": "Engagements",
                         "engagements_denied": "Denials", "obstacles": "Obstacles", "main_obstacle": "Main obstacle"},
-        [WIDTH * w for w in (0.25, 0.16, 0.12, 0.08, 0.09, 0.30)], k)))
+        [WIDTH * w for w in (0.25, 0.16, 0.12, 0.08, 0.09, 0.30)], k,
+        empty=f"No checkpoint with {k} or more denials this month." if k else "Nothing logged this month.")))
     cats = s.categories
     by_category = _image(charts.bars([f"{n}. {c}" for n, c in zip(cats["number"], cats["category"], strict=True)],
                                      list(cats["obstacles"]), list(cats["obstacles_before"]), s.month_label,
@@ -245,7 +247,9 @@ def story(s: Snapshot) -> list[Flowable]:
     if k is not None:
         about.append(para(f"Headquarters edition: counterparts are pseudonymised and every figure of fewer than {k} "
                           f"is shown as \u201c< {k}\u201d (\u201chidden\u201d where it could be worked out from the "
-                          "others); no change is given against fewer than {k}.".replace("{k}", str(k)), "small"))
+                          "others); no change is given against fewer than {k}; the most affected areas and "
+                          "checkpoints are ranked among those with {k} or more denials.".replace("{k}", str(k)),
+                          "small"))
     out.append(_section("About these figures", *about))
     return out
 
