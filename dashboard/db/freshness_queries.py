@@ -36,11 +36,19 @@ GROUP BY ALL ORDER BY country, latest_engagement DESC, log_file
 """
 
 
-def stale_countries(f: Filters) -> Query:
+# A pseudonymised viewer (hq) is told the week of a country's newest log, not its day: its Monday.
+WEEK_OF_LATEST = "date_trunc('week', max(e.engagement_date))::DATE"
+
+
+def stale_countries(f: Filters, weekly: bool = False) -> Query:
     """The countries in view whose newest engagement is before the end of ``f``'s period.
 
     "In view" follows the place filters only (region, country, admin area: an area's country): a country is
     stale when its office stopped logging, not when one activity or organisation had nothing lately.
+
+    :param weekly: for a pseudonymised viewer (hq): ``latest_engagement`` is the Monday of the week of the
+        newest engagement, and a country is listed only when that whole week is before the period's end, so
+        that moving the end date day by day does not give the day back either.
     """
     clauses, params = ["TRUE"], []
     if f.regions:
@@ -52,9 +60,10 @@ def stale_countries(f: Filters) -> Query:
     if f.areas:
         clauses.append("e.iso3 IN (SELECT a.iso3 FROM admin_areas a WHERE list_contains(?::VARCHAR[], a.pcode))")
         params.append(list(f.areas))
+    latest, last_day = (WEEK_OF_LATEST, f"{WEEK_OF_LATEST} + 6") if weekly else ("max(e.engagement_date)",) * 2
     return f"""
-    SELECT coalesce(c.name, e.iso3) AS country, e.iso3, max(e.engagement_date) AS latest_engagement
+    SELECT coalesce(c.name, e.iso3) AS country, e.iso3, {latest} AS latest_engagement
     FROM engagements e LEFT JOIN countries c ON c.iso3 = e.iso3
-    WHERE {" AND ".join(clauses)} GROUP BY ALL HAVING max(e.engagement_date) < ?
+    WHERE {" AND ".join(clauses)} GROUP BY ALL HAVING {last_day} < ?
     ORDER BY latest_engagement, country
     """, [*params, f.end]

@@ -5,6 +5,7 @@ freshness through the page address (nothing)."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -157,6 +158,41 @@ def test_warning_on_the_page_names_only_the_coordinators_countries(use_db, demo_
     assert f"{iraq[0]}: latest log {iraq[1].day} {iraq[1]:%b}" in stale[0]
     afghanistan = sql(demo_db, "SELECT name FROM countries WHERE iso3 = 'AFG'")[0][0]
     assert afghanistan not in stale[0]
+
+
+def _monday(d: dt.date) -> dt.date:
+    return d - dt.timedelta(days=d.weekday())
+
+
+def test_hq_is_told_the_week_of_a_countrys_newest_log_not_its_day(everyone, raw, demo_db, use_db):
+    """hq reads freshness by the week (its Monday): the warning's dates are Mondays, a country is listed only
+    when its whole latest week is before the period's end (moving the end day by day gives back no day), and no
+    country's exact newest day is said. Oracle: plain Python over the raw rows."""
+    latest: dict[str, dt.date] = {}
+    for d, _, _, iso3, _ in raw:
+        latest[iso3] = max(latest.get(iso3, d), d)
+    names = dict(sql(demo_db, "SELECT iso3, name FROM countries"))
+    f = Filters(D(2026, 10, 1), D(2026, 10, 31), period="this_month")
+    expected = sorted(((iso3, _monday(d)) for iso3, d in latest.items() if _monday(d) + dt.timedelta(days=6) < f.end),
+                      key=lambda t: (t[1], names[t[0]]))
+    got = everyone.execute(*freshness_queries.stale_countries(f, weekly=True)).fetchall()
+    assert [(iso3, when) for _, iso3, when in got] == expected
+    assert expected, "no country of the demo stops a whole week before 31 Oct 2026: nothing was tested"
+    # A country whose newest log is in the period's last week is stale to the day, not to the week.
+    assert any(d < f.end <= _monday(d) + dt.timedelta(days=6) for d in latest.values()), latest
+
+    use_db(demo_db)
+    at = open_page("obstacles", {"period": "this_month"}, user="test-hq")
+    assert not at.exception, problems(at)
+    stale = [w.value for w in at.warning if "past the newest data" in w.value]
+    assert len(stale) == 1, [w.value for w in at.warning]
+    said = re.findall(r"latest log in the week of (\d{1,2}) (\w{3})", stale[0])
+    days = [dt.datetime.strptime(f"{day} {month} 2026", "%d %b %Y").date() for day, month in said]
+    assert days and all(d.weekday() == 0 for d in days), stale[0]
+    assert days == [when for _, when in expected][:len(days)], stale[0]
+    for iso3, d in latest.items():  # no exact newest day, unless it is a Monday
+        assert d.weekday() == 0 or f"latest log {d.day} {d:%b}" not in stale[0], (iso3, stale[0])
+    assert "see Data" not in stale[0]  # hq has no Data page: it is not pointed to
 
 
 def test_trends_says_the_period_is_partial_and_compares_with_last_year(use_db, demo_db):
