@@ -93,12 +93,12 @@ class Filters:
         prev, year = self.previous(), self.last_year()
         if self.period == "all":
             return "all the data: no earlier period to compare with"
-        same = " (the same days of each)" if self.partial else ""
         if self.previous_is_last_year:
             same = " (the same days)" if self.partial else ""
             return f"compared with the same period last year, {periods.describe_span(prev.start, prev.end)}{same}"
         if not self.has_last_year:
             return f"compared with {periods.describe_span(prev.start, prev.end)}"
+        same = " (the same days of each)" if self.partial else ""
         return (f"compared with {periods.describe_span(prev.start, prev.end)} and the same period last year, "
                 f"{periods.describe_span(year.start, year.end)}{same}")
 
