@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from dashboard import registry
@@ -297,6 +298,36 @@ SELECT pcode, name, iso3, level, geometry FROM admin_areas WHERE level IN (0, 1)
 
 MapMeasure = Literal["share_denied", "obstacles_per_engagement", "median_days", "engagements"]
 
+# A coordinate pair of a geometry's text (WKT): "x y", decimals, maybe with an exponent ("-6e-07").
+_NUMBER = r"(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
+_XY = f"{_NUMBER} {_NUMBER}"
+
+
+def map_extent(f: Filters) -> Query:
+    """South, west, north, east around what the map opens on: the admin areas (their boundaries; a point of
+    a checkpoint where a country has none) of the countries where the user's scoped engagements lie, narrowed
+    by the place filters of ``f`` (region, country, area; not the period, activities or organisations, so the
+    map keeps its extent while they change). Countries come from the scoped ``engagements`` view only: a filter
+    naming another region's country or area finds no engagement and adds nothing. All NULL when nothing is
+    found. DuckDB's core reads WKB but has no extent function: the corners are the smallest and largest
+    coordinates of the geometry's text."""
+    places = replace(f, activities=(), organisations=(), checkpoint=None)
+    where, params = places.where(dates=False)
+    return f"""
+    WITH reach AS (SELECT DISTINCT e.iso3 FROM engagements e WHERE {where} AND e.iso3 IS NOT NULL),
+    areas AS (SELECT a.iso3, ST_AsText(ST_GeomFromWKB(a.geometry)) AS wkt FROM admin_areas a
+              WHERE a.iso3 IN (SELECT iso3 FROM reach) AND a.geometry IS NOT NULL
+                AND (a.level = 1 AND list_contains(?::VARCHAR[], a.pcode) OR len(?::VARCHAR[]) = 0 AND a.level IN (0, 1))),
+    xy AS (SELECT unnest(regexp_extract_all(wkt, ?, 1))::DOUBLE AS x,
+                  unnest(regexp_extract_all(wkt, ?, 2))::DOUBLE AS y FROM areas
+           UNION ALL  -- checkpoints of a country with no boundaries loaded
+           SELECT k.longitude, k.latitude FROM checkpoints k
+           WHERE k.iso3 IN (SELECT iso3 FROM reach) AND k.iso3 NOT IN (SELECT iso3 FROM areas)
+             AND k.latitude IS NOT NULL AND k.longitude IS NOT NULL
+             AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], k.admin1_pcode)))
+    SELECT min(y) AS south, min(x) AS west, max(y) AS north, max(x) AS east FROM xy
+    """, [*params, list(f.areas), list(f.areas), _XY, _XY, list(f.areas), list(f.areas)]
+
 
 def area_measures(f: Filters) -> Query:
     where, params = f.where()
@@ -441,7 +472,7 @@ def _trends_set(f: Filters, _cp: str) -> list[Query]:
 
 
 def _map_set(f: Filters, _cp: str) -> list[Query]:
-    return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f), incident_points(f),
+    return [(AREA_SHAPES, []), map_extent(f), area_measures(f), checkpoint_points(f), engagements_list(f), incident_points(f),
             conflict.event_points(f), conflict.counts_by_area(f)]
 
 

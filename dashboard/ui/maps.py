@@ -26,7 +26,7 @@ import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import folium
@@ -44,6 +44,9 @@ from dashboard.ui.charts import OUTCOME_COLOURS, OUTCOME_LABELS
 from dashboard.ui.formats import fmt_date_as_known, fmt_days, fmt_int, fmt_number, fmt_pct, is_missing
 from dashboard.ui.safe_text import html_text
 from etl.accounts.roles import Scope
+
+if TYPE_CHECKING:
+    from dashboard.db.filters import Filters
 
 # ColorBrewer 5-class sequential schemes, both marked colour-blind safe.
 AREA_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # YlOrRd
@@ -179,6 +182,26 @@ def _cached_shapes(version: tuple[int, int], tolerance: float, _scope: Scope | N
     # admin_areas is reference data every scope sees whole (dashboard.db.scope.PASS_THROUGH): not keyed by scope.
     return shapes_to_features(query(queries.AREA_SHAPES) if _scope is None
                               else query_as(_scope, queries.AREA_SHAPES), tolerance)
+
+
+def extent_bounds(extent: pd.DataFrame) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` from the one row of ``queries.map_extent``; None when it found nothing."""
+    if extent.empty:
+        return None
+    r = extent.iloc[0]
+    corners = [r.get(c) for c in ("south", "west", "north", "east")]
+    if any(is_missing(v) for v in corners):
+        return None
+    south, west, north, east = (float(v) for v in corners)
+    return [[south, west], [north, east]]
+
+
+def map_bounds(f: Filters, scope: Scope | None = None) -> list[list[float]] | None:
+    """What the map opens fitted to: the places the user may see, narrowed by the place filters of ``f``
+    (:func:`dashboard.db.queries.map_extent`, through the user's scoped views). ``scope``: whose view to read
+    through when nobody is signed in; by default the signed-in user's."""
+    sql, params = queries.map_extent(f)
+    return extent_bounds(query(sql, params) if scope is None else query_as(scope, sql, params))
 
 
 def area_shapes(tolerance: float = SIMPLIFY_DEGREES, scope: Scope | None = None) -> dict[str, Any]:
@@ -321,7 +344,7 @@ def _style_lookup(styles: dict[str, dict[str, Any]]) -> Callable[[dict], dict]:
 def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFrame, measure: str, *,
               leaflet_js: str, leaflet_css: str, tile_url: str | None = None,
               incidents: pd.DataFrame | None = None, layers: Sequence[folium.GeoJson] = (),
-              k: int | str | None = VIEWER) -> folium.Map:
+              k: int | str | None = VIEWER, bounds: list[list[float]] | None = None) -> folium.Map:
     """The access map.
 
     ``shapes`` comes from :func:`shapes_to_features`, ``measures`` from ``queries.area_measures``
@@ -332,6 +355,8 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
     ``layers``: more context layers drawn above the areas and under the checkpoints (the conflict events of
     :mod:`dashboard.ui.conflict_map`).
     ``k``: the disclosure rule's k for a pseudonymised view (None: figures as they are).
+    ``bounds``: ``[[south, west], [north, east]]`` the map opens fitted to (:func:`map_bounds`: the user's places,
+    narrowed by the filters); without it, the areas with data and the checkpoints drawn.
     """
     if measure not in MEASURES:
         raise KeyError(measure)
@@ -429,9 +454,10 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
                        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
                        tooltip=feature_tooltip(), control=False).add_to(m)
 
-    boxes = [f["bbox"] for f in with_data]
-    boxes += [[p["geometry"]["coordinates"][0], p["geometry"]["coordinates"][1]] * 2 for p in point_features]
-    bounds = _bounds(boxes) or _bounds([f["bbox"] for f in shapes["countries"]])
+    if bounds is None:  # never every country loaded: those of other regions would widen the view
+        boxes = [f["bbox"] for f in with_data]
+        boxes += [[p["geometry"]["coordinates"][0], p["geometry"]["coordinates"][1]] * 2 for p in point_features]
+        bounds = _bounds(boxes)
     if bounds:
         m.fit_bounds(bounds, padding=(12, 12))
     return m
