@@ -232,8 +232,8 @@ def stance_changes(f: Filters, recent_days: int = 90, min_engagements: int = 6, 
     split = f.end - dt.timedelta(days=recent_days - 1)
     before_start = split - dt.timedelta(days=365)
     return f"""
-    SELECT c.counterpart_id, c.name, c.iso3, coalesce(v.label, 'Unknown type') AS counterpart_type,
-           g.recent, g.before, g.denied_recent, g.denied_before, g.denied_recent - g.denied_before AS change
+    SELECT c.counterpart_id, c.name, coalesce(co.name, c.iso3) AS country,
+           coalesce(v.label, 'Unknown type') AS counterpart_type, g.recent, g.before, g.denied_recent, g.denied_before, g.denied_recent - g.denied_before AS change
     FROM (SELECT e.counterpart_id,
                  count(*) FILTER (WHERE e.engagement_date >= ?) AS recent,
                  count(*) FILTER (WHERE e.engagement_date < ?) AS before,
@@ -241,6 +241,7 @@ def stance_changes(f: Filters, recent_days: int = 90, min_engagements: int = 6, 
                  avg({IS_DENIED}) FILTER (WHERE e.engagement_date < ?) AS denied_before
           FROM engagements e WHERE e.engagement_date BETWEEN ? AND ? AND {where} GROUP BY 1) g
     JOIN counterparts c USING (counterpart_id)
+    LEFT JOIN countries co ON co.iso3 = c.iso3
     LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
     WHERE g.recent >= ? AND g.before >= ?
     ORDER BY abs(change) DESC, c.name LIMIT ?
@@ -250,14 +251,15 @@ def stance_changes(f: Filters, recent_days: int = 90, min_engagements: int = 6, 
 def checkpoint_control(f: Filters, limit: int = 200) -> Query:
     where, params = f.where()
     return f"""
-    SELECT k.checkpoint_id, k.name AS checkpoint, coalesce(kv.label, 'Unknown') AS kind, k.iso3,
-           a.name AS area, c.counterpart_id AS controlled_by_id, c.name AS controlled_by,
+    SELECT k.checkpoint_id, k.name AS checkpoint, coalesce(kv.label, 'Unknown') AS kind,
+           coalesce(co.name, k.iso3) AS country, a.name AS area, c.counterpart_id AS controlled_by_id, c.name AS controlled_by,
            coalesce(tv.label, 'Unknown type') AS controller_type,
            count(e.engagement_id) AS engagements, avg({IS_DENIED}) AS share_denied
     FROM checkpoints k
     JOIN engagements e ON e.checkpoint_id = k.checkpoint_id
     LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
     LEFT JOIN admin_areas a ON a.pcode = k.admin1_pcode
+    LEFT JOIN countries co ON co.iso3 = k.iso3
     LEFT JOIN vocabulary kv ON kv.vocabulary = 'checkpoint_kind' AND kv.code = k.kind
     LEFT JOIN vocabulary tv ON tv.vocabulary = 'counterpart_type' AND tv.code = c.counterpart_type
     WHERE {where}
@@ -359,10 +361,11 @@ def engagements_list(f: Filters, limit: int = 500) -> Query:
     """The filtered engagements themselves (most recent first), for tables and downloads."""
     where, params = f.where()
     return f"""
-    SELECT e.engagement_date AS date, e.iso3 AS country, a.name AS area, k.name AS checkpoint, c.name AS counterpart,
+    SELECT e.engagement_date AS date, coalesce(co.name, e.iso3) AS country, a.name AS area, k.name AS checkpoint, c.name AS counterpart,
            va.label AS activity, vo.label AS outcome, e.organisation, e.days_to_resolution
     FROM engagements e
     LEFT JOIN admin_areas a ON a.pcode = e.admin1_pcode
+    LEFT JOIN countries co ON co.iso3 = e.iso3
     LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
     JOIN counterparts c ON c.counterpart_id = e.counterpart_id
     LEFT JOIN vocabulary va ON va.vocabulary = 'activity' AND va.code = e.activity
@@ -453,8 +456,12 @@ FROM rejected_rows r WHERE (? IS NULL OR r.load_id = ?) ORDER BY r.load_id DESC,
 LIMIT ?
 """
 
-# The pending review list, following merges (the Data page's "Counterpart identities" tab).
-REVIEW_QUEUE = counterpart_sql.REVIEW
+# The pending review list, following merges (the Data page's "Counterpart identities" tab), with each pair's
+# country by name (the table shows it; the download keeps the ISO3 code beside it).
+REVIEW_QUEUE = f"""
+SELECT coalesce(co.name, r.iso3) AS country, r.* FROM ({counterpart_sql.REVIEW}) r LEFT JOIN countries co ON co.iso3 = r.iso3
+ORDER BY r.similarity DESC, r.iso3, r.name_a, r.name_b
+"""
 # Pending look-alike pairs per region, counts only: what waits where the user cannot see names.
 REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 

@@ -68,6 +68,19 @@ def unreadable(at) -> list[str]:
     return bad
 
 
+def country_codes(at, codes: set[str]) -> list[str]:
+    """Table cells that are a country's ISO3 code (``codes``: read from the raw ``countries`` table) where a
+    person should read the country's name."""
+    bad = []
+    for i, (headers, frame, _) in enumerate(shown_tables(at)):
+        for header, column in zip(headers, frame.columns, strict=True):
+            shown = {str(v) for v in frame[column] if isinstance(v, str)}
+            found = sorted(shown & codes)
+            if found:
+                bad.append(f"table {i}: column {header!r} shows country codes {found[:3]}")
+    return bad
+
+
 def _coloured(metric) -> bool:
     """Whether Streamlit draws this metric's delta in colour or with an arrow (not grey, or a direction)."""
     from streamlit.proto.Metric_pb2 import Metric
@@ -83,6 +96,9 @@ def _pages(user: str) -> list[registry.Page]:
 def test_every_table_and_sentence_reads_as_words_for_every_role(demo_db: Path, demo_facts: DemoFacts,
                                                                use_db) -> None:
     use_db(demo_db)
+    from tests.dashboard.conftest import sql
+
+    codes = {iso3 for (iso3,) in sql(demo_db, "SELECT iso3 FROM countries")}
     found: list[str] = []
     seen_headers = 0
     for user in USERS:
@@ -91,7 +107,7 @@ def test_every_table_and_sentence_reads_as_words_for_every_role(demo_db: Path, d
             at = open_page(page.key, params, user=user)
             assert not at.exception and not at.error, f"{user} {page.key}: {problems(at)}"
             seen_headers += sum(len(h) for h, _, _ in shown_tables(at))
-            found += [f"{user} {page.key}: {b}" for b in unreadable(at)]
+            found += [f"{user} {page.key}: {b}" for b in unreadable(at) + country_codes(at, codes)]
     assert seen_headers > 150, f"only {seen_headers} headers seen: the sweep is not reaching the tables"
     assert not found, "\n".join(found)
 
