@@ -319,7 +319,8 @@ def map_extent(f: Filters) -> Query:
     WITH reach AS (SELECT DISTINCT e.iso3 FROM engagements e WHERE {where} AND e.iso3 IS NOT NULL),
     areas AS (SELECT a.iso3, ST_AsText(ST_GeomFromWKB(a.geometry)) AS wkt FROM admin_areas a
               WHERE a.iso3 IN (SELECT iso3 FROM reach) AND a.geometry IS NOT NULL
-                AND (a.level = 1 AND list_contains(?::VARCHAR[], a.pcode) OR len(?::VARCHAR[]) = 0 AND a.level IN (0, 1))),
+                AND (a.level = 1 AND list_contains(?::VARCHAR[], a.pcode)
+                     OR len(?::VARCHAR[]) = 0 AND a.level IN (0, 1))),
     xy AS (SELECT unnest(regexp_extract_all(wkt, ?, 1))::DOUBLE AS x,
                   unnest(regexp_extract_all(wkt, ?, 2))::DOUBLE AS y FROM areas
            UNION ALL  -- checkpoints of a country with no boundaries loaded
@@ -459,7 +460,8 @@ LIMIT ?
 # The pending review list, following merges (the Data page's "Counterpart identities" tab), with each pair's
 # country by name (the table shows it; the download keeps the ISO3 code beside it).
 REVIEW_QUEUE = f"""
-SELECT coalesce(co.name, r.iso3) AS country, r.* FROM ({counterpart_sql.REVIEW}) r LEFT JOIN countries co ON co.iso3 = r.iso3
+SELECT coalesce(co.name, r.iso3) AS country, r.* FROM ({counterpart_sql.REVIEW}) r
+LEFT JOIN countries co ON co.iso3 = r.iso3
 ORDER BY r.similarity DESC, r.iso3, r.name_a, r.name_b
 """
 # Pending look-alike pairs per region, counts only: what waits where the user cannot see names.
