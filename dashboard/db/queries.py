@@ -306,8 +306,8 @@ _XY = f"{_NUMBER} {_NUMBER}"
 
 
 def map_extent(f: Filters) -> Query:
-    """South, west, north, east around what the map opens on: the admin areas (their boundaries; a point of
-    a checkpoint where a country has none) of the countries where the user's scoped engagements lie, narrowed
+    """South, west, north, east around what the map opens on: the countries (their outline, else their admin-1
+    areas; a point of a checkpoint where a country has no boundaries) where the user's scoped engagements lie, narrowed
     by the place filters of ``f`` (region, country, area; not the period, activities or organisations, so the
     map keeps its extent while they change). Countries come from the scoped ``engagements`` view only: a filter
     naming another region's country or area finds no engagement and adds nothing. All NULL when nothing is
@@ -320,7 +320,8 @@ def map_extent(f: Filters) -> Query:
     areas AS (SELECT a.iso3, ST_AsText(ST_GeomFromWKB(a.geometry)) AS wkt FROM admin_areas a
               WHERE a.iso3 IN (SELECT iso3 FROM reach) AND a.geometry IS NOT NULL
                 AND (a.level = 1 AND list_contains(?::VARCHAR[], a.pcode)
-                     OR len(?::VARCHAR[]) = 0 AND a.level IN (0, 1))),
+                     OR len(?::VARCHAR[]) = 0 AND (a.level = 0 OR a.level = 1 AND a.iso3 NOT IN (
+                         SELECT o.iso3 FROM admin_areas o WHERE o.level = 0 AND o.geometry IS NOT NULL)))),
     xy AS (SELECT unnest(regexp_extract_all(wkt, ?, 1))::DOUBLE AS x,
                   unnest(regexp_extract_all(wkt, ?, 2))::DOUBLE AS y FROM areas
            UNION ALL  -- checkpoints of a country with no boundaries loaded
