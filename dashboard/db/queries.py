@@ -295,7 +295,8 @@ def engagement_count(f: Filters) -> Query:
 
 
 AREA_SHAPES = """
-SELECT pcode, name, iso3, level, geometry FROM admin_areas WHERE level IN (0, 1) ORDER BY level, pcode
+SELECT a.pcode, a.name, a.iso3, coalesce(co.name, a.iso3) AS country, a.level, a.geometry
+FROM admin_areas a LEFT JOIN countries co ON co.iso3 = a.iso3 WHERE a.level IN (0, 1) ORDER BY a.level, a.pcode
 """
 
 MapMeasure = Literal["share_denied", "obstacles_per_engagement", "median_days", "engagements"]
@@ -350,11 +351,13 @@ def area_measures(f: Filters) -> Query:
 def checkpoint_points(f: Filters) -> Query:
     where, params = f.where()
     return f"""
-    SELECT k.checkpoint_id, k.name, k.latitude, k.longitude, k.iso3, c.name AS controlled_by,
+    SELECT k.checkpoint_id, k.name, k.latitude, k.longitude, k.iso3, coalesce(co.name, k.iso3) AS country,
+           c.name AS controlled_by,
            count(*) AS engagements, avg({IS_DENIED}) AS share_denied,
            arg_max(e.outcome, e.engagement_date, 5) AS recent_outcomes  -- latest first; a top-5, not a sort
     FROM engagements e JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
     LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
+    LEFT JOIN countries co ON co.iso3 = k.iso3
     WHERE {where} AND k.latitude IS NOT NULL GROUP BY ALL ORDER BY engagements DESC
     """, params
 
@@ -424,7 +427,8 @@ def incident_points(f: Filters, limit: int = 3000) -> Query:
     """Located incidents for the map (most recent first)."""
     where, params = incident_where(f)
     return f"""
-    SELECT i.incident_id, i.incident_date, i.date_precision, i.latitude, i.longitude, i.iso3, i.place,
+    SELECT i.incident_id, i.incident_date, i.date_precision, i.latitude, i.longitude, i.iso3,
+           coalesce(co.name, i.iso3) AS country, i.place,
            coalesce(v.label, i.perpetrator_type) AS perpetrator_type, i.perpetrator_name, i.means_of_attack,
            i.killed, i.injured, i.kidnapped, i.detained, i.source
     FROM incidents i LEFT JOIN countries co ON co.iso3 = i.iso3

@@ -168,7 +168,8 @@ def shapes_to_features(shapes: pd.DataFrame, tolerance: float = SIMPLIFY_DEGREES
         if geom.is_empty:
             continue
         feature = {"type": "Feature", "id": str(row.pcode), "geometry": mapping(geom),
-                   "properties": {"pcode": str(row.pcode), "name": str(row.name), "iso3": str(row.iso3)},
+                   "properties": {"pcode": str(row.pcode), "name": str(row.name), "iso3": str(row.iso3),
+                                  "country": str(getattr(row, "country", None) or row.iso3)},
                    "bbox": [round(v, 4) for v in geom.bounds]}
         if int(row.level) == 0:
             out["countries"].append(feature)
@@ -241,9 +242,16 @@ def _withheld(value: object) -> bool:
     return isinstance(value, str)
 
 
-def area_tooltip(name: object, iso3: object, row: pd.Series | None, measure: str, k: int | None = None) -> str:
-    """Tooltip of an admin area; ``row`` as :func:`dashboard.db.disclosure.protect` made it when ``k`` is set."""
-    head = f"<b>{e(name)}</b> ({e(iso3)})"
+def country_of(row: Any) -> object:
+    """The country's name of a row (a feature's properties, a query's row), its ISO3 code when no name is known."""
+    name = row.get("country")
+    return row.get("iso3") if is_missing(name) or not name else name
+
+
+def area_tooltip(name: object, country: object, row: pd.Series | None, measure: str, k: int | None = None) -> str:
+    """Tooltip of an admin area of ``country`` (its name); ``row`` as :func:`dashboard.db.disclosure.protect` made
+    it when ``k`` is set."""
+    head = f"<b>{e(name)}</b> ({e(country)})"
     if row is None:
         return f"{head}<br>No engagements match the filters"
     m = MEASURES[measure]
@@ -269,7 +277,7 @@ def checkpoint_tooltip(row: pd.Series, k: int | None = None) -> str:
     controls the checkpoint nor list the outcomes of its latest engagements (single engagements)."""
     share = row.get("share_denied")
     controlled = row.get("controlled_by")
-    lines = [f"<b>{e(row.get('name'))}</b> ({e(row.get('iso3'))})"]
+    lines = [f"<b>{e(row.get('name'))}</b> ({e(country_of(row))})"]
     if k is None:
         lines.append(f"Controlled by: {e(controlled) if not is_missing(controlled) else 'not recorded'}")
     lines += [f"Engagements: {e(formats.shown_count(row['engagements'], k))}",
@@ -294,7 +302,7 @@ def incident_tooltip(row: pd.Series, k: int | None = None) -> str:
     harm = ", ".join(f"{formats.shown_count(_count(row.get(c)), k)} {c}"
                      for c in ("killed", "injured", "kidnapped", "detained") if _count(row.get(c)))
     return "<br>".join([
-        f"<b>Security incident</b>, {e(date)} ({e(row.get('iso3'))})",
+        f"<b>Security incident</b>, {e(date)} ({e(country_of(row))})",
         f"Place: {e(row.get('place')) if not is_missing(row.get('place')) else 'not recorded'}",
         f"Perpetrator: {e(row.get('perpetrator_type'))}" + (f" – {e(who)}" if not is_missing(who) else ""),
         f"Means: {e(row.get('means_of_attack'))}" if not is_missing(row.get("means_of_attack")) else "Means: not recorded",
@@ -411,8 +419,8 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
                              "fillOpacity": fill_opacity * (0.45 if few else 1.0), "color": "#ffffff", "weight": 0.8}
         with_data.append({
             **feature,
-            "properties": {"sel": "area", "id": pcode, "label": f"{props['name']} ({props['iso3']})",
-                           "tip": area_tooltip(props["name"], props["iso3"], row, measure, k)},
+            "properties": {"sel": "area", "id": pcode, "label": f"{props['name']} ({country_of(props)})",
+                           "tip": area_tooltip(props["name"], country_of(props), row, measure, k)},
         })
     if without:
         none_style = {"fillOpacity": 0.0, "color": NO_DATA_LINE, "weight": 0.6}
@@ -445,7 +453,7 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
             point_features.append({
                 "type": "Feature", "id": cid,
                 "geometry": {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]},
-                "properties": {"sel": "checkpoint", "id": cid, "label": f"{row['name']} ({row['iso3']})",
+                "properties": {"sel": "checkpoint", "id": cid, "label": f"{row['name']} ({country_of(row)})",
                                "tip": checkpoint_tooltip(row, k)},
             })
     if point_features:

@@ -21,7 +21,7 @@ import shapely
 from dashboard.db.filters import Filters
 from dashboard.ui import maps
 from etl.accounts.roles import scope_for
-from tests.dashboard.conftest import TEST_USERS, main_elements, open_page, problems, sql
+from tests.dashboard.conftest import TEST_USERS, main_elements, map_tips, open_page, problems, sql
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -109,3 +109,8 @@ def test_the_map_page_opens_on_the_coordinator_s_region_whatever_the_address_say
     calls = [m.group(1) for s in scripts for m in re.finditer(r"\.fitBounds\(\s*(\[\[.*?\]\])", s, re.DOTALL)]
     assert len(calls) == 1, f"{len(calls)} fitBounds calls in the page's map"
     assert close(json.loads(calls[0]), oracle(demo_db, {MENA}, {"SYR"}))
+    # Tooltips name the country, not its code.
+    names = dict(sql(demo_db, "SELECT iso3, name FROM countries"))
+    tips = map_tips(at)
+    assert tips and not [t for t in tips for code in names if f"({code})" in t], tips[:3]
+    assert any(f"({names['SYR']})" in t for t in tips), tips[:3]
