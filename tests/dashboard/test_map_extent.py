@@ -85,6 +85,10 @@ def test_each_user_s_map_is_fitted_to_their_own_regions(demo_db: Path, use_db) -
         ("negotiator", (EHA,), Filters(EVERYTHING.start, EVERYTHING.end, areas=(ssd_area, syr_area)),
          {EHA}, set(), {ssd_area}),
         ("coordinator", (MENA,), Filters(EVERYTHING.start, EVERYTHING.end, regions=(EHA,)), set(), set(), set()),
+        ("hq", (), Filters(EVERYTHING.start, EVERYTHING.end, regions=(EHA,)), {EHA}, set(), set()),
+        # activities and organisations do not move the map
+        ("coordinator", (MENA,), Filters(EVERYTHING.start, EVERYTHING.end, organisations=("nobody",)),
+         {MENA}, set(), set()),
     ]
     for role, regions, f, o_regions, o_countries, o_areas in cases:
         expected = oracle(demo_db, o_regions, o_countries, o_areas)
