@@ -119,7 +119,7 @@ with search_box:
     else:
         st.caption(("Best matches first. " if text.strip() else "Most engaged counterparts. ")
                    + "Select a row to open the profile; the page address then links to it.")
-        _pick_table(hits.assign(who=hits["counterpart_type"] + " · " + hits["iso3"]), f"hits_{cid}", {
+        _pick_table(hits.assign(who=hits["counterpart_type"] + " · " + hits["country"]), f"hits_{cid}", {
             "name": st.column_config.TextColumn("Name", width="medium"),
             "matched": st.column_config.TextColumn("Matched spelling", width="medium"),
             "who": st.column_config.TextColumn("Type · country", width="medium"),

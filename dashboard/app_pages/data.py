@@ -146,10 +146,10 @@ def _identities() -> None:
         st.caption("Pairs of names similar enough to be the same counterpart, but not obviously so. They stay "
                    "apart until someone decides; decisions apply to the rows already loaded and to every later "
                    "load, and survive rebuilding the database from the logs.")
-        table(review, similarity="Similarity")
+        table(review.drop(columns=["iso3"]), similarity="Similarity")
         downloads(review, "names to review")
         pick = st.selectbox("Pair", range(len(review)), key="identity_pair",
-                            format_func=lambda i: f"{review.name_a[i]} / {review.name_b[i]} ({review.iso3[i]})")
+                            format_func=lambda i: f"{review.name_a[i]} / {review.name_b[i]} ({review.country[i]})")
         pair = review.iloc[pick]
         same = st.selectbox("Decision", ["The same counterpart: merge them", "Different counterparts: keep apart"],
                             key="identity_action").endswith("merge them")

@@ -123,7 +123,8 @@ with map_col:
     js, css = leaflet_urls()
     fmap = maps.build_map(shapes, measures, points, measure, leaflet_js=js, leaflet_css=css,
                           tile_url=get_settings().tile_url, incidents=incidents,
-                          layers=[layer for layer in (area_layer, event_layer) if layer is not None])
+                          layers=[layer for layer in (area_layer, event_layer) if layer is not None],
+                          bounds=maps.map_bounds(f))
     st_folium(fmap, key=_map_key(), height=450, use_container_width=True,
               returned_objects=["last_active_drawing", "last_object_clicked"],
               feature_group_to_add=maps.highlight(shapes, points, *(selection[:2] if selection else (None, None))),

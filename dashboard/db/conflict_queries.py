@@ -75,7 +75,8 @@ def event_points(f: Filters, limit: int = POINTS_LIMIT) -> Query:
     """Located conflict events for the map (most recent first)."""
     where, params = event_where(f)
     return f"""
-    SELECT c.event_id, c.event_date, c.date_precision, c.latitude, c.longitude, c.iso3, c.location,
+    SELECT c.event_id, c.event_date, c.date_precision, c.latitude, c.longitude, c.iso3,
+           coalesce(co.name, c.iso3) AS country, c.location,
            c.admin1_name, c.event_type, c.sub_event_type, c.actor1, c.actor2, c.fatalities, c.notes, c.source
     FROM conflict_events c LEFT JOIN countries co ON co.iso3 = c.iso3
     WHERE {where} AND c.latitude IS NOT NULL AND c.longitude IS NOT NULL
@@ -86,7 +87,7 @@ def event_points(f: Filters, limit: int = POINTS_LIMIT) -> Query:
 # HDX HAPI publishes a country's counts per admin-1 or per admin-2 area; were both loaded, adding them up would
 # count each event twice. Each country's rows are read at its finest level only.
 _FINEST = """
-counts AS (SELECT x.*, co.region FROM conflict_event_counts x LEFT JOIN countries co ON co.iso3 = x.iso3
+counts AS (SELECT x.*, co.region, co.name AS country_name FROM conflict_event_counts x LEFT JOIN countries co ON co.iso3 = x.iso3
            QUALIFY x.admin_level = max(x.admin_level) OVER (PARTITION BY x.iso3))
 """
 
@@ -114,7 +115,8 @@ def counts_by_area(f: Filters) -> Query:
     where, params = _counts_where(f)
     return f"""
     WITH {_FINEST}
-    SELECT x.admin1_pcode AS pcode, coalesce(a.name, any_value(x.admin1_name)) AS area, x.iso3, x.event_type,
+    SELECT x.admin1_pcode AS pcode, coalesce(a.name, any_value(x.admin1_name)) AS area, x.iso3,
+           coalesce(any_value(x.country_name), x.iso3) AS country, x.event_type,
            coalesce(sum(x.events), 0)::BIGINT AS events, coalesce(sum(x.fatalities), 0)::BIGINT AS fatalities
     FROM counts x LEFT JOIN admin_areas a ON a.pcode = x.admin1_pcode AND a.level = 1
     WHERE {where} AND x.admin1_pcode IS NOT NULL GROUP BY x.admin1_pcode, a.name, x.iso3, x.event_type

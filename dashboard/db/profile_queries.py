@@ -49,9 +49,10 @@ CONFLICT_EVENT_ROWS = 500
 # ---------------------------------------------------------------------------- Counterpart lookup
 
 SEARCH_INDEX = """
-SELECT c.counterpart_id, c.name, c.iso3, c.region, coalesce(v.label, 'Unknown type') AS counterpart_type,
-       c.engagements, a.alias
+SELECT c.counterpart_id, c.name, c.iso3, coalesce(co.name, c.iso3) AS country, c.region,
+       coalesce(v.label, 'Unknown type') AS counterpart_type, c.engagements, a.alias
 FROM counterparts c JOIN counterpart_aliases a USING (counterpart_id)
+LEFT JOIN countries co ON co.iso3 = c.iso3
 LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
 ORDER BY c.engagements DESC, c.counterpart_id, a.times_seen DESC
 """

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Literal
 
 from dashboard import registry
@@ -231,8 +232,8 @@ def stance_changes(f: Filters, recent_days: int = 90, min_engagements: int = 6, 
     split = f.end - dt.timedelta(days=recent_days - 1)
     before_start = split - dt.timedelta(days=365)
     return f"""
-    SELECT c.counterpart_id, c.name, c.iso3, coalesce(v.label, 'Unknown type') AS counterpart_type,
-           g.recent, g.before, g.denied_recent, g.denied_before, g.denied_recent - g.denied_before AS change
+    SELECT c.counterpart_id, c.name, coalesce(co.name, c.iso3) AS country,
+           coalesce(v.label, 'Unknown type') AS counterpart_type, g.recent, g.before, g.denied_recent, g.denied_before, g.denied_recent - g.denied_before AS change
     FROM (SELECT e.counterpart_id,
                  count(*) FILTER (WHERE e.engagement_date >= ?) AS recent,
                  count(*) FILTER (WHERE e.engagement_date < ?) AS before,
@@ -240,6 +241,7 @@ def stance_changes(f: Filters, recent_days: int = 90, min_engagements: int = 6, 
                  avg({IS_DENIED}) FILTER (WHERE e.engagement_date < ?) AS denied_before
           FROM engagements e WHERE e.engagement_date BETWEEN ? AND ? AND {where} GROUP BY 1) g
     JOIN counterparts c USING (counterpart_id)
+    LEFT JOIN countries co ON co.iso3 = c.iso3
     LEFT JOIN vocabulary v ON v.vocabulary = 'counterpart_type' AND v.code = c.counterpart_type
     WHERE g.recent >= ? AND g.before >= ?
     ORDER BY abs(change) DESC, c.name LIMIT ?
@@ -249,14 +251,15 @@ def stance_changes(f: Filters, recent_days: int = 90, min_engagements: int = 6, 
 def checkpoint_control(f: Filters, limit: int = 200) -> Query:
     where, params = f.where()
     return f"""
-    SELECT k.checkpoint_id, k.name AS checkpoint, coalesce(kv.label, 'Unknown') AS kind, k.iso3,
-           a.name AS area, c.counterpart_id AS controlled_by_id, c.name AS controlled_by,
+    SELECT k.checkpoint_id, k.name AS checkpoint, coalesce(kv.label, 'Unknown') AS kind,
+           coalesce(co.name, k.iso3) AS country, a.name AS area, c.counterpart_id AS controlled_by_id, c.name AS controlled_by,
            coalesce(tv.label, 'Unknown type') AS controller_type,
            count(e.engagement_id) AS engagements, avg({IS_DENIED}) AS share_denied
     FROM checkpoints k
     JOIN engagements e ON e.checkpoint_id = k.checkpoint_id
     LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
     LEFT JOIN admin_areas a ON a.pcode = k.admin1_pcode
+    LEFT JOIN countries co ON co.iso3 = k.iso3
     LEFT JOIN vocabulary kv ON kv.vocabulary = 'checkpoint_kind' AND kv.code = k.kind
     LEFT JOIN vocabulary tv ON tv.vocabulary = 'counterpart_type' AND tv.code = c.counterpart_type
     WHERE {where}
@@ -292,10 +295,43 @@ def engagement_count(f: Filters) -> Query:
 
 
 AREA_SHAPES = """
-SELECT pcode, name, iso3, level, geometry FROM admin_areas WHERE level IN (0, 1) ORDER BY level, pcode
+SELECT a.pcode, a.name, a.iso3, coalesce(co.name, a.iso3) AS country, a.level, a.geometry
+FROM admin_areas a LEFT JOIN countries co ON co.iso3 = a.iso3 WHERE a.level IN (0, 1) ORDER BY a.level, a.pcode
 """
 
 MapMeasure = Literal["share_denied", "obstacles_per_engagement", "median_days", "engagements"]
+
+# A coordinate pair of a geometry's text (WKT): "x y", decimals, maybe with an exponent ("-6e-07").
+_NUMBER = r"(-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?)"
+_XY = f"{_NUMBER} {_NUMBER}"
+
+
+def map_extent(f: Filters) -> Query:
+    """South, west, north, east around what the map opens on: the countries (their outline, else their admin-1
+    areas; a point of a checkpoint where a country has no boundaries) where the user's scoped engagements lie, narrowed
+    by the place filters of ``f`` (region, country, area; not the period, activities or organisations, so the
+    map keeps its extent while they change). Countries come from the scoped ``engagements`` view only: a filter
+    naming another region's country or area finds no engagement and adds nothing. All NULL when nothing is
+    found. DuckDB's core reads WKB but has no extent function: the corners are the smallest and largest
+    coordinates of the geometry's text."""
+    places = replace(f, activities=(), organisations=(), checkpoint=None)
+    where, params = places.where(dates=False)
+    return f"""
+    WITH reach AS (SELECT DISTINCT e.iso3 FROM engagements e WHERE {where} AND e.iso3 IS NOT NULL),
+    areas AS (SELECT a.iso3, ST_AsText(ST_GeomFromWKB(a.geometry)) AS wkt FROM admin_areas a
+              WHERE a.iso3 IN (SELECT iso3 FROM reach) AND a.geometry IS NOT NULL
+                AND (a.level = 1 AND list_contains(?::VARCHAR[], a.pcode)
+                     OR len(?::VARCHAR[]) = 0 AND (a.level = 0 OR a.level = 1 AND a.iso3 NOT IN (
+                         SELECT o.iso3 FROM admin_areas o WHERE o.level = 0 AND o.geometry IS NOT NULL)))),
+    xy AS (SELECT unnest(regexp_extract_all(wkt, ?, 1))::DOUBLE AS x,
+                  unnest(regexp_extract_all(wkt, ?, 2))::DOUBLE AS y FROM areas
+           UNION ALL  -- checkpoints of a country with no boundaries loaded
+           SELECT k.longitude, k.latitude FROM checkpoints k
+           WHERE k.iso3 IN (SELECT iso3 FROM reach) AND k.iso3 NOT IN (SELECT iso3 FROM areas)
+             AND k.latitude IS NOT NULL AND k.longitude IS NOT NULL
+             AND (len(?::VARCHAR[]) = 0 OR list_contains(?::VARCHAR[], k.admin1_pcode)))
+    SELECT min(y) AS south, min(x) AS west, max(y) AS north, max(x) AS east FROM xy
+    """, [*params, list(f.areas), list(f.areas), _XY, _XY, list(f.areas), list(f.areas)]
 
 
 def area_measures(f: Filters) -> Query:
@@ -315,11 +351,13 @@ def area_measures(f: Filters) -> Query:
 def checkpoint_points(f: Filters) -> Query:
     where, params = f.where()
     return f"""
-    SELECT k.checkpoint_id, k.name, k.latitude, k.longitude, k.iso3, c.name AS controlled_by,
+    SELECT k.checkpoint_id, k.name, k.latitude, k.longitude, k.iso3, coalesce(co.name, k.iso3) AS country,
+           c.name AS controlled_by,
            count(*) AS engagements, avg({IS_DENIED}) AS share_denied,
            arg_max(e.outcome, e.engagement_date, 5) AS recent_outcomes  -- latest first; a top-5, not a sort
     FROM engagements e JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
     LEFT JOIN counterparts c ON c.counterpart_id = k.controlling_counterpart_id
+    LEFT JOIN countries co ON co.iso3 = k.iso3
     WHERE {where} AND k.latitude IS NOT NULL GROUP BY ALL ORDER BY engagements DESC
     """, params
 
@@ -328,10 +366,11 @@ def engagements_list(f: Filters, limit: int = 500) -> Query:
     """The filtered engagements themselves (most recent first), for tables and downloads."""
     where, params = f.where()
     return f"""
-    SELECT e.engagement_date AS date, e.iso3 AS country, a.name AS area, k.name AS checkpoint, c.name AS counterpart,
+    SELECT e.engagement_date AS date, coalesce(co.name, e.iso3) AS country, a.name AS area, k.name AS checkpoint, c.name AS counterpart,
            va.label AS activity, vo.label AS outcome, e.organisation, e.days_to_resolution
     FROM engagements e
     LEFT JOIN admin_areas a ON a.pcode = e.admin1_pcode
+    LEFT JOIN countries co ON co.iso3 = e.iso3
     LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
     JOIN counterparts c ON c.counterpart_id = e.counterpart_id
     LEFT JOIN vocabulary va ON va.vocabulary = 'activity' AND va.code = e.activity
@@ -388,7 +427,8 @@ def incident_points(f: Filters, limit: int = 3000) -> Query:
     """Located incidents for the map (most recent first)."""
     where, params = incident_where(f)
     return f"""
-    SELECT i.incident_id, i.incident_date, i.date_precision, i.latitude, i.longitude, i.iso3, i.place,
+    SELECT i.incident_id, i.incident_date, i.date_precision, i.latitude, i.longitude, i.iso3,
+           coalesce(co.name, i.iso3) AS country, i.place,
            coalesce(v.label, i.perpetrator_type) AS perpetrator_type, i.perpetrator_name, i.means_of_attack,
            i.killed, i.injured, i.kidnapped, i.detained, i.source
     FROM incidents i LEFT JOIN countries co ON co.iso3 = i.iso3
@@ -422,8 +462,13 @@ FROM rejected_rows r WHERE (? IS NULL OR r.load_id = ?) ORDER BY r.load_id DESC,
 LIMIT ?
 """
 
-# The pending review list, following merges (the Data page's "Counterpart identities" tab).
-REVIEW_QUEUE = counterpart_sql.REVIEW
+# The pending review list, following merges (the Data page's "Counterpart identities" tab), with each pair's
+# country by name (the table shows it; the download keeps the ISO3 code beside it).
+REVIEW_QUEUE = f"""
+SELECT coalesce(co.name, r.iso3) AS country, r.* FROM ({counterpart_sql.REVIEW}) r
+LEFT JOIN countries co ON co.iso3 = r.iso3
+ORDER BY r.similarity DESC, r.iso3, r.name_a, r.name_b
+"""
 # Pending look-alike pairs per region, counts only: what waits where the user cannot see names.
 REVIEW_WAITING = "SELECT region, pairs FROM review_waiting ORDER BY region"
 
@@ -441,7 +486,7 @@ def _trends_set(f: Filters, _cp: str) -> list[Query]:
 
 
 def _map_set(f: Filters, _cp: str) -> list[Query]:
-    return [(AREA_SHAPES, []), area_measures(f), checkpoint_points(f), engagements_list(f), incident_points(f),
+    return [(AREA_SHAPES, []), map_extent(f), area_measures(f), checkpoint_points(f), engagements_list(f), incident_points(f),
             conflict.event_points(f), conflict.counts_by_area(f)]
 
 

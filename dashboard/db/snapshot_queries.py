@@ -104,9 +104,10 @@ def by_area(f: Filters, before: Filters) -> Query:
                FROM engagements e WHERE {cond} AND e.admin1_pcode IS NOT NULL GROUP BY 1),
     o AS (SELECT o.admin1_pcode AS pcode, count(*) FILTER (WHERE o.engagement_date >= ?) AS obstacles
           FROM engagement_obstacles o WHERE {cond_o} AND o.admin1_pcode IS NOT NULL GROUP BY 1)
-    SELECT e.pcode, coalesce(a.name, e.pcode) AS area, a.iso3 AS country, e.engagements, e.engagements_denied,
+    SELECT e.pcode, coalesce(a.name, e.pcode) AS area, coalesce(co.name, a.iso3) AS country, e.engagements, e.engagements_denied,
            coalesce(o.obstacles, 0)::BIGINT AS obstacles, e.engagements_before, e.denied_engagements_before
     FROM e LEFT JOIN o USING (pcode) LEFT JOIN admin_areas a ON a.pcode = e.pcode
+    LEFT JOIN countries co ON co.iso3 = a.iso3
     ORDER BY e.engagements_denied DESC, e.engagements DESC, area
     """, [f.start] * 4 + params + [f.start] + params_o
 
@@ -120,11 +121,13 @@ def by_checkpoint(f: Filters, limit: int = 8, least: int = 0) -> Query:
     return f"""
     WITH o AS (SELECT o.checkpoint_id, count(*) AS n, mode(c.name) AS top FROM engagement_obstacles o
                JOIN obstacle_categories c USING (category) WHERE {where_o} AND o.checkpoint_id IS NOT NULL GROUP BY 1)
-    SELECT k.name AS checkpoint, coalesce(a.name, k.admin1_pcode) AS area, k.iso3 AS country, count(*) AS engagements,
+    SELECT k.name AS checkpoint, coalesce(a.name, k.admin1_pcode) AS area,
+           coalesce(any_value(co.name), k.iso3) AS country, count(*) AS engagements,
            sum({IS_DENIED})::BIGINT AS engagements_denied, coalesce(any_value(o.n), 0)::BIGINT AS obstacles,
            any_value(o.top) AS main_obstacle
     FROM engagements e JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id
     LEFT JOIN admin_areas a ON a.pcode = k.admin1_pcode
+    LEFT JOIN countries co ON co.iso3 = k.iso3
     LEFT JOIN o ON o.checkpoint_id = e.checkpoint_id
     WHERE {where} GROUP BY k.checkpoint_id, k.name, a.name, k.admin1_pcode, k.iso3
     HAVING sum({IS_DENIED}) >= ?

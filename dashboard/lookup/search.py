@@ -31,7 +31,8 @@ MIN_SCORE = 70.0
 BEHIND_BEST = 15.0
 # Queries shorter than this (after normalising) only match the start of a word.
 SHORT_QUERY = 3
-RESULT_COLUMNS = ["counterpart_id", "name", "counterpart_type", "iso3", "region", "engagements", "matched", "score"]
+RESULT_COLUMNS = ["counterpart_id", "name", "counterpart_type", "iso3", "country", "region", "engagements", "matched",
+                  "score"]
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _ID = re.compile(r"^cp-[0-9a-f]{10}$")
@@ -52,14 +53,14 @@ def plain(text: object) -> str:
 class SearchIndex:
     """Normalised spellings of every counterpart, ready for fuzzy matching."""
 
-    counterparts: pd.DataFrame  # one row per counterpart: id, name, type, iso3, region, engagements
+    counterparts: pd.DataFrame  # one row per counterpart: id, name, type, iso3, country (its name), region, engagements
     choices: list[str]  # unique normalised spellings
     owners: list[list[tuple[int, str]]]  # per choice: (row in counterparts, alias as logged)
 
     @classmethod
     def from_frame(cls, rows: pd.DataFrame) -> SearchIndex:
         """Build from rows of ``profile_queries.SEARCH_INDEX`` (one row per counterpart and alias)."""
-        cols = ["counterpart_id", "name", "counterpart_type", "iso3", "region", "engagements"]
+        cols = ["counterpart_id", "name", "counterpart_type", "iso3", "country", "region", "engagements"]
         counterparts = (rows[cols].drop_duplicates("counterpart_id").reset_index(drop=True)
                         if not rows.empty else pd.DataFrame(columns=cols))
         position = {cid: i for i, cid in enumerate(counterparts["counterpart_id"])}

@@ -88,7 +88,19 @@ def _integer_locator():  # type: ignore[no-untyped-def]
 def bars(labels: list[str], now: list[object], before: list[object] | None, now_label: str, before_label: str,
          width: float = 3.5) -> bytes:
     """Horizontal bars of this month's counts (withheld counts drawn as nothing), last month's as a thin mark."""
-    height = 0.26 * max(len(labels), 1) + 0.45
+    return _png(bars_figure(labels, now, before, now_label, before_label, width))
+
+
+BAR_LABEL_CHARS = 30  # a bar's label is wrapped at this many characters, on as many lines as it needs
+
+
+def bars_figure(labels: list[str], now: list[object], before: list[object] | None, now_label: str,
+                before_label: str, width: float = 3.5) -> Figure:
+    """The figure of :func:`bars`. Every label is shown whole (OCHA's category names are long): wrapped on as
+    many lines as it needs, the rows as tall as the longest label; the legend sits above the bars, never on them."""
+    wrapped = [_wrap(label, BAR_LABEL_CHARS, lines=None) for label in labels]
+    lines = max((w.count("\n") + 1 for w in wrapped), default=1)
+    height = (0.1 * lines + 0.1) * max(len(labels), 1) + 0.55
     fig = _figure(width, height)
     ax = fig.add_subplot()
     _style(ax)
@@ -103,17 +115,21 @@ def bars(labels: list[str], now: list[object], before: list[object] | None, now_
     for yi, v, shown in zip(y, values, now, strict=True):
         text = shown if isinstance(shown, str) else f"{int(v):,}"
         ax.text(v, yi, f" {text}", va="center", fontsize=6.5, color=DARK, family="DejaVu Sans")
-    ax.set_yticks(y, [_wrap(label, 34) for label in labels], fontsize=6.5, family="DejaVu Sans")
+    ax.set_yticks(y, wrapped, fontsize=6.5, family="DejaVu Sans", linespacing=1.05)
+    ax.set_ylim(-0.6, len(labels) - 0.4)
     ax.xaxis.set_major_locator(_integer_locator())
     ax.set_xlim(0, max(values + [1.0]) * 1.18)
-    ax.legend(loc="lower right", frameon=False, prop={"family": "DejaVu Sans", "size": 6.5})
-    return _png(fig)
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=2, frameon=False, borderaxespad=0.2,
+              prop={"family": "DejaVu Sans", "size": 6.5})
+    FigureCanvasAgg(fig)
+    return fig
 
 
-def _wrap(text: str, width: int) -> str:
+def _wrap(text: str, width: int, lines: int | None = 2) -> str:
+    """``text`` on lines of at most ``width`` characters; at most ``lines`` of them (None: all)."""
     import textwrap
 
-    return "\n".join(textwrap.wrap(text, width)[:2]) or text
+    return "\n".join(textwrap.wrap(text, width)[:lines]) or text
 
 
 def _patches(geom: shapely.Geometry) -> list[MplPath]:

@@ -285,7 +285,7 @@ def _as_shown(rows: pd.DataFrame, by: str, name: str, k: int | None) -> pd.DataF
 
 
 def _with_country(rows: pd.DataFrame, place: Place) -> pd.DataFrame:
-    """Area names with their country (ISO3) in a region's snapshot, where two countries may share a name."""
+    """Area names with their country's name in a region's snapshot, where two countries may share a name."""
     out = rows.drop(columns=["country"])
     if place.kind == "region":
         out["area"] = [f"{a} ({c})" if isinstance(c, str) else a for a, c in zip(rows["area"], rows["country"], strict=True)]

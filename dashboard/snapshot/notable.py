@@ -58,11 +58,11 @@ def _about(value: float) -> str:
 def _place(a: Alert, with_country: bool) -> str:
     name = _clean(a.name)
     name = f"Checkpoint {name}" if a.kind == "checkpoint" else name
-    return f"{name} ({a.iso3})" if with_country else name
+    return f"{name} ({a.country or a.iso3})" if with_country else name
 
 
 def area_label(a: Alert, with_country: bool) -> str:
-    """How the snapshot's area tables name the area of an area alert ("Upper Nile", "Upper Nile (SSD)")."""
+    """How the snapshot's area tables name the area of an area alert ("Upper Nile", "Upper Nile (South Sudan)")."""
     return _place(a, with_country)
 
 
@@ -103,12 +103,12 @@ def alert_sentences(alerts: Sequence[Alert], month: dt.date, k: int | None, with
     ...           Alert("alert", "counterpart", "CP-2", "Sheikh Y", "YEM", "denial share rising", 0.6, 0.2,
     ...                 month, 10),
     ...           Alert("warning", "checkpoint", "K-1", "Km 14", "YEM", "denial share rising", 0.5, 0.2,
-    ...                 dt.date(2024, 12, 1), 20),
+    ...                 dt.date(2024, 12, 1), 20, country="Yemen"),
     ...           Alert("improvement", "area", "YE24", "Aden", "YEM", "fewer denials than expected", 3, 12.4,
     ...                 month, 30)]
     >>> for s in alert_sentences(alerts, month, k=5, with_country=True):
     ...     print(s)
-    Checkpoint Km 14 (YEM): the share of engagements denied has been rising, 50% in March against 20% before (warning, since December 2024).
+    Checkpoint Km 14 (Yemen): the share of engagements denied has been rising, 50% in March against 20% before (warning, since December 2024).
     2 counterparts had more denials than their own history predicts (not named in this snapshot: see the alerts on the dashboard's Trends page).
     Aden (YEM): fewer denials in March than its own history predicts (about 12 expected; improvement, since March 2025).
 

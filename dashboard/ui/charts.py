@@ -132,7 +132,7 @@ def share_bars(df: pd.DataFrame, x: str, y: str, title: str, colour: str = "#D55
     data = disclosure.protect(df, k) if k is not None else df
     data = data.assign(**{x: safe_labels(data[x])})
     fig = px.bar(data, x=y, y=x, orientation="h", title=title, labels={y: "", x: ""})
-    fig.update_traces(marker_color=colour, hovertemplate="%{y}: %{x:.0%}<extra></extra>")
+    fig.update_traces(marker_color=colour, hovertemplate=f"%{{y}}: %{{x:{formats.HOVER_SHARE}}}<extra></extra>")
     fig.update_xaxes(tickformat=".0%")
     fig = _style(fig, height=max(260, 40 + 28 * len(df)))
     if k is not None and data[y].isna().any():
@@ -152,7 +152,7 @@ def regions_denial(df: pd.DataFrame, k: int | str | None = VIEWER) -> go.Figure:
                  color_discrete_map={"Previous period": "#BBBBBB", "This period": "#D55E00"},
                  labels={"region": "", "share": "Share denied", "period": ""})
     fig.update_yaxes(tickformat=".0%")
-    fig.update_traces(hovertemplate="%{x}: %{y:.0%}<extra>%{fullData.name}</extra>")
+    fig.update_traces(hovertemplate=f"%{{x}}: %{{y:{formats.HOVER_SHARE}}}<extra>%{{fullData.name}}</extra>")
     fig = _style(fig)
     if k is not None and data["share"].isna().any():
         _withheld(fig, k, "shares")
@@ -191,6 +191,8 @@ def stacked_bars(df: pd.DataFrame, x: str, y: str, colour: str, title: str, pct:
     data = disclosure.protect(df, k) if k is not None else df
     fig = px.bar(data, x=x, y=y, color=colour, title=title, labels={x: "", y: "", colour: ""},
                  **_category_style(df, colour))
+    number = formats.HOVER_SHARE if pct else formats.HOVER_DECIMAL
+    fig.update_traces(hovertemplate=f"%{{x}}: %{{y:{number}}}<extra>%{{fullData.name}}</extra>")
     if pct:
         fig.update_yaxes(tickformat=".0%")
     fig = _style(fig, height=420)
@@ -206,7 +208,8 @@ def outcomes_over_time(df: pd.DataFrame, x: str = "quarter", title: str = "Outco
     data = data.assign(outcome=data["outcome"].map(OUTCOME_LABELS))
     fig = px.bar(data, x=x, y="engagements", color="outcome", color_discrete_map=OUTCOME_COLOURS, title=title,
                  category_orders={"outcome": [OUTCOME_LABELS[o] for o in OUTCOME_ORDER]},
-                 labels={x: "", "engagements": "Engagements", "outcome": ""})
+                 labels={x: "", "engagements": "Engagements", "outcome": ""}, custom_data=["y_shown"])
+    fig.update_traces(hovertemplate="%{x}: %{customdata[0]} engagements<extra>%{fullData.name}</extra>")
     fig = _style(fig, height=320)
     if withheld:
         _withheld(fig, k)
@@ -247,7 +250,8 @@ def incidents_beside_denials(outcomes: pd.DataFrame, incidents: pd.DataFrame,
                                        "%{customdata[4]}<extra></extra>"), secondary_y=False)
     fig.add_trace(go.Scatter(x=share["month"], y=share["share_denied"], name="Share of engagements denied",
                              mode="lines+markers", line=dict(color=OUTCOME_COLOURS["Denied"], width=2.5),
-                             hovertemplate="%{x|%b %Y}: %{y:.0%} denied<extra></extra>"), secondary_y=True)
+                             hovertemplate=f"%{{x|%b %Y}}: %{{y:{formats.HOVER_SHARE}}} denied<extra></extra>"),
+                  secondary_y=True)
     fig.update_layout(title="Security incidents against aid workers and denials, per month", bargap=0.2,
                       legend=dict(orientation="h", y=-0.15))
     fig.update_yaxes(title_text="Incidents", rangemode="tozero", secondary_y=False)
@@ -308,7 +312,8 @@ def conflict_beside_denials(outcomes: pd.DataFrame, events: pd.DataFrame,
     share = _share_denied(outcomes, k)
     fig.add_trace(go.Scatter(x=share["month"], y=share["share_denied"], name="Share of engagements denied",
                              mode="lines+markers", line=dict(color="#000000", width=2.5),
-                             hovertemplate="%{x|%b %Y}: %{y:.0%} denied<extra></extra>"), secondary_y=True)
+                             hovertemplate=f"%{{x|%b %Y}}: %{{y:{formats.HOVER_SHARE}}} denied<extra></extra>"),
+                  secondary_y=True)
     fig.update_layout(title="Conflict events and denials, per month", barmode="stack", bargap=0.2,
                       legend=dict(orientation="h", y=-0.15))
     fig.update_yaxes(title_text="Conflict events", rangemode="tozero", secondary_y=False)

@@ -21,7 +21,7 @@ from dashboard.db import disclosure
 from dashboard.ui import formats, viewer
 from dashboard.ui.charts import event_label
 from dashboard.ui.formats import fmt_date_as_known, fmt_int, is_missing
-from dashboard.ui.maps import MAX_RADIUS, MIN_RADIUS, e, feature_tooltip, legend_rows
+from dashboard.ui.maps import MAX_RADIUS, MIN_RADIUS, country_of, e, feature_tooltip, legend_rows
 
 VIEWER = "viewer"
 """``k`` of a builder: the signed-in viewer's (see :func:`dashboard.ui.viewer.viewer_k`)."""
@@ -49,7 +49,7 @@ def event_tooltip(row: pd.Series, k: int | None = None) -> str:
     kind = e(row.get("event_type")) + ("" if is_missing(row.get("sub_event_type"))
                                        else f" – {e(row.get('sub_event_type'))}")
     place = ", ".join(e(row.get(c)) for c in ("location", "admin1_name") if not is_missing(row.get(c)))
-    lines = [f"<b>Conflict event</b>, {e(date)} ({e(row.get('iso3'))})", kind,
+    lines = [f"<b>Conflict event</b>, {e(date)} ({e(country_of(row))})", kind,
              f"Place: {place or 'not recorded'}"]
     if k is None:
         actors = [e(row.get(c)) for c in ("actor1", "actor2") if not is_missing(row.get(c))]
@@ -102,7 +102,7 @@ def area_tooltip(rows: pd.DataFrame, event_type: str, k: int | None) -> str:
     """Tooltip of one area: its counts (as protected) for each event type, the type drawn first."""
     first = rows.iloc[0]
     ordered = pd.concat([rows[rows["event_type"] == event_type], rows[rows["event_type"] != event_type]])
-    lines = [f"Conflict events in <b>{e(first['area'])}</b> ({e(first['iso3'])}), HDX HAPI:"]
+    lines = [f"Conflict events in <b>{e(first['area'])}</b> ({e(country_of(first))}), HDX HAPI:"]
     for _, r in ordered.iterrows():
         lines.append(f"{e(event_label(r['event_type']))}: {e(_shown(r['events'], k))} events, "
                      f"{e(_shown(r['fatalities'], k))} fatalities")

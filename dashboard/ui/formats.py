@@ -29,6 +29,10 @@ POINTS_FORMAT = "%+.1f pts"
 """Tables' changes of a share, in percentage points once multiplied by 100: ``+3.2 pts``."""
 DECIMAL_FORMAT = "%.1f"
 """Tables' other decimal figures: ``1.4``."""
+HOVER_SHARE = ".1%"
+"""A share in a chart's hover label (plotly's d3 format, of the value 0-1): ``25.6%``, as in the tables."""
+HOVER_DECIMAL = ",.1f"
+"""Another decimal figure in a chart's hover label (d3 format): ``1.4``, as in the tables."""
 
 
 def is_missing(value: object) -> bool:

@@ -26,7 +26,7 @@ import html
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import folium
@@ -44,6 +44,9 @@ from dashboard.ui.charts import OUTCOME_COLOURS, OUTCOME_LABELS
 from dashboard.ui.formats import fmt_date_as_known, fmt_days, fmt_int, fmt_number, fmt_pct, is_missing
 from dashboard.ui.safe_text import html_text
 from etl.accounts.roles import Scope
+
+if TYPE_CHECKING:
+    from dashboard.db.filters import Filters
 
 # ColorBrewer 5-class sequential schemes, both marked colour-blind safe.
 AREA_COLOURS = ("#ffffb2", "#fecc5c", "#fd8d3c", "#f03b20", "#bd0026")  # YlOrRd
@@ -165,7 +168,8 @@ def shapes_to_features(shapes: pd.DataFrame, tolerance: float = SIMPLIFY_DEGREES
         if geom.is_empty:
             continue
         feature = {"type": "Feature", "id": str(row.pcode), "geometry": mapping(geom),
-                   "properties": {"pcode": str(row.pcode), "name": str(row.name), "iso3": str(row.iso3)},
+                   "properties": {"pcode": str(row.pcode), "name": str(row.name), "iso3": str(row.iso3),
+                                  "country": str(getattr(row, "country", None) or row.iso3)},
                    "bbox": [round(v, 4) for v in geom.bounds]}
         if int(row.level) == 0:
             out["countries"].append(feature)
@@ -179,6 +183,26 @@ def _cached_shapes(version: tuple[int, int], tolerance: float, _scope: Scope | N
     # admin_areas is reference data every scope sees whole (dashboard.db.scope.PASS_THROUGH): not keyed by scope.
     return shapes_to_features(query(queries.AREA_SHAPES) if _scope is None
                               else query_as(_scope, queries.AREA_SHAPES), tolerance)
+
+
+def extent_bounds(extent: pd.DataFrame) -> list[list[float]] | None:
+    """``[[south, west], [north, east]]`` from the one row of ``queries.map_extent``; None when it found nothing."""
+    if extent.empty:
+        return None
+    r = extent.iloc[0]
+    corners = [r.get(c) for c in ("south", "west", "north", "east")]
+    if any(is_missing(v) for v in corners):
+        return None
+    south, west, north, east = (float(v) for v in corners)
+    return [[south, west], [north, east]]
+
+
+def map_bounds(f: Filters, scope: Scope | None = None) -> list[list[float]] | None:
+    """What the map opens fitted to: the places the user may see, narrowed by the place filters of ``f``
+    (:func:`dashboard.db.queries.map_extent`, through the user's scoped views). ``scope``: whose view to read
+    through when nobody is signed in; by default the signed-in user's."""
+    sql, params = queries.map_extent(f)
+    return extent_bounds(query(sql, params) if scope is None else query_as(scope, sql, params))
 
 
 def area_shapes(tolerance: float = SIMPLIFY_DEGREES, scope: Scope | None = None) -> dict[str, Any]:
@@ -218,9 +242,16 @@ def _withheld(value: object) -> bool:
     return isinstance(value, str)
 
 
-def area_tooltip(name: object, iso3: object, row: pd.Series | None, measure: str, k: int | None = None) -> str:
-    """Tooltip of an admin area; ``row`` as :func:`dashboard.db.disclosure.protect` made it when ``k`` is set."""
-    head = f"<b>{e(name)}</b> ({e(iso3)})"
+def country_of(row: Any) -> object:
+    """The country's name of a row (a feature's properties, a query's row), its ISO3 code when no name is known."""
+    name = row.get("country")
+    return row.get("iso3") if is_missing(name) or not name else name
+
+
+def area_tooltip(name: object, country: object, row: pd.Series | None, measure: str, k: int | None = None) -> str:
+    """Tooltip of an admin area of ``country`` (its name); ``row`` as :func:`dashboard.db.disclosure.protect` made
+    it when ``k`` is set."""
+    head = f"<b>{e(name)}</b> ({e(country)})"
     if row is None:
         return f"{head}<br>No engagements match the filters"
     m = MEASURES[measure]
@@ -246,7 +277,7 @@ def checkpoint_tooltip(row: pd.Series, k: int | None = None) -> str:
     controls the checkpoint nor list the outcomes of its latest engagements (single engagements)."""
     share = row.get("share_denied")
     controlled = row.get("controlled_by")
-    lines = [f"<b>{e(row.get('name'))}</b> ({e(row.get('iso3'))})"]
+    lines = [f"<b>{e(row.get('name'))}</b> ({e(country_of(row))})"]
     if k is None:
         lines.append(f"Controlled by: {e(controlled) if not is_missing(controlled) else 'not recorded'}")
     lines += [f"Engagements: {e(formats.shown_count(row['engagements'], k))}",
@@ -271,7 +302,7 @@ def incident_tooltip(row: pd.Series, k: int | None = None) -> str:
     harm = ", ".join(f"{formats.shown_count(_count(row.get(c)), k)} {c}"
                      for c in ("killed", "injured", "kidnapped", "detained") if _count(row.get(c)))
     return "<br>".join([
-        f"<b>Security incident</b>, {e(date)} ({e(row.get('iso3'))})",
+        f"<b>Security incident</b>, {e(date)} ({e(country_of(row))})",
         f"Place: {e(row.get('place')) if not is_missing(row.get('place')) else 'not recorded'}",
         f"Perpetrator: {e(row.get('perpetrator_type'))}" + (f" – {e(who)}" if not is_missing(who) else ""),
         f"Means: {e(row.get('means_of_attack'))}" if not is_missing(row.get("means_of_attack")) else "Means: not recorded",
@@ -321,7 +352,7 @@ def _style_lookup(styles: dict[str, dict[str, Any]]) -> Callable[[dict], dict]:
 def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFrame, measure: str, *,
               leaflet_js: str, leaflet_css: str, tile_url: str | None = None,
               incidents: pd.DataFrame | None = None, layers: Sequence[folium.GeoJson] = (),
-              k: int | str | None = VIEWER) -> folium.Map:
+              k: int | str | None = VIEWER, bounds: list[list[float]] | None = None) -> folium.Map:
     """The access map.
 
     ``shapes`` comes from :func:`shapes_to_features`, ``measures`` from ``queries.area_measures``
@@ -332,6 +363,8 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
     ``layers``: more context layers drawn above the areas and under the checkpoints (the conflict events of
     :mod:`dashboard.ui.conflict_map`).
     ``k``: the disclosure rule's k for a pseudonymised view (None: figures as they are).
+    ``bounds``: ``[[south, west], [north, east]]`` the map opens fitted to (:func:`map_bounds`: the user's places,
+    narrowed by the filters); without it, the areas with data and the checkpoints drawn.
     """
     if measure not in MEASURES:
         raise KeyError(measure)
@@ -386,8 +419,8 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
                              "fillOpacity": fill_opacity * (0.45 if few else 1.0), "color": "#ffffff", "weight": 0.8}
         with_data.append({
             **feature,
-            "properties": {"sel": "area", "id": pcode, "label": f"{props['name']} ({props['iso3']})",
-                           "tip": area_tooltip(props["name"], props["iso3"], row, measure, k)},
+            "properties": {"sel": "area", "id": pcode, "label": f"{props['name']} ({country_of(props)})",
+                           "tip": area_tooltip(props["name"], country_of(props), row, measure, k)},
         })
     if without:
         none_style = {"fillOpacity": 0.0, "color": NO_DATA_LINE, "weight": 0.6}
@@ -420,7 +453,7 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
             point_features.append({
                 "type": "Feature", "id": cid,
                 "geometry": {"type": "Point", "coordinates": [float(row["longitude"]), float(row["latitude"])]},
-                "properties": {"sel": "checkpoint", "id": cid, "label": f"{row['name']} ({row['iso3']})",
+                "properties": {"sel": "checkpoint", "id": cid, "label": f"{row['name']} ({country_of(row)})",
                                "tip": checkpoint_tooltip(row, k)},
             })
     if point_features:
@@ -429,9 +462,10 @@ def build_map(shapes: dict[str, Any], measures: pd.DataFrame, points: pd.DataFra
                        highlight_function=lambda _f: {"weight": 3, "color": "#000000"},
                        tooltip=feature_tooltip(), control=False).add_to(m)
 
-    boxes = [f["bbox"] for f in with_data]
-    boxes += [[p["geometry"]["coordinates"][0], p["geometry"]["coordinates"][1]] * 2 for p in point_features]
-    bounds = _bounds(boxes) or _bounds([f["bbox"] for f in shapes["countries"]])
+    if bounds is None:  # never every country loaded: those of other regions would widen the view
+        boxes = [f["bbox"] for f in with_data]
+        boxes += [[p["geometry"]["coordinates"][0], p["geometry"]["coordinates"][1]] * 2 for p in point_features]
+        bounds = _bounds(boxes)
     if bounds:
         m.fit_bounds(bounds, padding=(12, 12))
     return m

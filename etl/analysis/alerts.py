@@ -48,6 +48,10 @@ from etl.analysis import sql
 Runner = Callable[[str, list[object]], pd.DataFrame]
 
 LEVELS = ("alert", "warning", "improvement", "reporting change")
+# How a table writes a level (and a kind of place): a word with a capital, as every other cell of a table.
+LEVEL_WORDS = {"alert": "Alert", "warning": "Warning", "improvement": "Improvement",
+               "reporting change": "Reporting change"}
+KIND_WORDS = {"area": "Area", "checkpoint": "Checkpoint", "counterpart": "Counterpart", "country": "Country"}
 WORSE = {"alert": 2, "warning": 1}
 
 
@@ -404,8 +408,8 @@ def frame(alerts: Sequence[Alert], month: dt.date, k: int | None = None) -> pd.D
 
     >>> a = Alert("reporting change", "country", "SSD", "South Sudan", "SSD", "engagements logged", 3, 40.0,
     ...           dt.date(2025, 2, 1), 3)
-    >>> frame([a], dt.date(2025, 2, 1), k=5)[["This month", "Expected", "Since"]].iloc[0].tolist()
-    ['< 5', '40', 'this month']
+    >>> frame([a], dt.date(2025, 2, 1), k=5)[["Level", "Kind", "This month", "Expected", "Since"]].iloc[0].tolist()
+    ['Reporting change', 'Country', '< 5', '40', 'this month']
     """
 
     def this_month(a: Alert) -> str:
@@ -414,9 +418,9 @@ def frame(alerts: Sequence[Alert], month: dt.date, k: int | None = None) -> pd.D
         return describe(a.measure, a.observed)
 
     return pd.DataFrame({
-        "Level": [a.level for a in alerts],
+        "Level": [LEVEL_WORDS.get(a.level, a.level) for a in alerts],
         "Place": [a.name if a.kind == "country" else f"{a.name}, {a.country or a.iso3}" for a in alerts],
-        "Kind": [a.kind for a in alerts],
+        "Kind": [KIND_WORDS.get(a.kind, a.kind) for a in alerts],
         "Measure": [a.measure for a in alerts],
         "This month": [this_month(a) for a in alerts],
         "Expected": [describe(a.measure, a.expected) for a in alerts],

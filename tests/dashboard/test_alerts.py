@@ -152,7 +152,7 @@ def test_a_profile_lists_the_counterparts_alerts(demo_db: Path, use_db) -> None:
     at = open_page("counterpart", {"id": cid})
     assert not at.exception and not at.error, problems(at)
     shown = next(df for df in dataframes(at) if "Month" in df.columns and "Measure" in df.columns)
-    assert len(shown) >= 1 and set(shown["Level"]) <= {"alert", "warning"}, shown
+    assert len(shown) >= 1 and set(shown["Level"]) <= {"Alert", "Warning"}, shown
     # Each month opens Trends over that month in his country (ids only: no name in the address).
     (iso3,) = sql(demo_db, "SELECT iso3 FROM counterparts WHERE counterpart_id = ?", [cid])[0]
     for month, link in zip(shown["Month"], shown["Open"], strict=True):

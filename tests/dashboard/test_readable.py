@@ -68,6 +68,19 @@ def unreadable(at) -> list[str]:
     return bad
 
 
+def country_codes(at, codes: set[str]) -> list[str]:
+    """Table cells that are a country's ISO3 code (``codes``: read from the raw ``countries`` table) where a
+    person should read the country's name."""
+    bad = []
+    for i, (headers, frame, _) in enumerate(shown_tables(at)):
+        for header, column in zip(headers, frame.columns, strict=True):
+            shown = {str(v) for v in frame[column] if isinstance(v, str)}
+            found = sorted(shown & codes)
+            if found:
+                bad.append(f"table {i}: column {header!r} shows country codes {found[:3]}")
+    return bad
+
+
 def _coloured(metric) -> bool:
     """Whether Streamlit draws this metric's delta in colour or with an arrow (not grey, or a direction)."""
     from streamlit.proto.Metric_pb2 import Metric
@@ -83,6 +96,9 @@ def _pages(user: str) -> list[registry.Page]:
 def test_every_table_and_sentence_reads_as_words_for_every_role(demo_db: Path, demo_facts: DemoFacts,
                                                                use_db) -> None:
     use_db(demo_db)
+    from tests.dashboard.conftest import sql
+
+    codes = {iso3 for (iso3,) in sql(demo_db, "SELECT iso3 FROM countries")}
     found: list[str] = []
     seen_headers = 0
     for user in USERS:
@@ -91,7 +107,7 @@ def test_every_table_and_sentence_reads_as_words_for_every_role(demo_db: Path, d
             at = open_page(page.key, params, user=user)
             assert not at.exception and not at.error, f"{user} {page.key}: {problems(at)}"
             seen_headers += sum(len(h) for h, _, _ in shown_tables(at))
-            found += [f"{user} {page.key}: {b}" for b in unreadable(at)]
+            found += [f"{user} {page.key}: {b}" for b in unreadable(at) + country_codes(at, codes)]
     assert seen_headers > 150, f"only {seen_headers} headers seen: the sweep is not reaching the tables"
     assert not found, "\n".join(found)
 
@@ -149,3 +165,47 @@ def test_downloads_carry_the_tables_headers() -> None:
     header = next(csv.reader(io.StringIO(_built(lambda df: df, lambda: frame, csv_bytes).decode("utf-8"))))
     assert header == ["Country code", "Share denied, previous period", "Engagements"], header
     assert not any(machine_header(h) for h in header), header
+
+
+def test_chart_hovers_use_one_decimal() -> None:
+    """Every chart's hover label is written by the dashboard (no plotly default listing raw column names and
+    values like 0.2564102), and a number it formats has one decimal, as in the tables: ``25.6%``, ``1.4``."""
+    import datetime as dt
+
+    from dashboard.ui import charts
+
+    months = [dt.date(2025, 1, 1), dt.date(2025, 2, 1)]
+    outcomes = pd.DataFrame({"month": months * 2, "outcome": ["granted", "granted", "denied", "denied"],
+                             "engagements": [7, 5, 3, 4]})
+    events = pd.DataFrame({"month": months, "event_type": ["battles", "battles"], "events": [3, 4],
+                           "fatalities": [1, 0]})
+    figures = {
+        "monthly_outcomes": charts.monthly_outcomes(outcomes, k=None),
+        "share_bars": charts.share_bars(pd.DataFrame({"channel": ["a", "b"], "share_granted": [0.2564, 0.5],
+                                                      "engagements": [39, 10]}), "channel", "share_granted", "t", k=None),
+        "regions_denial": charts.regions_denial(pd.DataFrame({"region": ["Asia"], "share_denied": [0.2564],
+                                                              "share_denied_before": [0.1], "engagements": [39],
+                                                              "engagements_before": [30]}), k=None),
+        "category_lines": charts.category_lines(pd.DataFrame({"month": months, "category": ["x", "x"], "number": [1, 1],
+                                                              "obstacles": [3, 4]}), "month", "obstacles", "category",
+                                                "t", k=None),
+        "stacked_bars": charts.stacked_bars(pd.DataFrame({"region": ["Asia"], "category": ["x"], "number": [1],
+                                                          "per_engagement": [0.7534]}), "region", "per_engagement",
+                                            "category", "t", k=None),
+        "outcomes_over_time": charts.outcomes_over_time(outcomes.rename(columns={"month": "quarter"}), k=None),
+        "incidents_beside_denials": charts.incidents_beside_denials(outcomes, pd.DataFrame(
+            {"month": months, "incidents": [2, 1], "killed": [0, 1], "injured": [0, 0], "kidnapped": [0, 0],
+             "detained": [0, 0]}), k=None),
+        "conflict_beside_denials": charts.conflict_beside_denials(outcomes, events, k=None),
+        "conflict_counts_monthly": charts.conflict_counts_monthly(events, k=None),
+    }
+    bad = []
+    for name, fig in figures.items():
+        for trace in fig.data:
+            template = trace.hovertemplate or ""
+            if not template or "=%{" in template:  # plotly express's own: "per_engagement=%{y}"
+                bad.append(f"{name} {trace.name!r}: plotly's own hover {template!r}")
+            for spec in re.findall(r"%\{[^}|:]+:([^}]+)\}", template):
+                if spec not in (".1%", ",.1f"):
+                    bad.append(f"{name} {trace.name!r}: number format {spec!r} in {template!r}")
+    assert not bad, "\n".join(bad)

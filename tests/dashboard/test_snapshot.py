@@ -325,3 +325,29 @@ def test_notable_changes_say_the_months_alerts_first(demo_db: Path) -> None:
             doc.close()
         assert said in text, role
         assert names and not [n for n in names if n in text], role
+
+
+def test_the_category_chart_shows_every_label_whole_and_its_legend_off_the_bars(built: dict[str, object]) -> None:
+    """OCHA's category names are long: each label of the bar chart reads in full (wrapped, never cut), labels
+    do not run into each other, and the legend covers no bar nor count, even when the last bar is the longest."""
+    from dashboard.snapshot import charts
+
+    con = duckdb.connect(str(built["db"]), read_only=True)
+    try:
+        labels = [f"{n}. {name}" for n, name in con.execute("SELECT number, name FROM obstacle_categories "
+                                                            "ORDER BY number").fetchall()]
+    finally:
+        con.close()
+    assert len(labels) == 9 and max(len(label) for label in labels) > 60, labels
+    now = [0, 0, 1, 1, 4, 2, 2, 0, 10][:len(labels)]  # the longest bar last: where a legend would sit
+    fig = charts.bars_figure(labels, now, [1, 1, 2, 0, 3, 1, 1, 0, 7][:len(labels)], "September 2026",
+                             "August 2026", width=3.7)
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    ticks = ax.get_yticklabels()
+    assert sorted(" ".join(t.get_text().split()) for t in ticks) == sorted(labels)
+    boxes = sorted((t.get_window_extent(renderer) for t in ticks), key=lambda b: b.y0)
+    assert all(low.y1 <= high.y0 for low, high in zip(boxes, boxes[1:], strict=False)), "labels overlap"
+    legend = ax.get_legend().get_window_extent(renderer)
+    drawn = [p.get_window_extent(renderer) for p in ax.patches] + [t.get_window_extent(renderer) for t in ax.texts]
+    assert not [b for b in drawn if b.width and legend.overlaps(b)], "the legend covers a bar or a count"
