@@ -21,7 +21,7 @@ from dashboard.db.scope import scope_key
 from dashboard.lookup import brief, search
 from dashboard.session.auth import audit_event, current_scope
 from dashboard.ui import alerts as alerts_ui
-from dashboard.ui import charts, components, formats, viewer
+from dashboard.ui import charts, components, formats, narrow, viewer
 from etl.errors import AccessDataError
 
 md = search.escape_markdown
@@ -180,7 +180,7 @@ def _days(a: object, b: object) -> str | None:
     return formats.fmt_change(float(a) - float(b), 0, " days vs peers")  # type: ignore[arg-type]
 
 
-cols = st.columns(5)
+cols = narrow.metric_row(5)
 cols[0].metric("Engagements", formats.fmt_int(info.get("engagements")))
 vs_peers = {"granted": _pts(me.get("share_granted"), peers.get("share_granted")),
             "conditions": _pts(me.get("share_with_conditions"), peers.get("share_with_conditions")),
