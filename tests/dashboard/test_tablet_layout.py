@@ -1,0 +1,178 @@
+"""Every page at a laptop's size (1366x768) and a tablet's (820x1180), in a real browser: nothing cut, no empty chart.
+
+For each size and each kind of user (a coordinator: the content pages and a profile; hq: its pseudonymised pages;
+an admin: the Data and Audit pages), one browser context opens every page the user may open
+(``dashboard/registry.py``) and checks, once the page is drawn:
+
+* no metric value, label or delta and no button label is cut (an element that clips its overflow, with more
+  text than room: Streamlit's "435,…" ellipsis);
+* every chart on view has marks drawn (bars, lines, points, slices), and the map has areas or circles: the demo's
+  data is there, so an empty chart is a bug;
+* the sidebar is closed at tablet width and open at laptop width (``dashboard/ui/narrow.py``).
+
+A viewport screenshot of each page is left in ``test-artifacts/screenshots/tablet/``.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from dashboard import registry
+from etl.accounts import roles
+from tests.dashboard.conftest import (
+    SCREENSHOTS,
+    TEST_USERS,
+    Server,
+    error_texts,
+    sql,
+    visiting,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
+
+SIZES = {"laptop": {"width": 1366, "height": 768}, "tablet": {"width": 820, "height": 1180}}
+# The sidebar as each size should show it on load.
+SIDEBAR_COLLAPSED = {"laptop": "false", "tablet": "true"}
+# One user per kind of view (tests/dashboard/conftest.py TEST_USERS); together they open every page.
+USERS = ("test-coordinator", "test-hq", "test-admin-only")
+
+# Elements whose text is clipped: the overflow is hidden (or ellipsis) and the text is wider than the box.
+CUT_TEXT = """() => {
+  const cut = [];
+  const seen = document.querySelectorAll(
+    '[data-testid="stMetric"], [data-testid="stMetric"] *, button, button *');
+  for (const el of seen) {
+    if (!el.checkVisibility() || el.clientWidth === 0) continue;
+    const style = getComputedStyle(el);
+    if (style.overflowX !== 'visible' && el.scrollWidth > el.clientWidth) {
+      const box = el.closest('[data-testid="stMetric"]') ? 'metric' : 'button';
+      cut.push(`${box} "${el.textContent.trim().slice(0, 60)}": ${el.scrollWidth} px of text in ${el.clientWidth} px`);
+    }
+  }
+  return cut;
+}"""
+
+# Per chart on view (plotly): is its SVG there, and how many marks with a size does it draw.
+CHART_MARKS = """() => Array.from(document.querySelectorAll('[data-testid="stPlotlyChart"]'))
+  .filter(chart => chart.checkVisibility())
+  .map(chart => {
+    const svg = chart.querySelector('.main-svg');
+    const title = (chart.querySelector('.gtitle') || {}).textContent || '(untitled)';
+    // A bar or slice counts when it has an area; a line when it has a length (a flat line is data too).
+    const marks = Array.from(chart.querySelectorAll(
+        '.cartesianlayer .trace path, .cartesianlayer image, .pielayer .slice path'))
+      .filter(m => { const b = m.getBBox();
+                     return m.classList.contains('js-line') ? b.width > 0 || b.height > 0 : b.width > 0 && b.height > 0; })
+      .length;
+    return {title: title, drawn: !!svg && !!chart.querySelector('.main-svg .cartesianlayer, .main-svg .pielayer'),
+            marks: marks};
+  })"""
+
+MAP_MARKS = "() => document.querySelectorAll('.leaflet-container path.leaflet-interactive, .leaflet-marker-icon').length"
+
+
+def _user_pages(user: str) -> list[registry.Page]:
+    role, regions = TEST_USERS[user]
+    return registry.pages_for(roles.scope_for(role, regions))
+
+
+def test_the_users_cover_every_page() -> None:
+    """The browser test below opens every page of the registry (a new page is checked without editing it)."""
+    covered = {p.key for user in USERS for p in _user_pages(user)}
+    assert covered == set(registry.BY_KEY), f"pages no test user opens: {set(registry.BY_KEY) - covered}"
+
+
+def _address(page: registry.Page, counterpart_id: str) -> str:
+    return f"{page.url}?id={counterpart_id}" if page.needs_id else page.url
+
+
+def _settled(read, what: str, timeout_s: float = 30):  # type: ignore[no-untyped-def]
+    """``read()`` once its answer is ready (``None`` means not yet) and the same twice in a row (drawing is over)."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while True:
+        now = read()
+        if now is not None and now == last:
+            return now
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} still changing or not drawn after {timeout_s:.0f} s: {now}")
+        last = now
+        time.sleep(0.4)
+
+
+def _charts(page) -> list[dict]:  # type: ignore[no-untyped-def]
+    def read():  # type: ignore[no-untyped-def]
+        charts = page.evaluate(CHART_MARKS)
+        return charts if all(c["drawn"] for c in charts) else None
+
+    return _settled(read, "the charts")
+
+
+def _map_marks(page) -> int | None:  # type: ignore[no-untyped-def]
+    """Areas and circles drawn on the map, or None when the page has no map."""
+    if not page.locator('iframe[title*="folium"]').count():
+        return None
+
+    def read():  # type: ignore[no-untyped-def]
+        frames = [f for f in page.frames if _has_leaflet(f)]
+        return sum(f.evaluate(MAP_MARKS) for f in frames) if frames else None
+
+    return _settled(read, "the map")
+
+
+def _has_leaflet(frame) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return frame.locator(".leaflet-container").count() > 0
+    except Exception:  # noqa: BLE001 - a frame detached while we looked
+        return False
+
+
+@pytest.fixture(scope="module")
+def profile_id(demo_db: Path) -> str:
+    """The coordinator's (Middle East and North Africa) counterpart with the most engagements: a full profile."""
+    return sql(demo_db, "SELECT counterpart_id FROM engagements WHERE region = ? GROUP BY counterpart_id "
+                        "ORDER BY count(*) DESC, counterpart_id LIMIT 1", [TEST_USERS["test-coordinator"][1][0]])[0][0]
+
+
+@pytest.mark.parametrize("user", USERS)
+@pytest.mark.parametrize("size", list(SIZES))
+def test_every_page_fits_the_screen(size: str, user: str, browser, server: Server,  # type: ignore[no-untyped-def]
+                                    profile_id: str) -> None:
+    folder = SCREENSHOTS / "tablet"
+    folder.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    with visiting(browser, server) as v:
+        v.page.set_viewport_size(SIZES[size])
+        v.user = user
+        for page in _user_pages(user):
+            address = _address(page, profile_id)
+            v.open(address)
+            where = f"{size} {user} {address}"
+            shot = folder / f"{size}-{user}-{page.key}.png"
+
+            # The sidebar: wait for the state expected (the tablet's is set by a script once the page is drawn).
+            try:
+                v.page.wait_for_selector(f'[data-testid="stSidebar"][data-collapsed="{SIDEBAR_COLLAPSED[size]}"]',
+                                         state="attached", timeout=15_000)
+            except Exception:  # noqa: BLE001 - reported with the others below
+                state = v.page.get_attribute('[data-testid="stSidebar"]', "data-collapsed")
+                problems.append(f"{where}: sidebar data-collapsed={state}, expected {SIDEBAR_COLLAPSED[size]}")
+
+            charts = _charts(v.page)
+            marks = _map_marks(v.page)
+            v.page.screenshot(path=str(shot))
+            errors = error_texts(v.page)
+            if errors:
+                problems.append(f"{where}: error on the page: {errors}")
+            problems += [f"{where}: cut {c} (screenshot {shot})" for c in v.page.evaluate(CUT_TEXT)]
+            problems += [f"{where}: chart {c['title']!r} draws nothing (screenshot {shot})"
+                         for c in charts if not c["marks"]]
+            if page.filters and not charts:
+                problems.append(f"{where}: no chart drawn on a page of figures (screenshot {shot})")
+            if page.key == "map" and not marks:
+                problems.append(f"{where}: the map draws no area or checkpoint ({marks}; screenshot {shot})")
+        assert not v.external, f"requests to other hosts (blocked): {sorted(set(v.external))}"
+    assert not problems, "\n".join(problems)
