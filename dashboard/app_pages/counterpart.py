@@ -147,7 +147,7 @@ audit_event("profile_view", target=p.counterpart_id, detail={"found": True}, onc
 st.session_state[viewer.PAGE_REGIONS] = (p.info.get("region") or "Other",)
 
 info = p.info
-head, action = st.columns([4, 1], vertical_alignment="bottom")
+head, action = narrow.heading_and_button()
 head.header(md(p.name, NAME_CHARS), anchor=False)
 identity = [info.get("counterpart_type"), info.get("level"),
             f"{info.get('country') or info.get('iso3')} ({info.get('region') or 'no region'})", p.counterpart_id]

@@ -64,3 +64,10 @@ def button_row() -> DeltaGenerator:
     """A row for buttons (downloads) and a caption after them, wrapping when narrow; no button is squeezed
     below its label's width."""
     return st.container(horizontal=True, vertical_alignment="center", gap="small")
+
+
+def heading_and_button() -> tuple[DeltaGenerator, DeltaGenerator]:
+    """A heading with a button at its right (a profile's name and its brief), the button under it when narrow
+    (in ``st.columns([4, 1])`` the button's label was cut to its icon at tablet width)."""
+    row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
+    return row.container(), row.container(width="content")
