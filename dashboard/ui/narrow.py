@@ -71,3 +71,10 @@ def heading_and_button() -> tuple[DeltaGenerator, DeltaGenerator]:
     (in ``st.columns([4, 1])`` the button's label was cut to its icon at tablet width)."""
     row = st.container(horizontal=True, vertical_alignment="bottom", gap="medium")
     return row.container(), row.container(width="content")
+
+
+def field_row(*widths: int) -> list[DeltaGenerator]:
+    """Places for input fields side by side, each ``widths[i]`` pixels wide, wrapping onto another line when the
+    page is too narrow (in ``st.columns`` a date field shrank to its calendar icon at tablet width)."""
+    row = st.container(horizontal=True, gap="small")
+    return [row.container(width=w) for w in widths]

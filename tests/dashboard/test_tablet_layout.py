@@ -2,8 +2,8 @@
 
 For each kind of user (a coordinator: the content pages and a profile; hq: its pseudonymised pages; an admin: the
 Data and Audit pages), one browser context opens every page the user may open (``dashboard/registry.py``) at
-tablet size and looks at it as opened, with the sidebar opened by hand, and widened to a laptop's size. Once
-the page is drawn:
+tablet size and looks at it as opened, with the sidebar opened by hand (then in each of its tabs too), and widened
+to a laptop's size. Once the page is drawn:
 
 * no metric value, label or delta and no button label is cut (an element that clips its overflow, with more
   text than room: Streamlit's "435,…" ellipsis, a download button squeezed to its icon);
@@ -166,6 +166,19 @@ def _look(page, where: str, shot: Path, charted: bool, mapped: bool) -> list[str
     return problems
 
 
+def _look_in_tabs(page, where: str, shot: Path) -> list[str]:  # type: ignore[no-untyped-def]
+    """The same look at what each tab of the page holds (a tab's charts and buttons are drawn when it is chosen)."""
+    problems: list[str] = []
+    tabs = page.locator('[data-testid="stMain"] [data-testid="stTab"]')
+    for n in range(tabs.count()):
+        tab = tabs.nth(n)
+        name = tab.inner_text().strip()
+        tab.click()
+        page.wait_for_function("t => t.getAttribute('aria-selected') === 'true'", arg=tab.element_handle())
+        problems += _look(page, f"{where}, tab {name!r}", shot.with_name(f"{shot.stem}-tab{n}.png"), False, False)
+    return problems
+
+
 @pytest.mark.parametrize("user", USERS)
 def test_every_page_fits_a_tablet_and_a_laptop(user: str, browser, server: Server,  # type: ignore[no-untyped-def]
                                                profile_id: str) -> None:
@@ -193,6 +206,9 @@ def test_every_page_fits_a_tablet_and_a_laptop(user: str, browser, server: Serve
             problems += _sidebar_is(v.page, "false", f"{where} 820 px, sidebar opened")
             problems += _look(v.page, f"{where} 820 px with the sidebar open", folder / f"tablet-{name}-sidebar.png",
                               page.filters, False)
+            # The narrowest view: every tab's content too.
+            problems += _look_in_tabs(v.page, f"{where} 820 px with the sidebar open",
+                                      folder / f"tablet-{name}-sidebar.png")
 
             v.page.set_viewport_size(SIZES["laptop"])
             problems += _look(v.page, f"{where} 1366 px", folder / f"laptop-{name}.png", page.filters,
