@@ -40,18 +40,30 @@ SIDEBAR_COLLAPSED = {"laptop": "false", "tablet": "true"}
 # One user per kind of view (tests/dashboard/conftest.py TEST_USERS); together they open every page.
 USERS = ("test-coordinator", "test-hq", "test-admin-only")
 
-# Elements whose text is clipped: the overflow is hidden (or ellipsis) and the text is wider than the box.
+# Text that is clipped: an element hiding its overflow (or ending it with "…") whose text is wider than its box, in a
+# metric, a button or a choice shown in a select box; an input field narrower than its value or placeholder.
 CUT_TEXT = """() => {
   const cut = [];
-  const seen = document.querySelectorAll(
-    '[data-testid="stMetric"], [data-testid="stMetric"] *, button, button *');
+  const kind = el => el.closest('[data-testid="stMetric"]') ? 'metric'
+    : el.closest('button') ? 'button' : 'field';
+  const seen = document.querySelectorAll('[data-testid="stMetric"], [data-testid="stMetric"] *, button, button *, '
+    + '[data-testid="stMain"] [data-baseweb="select"] *');
   for (const el of seen) {
     if (!el.checkVisibility()) continue;  // a label squeezed to 0 px is cut too: its width is not a reason to skip
     const style = getComputedStyle(el);
-    if (style.overflowX !== 'visible' && el.scrollWidth > el.clientWidth) {
-      const box = el.closest('[data-testid="stMetric"]') ? 'metric' : 'button';
-      cut.push(`${box} "${el.textContent.trim().slice(0, 60)}": ${el.scrollWidth} px of text in ${el.clientWidth} px`);
+    if (style.overflowX !== 'visible' && el.scrollWidth > el.clientWidth && el.tagName !== 'INPUT') {
+      cut.push(`${kind(el)} "${el.textContent.trim().slice(0, 60)}": ${el.scrollWidth} px of text in ${el.clientWidth} px`);
     }
+  }
+  const pen = document.createElement('canvas').getContext('2d');
+  for (const input of document.querySelectorAll('[data-testid="stMain"] input:not([type="checkbox"])')) {
+    if (!input.checkVisibility() || input.closest('[data-baseweb="select"]')) continue;
+    const text = input.value || input.placeholder;
+    const style = getComputedStyle(input);
+    pen.font = `${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
+    const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const needs = Math.ceil(pen.measureText(text).width);
+    if (text && needs > room) cut.push(`field "${text.slice(0, 60)}": ${needs} px of text in ${Math.floor(room)} px`);
   }
   return cut;
 }"""
