@@ -127,8 +127,10 @@ def _charts(page) -> list[dict]:  # type: ignore[no-untyped-def]
 
 
 def _map_marks(page) -> int | None:  # type: ignore[no-untyped-def]
-    """Areas and circles drawn on the map, or None when the page has no map."""
-    if not page.locator('iframe[title*="folium"]').count():
+    """Areas and circles drawn on the map (the map page's), or None when no map came."""
+    try:  # the map's frame is a component: it may come a moment after the page is drawn
+        page.locator('iframe[title*="folium"]').first.wait_for(state="attached", timeout=30_000)
+    except Exception:  # noqa: BLE001 - no map: reported by the caller
         return None
 
     def read():  # type: ignore[no-untyped-def]
