@@ -11,7 +11,7 @@ import streamlit as st
 from dashboard.db import filters
 from dashboard.db.connection import current_version, db_path, query
 from dashboard.db.queries import STORED_SCHEMA_VERSION
-from dashboard.ui import freshness, sidebar, viewer
+from dashboard.ui import freshness, narrow, sidebar, viewer
 from dashboard.ui.static_assets import ensure_leaflet
 from etl.errors import AccessDataError, DatabaseError
 from etl.store.schema import SCHEMA_VERSION, version_problem
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 def frame() -> None:
     """Set up the page and draw the sidebar filters (stored for the page in session state)."""
     ensure_leaflet()  # local Leaflet files in place before anyone opens the map (offline)
+    narrow.sidebar_closed_when_narrow()  # a tablet gets the page's full width (dashboard/ui/narrow.py)
     st.session_state["filters"] = None
     st.session_state[viewer.PAGE_REGIONS] = None  # a page whose data is not the sidebar's sets it (profiles)
     if current_version() is None:

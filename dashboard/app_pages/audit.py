@@ -8,6 +8,7 @@ targets and filters can carry anything someone typed.
 import streamlit as st
 
 from dashboard.session.auth import current_session
+from dashboard.ui import narrow
 from dashboard.ui.components import dash_empty_text, empty_state
 from dashboard.ui.exports import spreadsheet_safe
 from dashboard.ui.formats import MISSING
@@ -42,7 +43,7 @@ if damaged:
     st.warning(f"{damaged} line(s) of the file are not readable events (torn by a crash or a full disk, or edited "
                "by hand). They are left in the file; look at it on the server.", icon=":material/warning:")
 
-cols = st.columns([2, 3, 1, 1, 2])
+cols = narrow.field_row(200, 280, 150, 150, 240)  # wraps at tablet width (dashboard/ui/narrow.py)
 who = cols[0].selectbox("Who", [None, *everyone], format_func=lambda v: "Everyone" if v is None else str(v),
                         key="audit_who")
 actions = cols[1].multiselect("Actions", audit.ACTIONS, key="audit_actions", placeholder="All actions",

@@ -21,7 +21,7 @@ from dashboard.db.scope import scope_key
 from dashboard.lookup import brief, search
 from dashboard.session.auth import audit_event, current_scope
 from dashboard.ui import alerts as alerts_ui
-from dashboard.ui import charts, components, formats, viewer
+from dashboard.ui import charts, components, formats, narrow, viewer
 from etl.errors import AccessDataError
 
 md = search.escape_markdown
@@ -147,7 +147,7 @@ audit_event("profile_view", target=p.counterpart_id, detail={"found": True}, onc
 st.session_state[viewer.PAGE_REGIONS] = (p.info.get("region") or "Other",)
 
 info = p.info
-head, action = st.columns([4, 1], vertical_alignment="bottom")
+head, action = narrow.heading_and_button()
 head.header(md(p.name, NAME_CHARS), anchor=False)
 identity = [info.get("counterpart_type"), info.get("level"),
             f"{info.get('country') or info.get('iso3')} ({info.get('region') or 'no region'})", p.counterpart_id]
@@ -180,7 +180,7 @@ def _days(a: object, b: object) -> str | None:
     return formats.fmt_change(float(a) - float(b), 0, " days vs peers")  # type: ignore[arg-type]
 
 
-cols = st.columns(5)
+cols = narrow.metric_row(5)
 cols[0].metric("Engagements", formats.fmt_int(info.get("engagements")))
 vs_peers = {"granted": _pts(me.get("share_granted"), peers.get("share_granted")),
             "conditions": _pts(me.get("share_with_conditions"), peers.get("share_with_conditions")),

@@ -12,7 +12,7 @@ from streamlit_folium import st_folium
 from dashboard.db import conflict_queries, disclosure, queries
 from dashboard.db.connection import query
 from dashboard.shell import page_filters
-from dashboard.ui import charts, conflict_map, maps, viewer
+from dashboard.ui import charts, conflict_map, maps, narrow, viewer
 from dashboard.ui.components import (
     downloads,
     empty_state,
@@ -147,7 +147,7 @@ if not now["engagements"]:
     empty_state("No engagements here with these filters.")
     st.stop()
 too_narrow(now["engagements"], k)
-cols = st.columns(4)
+cols = narrow.metric_row(4)
 cols[0].metric("Engagements", fmt_count(now["engagements"], k))
 cols[1].metric("Share granted", fmt_pct(now["share_granted"]),
                help="Granted, granted with conditions or partially granted.")

@@ -6,7 +6,7 @@ from dashboard.db import change_queries, conflict_queries, disclosure, queries
 from dashboard.db.connection import query
 from dashboard.shell import page_filters
 from dashboard.snapshot import download as snapshot_download
-from dashboard.ui import change_list, charts, comparisons, viewer
+from dashboard.ui import change_list, charts, comparisons, narrow, viewer
 from dashboard.ui.alerts import alerts_section
 from dashboard.ui.components import (
     delta_pct,
@@ -43,7 +43,7 @@ too_narrow(now["engagements"], k)
 n_before = before["engagements"]
 small_before = disclosure.small(n_before, k)
 
-cols = st.columns(4)
+cols = narrow.metric_row(4)
 deltas = {"engagements": delta_pct(now["engagements"], n_before, k),
           "requests": None if small_before else delta_pct(now["requests"], before["requests"], k),
           "granted": delta_pts(now["share_granted"], before["share_granted"], k, n_before),
@@ -55,7 +55,7 @@ cols[2].metric("Share granted", fmt_pct(now["share_granted"]), deltas["granted"]
                help="Granted, granted with conditions or partially granted; the change is in percentage points.")
 cols[3].metric("Share denied", fmt_pct(now["share_denied"]), deltas["denied"],
                **delta_style(deltas["denied"], "inverse"), help="The change is in percentage points.")
-cols = st.columns(4)
+cols = narrow.metric_row(4)
 days_delta = (None if small_before or now["median_days"] is None or before["median_days"] is None
               or before["median_days"] != before["median_days"]
               else fmt_change(now['median_days'] - before['median_days'], 0, " days"))

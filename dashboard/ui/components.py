@@ -11,7 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard.db import disclosure
-from dashboard.ui import formats, labels, viewer
+from dashboard.ui import formats, labels, narrow, viewer
 from dashboard.ui.exports import spreadsheet_safe
 from dashboard.ui.formats import fmt_number, fmt_pct
 from dashboard.ui.safe_text import markdown_text
@@ -170,18 +170,18 @@ def downloads(df: pd.DataFrame, name: str, caption: str | None = None, excel: bo
     rule = _export_rule()
     rows = source if source is not None else functools.partial(_no_change, df)
     slug = _slug(name)
-    cols = st.columns([1, 1, 6])
-    cols[0].download_button("CSV", functools.partial(_built, rule, rows, csv_bytes), file_name=f"{slug}.csv",
+    row = narrow.button_row()  # wraps when narrow: a 1/8 column cut "CSV" to its icon at tablet width
+    row.download_button("CSV", functools.partial(_built, rule, rows, csv_bytes), file_name=f"{slug}.csv",
                             on_click=_exported, args=(slug, "csv"), mime="text/csv", key=f"csv_{slug}",
                             icon=":material/download:")
     if excel and len(df) <= EXCEL_MAX_ROWS:
-        cols[1].download_button("Excel", functools.partial(_built, rule, rows, excel_bytes, name[:31] or "data"),
-                                file_name=f"{slug}.xlsx",
-                                key=f"xlsx_{slug}", on_click=_exported, args=(slug, "xlsx"),
-                                mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                                icon=":material/download:")
+        row.download_button("Excel", functools.partial(_built, rule, rows, excel_bytes, name[:31] or "data"),
+                            file_name=f"{slug}.xlsx",
+                            key=f"xlsx_{slug}", on_click=_exported, args=(slug, "xlsx"),
+                            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                            icon=":material/download:")
     if caption:
-        cols[2].caption(markdown_text(caption, CAPTION_CHARS))  # plain text: it may name filter values from logs
+        row.caption(markdown_text(caption, CAPTION_CHARS))  # plain text: it may name filter values from logs
 
 
 def dash_empty_text(df: pd.DataFrame) -> pd.DataFrame:
