@@ -72,14 +72,16 @@ def place_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), coun
                min(e.iso3) AS iso3, sum(e.engagements)::BIGINT AS engagements, sum(e.denied)::BIGINT AS denied
         FROM engagement_months e
         WHERE {where}
-        GROUP BY GROUPING SETS ((e.month, e.admin1_pcode), (e.month, e.checkpoint_id), (e.month, e.counterpart_id)))
-    SELECT g.level, g.key, coalesce(a.name, k.name, c.name, g.key) AS name, g.iso3,
+        GROUP BY GROUPING SETS ((e.month, e.admin1_pcode), (e.month, e.checkpoint_id), (e.month, e.counterpart_id))),
+    names AS (  -- one equi-join on (level, key): three joins each guarded by its level ran as nested loops
+        SELECT 'area' AS level, pcode AS key, name FROM admin_areas
+        UNION ALL SELECT 'checkpoint', checkpoint_id, name FROM checkpoints
+        UNION ALL SELECT 'counterpart', counterpart_id, name FROM counterparts)
+    SELECT g.level, g.key, coalesce(n.name, g.key) AS name, g.iso3,
            coalesce(co.name, g.iso3) AS country, g.month, g.engagements, g.denied
     FROM g
     LEFT JOIN countries co ON co.iso3 = g.iso3
-    LEFT JOIN admin_areas a ON g.level = 'area' AND a.pcode = g.key
-    LEFT JOIN checkpoints k ON g.level = 'checkpoint' AND k.checkpoint_id = g.key
-    LEFT JOIN counterparts c ON g.level = 'counterpart' AND c.counterpart_id = g.key
+    LEFT JOIN names n ON n.level = g.level AND n.key = g.key
     WHERE g.key IS NOT NULL
     ORDER BY g.level, g.key, g.month
     """, params
