@@ -230,6 +230,54 @@ def test_incidents_loaded_before_schema_5_are_from_the_aid_worker_datasets(upgra
     assert u.after["conflict_events"][1] == [] and u.after["conflict_event_counts"][1] == []
 
 
+def months_oracle(engagements: list[dict]) -> collections.Counter:
+    """``engagement_months`` as plain Python counts it from the engagements' rows."""
+    groups: dict[tuple, tuple[int, int, object]] = {}
+    for e in engagements:
+        day = e["engagement_date"]
+        key = (day.replace(day=1), e["region"], e["iso3"], e["admin1_pcode"], e["checkpoint_id"], e["counterpart_id"],
+               e["load_id"], e["organisation"])
+        n, denied, latest = groups.get(key, (0, 0, day))
+        groups[key] = (n + 1, denied + (e["outcome"] == "denied"), max(latest, day))
+    return collections.Counter(k + v for k, v in groups.items())
+
+
+def months_stored(db: Path) -> collections.Counter:
+    columns, rows = tables_of(db)["engagement_months"]
+    assert columns == ["month", "region", "iso3", "admin1_pcode", "checkpoint_id", "counterpart_id", "load_id",
+                       "organisation", "engagements", "denied", "latest"]
+    return collections.Counter(rows)
+
+
+@pytest.mark.parametrize("version", PAST)
+def test_the_upgrade_counts_the_engagements_by_month(upgraded, version):
+    u = upgraded[version]
+    expected = months_oracle(as_dicts(u.after["engagements"]))
+    assert len(expected) > 50 and sum(r[-3] for r in expected) == len(u.after["engagements"][1])
+    assert collections.Counter(u.after["engagement_months"][1]) == expected
+
+
+def test_the_monthly_counts_follow_a_load_and_a_merge(tmp_path):
+    """Rebuilt when a write session publishes: after a new log, and after a merge moves engagements."""
+    db = unpack(4, tmp_path)
+    assert cli("upgrade", "--db", str(db)).returncode == 0
+    settings = Settings(db=db)
+    log = write_csv(tmp_path / "new_log.csv", [row(engagement_id=f"E-NEW-{i}", request_id=f"R-NEW-{i}")
+                                               for i in range(3)])
+    assert [r.status for r in load_paths([log], db, settings)] == ["loaded"]
+    engagements = as_dicts(tables_of(db)["engagements"])
+    assert months_stored(db) == months_oracle(engagements)
+    # the two busiest counterparts of one country, merged: the absorbed one's engagements move
+    a, b = (r[0] for r in duckdb.connect(str(db), read_only=True).execute(
+        "SELECT counterpart_id FROM engagements WHERE iso3 = (SELECT iso3 FROM engagements GROUP BY 1 "
+        "ORDER BY count(*) DESC LIMIT 1) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2").fetchall())
+    done = cli("counterparts", "merge", a, b, "--reason", "test: same person", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    after = as_dicts(tables_of(db)["engagements"])
+    assert {e["counterpart_id"] for e in after} != {e["counterpart_id"] for e in engagements}  # the merge moved rows
+    assert months_stored(db) == months_oracle(after)
+
+
 @pytest.mark.parametrize("version", PAST)
 def test_the_migrations_are_on_record(upgraded, version):
     recorded = {r["version"]: r for r in as_dicts(upgraded[version].after["schema_migrations"])}
