@@ -57,14 +57,17 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
                e.engagement_date >= ? AS cur
         FROM engagements e
         WHERE (e.engagement_date BETWEEN ? AND ? OR e.engagement_date BETWEEN ? AND ?) AND {where}),
+    cells AS (  -- engagements and denials by area, checkpoint, counterpart and period: all the counts below add them up
+        SELECT admin1_pcode, checkpoint_id, counterpart_id, cur, count(*) AS n, sum(denied) AS dn FROM e GROUP BY ALL),
     g AS (
         SELECT CASE WHEN grouping(admin1_pcode) = 0 THEN 'area'
                     WHEN grouping(checkpoint_id) = 0 THEN 'checkpoint' ELSE 'counterpart' END AS level,
                coalesce(admin1_pcode, checkpoint_id, counterpart_id) AS key,
-               count(*) FILTER (WHERE cur) AS engagements, count(*) FILTER (WHERE NOT cur) AS engagements_before,
-               coalesce(sum(denied) FILTER (WHERE cur), 0)::BIGINT AS denials,
-               coalesce(sum(denied) FILTER (WHERE NOT cur), 0)::BIGINT AS denials_before
-        FROM e GROUP BY GROUPING SETS ((admin1_pcode), (checkpoint_id), (counterpart_id))),
+               coalesce(sum(n) FILTER (WHERE cur), 0)::BIGINT AS engagements,
+               coalesce(sum(n) FILTER (WHERE NOT cur), 0)::BIGINT AS engagements_before,
+               coalesce(sum(dn) FILTER (WHERE cur), 0)::BIGINT AS denials,
+               coalesce(sum(dn) FILTER (WHERE NOT cur), 0)::BIGINT AS denials_before
+        FROM cells GROUP BY GROUPING SETS ((admin1_pcode), (checkpoint_id), (counterpart_id))),
     ranked AS (
         SELECT *, denials / engagements AS share_denied, denials_before / engagements_before AS share_denied_before,
                denials / engagements - denials_before / engagements_before AS change,
@@ -76,19 +79,19 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
         QUALIFY row_number() OVER (PARTITION BY level ORDER BY score DESC, key) <= ?),
     picked AS (  -- the engagements of the ranked places and counterparts (both periods), each once
         SELECT * FROM e
-        WHERE admin1_pcode IN (SELECT key FROM ranked WHERE level = 'area')
-           OR checkpoint_id IN (SELECT key FROM ranked WHERE level = 'checkpoint')
-           OR counterpart_id IN (SELECT key FROM ranked WHERE level = 'counterpart')),
-    obstacles AS (  -- obstacles logged, by cell and category
+        WHERE {_PICKED}),
+    obstacles AS (  -- obstacles logged, by cell and category (label rows carry their engagement's date: only
+                    -- those of the two periods are joined)
         SELECT p.admin1_pcode, p.checkpoint_id, p.counterpart_id, p.cur, o.category, count(*) AS n
-        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key GROUP BY ALL),
-    cell AS (  -- their engagements and denials by area, checkpoint, counterpart and period
-        SELECT admin1_pcode, checkpoint_id, counterpart_id, cur, count(*) AS n, sum(denied) AS dn
-        FROM picked GROUP BY ALL),
+        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key
+        WHERE o.engagement_date BETWEEN ? AND ? OR o.engagement_date BETWEEN ? AND ? GROUP BY ALL),
+    cell AS (  -- the ranked rows' cells
+        SELECT * FROM cells WHERE {_PICKED}),
     conditions AS (  -- engagements with each condition, by cell
         SELECT p.admin1_pcode, p.checkpoint_id, p.counterpart_id, p.cur, c.condition,
                count(DISTINCT p.engagement_key) AS n
-        FROM picked p JOIN engagement_conditions c ON c.engagement_key = p.engagement_key GROUP BY ALL),
+        FROM picked p JOIN engagement_conditions c ON c.engagement_key = p.engagement_key
+        WHERE c.engagement_date BETWEEN ? AND ? OR c.engagement_date BETWEEN ? AND ? GROUP BY ALL),
     mine AS (  -- the cells of each ranked row
         {_per_level("cell")}),
     mine_obstacles AS ({_per_level("obstacles")}),
@@ -147,7 +150,14 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     ORDER BY r.level, r.score DESC, r.key
     """
     least = max(1, min_engagements)  # a period with no engagement has no rate to compare
-    return sql, [f.start, prev.start, prev.end, f.start, f.end, *params, RATE_STEP, least, least, limit, drivers]
+    periods = [prev.start, prev.end, f.start, f.end]
+    return sql, [f.start, *periods, *params, RATE_STEP, least, least, limit, *periods, *periods, drivers]
+
+
+# The rows of the ranked places and counterparts (of ``e`` or ``cells``).
+_PICKED = """admin1_pcode IN (SELECT key FROM ranked WHERE level = 'area')
+           OR checkpoint_id IN (SELECT key FROM ranked WHERE level = 'checkpoint')
+           OR counterpart_id IN (SELECT key FROM ranked WHERE level = 'counterpart')"""
 
 
 def _per_level(cells: str) -> str:
