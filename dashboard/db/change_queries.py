@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dashboard.db.outcomes import IS_DENIED, Query
+from dashboard.db.periods import whole_months
 
 if TYPE_CHECKING:
     from dashboard.db.filters import Filters
@@ -45,6 +46,19 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     """
     where, params = f.where(dates=False)
     prev = f.previous()
+    periods = [prev.start, prev.end, f.start, f.end]
+    # Two periods of whole months, filtered on columns the monthly counts have (not activities): the cells are
+    # sums of engagement_months' rows (etl/store/rollups.py), a tenth of the engagements'; the same counts.
+    monthly = not f.activities and all(whole_months(a, b) for a, b in ((prev.start, prev.end), (f.start, f.end)))
+    if monthly:
+        cells = f"""SELECT e.admin1_pcode, e.checkpoint_id, e.counterpart_id, e.month >= ? AS cur,
+               sum(e.engagements)::BIGINT AS n, sum(e.denied) AS dn
+        FROM engagement_months e
+        WHERE (e.month BETWEEN ? AND ? OR e.month BETWEEN ? AND ?) AND {where} GROUP BY ALL"""
+        cell_params = [f.start, *periods, *params]
+    else:
+        cells = "SELECT admin1_pcode, checkpoint_id, counterpart_id, cur, count(*) AS n, sum(denied) AS dn FROM e GROUP BY ALL"
+        cell_params = []
     # Speed (docs/performance.md): ``e`` is not materialised (two scans of the table cost less than a copy of
     # its rows); the engagements of the ranked rows are picked once (not once per level) and counted by cell
     # (area, checkpoint, counterpart, period); each ranked row's parts, obstacles and conditions are sums of
@@ -58,7 +72,7 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
         FROM engagements e
         WHERE (e.engagement_date BETWEEN ? AND ? OR e.engagement_date BETWEEN ? AND ?) AND {where}),
     cells AS (  -- engagements and denials by area, checkpoint, counterpart and period: all the counts below add them up
-        SELECT admin1_pcode, checkpoint_id, counterpart_id, cur, count(*) AS n, sum(denied) AS dn FROM e GROUP BY ALL),
+        {cells}),
     g AS (
         SELECT CASE WHEN grouping(admin1_pcode) = 0 THEN 'area'
                     WHEN grouping(checkpoint_id) = 0 THEN 'checkpoint' ELSE 'counterpart' END AS level,
@@ -150,8 +164,7 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     ORDER BY r.level, r.score DESC, r.key
     """
     least = max(1, min_engagements)  # a period with no engagement has no rate to compare
-    periods = [prev.start, prev.end, f.start, f.end]
-    return sql, [f.start, *periods, *params, RATE_STEP, least, least, limit, *periods, *periods, drivers]
+    return sql, [f.start, *periods, *params, *cell_params, RATE_STEP, least, least, limit, *periods, *periods, drivers]
 
 
 # The rows of the ranked places and counterparts (of ``e`` or ``cells``).
