@@ -35,8 +35,8 @@ from pydantic import SecretStr
 
 from etl.config import Settings
 from etl.errors import DatabaseError
-from etl.store.crypto import HOW_TO_SET, database_key, httpfs_extension
 from etl.store import rollups
+from etl.store.crypto import HOW_TO_SET, database_key, httpfs_extension
 from etl.store.locks import flock_within
 from etl.store.scratch import attach_scratch, detach_scratch
 

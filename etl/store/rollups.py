@@ -15,9 +15,9 @@ import duckdb
 
 TABLE = "engagement_months"
 
-REFRESH = f"""
-DELETE FROM {TABLE};
-INSERT INTO {TABLE}
+REFRESH = """
+DELETE FROM engagement_months;
+INSERT INTO engagement_months
 SELECT date_trunc('month', engagement_date)::DATE AS month, region, iso3, admin1_pcode, checkpoint_id,
        counterpart_id, load_id, organisation, count(*) AS engagements,
        count(*) FILTER (WHERE outcome = 'denied') AS denied, max(engagement_date) AS latest
