@@ -47,9 +47,9 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     where, params = f.where(dates=False)
     prev = f.previous()
     periods = [prev.start, prev.end, f.start, f.end]
-    # Two periods of whole months, filtered on columns the monthly counts have (not activities): the cells are
-    # sums of engagement_months' rows (etl/store/rollups.py), a tenth of the engagements'; the same counts.
-    monthly = not f.activities and all(whole_months(a, b) for a, b in ((prev.start, prev.end), (f.start, f.end)))
+    # Two periods of whole months, filtered on columns the monthly counts have (not activities or organisations):
+    # the cells are sums of engagement_months' rows (etl/store/rollups.py), a few percent of the engagements'.
+    monthly = not f.activities and not f.organisations and all(whole_months(a, b) for a, b in ((prev.start, prev.end), (f.start, f.end)))
     if monthly:
         cells = f"""SELECT e.admin1_pcode, e.checkpoint_id, e.counterpart_id, e.month >= ? AS cur,
                sum(e.engagements)::BIGINT AS n, sum(e.denied) AS dn

@@ -8,8 +8,9 @@ load records the file's name (``loads.file_name``) and the operating-system user
 Everything reads the per-user views (:mod:`dashboard.db.scope`): a user learns the freshness of the countries
 they can reach, nothing else (``loads`` is readable by everyone already, but it is only reached through the
 user's engagements here). Each function returns ``(sql, params)`` with user values as bound parameters.
-They read ``engagement_months`` (the engagements counted per month, country, load...; ``latest`` is the
-newest engagement date of each row, :mod:`etl.store.rollups`): the same dates, from a tenth of the rows.
+They read ``reporting_months`` (the engagements counted per month, country, area, load and organisation;
+``latest`` is the newest engagement date of each row, :mod:`etl.store.rollups`): the same dates, from a few
+percent of the rows.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 BY_COUNTRY = """
 SELECT coalesce(c.name, e.iso3) AS country, e.iso3, max(e.latest) AS latest_engagement,
        max(l.finished_at)::DATE AS latest_load
-FROM engagement_months e LEFT JOIN countries c ON c.iso3 = e.iso3 LEFT JOIN loads l ON l.load_id = e.load_id
+FROM reporting_months e LEFT JOIN countries c ON c.iso3 = e.iso3 LEFT JOIN loads l ON l.load_id = e.load_id
 GROUP BY ALL ORDER BY latest_engagement, country
 """
 
@@ -33,7 +34,7 @@ GROUP BY ALL ORDER BY latest_engagement, country
 BY_OFFICE = """
 SELECT coalesce(c.name, e.iso3) AS country, l.file_name AS log_file, l.loaded_by,
        max(e.latest) AS latest_engagement, max(l.finished_at)::DATE AS loaded_on
-FROM engagement_months e LEFT JOIN countries c ON c.iso3 = e.iso3 LEFT JOIN loads l ON l.load_id = e.load_id
+FROM reporting_months e LEFT JOIN countries c ON c.iso3 = e.iso3 LEFT JOIN loads l ON l.load_id = e.load_id
 GROUP BY ALL ORDER BY country, latest_engagement DESC, log_file
 """
 
@@ -56,7 +57,7 @@ def stale_countries(f: Filters) -> Query:
         params.append(list(f.areas))
     return f"""
     SELECT coalesce(c.name, e.iso3) AS country, e.iso3, max(e.latest) AS latest_engagement
-    FROM engagement_months e LEFT JOIN countries c ON c.iso3 = e.iso3
+    FROM reporting_months e LEFT JOIN countries c ON c.iso3 = e.iso3
     WHERE {" AND ".join(clauses)} GROUP BY ALL HAVING max(e.latest) < ?
     ORDER BY latest_engagement, country
     """, [*params, f.end]

@@ -92,6 +92,7 @@ REGION_OF: dict[str, tuple[str, str]] = {
     "engagement_obstacles": ("region", "region"),
     "engagement_conditions": ("region", "region"),
     "engagement_months": ("region", "region"),
+    "reporting_months": ("region", "region"),
     "counterparts": ("region", "region"),
     "access_requests": ("country", "iso3"),
     "checkpoints": ("country", "iso3"),
@@ -201,6 +202,7 @@ def _views(rules: _Rules, scope: Scope, all_regions: set[str]) -> dict[str, str]
         views[table] = r.view(table)
     # The engagements counted by month (etl/store/rollups.py): the same rows' regions and counterpart codes.
     views["engagement_months"] = r.view("engagement_months", {"counterpart_id": r.cp_id("counterpart_id")})
+    views["reporting_months"] = r.view("reporting_months")
     views["access_requests"] = r.view("access_requests")
     pseudo_name = f"'Counterpart ' || substr({r.code('counterpart_id')}, 4)"
     views["counterparts"] = r.view("counterparts", {

@@ -3,8 +3,9 @@
 The queries name tables without a schema (``engagements``, ``admin_areas``...), so they read the database
 itself from the command line and the signed-in user's views (:mod:`dashboard.db.scope`) in the dashboard:
 there a coordinator's rows of other regions are not there, and hq's counterpart ids and names are codes.
-The monthly counts read ``engagement_months`` (the engagements counted per month, place, load and
-organisation, :mod:`etl.store.rollups`) rather than every engagement: the same figures, a tenth of the rows.
+The monthly counts read ``engagement_months`` and ``reporting_months`` (the engagements counted per month and
+place, and per month, load and organisation: :mod:`etl.store.rollups`) rather than every engagement: the same
+figures, from a few percent of the rows.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def _where(start: dt.date, end: dt.date, regions: Sequence[str], countries: Sequ
 
 def _month_where(start: dt.date, end: dt.date, regions: Sequence[str], countries: Sequence[str],
                  counterpart_id: str | None, areas: Sequence[str] = ()) -> tuple[str, list[object]]:
-    """:func:`_where` on ``engagement_months`` (alias ``e``): whole months, so ``start`` and ``end`` are first days.
+    """:func:`_where` on a monthly count (alias ``e``): whole months, so ``start`` and ``end`` are first days.
 
     >>> _month_where(dt.date(2025, 1, 2), dt.date(2025, 2, 1), (), (), None)
     Traceback (most recent call last):
@@ -99,7 +100,7 @@ def country_months(start: dt.date, end: dt.date, regions: Sequence[str] = (), co
     SELECT e.iso3, coalesce(any_value(co.name), e.iso3) AS name, e.month,
            sum(e.engagements)::BIGINT AS engagements, count(DISTINCT e.load_id) AS loads,
            count(DISTINCT e.organisation) AS organisations
-    FROM engagement_months e LEFT JOIN countries co ON co.iso3 = e.iso3
+    FROM reporting_months e LEFT JOIN countries co ON co.iso3 = e.iso3
     WHERE {where}
     GROUP BY e.iso3, e.month
     ORDER BY e.iso3, e.month

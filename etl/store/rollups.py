@@ -1,26 +1,39 @@
-"""Tables computed from other tables, rebuilt whenever a write session publishes: one monthly roll-up.
+"""Tables computed from other tables, rebuilt whenever a write session publishes: the engagements counted by month.
 
-``engagement_months`` counts the engagements per month, region, country, admin-1 area, checkpoint,
-counterpart, load and organisation (schema 6, :mod:`etl.store.migrations.m0006_engagement_months`). The
-alerts (:mod:`etl.analysis.sql`) read a place's whole history from it: 106,000 rows instead of 975,000
-engagements at 1M rows (``docs/performance.md``). It holds nothing the engagements do not: it is rebuilt
-from them, whole, before every write session publishes its copy (:func:`etl.store.db.open_for_write`), so
-no writer (a load, a merge decision, a migration) can leave it stale. The dashboard reads it through a
-scoped view like the engagements' (:mod:`dashboard.db.scope`).
+Two counts of the engagements per month (schema 6, :mod:`etl.store.migrations.m0006_engagement_months`), each a
+small fraction of the engagements' rows (``docs/performance.md``):
+
+- ``engagement_months``: per region, country, admin-1 area, checkpoint and counterpart, with the denials.
+  The alerts (:mod:`etl.analysis.sql`) read each place's whole history from it, and Trends' "what changed"
+  (:mod:`dashboard.db.change_queries`) its two periods when they are whole months;
+- ``reporting_months``: per region, country, admin-1 area, load and organisation, with the newest engagement
+  date: who reported (the alerts' completeness guard) and how fresh each country's data is
+  (:mod:`dashboard.db.freshness_queries`).
+
+They hold nothing the engagements do not: both are rebuilt from them, whole, before every write session
+publishes its copy (:func:`etl.store.db.open_for_write`), so no writer (a load, a merge decision, a migration)
+can leave them stale. The dashboard reads them through scoped views like the engagements'
+(:mod:`dashboard.db.scope`).
 """
 
 from __future__ import annotations
 
 import duckdb
 
-TABLE = "engagement_months"
+TABLES = ("engagement_months", "reporting_months")
 
 REFRESH = """
 DELETE FROM engagement_months;
 INSERT INTO engagement_months
 SELECT date_trunc('month', engagement_date)::DATE AS month, region, iso3, admin1_pcode, checkpoint_id,
-       counterpart_id, load_id, organisation, count(*) AS engagements,
-       count(*) FILTER (WHERE outcome = 'denied') AS denied, max(engagement_date) AS latest
+       counterpart_id, count(*) AS engagements, count(*) FILTER (WHERE outcome = 'denied') AS denied
+FROM engagements
+GROUP BY ALL
+ORDER BY month;
+DELETE FROM reporting_months;
+INSERT INTO reporting_months
+SELECT date_trunc('month', engagement_date)::DATE AS month, region, iso3, admin1_pcode, load_id, organisation,
+       count(*) AS engagements, max(engagement_date) AS latest
 FROM engagements
 GROUP BY ALL
 ORDER BY month;
@@ -28,13 +41,13 @@ ORDER BY month;
 
 
 def has_rollups(con: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the open database has the roll-up table (an older schema, before its upgrade, has not)."""
+    """Whether the open database has the roll-up tables (an older schema, before its upgrade, has not)."""
     row = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
-                      "AND schema_name = current_schema() AND table_name = ?", [TABLE]).fetchone()
-    return bool(row and row[0])
+                      "AND schema_name = current_schema() AND list_contains(?, table_name)", [list(TABLES)]).fetchone()
+    return bool(row and row[0] == len(TABLES))
 
 
 def refresh(con: duckdb.DuckDBPyConnection) -> None:
-    """Rebuild the roll-up from ``engagements`` (in the caller's transaction, if one is open)."""
+    """Rebuild the roll-ups from ``engagements`` (in the caller's transaction, if one is open)."""
     if has_rollups(con):
         con.execute(REFRESH)

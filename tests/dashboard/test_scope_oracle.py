@@ -123,7 +123,7 @@ class Oracle:
 
     def region(self, table: str, row: dict[str, object]) -> str:
         if table in ("engagements", "engagement_obstacles", "engagement_conditions", "engagement_months",
-                     "counterparts"):
+                     "reporting_months", "counterparts"):
             return str(row["region"] or "Other")
         if table == "counterpart_aliases":
             return self.cp_region.get(row["counterpart_id"], "Other")
@@ -268,7 +268,7 @@ def test_every_view_equals_the_oracle_for_every_role_and_grant(oracle_db: Path) 
     for table in ("engagements", "engagement_obstacles", "engagement_conditions", "access_requests", "counterparts",
                   "counterpart_aliases", "counterpart_review", "counterpart_decisions", "checkpoints", "incidents",
                   "counterpart_profiles", "rejected_rows", "review_waiting", "conflict_events",
-                  "conflict_event_counts", "engagement_months"):
+                  "conflict_event_counts", "engagement_months", "reporting_months"):
         assert table in checked, f"no view {table} was checked"
 
 

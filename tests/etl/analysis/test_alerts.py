@@ -40,6 +40,7 @@ def _write(path: Path, series: dict[tuple[str, str], list[tuple[int, int]]], org
     con.register("frame", frame)
     con.execute("CREATE TABLE engagements AS SELECT * FROM frame")
     con.execute(m0006_engagement_months.ENGAGEMENT_MONTHS)  # counted by month, as every published database is
+    con.execute(m0006_engagement_months.REPORTING_MONTHS)
     rollups.refresh(con)
     pcodes = sorted({p for _, p in series})
     con.execute("CREATE TABLE admin_areas AS SELECT unnest(?) AS pcode, 'Area ' || unnest(?) AS name", [pcodes, pcodes])
