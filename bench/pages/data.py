@@ -92,7 +92,8 @@ def make_views(db: str) -> tuple[list[dict], dict]:
                 continue  # this page does not depend on the filters
             views.append({
                 "page": page, "filters": name if not registry.page(page).needs_id else f"busiest counterpart ({cp_n:,})",
-                "f": {"start": f.start, "end": f.end, "regions": list(f.regions)}, "counterpart_id": cp,
+                "f": {"start": f.start, "end": f.end, "regions": list(f.regions), "period": f.period},
+                "counterpart_id": cp,
                 "queries": [{"sql": s, "params": p,
                              "label": labels.get(_key(s, p)) or labels.get(s) or f"{page}#{i + 1}"}
                             for i, (s, p) in enumerate(qs)],
@@ -112,12 +113,20 @@ def query_labels(Q, f, cp: str) -> dict[str, str]:  # type: ignore[no-untyped-de
     profile_queries, conflict_queries and change_queries) behind it."""
     import inspect
 
-    from dashboard.db import change_queries, conflict_queries, profile_queries
+    from dashboard.db import alerts, change_queries, conflict_queries, freshness_queries, profile_queries
 
     out: dict[str, str] = {}
-    modules = (Q.__name__, profile_queries.__name__, conflict_queries.__name__, change_queries.__name__)
+    # The alerts' reads (etl/analysis/sql.py) take months, not filters: named here.
+    for g in (f, f.previous()):
+        for (sql, params), name in zip(alerts.trends_queries(g), ("alert_place_months()", "alert_country_months()"),
+                                       strict=True):
+            out.setdefault(_key(sql, params), name)
+    for sql, params in alerts.profile_queries(cp, f.end):
+        out.setdefault(_key(sql, params), "profile_alert_months()")
+    modules = (Q.__name__, profile_queries.__name__, conflict_queries.__name__, change_queries.__name__,
+               freshness_queries.__name__)
     for name, obj in [*vars(Q).items(), *vars(profile_queries).items(), *vars(conflict_queries).items(),
-                      *vars(change_queries).items()]:
+                      *vars(change_queries).items(), *vars(freshness_queries).items()]:
         if name.startswith("_"):
             continue
         if isinstance(obj, str) and name.isupper():

@@ -25,7 +25,7 @@ def pd_frame(data: dict):  # type: ignore[no-untyped-def]
 LOAD_ENGAGEMENTS = """
 SELECT e.engagement_id, e.request_id, e.engagement_date, e.counterpart_id, e.checkpoint_id, e.location, e.iso3,
        e.admin1_pcode, e.region, e.organisation, e.activity, e.channel, e.intermediary, e.outcome,
-       e.days_to_resolution, e.follow_up_due, e.people_targeted, e.people_reached, e.notes,
+       e.days_to_resolution, e.follow_up_due, e.people_targeted, e.people_reached, e.notes, e.load_id,
        c.name AS counterpart_name, c.counterpart_type, k.name AS checkpoint_name, a.name AS area_name
 FROM engagements e JOIN counterparts c USING (counterpart_id)
 LEFT JOIN checkpoints k ON k.checkpoint_id = e.checkpoint_id

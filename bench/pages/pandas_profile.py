@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 
-from bench.pages.pandas_pages import TIMELINE_ROWS, FilteredPages, pd_frame
+from bench.pages.pandas_changes import ChangePages
+from bench.pages.pandas_pages import TIMELINE_ROWS, pd_frame
 
 
-class PandasPages(FilteredPages):
+class PandasPages(ChangePages):
     """The dashboard's aggregates computed with pandas: every page (:meth:`impl` by query label)."""
 
     def profile_incidents_rows(self, cp, limit: int = 500):  # type: ignore[no-untyped-def]

@@ -116,7 +116,8 @@ def pandas_worker(spec_path: str) -> None:
           f"RSS +{out['rss_after'] - before:,.0f} MB", file=sys.stderr, flush=True)
     plans = []
     for v in spec["views"]:
-        f = Filters(start=v["f"]["start"], end=v["f"]["end"], regions=tuple(v["f"]["regions"]))
+        f = Filters(start=v["f"]["start"], end=v["f"]["end"], regions=tuple(v["f"]["regions"]),
+                    period=v["f"].get("period", "365d"))
         fns = [(q["label"], P.impl(q["label"], f, v["counterpart_id"])) for q in v["queries"]]
         missing = [name for name, fn in fns if fn is None]
         if missing:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dashboard.db.outcomes import IS_DENIED, Query
+from dashboard.db.periods import whole_months
 
 if TYPE_CHECKING:
     from dashboard.db.filters import Filters
@@ -45,6 +46,19 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     """
     where, params = f.where(dates=False)
     prev = f.previous()
+    periods = [prev.start, prev.end, f.start, f.end]
+    # Two periods of whole months, filtered on columns the monthly counts have (not activities or organisations):
+    # the cells are sums of engagement_months' rows (etl/store/rollups.py), a few percent of the engagements'.
+    monthly = not f.activities and not f.organisations and all(whole_months(a, b) for a, b in ((prev.start, prev.end), (f.start, f.end)))
+    if monthly:
+        cells = f"""SELECT e.admin1_pcode, e.checkpoint_id, e.counterpart_id, e.month >= ? AS cur,
+               sum(e.engagements)::BIGINT AS n, sum(e.denied) AS dn
+        FROM engagement_months e
+        WHERE (e.month BETWEEN ? AND ? OR e.month BETWEEN ? AND ?) AND {where} GROUP BY ALL"""
+        cell_params = [f.start, *periods, *params]
+    else:
+        cells = "SELECT admin1_pcode, checkpoint_id, counterpart_id, cur, count(*) AS n, sum(denied) AS dn FROM e GROUP BY ALL"
+        cell_params = []
     # Speed (docs/performance.md): ``e`` is not materialised (two scans of the table cost less than a copy of
     # its rows); the engagements of the ranked rows are picked once (not once per level) and counted by cell
     # (area, checkpoint, counterpart, period); each ranked row's parts, obstacles and conditions are sums of
@@ -57,14 +71,17 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
                e.engagement_date >= ? AS cur
         FROM engagements e
         WHERE (e.engagement_date BETWEEN ? AND ? OR e.engagement_date BETWEEN ? AND ?) AND {where}),
+    cells AS (  -- engagements and denials by area, checkpoint, counterpart and period: all the counts below add them up
+        {cells}),
     g AS (
         SELECT CASE WHEN grouping(admin1_pcode) = 0 THEN 'area'
                     WHEN grouping(checkpoint_id) = 0 THEN 'checkpoint' ELSE 'counterpart' END AS level,
                coalesce(admin1_pcode, checkpoint_id, counterpart_id) AS key,
-               count(*) FILTER (WHERE cur) AS engagements, count(*) FILTER (WHERE NOT cur) AS engagements_before,
-               coalesce(sum(denied) FILTER (WHERE cur), 0)::BIGINT AS denials,
-               coalesce(sum(denied) FILTER (WHERE NOT cur), 0)::BIGINT AS denials_before
-        FROM e GROUP BY GROUPING SETS ((admin1_pcode), (checkpoint_id), (counterpart_id))),
+               coalesce(sum(n) FILTER (WHERE cur), 0)::BIGINT AS engagements,
+               coalesce(sum(n) FILTER (WHERE NOT cur), 0)::BIGINT AS engagements_before,
+               coalesce(sum(dn) FILTER (WHERE cur), 0)::BIGINT AS denials,
+               coalesce(sum(dn) FILTER (WHERE NOT cur), 0)::BIGINT AS denials_before
+        FROM cells GROUP BY GROUPING SETS ((admin1_pcode), (checkpoint_id), (counterpart_id))),
     ranked AS (
         SELECT *, denials / engagements AS share_denied, denials_before / engagements_before AS share_denied_before,
                denials / engagements - denials_before / engagements_before AS change,
@@ -76,19 +93,19 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
         QUALIFY row_number() OVER (PARTITION BY level ORDER BY score DESC, key) <= ?),
     picked AS (  -- the engagements of the ranked places and counterparts (both periods), each once
         SELECT * FROM e
-        WHERE admin1_pcode IN (SELECT key FROM ranked WHERE level = 'area')
-           OR checkpoint_id IN (SELECT key FROM ranked WHERE level = 'checkpoint')
-           OR counterpart_id IN (SELECT key FROM ranked WHERE level = 'counterpart')),
-    obstacles AS (  -- obstacles logged, by cell and category
+        WHERE {_PICKED}),
+    obstacles AS (  -- obstacles logged, by cell and category (label rows carry their engagement's date: only
+                    -- those of the two periods are joined)
         SELECT p.admin1_pcode, p.checkpoint_id, p.counterpart_id, p.cur, o.category, count(*) AS n
-        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key GROUP BY ALL),
-    cell AS (  -- their engagements and denials by area, checkpoint, counterpart and period
-        SELECT admin1_pcode, checkpoint_id, counterpart_id, cur, count(*) AS n, sum(denied) AS dn
-        FROM picked GROUP BY ALL),
+        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key
+        WHERE o.engagement_date BETWEEN ? AND ? OR o.engagement_date BETWEEN ? AND ? GROUP BY ALL),
+    cell AS (  -- the ranked rows' cells
+        SELECT * FROM cells WHERE {_PICKED}),
     conditions AS (  -- engagements with each condition, by cell
         SELECT p.admin1_pcode, p.checkpoint_id, p.counterpart_id, p.cur, c.condition,
                count(DISTINCT p.engagement_key) AS n
-        FROM picked p JOIN engagement_conditions c ON c.engagement_key = p.engagement_key GROUP BY ALL),
+        FROM picked p JOIN engagement_conditions c ON c.engagement_key = p.engagement_key
+        WHERE c.engagement_date BETWEEN ? AND ? OR c.engagement_date BETWEEN ? AND ? GROUP BY ALL),
     mine AS (  -- the cells of each ranked row
         {_per_level("cell")}),
     mine_obstacles AS ({_per_level("obstacles")}),
@@ -147,7 +164,13 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     ORDER BY r.level, r.score DESC, r.key
     """
     least = max(1, min_engagements)  # a period with no engagement has no rate to compare
-    return sql, [f.start, prev.start, prev.end, f.start, f.end, *params, RATE_STEP, least, least, limit, drivers]
+    return sql, [f.start, *periods, *params, *cell_params, RATE_STEP, least, least, limit, *periods, *periods, drivers]
+
+
+# The rows of the ranked places and counterparts (of ``e`` or ``cells``).
+_PICKED = """admin1_pcode IN (SELECT key FROM ranked WHERE level = 'area')
+           OR checkpoint_id IN (SELECT key FROM ranked WHERE level = 'checkpoint')
+           OR counterpart_id IN (SELECT key FROM ranked WHERE level = 'counterpart')"""
 
 
 def _per_level(cells: str) -> str:

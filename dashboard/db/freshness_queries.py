@@ -8,6 +8,9 @@ load records the file's name (``loads.file_name``) and the operating-system user
 Everything reads the per-user views (:mod:`dashboard.db.scope`): a user learns the freshness of the countries
 they can reach, nothing else (``loads`` is readable by everyone already, but it is only reached through the
 user's engagements here). Each function returns ``(sql, params)`` with user values as bound parameters.
+They read ``reporting_months`` (the engagements counted per month, country, area, load and organisation;
+``latest`` is the newest engagement date of each row, :mod:`etl.store.rollups`): the same dates, from a few
+percent of the rows.
 """
 
 from __future__ import annotations
@@ -21,23 +24,23 @@ if TYPE_CHECKING:
 
 # Per country the user can reach: the newest engagement date and the day of the newest load that brought rows.
 BY_COUNTRY = """
-SELECT coalesce(c.name, e.iso3) AS country, e.iso3, max(e.engagement_date) AS latest_engagement,
+SELECT coalesce(c.name, e.iso3) AS country, e.iso3, max(e.latest) AS latest_engagement,
        max(l.finished_at)::DATE AS latest_load
-FROM engagements e LEFT JOIN countries c ON c.iso3 = e.iso3 LEFT JOIN loads l ON l.load_id = e.load_id
+FROM reporting_months e LEFT JOIN countries c ON c.iso3 = e.iso3 LEFT JOIN loads l ON l.load_id = e.load_id
 GROUP BY ALL ORDER BY latest_engagement, country
 """
 
 # Per country and log file that brought its rows (the loading office): the same two dates, and who loaded it.
 BY_OFFICE = """
 SELECT coalesce(c.name, e.iso3) AS country, l.file_name AS log_file, l.loaded_by,
-       max(e.engagement_date) AS latest_engagement, max(l.finished_at)::DATE AS loaded_on
-FROM engagements e LEFT JOIN countries c ON c.iso3 = e.iso3 LEFT JOIN loads l ON l.load_id = e.load_id
+       max(e.latest) AS latest_engagement, max(l.finished_at)::DATE AS loaded_on
+FROM reporting_months e LEFT JOIN countries c ON c.iso3 = e.iso3 LEFT JOIN loads l ON l.load_id = e.load_id
 GROUP BY ALL ORDER BY country, latest_engagement DESC, log_file
 """
 
 
 # A pseudonymised viewer (hq) is told the week of a country's newest log, not its day: its Monday.
-WEEK_OF_LATEST = "date_trunc('week', max(e.engagement_date))::DATE"
+WEEK_OF_LATEST = "date_trunc('week', max(e.latest))::DATE"
 
 
 def stale_countries(f: Filters, weekly: bool = False) -> Query:
@@ -60,10 +63,10 @@ def stale_countries(f: Filters, weekly: bool = False) -> Query:
     if f.areas:
         clauses.append("e.iso3 IN (SELECT a.iso3 FROM admin_areas a WHERE list_contains(?::VARCHAR[], a.pcode))")
         params.append(list(f.areas))
-    latest, last_day = (WEEK_OF_LATEST, f"{WEEK_OF_LATEST} + 6") if weekly else ("max(e.engagement_date)",) * 2
+    latest, last_day = (WEEK_OF_LATEST, f"{WEEK_OF_LATEST} + 6") if weekly else ("max(e.latest)",) * 2
     return f"""
     SELECT coalesce(c.name, e.iso3) AS country, e.iso3, {latest} AS latest_engagement
-    FROM engagements e LEFT JOIN countries c ON c.iso3 = e.iso3
+    FROM reporting_months e LEFT JOIN countries c ON c.iso3 = e.iso3
     WHERE {" AND ".join(clauses)} GROUP BY ALL HAVING {last_day} < ?
     ORDER BY latest_engagement, country
     """, [*params, f.end]

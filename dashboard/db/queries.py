@@ -533,4 +533,9 @@ def page_queries(page: str, f: Filters, counterpart_id: str | None = None) -> li
         raise KeyError(f"page {page!r} has no query set (dashboard/registry.py)")
     # A page that follows the filters draws the freshness warning over them (dashboard/shell.py, page_filters).
     header = [freshness.stale_countries(f)] if spec.filters else []
-    return header + QUERY_SETS[spec.query_set](f, counterpart_id or "")
+    # A query the page asks twice runs once: the app's cache answers the repeat (a 365-day period's previous
+    # period is also its same period last year, so Trends' two comparison headlines are one query).
+    unique: dict[tuple[str, str], Query] = {}
+    for sql, params in header + QUERY_SETS[spec.query_set](f, counterpart_id or ""):
+        unique.setdefault((sql, repr(params)), (sql, params))
+    return list(unique.values())

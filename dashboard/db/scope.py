@@ -5,7 +5,7 @@ which runs it on a cursor whose DuckDB ``search_path`` is a schema of views made
 :class:`~etl.accounts.roles.Scope`. The views have the names of the tables, so the queries in
 ``dashboard/db/queries.py`` need no change and cannot forget a rule:
 
-* rows of regions the user cannot reach are not there at all (engagements, obstacles, conditions,
+* rows of regions the user cannot reach are not there at all (engagements and their monthly counts, obstacles, conditions,
   requests, counterparts and their spellings, checkpoints, review list, decisions, incidents, conflict events
   and monthly conflict-event counts);
 * where names are pseudonymised (``hq`` outside granted regions), a counterpart's id and name are
@@ -91,6 +91,8 @@ REGION_OF: dict[str, tuple[str, str]] = {
     "engagements": ("region", "region"),
     "engagement_obstacles": ("region", "region"),
     "engagement_conditions": ("region", "region"),
+    "engagement_months": ("region", "region"),
+    "reporting_months": ("region", "region"),
     "counterparts": ("region", "region"),
     "access_requests": ("country", "iso3"),
     "checkpoints": ("country", "iso3"),
@@ -198,6 +200,9 @@ def _views(rules: _Rules, scope: Scope, all_regions: set[str]) -> dict[str, str]
     views["engagements"] = r.view("engagements", {"counterpart_id": r.cp_id("counterpart_id")})
     for table in ("engagement_obstacles", "engagement_conditions"):
         views[table] = r.view(table)
+    # The engagements counted by month (etl/store/rollups.py): the same rows' regions and counterpart codes.
+    views["engagement_months"] = r.view("engagement_months", {"counterpart_id": r.cp_id("counterpart_id")})
+    views["reporting_months"] = r.view("reporting_months")
     views["access_requests"] = r.view("access_requests")
     pseudo_name = f"'Counterpart ' || substr({r.code('counterpart_id')}, 4)"
     views["counterparts"] = r.view("counterparts", {

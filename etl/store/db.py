@@ -35,6 +35,7 @@ from pydantic import SecretStr
 
 from etl.config import Settings
 from etl.errors import DatabaseError
+from etl.store import rollups
 from etl.store.crypto import HOW_TO_SET, database_key, httpfs_extension
 from etl.store.locks import flock_within
 from etl.store.scratch import attach_scratch, detach_scratch
@@ -176,6 +177,7 @@ def open_for_write(
             raise DatabaseError(f"Cannot open {db_path} for writing: {exc}", "Check the disk is not full.") from exc
         try:
             yield con
+            rollups.refresh(con)  # tables computed from others (the alerts' monthly counts): never stale
             detach_scratch(con, scratch)
             con.execute("CHECKPOINT")
             con.close()

@@ -11,8 +11,8 @@ computation over the raw tables says. The oracle below is written from the rules
   logged names, intermediaries, notes, spellings, review pairs, decisions, incident perpetrator
   names and the actors (names, keys) and notes of conflict events hidden, except in the regions granted
   to that hq user (``*``: everywhere);
-* a row's region: its own ``region`` column for engagements, their obstacles and conditions and
-  counterparts; the region of its country (``countries``) for requests, checkpoints, incidents,
+* a row's region: its own ``region`` column for engagements, their obstacles, conditions and monthly
+  counts, and counterparts; the region of its country (``countries``) for requests, checkpoints, incidents,
   conflict events and counts, review pairs and decisions; its counterpart's region for spellings;
   ``Other`` when unknown;
 * a profile (row-level history) opens only for counterparts in clear;
@@ -122,7 +122,8 @@ class Oracle:
         self.cp_region = {c["counterpart_id"]: c["region"] or "Other" for c in cps}
 
     def region(self, table: str, row: dict[str, object]) -> str:
-        if table in ("engagements", "engagement_obstacles", "engagement_conditions", "counterparts"):
+        if table in ("engagements", "engagement_obstacles", "engagement_conditions", "engagement_months",
+                     "reporting_months", "counterparts"):
             return str(row["region"] or "Other")
         if table == "counterpart_aliases":
             return self.cp_region.get(row["counterpart_id"], "Other")
@@ -146,6 +147,8 @@ class Oracle:
             if not clear and table == "engagements":
                 row.update(counterpart_id=code(row["counterpart_id"]), counterpart_name=None, intermediary=None,
                            notes=None)
+            if not clear and table == "engagement_months":  # counts of engagements: their counterparts as codes
+                row.update(counterpart_id=code(row["counterpart_id"]))
             if not clear and table == "counterparts":
                 row.update(counterpart_id=code(row["counterpart_id"]), name="Counterpart " + str(code(
                     row["counterpart_id"]))[3:], name_key=None, affiliation=None)
@@ -265,7 +268,7 @@ def test_every_view_equals_the_oracle_for_every_role_and_grant(oracle_db: Path) 
     for table in ("engagements", "engagement_obstacles", "engagement_conditions", "access_requests", "counterparts",
                   "counterpart_aliases", "counterpart_review", "counterpart_decisions", "checkpoints", "incidents",
                   "counterpart_profiles", "rejected_rows", "review_waiting", "conflict_events",
-                  "conflict_event_counts"):
+                  "conflict_event_counts", "engagement_months", "reporting_months"):
         assert table in checked, f"no view {table} was checked"
 
 

@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 
 from etl.analysis.alerts import AlertRules, add_months, alerts_by_month, expected_rate, find_alerts
+from etl.store import rollups
+from etl.store.migrations import m0006_engagement_months
 
 FIRST = dt.date(2023, 1, 1)
 # A steady place: 40 engagements a month, about 8 denials, written by hand (no random draw).
@@ -37,6 +39,9 @@ def _write(path: Path, series: dict[tuple[str, str], list[tuple[int, int]]], org
     con = duckdb.connect(str(path))
     con.register("frame", frame)
     con.execute("CREATE TABLE engagements AS SELECT * FROM frame")
+    con.execute(m0006_engagement_months.ENGAGEMENT_MONTHS)  # counted by month, as every published database is
+    con.execute(m0006_engagement_months.REPORTING_MONTHS)
+    rollups.refresh(con)
     pcodes = sorted({p for _, p in series})
     con.execute("CREATE TABLE admin_areas AS SELECT unnest(?) AS pcode, 'Area ' || unnest(?) AS name", [pcodes, pcodes])
     con.execute("CREATE TABLE checkpoints AS SELECT 'CK-' || unnest(?) AS checkpoint_id, 'Gate ' || unnest(?) AS name",

@@ -230,6 +230,62 @@ def test_incidents_loaded_before_schema_5_are_from_the_aid_worker_datasets(upgra
     assert u.after["conflict_events"][1] == [] and u.after["conflict_event_counts"][1] == []
 
 
+def months_oracle(engagements: list[dict]) -> dict[str, collections.Counter]:
+    """``engagement_months`` and ``reporting_months`` as plain Python counts them from the engagements' rows."""
+    places: dict[tuple, list[int]] = {}
+    sources: dict[tuple, list] = {}
+    for e in engagements:
+        day = e["engagement_date"]
+        where = (day.replace(day=1), e["region"], e["iso3"], e["admin1_pcode"])
+        p = places.setdefault((*where, e["checkpoint_id"], e["counterpart_id"]), [0, 0])
+        p[0] += 1
+        p[1] += e["outcome"] == "denied"
+        s = sources.setdefault((*where, e["load_id"], e["organisation"]), [0, day])
+        s[0] += 1
+        s[1] = max(s[1], day)
+    return {"engagement_months": collections.Counter(k + tuple(v) for k, v in places.items()),
+            "reporting_months": collections.Counter(k + tuple(v) for k, v in sources.items())}
+
+
+def months_stored(db: Path) -> dict[str, collections.Counter]:
+    tables = tables_of(db)
+    assert tables["engagement_months"][0] == ["month", "region", "iso3", "admin1_pcode", "checkpoint_id",
+                                              "counterpart_id", "engagements", "denied"]
+    assert tables["reporting_months"][0] == ["month", "region", "iso3", "admin1_pcode", "load_id", "organisation",
+                                             "engagements", "latest"]
+    return {t: collections.Counter(tables[t][1]) for t in ("engagement_months", "reporting_months")}
+
+
+@pytest.mark.parametrize("version", PAST)
+def test_the_upgrade_counts_the_engagements_by_month(upgraded, version):
+    u = upgraded[version]
+    expected = months_oracle(as_dicts(u.after["engagements"]))
+    for table, rows in expected.items():
+        assert len(rows) > 50 and sum(r[6] for r in rows) == len(u.after["engagements"][1]), table
+        assert collections.Counter(u.after[table][1]) == rows, table
+
+
+def test_the_monthly_counts_follow_a_load_and_a_merge(tmp_path):
+    """Rebuilt when a write session publishes: after a new log, and after a merge moves engagements."""
+    db = unpack(4, tmp_path)
+    assert cli("upgrade", "--db", str(db)).returncode == 0
+    settings = Settings(db=db)
+    log = write_csv(tmp_path / "new_log.csv", [row(engagement_id=f"E-NEW-{i}", request_id=f"R-NEW-{i}")
+                                               for i in range(3)])
+    assert [r.status for r in load_paths([log], db, settings)] == ["loaded"]
+    engagements = as_dicts(tables_of(db)["engagements"])
+    assert months_stored(db) == months_oracle(engagements)
+    # the two busiest counterparts of one country, merged: the absorbed one's engagements move
+    a, b = (r[0] for r in duckdb.connect(str(db), read_only=True).execute(
+        "SELECT counterpart_id FROM engagements WHERE iso3 = (SELECT iso3 FROM engagements GROUP BY 1 "
+        "ORDER BY count(*) DESC LIMIT 1) GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT 2").fetchall())
+    done = cli("counterparts", "merge", a, b, "--reason", "test: same person", "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    after = as_dicts(tables_of(db)["engagements"])
+    assert {e["counterpart_id"] for e in after} != {e["counterpart_id"] for e in engagements}  # the merge moved rows
+    assert months_stored(db) == months_oracle(after)
+
+
 @pytest.mark.parametrize("version", PAST)
 def test_the_migrations_are_on_record(upgraded, version):
     recorded = {r["version"]: r for r in as_dicts(upgraded[version].after["schema_migrations"])}
