@@ -157,8 +157,8 @@ def previous(start: dt.date, end: dt.date, period: str) -> tuple[dt.date, dt.dat
     unit = _calendar_unit(start, period)
     if unit == "week":
         return start - dt.timedelta(days=7), end - dt.timedelta(days=7)
-    if period == "365d":  # the 12 months before: the same period last year, said once (a leap day aside)
-        return last_year(start, end, period)
+    if period == "365d" and (end - start).days + 1 in (365, 366):  # the 12 months before: the same period
+        return last_year(start, end, period)  # last year, said once (a leap day aside); other spans: days before
     months = MONTHS_IN[unit] if unit else whole_months(start, end) if period == "custom" else None
     if months is None:
         days = (end - start).days + 1
