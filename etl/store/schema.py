@@ -386,6 +386,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     ``schema_migrations``. A database of another version is refused: an older one with the
     ``python -m etl upgrade`` command that migrates it (:mod:`etl.store.migrations`).
     """
+    if is_lake(con):  # the warehouse's schema and reference rows are written by `warehouse init` alone
+        check_lake_version(con)
+        return
     exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info' "
                          "AND table_schema = current_schema() AND table_catalog = current_database()").fetchone()
     row = None
@@ -402,11 +405,35 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     else:
         con.execute(DDL)  # tables of this version that are missing (none, unless someone dropped one)
     con.execute("INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
-    insert_rows(con, "vocabulary", [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
-                replace=True)
-    insert_rows(con, "obstacle_categories",
-                [(t.code, PILLARS[t.code][0], t.label, PILLARS[t.code][1], t.description)
-                 for t in OBSTACLE_CATEGORIES.terms], replace=True)
+    for table, rows in reference_rows().items():
+        insert_rows(con, table, rows, replace=True)
+
+
+def reference_rows() -> dict[str, list[tuple]]:
+    """The rows every database starts with, by table: the controlled vocabularies and OCHA's obstacle categories."""
+    return {"vocabulary": [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
+            "obstacle_categories": [(t.code, PILLARS[t.code][0], t.label, PILLARS[t.code][1], t.description)
+                                    for t in OBSTACLE_CATEGORIES.terms]}
+
+
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's current database is the DuckLake warehouse (not a DuckDB file)."""
+    row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return bool(row and row[0] == "ducklake")
+
+
+def check_lake_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse a warehouse with no schema yet, or of another schema version."""
+    try:
+        row = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    if row is None:
+        raise DatabaseError("The warehouse has no tables yet.", "Create them with `python -m etl warehouse init`.")
+    if row[0] != SCHEMA_VERSION:
+        raise DatabaseError(f"The warehouse has schema version {row[0]}; this version of the software needs "
+                            f"{SCHEMA_VERSION}.", "Upgrading a warehouse is not supported yet: use the release "
+                            "that made it.")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], replace: bool = False) -> None:
