@@ -11,6 +11,7 @@ place in ``engagements``...) is one migration module, and this file is not edite
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -441,9 +442,35 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], r
     if not rows:
         return
     frame = pd.DataFrame(rows, dtype=object)
+    lake = replace and is_lake(con)
+    if lake:  # the warehouse has no keys to replace on (see etl/store/warehouse.py): delete by key, then insert
+        frame.columns = table_columns(con, table)[:len(frame.columns)]
     con.register("_rows", frame)
     try:
-        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        if lake:
+            match = " AND ".join(f"r.{k} = {table}.{k}" for k in primary_keys()[table])
+            con.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _rows r WHERE {match})")  # noqa: S608
+        verb = "INSERT OR REPLACE" if replace and not lake else "INSERT"
         con.execute(f"{verb} INTO {table} SELECT * FROM _rows")  # noqa: S608 - table names are constants
     finally:
         con.unregister("_rows")
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of ``table`` in the connection's current database, in order."""
+    return [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                                      "current_database() AND schema_name = current_schema() AND table_name = ? "
+                                      "ORDER BY column_index", [table]).fetchall()]
+
+
+@lru_cache(maxsize=1)
+def primary_keys() -> dict[str, tuple[str, ...]]:
+    """Each table's primary key columns, as the embedded schema declares them (built in memory, read from DuckDB)."""
+    con = duckdb.connect(":memory:")
+    try:
+        create_tables(con)
+        rows = con.execute("SELECT table_name, constraint_column_names FROM duckdb_constraints() WHERE "
+                           "database_name = 'memory' AND constraint_type = 'PRIMARY KEY'").fetchall()
+    finally:
+        con.close()
+    return {table: tuple(cols) for table, cols in rows}

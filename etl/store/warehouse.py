@@ -36,7 +36,8 @@ from pydantic import SecretStr
 
 from etl.config import Settings
 from etl.errors import ConfigError, DatabaseError
-from etl.store.db import ALIAS, sql_literal
+from etl.store.db import ALIAS, Discard, sql_literal
+from etl.store.scratch import attach_scratch, detach_scratch
 from etl import __version__
 from etl.store import migrations
 from etl.store.schema import SCHEMA_VERSION, check_lake_version, create_tables, insert_rows, reference_rows
@@ -171,6 +172,30 @@ def reading(settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+@contextlib.contextmanager
+def writing(settings: Settings, memory_limit: str = "1500MB") -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to the warehouse for a write session; no lock and no copy.
+
+    Each transaction commits into the warehouse on its own (:func:`etl.store.loads.transaction`),
+    so :class:`etl.store.db.Discard` has nothing left to undo. The session's scratch database and
+    DuckDB's spill files go to a private folder of this process (several loads run at once).
+    """
+    con = connect(settings)
+    spill = Path(tempfile.mkdtemp(prefix="access-load-"))  # 0700
+    scratch = None
+    try:
+        con.execute(f"SET temp_directory = {sql_literal(str(spill))}")
+        con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
+        scratch = attach_scratch(con, spill, encrypted=False)
+        yield con
+    except Discard:
+        pass
+    finally:
+        detach_scratch(con, scratch)
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def lake_ddl() -> str:
