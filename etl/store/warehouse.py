@@ -13,7 +13,8 @@ in a private temporary folder (removed once loaded).
 
 **What DuckLake does not have** (DuckLake 1.5.5 extension; checked by the tests): PRIMARY KEY, UNIQUE,
 FOREIGN KEY and CHECK constraints, indexes, sequences and defaults other than constants. Only
-``NOT NULL`` is kept. So the warehouse's tables are *generated* from the embedded schema
+``NOT NULL`` is kept. And a ``HUGEINT``/``UHUGEINT`` column is accepted but written to Parquet as a
+DOUBLE (silently rounded): the warehouse stores those as text (:data:`LAKE_TYPES`). So the warehouse's tables are *generated* from the embedded schema
 (:func:`lake_ddl`): the baseline DDL and every migration run in an in-memory DuckDB, then each table is
 written again from the catalog (names, types, NOT NULL) without the keys. The schema is declared once,
 in :mod:`etl.store.schema` and its migrations. What the keys did is then up to the writers: the
@@ -48,6 +49,11 @@ from etl.store.schema import SCHEMA_VERSION, check_lake_version, create_tables, 
 COMMIT_TOKEN = "warehouse_commits"
 TAKE_TOKEN = f"UPDATE {COMMIT_TOKEN} SET commits = commits + 1"
 LAKE_ONLY_DDL = f"CREATE TABLE IF NOT EXISTS {COMMIT_TOKEN} (commits BIGINT NOT NULL)"
+
+# Types DuckLake accepts but does not keep: its Parquet files hold a HUGEINT or UHUGEINT as a DOUBLE, so a
+# 128-bit hash (engagements.row_hash) came back rounded and duplicate rows were no longer recognised. The
+# warehouse keeps them as their exact decimal text; DuckDB compares such text with a number exactly.
+LAKE_TYPES = {"HUGEINT": "VARCHAR", "UHUGEINT": "VARCHAR"}
 
 HOW_TO_SET = ("Set ACCESS_WAREHOUSE to the catalog's URL, postgresql://USER:PASSWORD@HOST:PORT/DBNAME, and "
               "ACCESS_WAREHOUSE_DATA to the folder of its data files (see docs/deployment.md).")
@@ -203,7 +209,8 @@ def lake_ddl() -> str:
 
     Generated, not written twice: the schema is built in an in-memory DuckDB by
     :func:`etl.store.schema.create_tables`, and each table is written again from DuckDB's catalog
-    (column names in order, types, NOT NULL), without its keys (see :func:`dropped_features`).
+    (column names in order, types, NOT NULL), without its keys (see :func:`dropped_features`); a type
+    DuckLake would not keep exactly is stored as text (:data:`LAKE_TYPES`).
     """
     con = duckdb.connect(":memory:")
     try:
@@ -214,7 +221,8 @@ def lake_ddl() -> str:
         for table in tables:
             cols = con.execute("SELECT column_name, data_type, is_nullable FROM duckdb_columns() WHERE "
                                "database_name = 'memory' AND table_name = ? ORDER BY column_index", [table]).fetchall()
-            body = ",\n    ".join(f"{name} {kind}{'' if nullable else ' NOT NULL'}" for name, kind, nullable in cols)
+            body = ",\n    ".join(f"{name} {LAKE_TYPES.get(kind, kind)}{'' if nullable else ' NOT NULL'}"
+                                     for name, kind, nullable in cols)
             statements.append(f"CREATE TABLE IF NOT EXISTS {table} (\n    {body}\n);")
     finally:
         con.close()
