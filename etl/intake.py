@@ -39,14 +39,14 @@ from etl.geo.refresh import refresh_geography
 from etl.logs.load import stage_log, validate_and_insert
 from etl.logs.readers import SUPPORTED
 from etl.logs.results import LoadResult, Progress
-from etl.store.archives import check_archive
 from etl.store import warehouse
+from etl.store.archives import check_archive
 from etl.store.db import Discard
 from etl.store.loads import retrying, transaction, write_session
 from etl.store.migrations.runner import remove_backups
 from etl.store.snapshots import file_problem, take_snapshot
 
-__all__ = ["UNEXPECTED", "LoadResult", "Progress", "expand_paths", "load_paths"]
+__all__ = ["UNEXPECTED", "LoadResult", "Progress", "expand_paths", "load_paths", "refresh_places"]
 
 LOG_FORMATS = {"csv", "xlsx", "json"}
 
@@ -112,7 +112,7 @@ def load_paths(
     published = False
     copies_beside = None if warehouse.enabled(settings) else db_path  # the warehouse: a private temporary folder
     with write_session(db_path, settings) as con, _copies_folder(copies_beside) as copies:
-        retrying(lambda: _refresh_geography(con, settings))
+        retrying(lambda: refresh_places(con, settings))
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
         decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
         seen: dict[str, Path] = {}
@@ -135,7 +135,8 @@ def load_paths(
     return results
 
 
-def _refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+def refresh_places(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Countries and bundled admin areas (:func:`etl.geo.refresh.refresh_geography`) in one transaction."""
     with transaction(con, "the countries and admin areas"):
         refresh_geography(con, settings)
 

@@ -1,7 +1,8 @@
 """``python -m etl warehouse init | try-postgres``: the shared warehouse (DuckLake, catalog in PostgreSQL).
 
 * ``init`` creates the catalog, the data folder and the tables in the warehouse that ``ACCESS_WAREHOUSE``
-  and ``ACCESS_WAREHOUSE_DATA`` name, with the reference rows; on an existing warehouse it checks the
+  and ``ACCESS_WAREHOUSE_DATA`` name, with the reference rows, the countries and the bundled admin areas
+  (so that the first loads do not all write them at once); on an existing warehouse it checks the
   schema version and rewrites the reference rows. On the audit record.
 * ``try-postgres`` runs a throwaway local PostgreSQL in its own folder (``--dir``) until Ctrl+C, and
   prints the settings that point the other commands at it (:mod:`etl.store.pgserver`).
@@ -20,7 +21,9 @@ from pathlib import Path
 
 from etl.cli import audited
 from etl.config import get_settings
+from etl.intake import refresh_places
 from etl.store import warehouse
+from etl.store.loads import retrying, write_session
 from etl.store.pgserver import LocalPostgres
 
 
@@ -29,6 +32,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     warehouse.data_folder(settings)  # both settings checked before anything is recorded or created
     with audited.command("warehouse init", args.db, target=str(settings.warehouse_data)) as event:
         done = warehouse.init(settings)
+        with write_session(args.db, settings) as con:  # the bundled countries and areas, once, not in a first load
+            retrying(lambda: refresh_places(con, settings))
         event.outcome = done
     print(done)
     return 0

@@ -150,7 +150,7 @@ class LocalPostgres:
             raise DatabaseError(f"PostgreSQL did not start on port {self.port}: {_last_line(self._log_tail())}",
                                 f"See {self.log}; choose another --port if that one is taken.")
         created = self._run([str(bindir / "psql"), "-h", str(self.socket_dir), "-p", str(self.port), "-U", USER,
-                             "-d", "postgres", "-tAc", f"SELECT 1 FROM pg_database WHERE datname = '{USER}'"],
+                             "-d", "postgres", "-tAc", "SELECT 1 FROM pg_database WHERE datname = 'access'"],
                             account)
         if created.stdout.strip() != "1":
             made = self._run([str(bindir / "createdb"), "-h", str(self.socket_dir), "-p", str(self.port),

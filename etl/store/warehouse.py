@@ -25,6 +25,7 @@ warehouse's *commit token* (:data:`COMMIT_TOKEN`), so two loads never both commi
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import tempfile
@@ -35,19 +36,19 @@ from urllib.parse import unquote, urlsplit
 import duckdb
 from pydantic import SecretStr
 
+from etl import __version__
 from etl.config import Settings
 from etl.errors import ConfigError, DatabaseError
-from etl.store.db import ALIAS, Discard, sql_literal
-from etl.store.scratch import attach_scratch, detach_scratch
-from etl import __version__
 from etl.store import migrations
+from etl.store.db import ALIAS, Discard, sql_literal
 from etl.store.schema import SCHEMA_VERSION, check_lake_version, create_tables, insert_rows, reference_rows
+from etl.store.scratch import attach_scratch, detach_scratch
 
 # One row that every load transaction updates: DuckLake lets concurrent *appends* commit together, but
 # two transactions that delete (an UPDATE deletes) from the same data file conflict, so the second to
 # commit fails and is retried on the new state (etl/store/loads.py). This orders the loads' commits.
 COMMIT_TOKEN = "warehouse_commits"
-TAKE_TOKEN = f"UPDATE {COMMIT_TOKEN} SET commits = commits + 1"
+TAKE_TOKEN = f"UPDATE {COMMIT_TOKEN} SET commits = commits + 1"  # noqa: S608 - a constant
 LAKE_ONLY_DDL = f"CREATE TABLE IF NOT EXISTS {COMMIT_TOKEN} (commits BIGINT NOT NULL)"
 
 # Types DuckLake accepts but does not keep: its Parquet files hold a HUGEINT or UHUGEINT as a DOUBLE, so a
@@ -66,11 +67,11 @@ def enabled(settings: Settings) -> bool:
 
 def _extension(package: str, file: str) -> Path:
     try:
-        module = __import__(package)
+        module = importlib.import_module(package)
     except ImportError:
         raise ConfigError(f"The {package.replace('_', '-')} package is not installed; the warehouse needs it.",
                           "Install the dependencies again (`python3 tasks.py run` does).") from None
-    path = Path(module.__file__).parent / "extensions" / f"v{duckdb.__version__}" / file
+    path = Path(str(module.__file__)).parent / "extensions" / f"v{duckdb.__version__}" / file
     if not path.is_file():
         raise ConfigError(f"No {file} for DuckDB {duckdb.__version__} at {path}.",
                           f"Install {package.replace('_', '-')} of the same version as duckdb.")
