@@ -233,6 +233,12 @@ class Settings(BaseSettings):
         description="The folder where the warehouse keeps its Parquet data files; required with `warehouse`. Every "
         "process that loads or reads the warehouse must see it at the same path.",
     )
+    warehouse_encrypted: bool = Field(
+        True,
+        description="Whether `python -m etl warehouse init` creates the warehouse with encrypted data files "
+        "(DuckLake's own encryption: a key per file, kept in the catalog, so the catalog must be protected like "
+        "the data). Read only when the warehouse is created; later connections follow what the catalog says.",
+    )
     public_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
         description="The addresses (scheme://host[:port], comma-separated) browsers use to open the dashboard; "

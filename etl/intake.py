@@ -111,7 +111,7 @@ def load_paths(
         return results
     published = False
     copies_beside = None if warehouse.enabled(settings) else db_path  # the warehouse: a private temporary folder
-    with write_session(db_path, settings) as con, _copies_folder(copies_beside) as copies:
+    with write_session(db_path, settings, in_warehouse=True) as con, _copies_folder(copies_beside) as copies:
         retrying(lambda: refresh_places(con, settings))
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
         decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)

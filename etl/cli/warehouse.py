@@ -32,7 +32,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     warehouse.data_folder(settings)  # both settings checked before anything is recorded or created
     with audited.command("warehouse init", args.db, target=str(settings.warehouse_data)) as event:
         done = warehouse.init(settings)
-        with write_session(args.db, settings) as con:  # the bundled countries and areas, once, not in a first load
+        with write_session(args.db, settings, in_warehouse=True) as con:  # the bundled countries and areas, once, not in a first load
             retrying(lambda: refresh_places(con, settings))
         event.outcome = done
     print(done)

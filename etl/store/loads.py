@@ -35,7 +35,7 @@ import duckdb
 
 from etl import __version__
 from etl.config import Settings
-from etl.errors import DatabaseError
+from etl.errors import ConfigError, DatabaseError
 from etl.store import warehouse
 from etl.store.db import open_for_write
 from etl.store.schema import ensure_schema, is_lake
@@ -47,12 +47,20 @@ LOADS_COLUMNS = ("SELECT column_name FROM information_schema.columns "
 
 
 @contextmanager
-def write_session(db_path: Path, settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+def write_session(db_path: Path, settings: Settings, *, in_warehouse: bool = False
+                  ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to a private copy of the database, its schema ensured; published at the end.
+
+    With ``ACCESS_WAREHOUSE`` set, a connection to the warehouse instead (:func:`etl.store.warehouse.writing`),
+    for the commands that can write there (``in_warehouse``); the others are refused, saying so.
 
     :param db_path: the live database (created when missing).
     :param settings: gives the lock timeout and the database key.
     """
+    if warehouse.enabled(settings) and not in_warehouse:
+        raise ConfigError("ACCESS_WAREHOUSE is set, and this command does not write to the warehouse yet (only "
+                          "`load` and `warehouse init` do).",
+                          f"Unset ACCESS_WAREHOUSE to work on the database file {db_path}; see docs/deployment.md.")
     if warehouse.enabled(settings):  # no copy, no lock: each transaction commits into the warehouse
         with warehouse.writing(settings) as con:
             ensure_schema(con)

@@ -40,6 +40,7 @@ from etl import __version__
 from etl.config import Settings
 from etl.errors import ConfigError, DatabaseError
 from etl.store import migrations
+from etl.store.crypto import httpfs_extension
 from etl.store.db import ALIAS, Discard, sql_literal
 from etl.store.schema import SCHEMA_VERSION, check_lake_version, create_tables, insert_rows, reference_rows
 from etl.store.scratch import attach_scratch, detach_scratch
@@ -141,9 +142,14 @@ def connect(settings: Settings, *, read_only: bool = False, create: bool = False
     try:
         con.execute("SET enable_progress_bar = false")
         load_extensions(con)
+        # DuckDB writes encrypted Parquet only with httpfs (OpenSSL) loaded; a warehouse created encrypted
+        # stays so (the catalog says it), whatever this process's settings.
+        con.execute(f"LOAD {sql_literal(str(httpfs_extension()))}")
         options = [f"DATA_PATH {sql_literal(str(data) + os.sep)}"]
         if not create:
             options.append("CREATE_IF_NOT_EXISTS false")
+        elif settings.warehouse_encrypted:
+            options.append("ENCRYPTED")
         if read_only:
             options.append("READ_ONLY")
         con.execute(f"ATTACH {sql_literal('ducklake:postgres:' + conninfo)} AS {ALIAS} ({', '.join(options)})")
@@ -266,6 +272,8 @@ def init(settings: Settings) -> str:
             con.execute(lake_ddl())
             row = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
             if row is None:
+                if settings.warehouse_encrypted:  # small inserts would be kept in the catalog, unencrypted
+                    con.execute(f"CALL {ALIAS}.set_option('data_inlining_row_limit', 0)")
                 con.execute("INSERT INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
                 now = migrations.utc_now()
                 insert_rows(con, "schema_migrations", [(m.version, m.name, now, __version__)

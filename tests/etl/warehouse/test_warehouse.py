@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from collections import Counter
 from pathlib import Path
 
@@ -109,6 +111,24 @@ def test_the_same_files_again_add_nothing(loaded: tuple[Path, Settings], demo_fi
         assert {t: rows_of(lake, t) for t in before} == before
 
 
+def watch_while(settings: Settings, done: Callable[[], bool]) -> list[bool]:
+    """Read the warehouse until ``done()``: at each look, whether every load is there whole or not at all.
+
+    Whole: the engagements carrying a load's id are as many as its ``loads`` row says were loaded, and no
+    engagement carries the id of a load that has no ``loads`` row yet (one snapshot per look).
+    """
+    looks: list[bool] = []
+    with warehouse.reading(settings) as con:
+        while not done() or not looks:
+            con.execute("BEGIN TRANSACTION")
+            recorded = dict(con.execute("SELECT load_id, rows_loaded FROM loads").fetchall())
+            present = Counter(dict(con.execute("SELECT load_id, count(*) FROM engagements GROUP BY 1").fetchall()))
+            con.execute("COMMIT")
+            looks.append(set(present) <= set(recorded) and all(present[k] == n for k, n in recorded.items()))
+            time.sleep(0.05)
+    return looks
+
+
 def test_three_loaders_at_once_all_commit_without_duplicates(
         local_postgres: LocalPostgres, demo_files: dict[str, Path], tmp_path: Path) -> None:
     settings = warehouse_settings(local_postgres, "three", tmp_path)
@@ -121,7 +141,9 @@ def test_three_loaders_at_once_all_commit_without_duplicates(
                                  str(tmp_path / f"office{i}" / "x.duckdb")], cwd=REPO, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for i, f in enumerate(files)]
+    seen = watch_while(settings, lambda: all(p.poll() is not None for p in loaders))
     outputs = [p.communicate(timeout=300) for p in loaders]
+    assert seen and all(seen), "a reader saw part of a load"
     for p, (out, err) in zip(loaders, outputs, strict=True):
         assert p.returncode == 0 and not err.strip(), (out, err)
         assert out.startswith("loaded"), out
