@@ -30,7 +30,7 @@ from etl.store.pgserver import LocalPostgres
 def cmd_init(args: argparse.Namespace) -> int:
     settings = get_settings()
     warehouse.data_folder(settings)  # both settings checked before anything is recorded or created
-    with audited.command("warehouse init", args.db, target=str(settings.warehouse_data)) as event:
+    with audited.command("warehouse_init", args.db, target=str(settings.warehouse_data)) as event:
         done = warehouse.init(settings)
         with write_session(args.db, settings, in_warehouse=True) as con:  # the bundled countries and areas, once, not in a first load
             retrying(lambda: refresh_places(con, settings))

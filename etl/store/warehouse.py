@@ -61,6 +61,10 @@ HOW_TO_SET = ("Set ACCESS_WAREHOUSE to the catalog's URL, postgresql://USER:PASS
               "ACCESS_WAREHOUSE_DATA to the folder of its data files (see docs/deployment.md).")
 
 
+class NoCatalog(DatabaseError):
+    """The PostgreSQL database holds no warehouse catalog yet."""
+
+
 def enabled(settings: Settings) -> bool:
     """Whether this process works on the warehouse rather than the single database file."""
     return settings.warehouse is not None
@@ -171,8 +175,7 @@ def _open_error(exc: duckdb.Error, url: SecretStr, create: bool) -> DatabaseErro
         text = text.replace(word, "**********")
     first = text.strip().splitlines()[0][:300] if text.strip() else type(exc).__name__
     if not create and ("does not exist" in text or "not initialized" in text.lower() or "CREATE_IF_NOT" in text):
-        return DatabaseError(f"The warehouse has no catalog yet ({first}).",
-                             "Create it with `python -m etl warehouse init`.")
+        return NoCatalog(f"The warehouse has no catalog yet ({first}).", "Create it with `python -m etl warehouse init`.")
     return DatabaseError(f"Cannot open the warehouse: {first}",
                          "Check ACCESS_WAREHOUSE (host, port, user, password, database) and that PostgreSQL runs.")
 
@@ -265,7 +268,11 @@ def init(settings: Settings) -> str:
 
     Idempotent: on a warehouse already at this schema version it only rewrites the reference rows.
     """
-    con = connect(settings, create=True)
+    data_folder(settings).mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        con = connect(settings)  # an existing warehouse keeps what it was created with (encrypted or not)
+    except NoCatalog:
+        con = connect(settings, create=True)
     try:
         con.execute("BEGIN TRANSACTION")
         try:

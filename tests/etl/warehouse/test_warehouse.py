@@ -61,6 +61,12 @@ def test_init_makes_the_embedded_schema_without_its_keys(local_postgres: LocalPo
         with pytest.raises(AccessDataError, match="python -m etl warehouse init"):
             load_paths([REPO / "README.md"], settings.db, settings=settings)
         (tmp_path / "lake").mkdir(exist_ok=True)
+    assert settings.warehouse is not None
+    url = settings.warehouse.get_secret_value()
+    wrong = Settings(warehouse=url.replace(f":{local_postgres.password}@", ":not-it@"), warehouse_data=tmp_path / "lake")
+    with pytest.raises(AccessDataError, match="Check ACCESS_WAREHOUSE") as refused:
+        warehouse.init(wrong)
+    assert "not-it" not in str(refused.value) and local_postgres.password not in str(refused.value)
     assert warehouse.init(settings).startswith("created")
     file_db = tmp_path / "fresh.duckdb"
     con = duckdb.connect(str(file_db))
