@@ -113,8 +113,10 @@ def load_paths(
     copies_beside = None if warehouse.enabled(settings) else db_path  # the warehouse: a private temporary folder
     with write_session(db_path, settings, in_warehouse=True) as con, _copies_folder(copies_beside) as copies:
         retrying(lambda: refresh_places(con, settings))
-        # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
-        decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
+        # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped (the
+        # warehouse takes no decisions yet: `counterparts` refuses to write there).
+        if not warehouse.enabled(settings):
+            decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
         seen: dict[str, Path] = {}
         for n, i in enumerate(todo):
             def step(label: str, fraction: float, _n: int = n, _name: str = short_name(files[i].name)) -> None:

@@ -120,8 +120,12 @@ def retrying(write: Callable[[], T], *, retries: int = CONFLICT_RETRIES) -> T:
         try:
             return write()
         except DatabaseError as exc:
-            if not is_conflict(exc) or attempt == retries - 1:
+            if not is_conflict(exc):
                 raise
+            if attempt == retries - 1:
+                raise DatabaseError(f"{exc.message} Other loads committed first {retries} times in a row.",
+                                    "Run the same command again: what was already loaded is recognised and "
+                                    "skipped.") from exc
             time.sleep(random.uniform(0.05, 0.2) * min(attempt + 1, 10))  # noqa: S311 - a wait, not a secret
     raise AssertionError("unreachable")
 

@@ -23,6 +23,7 @@ from etl.errors import AccessDataError
 from etl.intake import load_paths
 from etl.store import warehouse
 from etl.store.db import reading
+from etl.store.loads import retrying, transaction
 from etl.store.pgserver import LocalPostgres
 from etl.store.schema import ensure_schema, primary_keys
 from tests.etl.warehouse.conftest import warehouse_settings
@@ -190,3 +191,29 @@ def test_rows_loaded_before_from_another_file_are_duplicates_in_both_modes(
     assert ((lake.status, lake.rows_read, lake.rows_loaded, lake.rows_duplicate, lake.rows_rejected)
             == (embedded.status, embedded.rows_read, embedded.rows_loaded, embedded.rows_duplicate,
                 embedded.rows_rejected))
+
+
+def test_a_transaction_that_loses_the_race_runs_again_and_says_so_when_it_keeps_losing(
+        loaded: tuple[Path, Settings]) -> None:
+    _, settings = loaded
+    other, mine = warehouse.connect(settings), warehouse.connect(settings)
+    attempts: list[int] = []
+
+    def write(losses: int) -> str:
+        with transaction(mine, "the test"):
+            attempts.append(1)
+            if len(attempts) <= losses:  # another writer commits while this transaction is open
+                other.execute("BEGIN TRANSACTION")
+                other.execute(warehouse.TAKE_TOKEN)
+                other.execute("COMMIT")
+        return "committed"
+
+    try:
+        assert retrying(lambda: write(2), retries=3) == "committed" and len(attempts) == 3
+        attempts.clear()
+        with pytest.raises(AccessDataError, match="committed first 2 times in a row. Run the same command again"):
+            retrying(lambda: write(5), retries=2)
+        assert len(attempts) == 2
+    finally:
+        other.close()
+        mine.close()
