@@ -124,9 +124,11 @@ def load_paths(
                     progress(f"{_name}: {label}", (_n + fraction) / len(todo))
 
             results[i] = _load_one(con, files[i], i, copies / str(i), seen, settings, encoding, decimal, step)
-        if any(r.load_id is not None and r.status != "already_loaded" and r.source is not None
-               and r.source.file_format in LOG_FORMATS for r in results):  # feeds touch no counterpart
-            retrying(lambda: _refresh_totals(con))
+        if not warehouse.enabled(settings) and any(
+                r.load_id is not None and r.status != "already_loaded" and r.source is not None
+                and r.source.file_format in LOG_FORMATS for r in results):  # feeds touch no counterpart
+            with transaction(con, "the counterpart totals"):
+                _refresh_counts(con)
         if not any(r.load_id is not None and r.status != "already_loaded" for r in results):
             raise Discard  # nothing committed: keep the live file exactly as it was (same inode, same bytes)
         if progress:
@@ -143,10 +145,14 @@ def refresh_places(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         refresh_geography(con, settings)
 
 
-def _refresh_totals(con: duckdb.DuckDBPyConnection) -> None:
-    with transaction(con, "the counterpart totals"):
-        con.execute(refresh.REFRESH_COUNTERPARTS)
-        con.execute(refresh.REFRESH_CHECKPOINTS)
+def _refresh_counts(con: duckdb.DuckDBPyConnection) -> None:
+    """When each counterpart touched so far was first and last met, how often, and who controls each checkpoint.
+
+    On the database file, once at the end of the command (it is published whole); in the warehouse, in
+    each log's own transaction, so that a load stopped between two files leaves no counterpart behind.
+    """
+    con.execute(refresh.REFRESH_COUNTERPARTS)
+    con.execute(refresh.REFRESH_CHECKPOINTS)
 
 
 UNEXPECTED = "the loader met a problem it does not know how to explain"
@@ -182,8 +188,11 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, index: int, folder: Pa
                 if isinstance(staged, StagedFeed):
                     loader = load_conflict if isinstance(staged.parsed, ParsedConflict) else load_feed
                     return loader(con, staged, settings, step)
-                return validate_and_insert(con, staged.path, staged.sha, staged.info, staged.file_bytes,
-                                           settings, step, staged.started_at)
+                result = validate_and_insert(con, staged.path, staged.sha, staged.info, staged.file_bytes,
+                                             settings, step, staged.started_at)
+                if warehouse.enabled(settings):  # each file is published by its own commit: its totals with it
+                    _refresh_counts(con)
+                return result
 
         try:  # in the warehouse, run again when another load committed first (never on the database file)
             result = retrying(write)

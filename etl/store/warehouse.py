@@ -196,15 +196,18 @@ def writing(settings: Settings, memory_limit: str = "1500MB") -> Iterator[duckdb
 
     Each transaction commits into the warehouse on its own (:func:`etl.store.loads.transaction`),
     so :class:`etl.store.db.Discard` has nothing left to undo. The session's scratch database and
-    DuckDB's spill files go to a private folder of this process (several loads run at once).
+    DuckDB's spill files go to a private folder of this process (several loads run at once), both
+    encrypted with keys that are never written down.
     """
     con = connect(settings)
     spill = Path(tempfile.mkdtemp(prefix="access-load-"))  # 0700
     scratch = None
     try:
         con.execute(f"SET temp_directory = {sql_literal(str(spill))}")
+        con.execute("SET temp_file_encryption = true")
         con.execute(f"SET memory_limit = {sql_literal(memory_limit)}")
-        scratch = attach_scratch(con, spill, encrypted=False)
+        # Encrypted with a key only this connection holds: a load that is killed leaves nothing readable here.
+        scratch = attach_scratch(con, spill, encrypted=True)
         yield con
     except Discard:
         pass

@@ -217,3 +217,36 @@ def test_a_transaction_that_loses_the_race_runs_again_and_says_so_when_it_keeps_
     finally:
         other.close()
         mine.close()
+
+
+def test_a_loader_killed_half_way_leaves_whole_loads_and_the_next_run_finishes(
+        local_postgres: LocalPostgres, demo_files: dict[str, Path], tmp_path: Path) -> None:
+    settings = warehouse_settings(local_postgres, "killed", tmp_path)
+    warehouse.init(settings)
+    files = [str(demo_files[n]) for n in FILES[:3]]
+    assert settings.warehouse is not None
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ACCESS_WAREHOUSE": settings.warehouse.get_secret_value(),
+           "ACCESS_WAREHOUSE_DATA": str(settings.warehouse_data)}
+    command = [sys.executable, "-m", "etl", "load", "--quiet", *files, "--db", str(tmp_path / "x.duckdb")]
+    loader = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    with warehouse.reading(settings) as lake:  # killed (SIGKILL) as soon as its first file is committed
+        while not lake.execute("SELECT count(*) FROM loads").fetchone() == (1,) and loader.poll() is None:
+            time.sleep(0.02)
+    loader.kill()
+    loader.wait(timeout=60)
+    with warehouse.reading(settings) as lake:
+        kept = look(lake)
+        recorded = dict(lake.execute("SELECT load_id, rows_loaded FROM loads").fetchall())
+    assert kept and all(kept[k] == (1, recorded[k], 0) for k in kept), kept  # each load whole, none in part
+    assert len(recorded) < len(files), "the loader finished before it was killed"
+    again = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.count("already loaded as load") == len(recorded), again.stdout
+    file_db = tmp_path / "embedded.duckdb"
+    load_paths([Path(f) for f in files], file_db, settings=Settings(db=file_db))
+    with reading(file_db, settings=Settings(db=file_db)) as con:
+        expected = {t: rows_of(con, t) for t in ("engagements", "counterparts", "counterpart_aliases", "checkpoints")}
+        types = {t: column_types(con, t) for t in expected}
+    with warehouse.reading(settings) as lake:
+        for table, rows in expected.items():
+            assert rows_of(lake, table, types[table]) == rows, table
