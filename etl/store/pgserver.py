@@ -24,7 +24,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -189,16 +188,6 @@ class LocalPostgres:
             return self.log.read_text(encoding="utf-8", errors="replace")
         except OSError:
             return ""
-
-
-def wait_until_stopped(pg: LocalPostgres, timeout_s: float = 30.0) -> bool:
-    """Whether the server's pid file is gone within ``timeout_s`` (the server has exited)."""
-    deadline = time.monotonic() + timeout_s
-    while (pg.data / "postmaster.pid").exists():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.1)
-    return True
 
 
 def _check_reachable(folder: Path, account: pwd.struct_passwd) -> None:
