@@ -149,7 +149,7 @@ def test_three_loaders_at_once_all_commit_without_duplicates(
     files = [demo_files[n] for n in ("demo_yem_access_log.csv", "demo_syr_access_log.csv", "demo_awsd_incidents.csv")]
     assert settings.warehouse is not None
     env = {**os.environ, "PYTHONPATH": str(REPO), "ACCESS_WAREHOUSE": settings.warehouse.get_secret_value(),
-           "ACCESS_WAREHOUSE_DATA": str(settings.warehouse_data)}
+           "ACCESS_WAREHOUSE_DATA": str(settings.warehouse_data), "TMPDIR": str(tmp_path)}
     loaders = [subprocess.Popen([sys.executable, "-m", "etl", "load", "--quiet", str(f), "--db",
                                  str(tmp_path / f"office{i}" / "x.duckdb")], cwd=REPO, env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -226,7 +226,7 @@ def test_a_loader_killed_half_way_leaves_whole_loads_and_the_next_run_finishes(
     files = [str(demo_files[n]) for n in FILES[:3]]
     assert settings.warehouse is not None
     env = {**os.environ, "PYTHONPATH": str(REPO), "ACCESS_WAREHOUSE": settings.warehouse.get_secret_value(),
-           "ACCESS_WAREHOUSE_DATA": str(settings.warehouse_data)}
+           "ACCESS_WAREHOUSE_DATA": str(settings.warehouse_data), "TMPDIR": str(tmp_path)}
     command = [sys.executable, "-m", "etl", "load", "--quiet", *files, "--db", str(tmp_path / "x.duckdb")]
     loader = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with warehouse.reading(settings) as lake:  # killed (SIGKILL) as soon as its first file is committed

@@ -67,9 +67,12 @@ def test_try_postgres_then_init_then_an_encrypted_load(tmp_path: Path) -> None:
         assert dump.returncode == 0 and "ducklake_data_file" in dump.stdout, dump.stderr
         assert NAME not in dump.stdout  # no row kept in the catalog in plain (data inlining off)...
         assert FIRST in dump.stdout and LAST in dump.stdout  # ...but each column's bounds are (docs/deployment.md)
-    finally:
         server.send_signal(signal.SIGINT)  # Ctrl+C
         _, err = server.communicate(timeout=60)
-    assert server.returncode == 0 and "PostgreSQL stopped" in err, err
-    assert not (folder / "data" / "postmaster.pid").exists()
-    shutil.rmtree(folder, ignore_errors=True)
+        assert server.returncode == 0 and "PostgreSQL stopped" in err, err
+        assert not (folder / "data" / "postmaster.pid").exists()
+    finally:
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            server.communicate(timeout=60)
+        shutil.rmtree(folder, ignore_errors=True)
