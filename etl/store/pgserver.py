@@ -197,7 +197,8 @@ def _check_reachable(folder: Path, account: pwd.struct_passwd) -> None:
         if not st.st_mode & 0o001 and st.st_uid != account.pw_uid:
             raise ConfigError(f"PostgreSQL runs as `{account.pw_name}` (it refuses root), and {parent} is closed "
                               "to other accounts, so it cannot reach " + str(folder) + ".",
-                              "Choose a folder under /tmp or /srv, or run this as an ordinary user.")
+                              f"Choose a folder whose parent folders every account may enter (for example "
+                              f"/tmp/{folder.name}), or run this as an ordinary user.")
 
 
 def _last_line(text: str) -> str:
