@@ -3,7 +3,7 @@
 
     python3 tasks.py run     install everything, build the demo database if missing (upgrade it if older),
                              open the dashboard
-    python3 tasks.py test    install everything (and Debian's chromium for browser tests), run all tests
+    python3 tasks.py test    install everything (and Debian's chromium and postgresql for the tests), run all tests
     python3 tasks.py lint    ruff over the code, mypy over etl/
 
 Dependencies go into ``.venv`` beside this file; they are reinstalled only when
@@ -61,19 +61,24 @@ def install(python: str, extras: str) -> None:
     stamp.touch()
 
 
-def ensure_chromium() -> None:
-    """Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser)."""
-    if Path(CHROMIUM).exists():
+def ensure_debian_packages() -> None:
+    """Debian's chromium for the browser tests (Playwright drives it; it never downloads a browser) and
+    PostgreSQL for the warehouse tests (they start their own server: etl/store/pgserver.py)."""
+    packages = []
+    if not Path(CHROMIUM).exists():
+        packages += ["chromium", "fonts-dejavu-core"]
+    if not list(Path("/usr/lib/postgresql").glob("*/bin/initdb")) and shutil.which("initdb") is None:
+        packages += ["postgresql"]
+    if not packages:
         return
     if shutil.which("apt-get") is None:
-        say(f"{CHROMIUM} is missing and apt-get is not available: install Chromium so that it is at {CHROMIUM}")
+        say(f"apt-get is not available: install {', '.join(packages)} yourself (chromium at {CHROMIUM})")
         sys.exit(1)
     sudo = [] if os.geteuid() == 0 else ["sudo"]
-    say("installing Debian's chromium for the browser tests")
+    say(f"installing Debian's {', '.join(packages)} for the tests")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     run([*sudo, "apt-get", "update", "-qq"], env=env)
-    run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium", "fonts-dejavu-core"],
-        env=env)
+    run([*sudo, "apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages], env=env)
 
 
 SCHEMA_CHECK = """
@@ -130,7 +135,7 @@ def cmd_run(args: list[str]) -> None:
 def cmd_test(args: list[str]) -> None:
     python = venv_python()
     install(python, "test")
-    ensure_chromium()
+    ensure_debian_packages()
     os.chdir(ROOT)
     # Two workers, one test module each at a time (its module fixtures stay on one worker): the suite waits on
     # browsers and servers as much as it computes. `python3 tasks.py test -n 0` runs it in one process.

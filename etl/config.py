@@ -221,6 +221,24 @@ class Settings(BaseSettings):
         description="A file holding the database key (its first line), readable by its owner only, instead of "
         "`db_key`.",
     )
+    warehouse: SecretStr | None = Field(
+        None,
+        description="The shared warehouse's catalog: a PostgreSQL URL, postgresql://USER:PASSWORD@HOST:PORT/DBNAME "
+        "(never printed: it holds a password). Set, loads write into a DuckLake warehouse (catalog in PostgreSQL, "
+        "data as Parquet files in `warehouse_data`) instead of the database file `db`; unset (the default), the "
+        "single DuckDB file. See docs/deployment.md.",
+    )
+    warehouse_data: Path | None = Field(
+        None,
+        description="The folder where the warehouse keeps its Parquet data files; required with `warehouse`. Every "
+        "process that loads or reads the warehouse must see it at the same path.",
+    )
+    warehouse_encrypted: bool = Field(
+        True,
+        description="Whether `python -m etl warehouse init` creates the warehouse with encrypted data files "
+        "(DuckLake's own encryption: a key per file, kept in the catalog, so the catalog must be protected like "
+        "the data). Read only when the warehouse is created; later connections follow what the catalog says.",
+    )
     public_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
         description="The addresses (scheme://host[:port], comma-separated) browsers use to open the dashboard; "
@@ -234,18 +252,18 @@ class Settings(BaseSettings):
     def _expand(cls, value: Path) -> Path:
         return value.expanduser()
 
-    @field_validator("decisions", "users_file", "db_key_file", "audit_file", mode="before")
+    @field_validator("decisions", "users_file", "db_key_file", "audit_file", "warehouse_data", mode="before")
     @classmethod
     def _blank_path_is_unset(cls, value: object) -> object:
         # ACCESS_DECISIONS= (empty) means "the default place", not the current directory.
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("decisions", "users_file", "db_key_file", "audit_file", mode="after")
+    @field_validator("decisions", "users_file", "db_key_file", "audit_file", "warehouse_data", mode="after")
     @classmethod
     def _expand_optional(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
 
-    @field_validator("db_key", mode="before")
+    @field_validator("db_key", "warehouse", mode="before")
     @classmethod
     def _blank_key_is_unset(cls, value: object) -> object:
         # ACCESS_DB_KEY= (empty) means "no key here", not an empty key.

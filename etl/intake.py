@@ -39,13 +39,14 @@ from etl.geo.refresh import refresh_geography
 from etl.logs.load import stage_log, validate_and_insert
 from etl.logs.readers import SUPPORTED
 from etl.logs.results import LoadResult, Progress
+from etl.store import warehouse
 from etl.store.archives import check_archive
 from etl.store.db import Discard
-from etl.store.loads import transaction, write_session
+from etl.store.loads import retrying, transaction, write_session
 from etl.store.migrations.runner import remove_backups
 from etl.store.snapshots import file_problem, take_snapshot
 
-__all__ = ["UNEXPECTED", "LoadResult", "Progress", "expand_paths", "load_paths"]
+__all__ = ["UNEXPECTED", "LoadResult", "Progress", "expand_paths", "load_paths", "refresh_places"]
 
 LOG_FORMATS = {"csv", "xlsx", "json"}
 
@@ -109,10 +110,13 @@ def load_paths(
     if not todo:
         return results
     published = False
-    with write_session(db_path, settings) as con, _copies_folder(db_path) as copies:
-        refresh_geography(con, settings)
-        # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped.
-        decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
+    copies_beside = None if warehouse.enabled(settings) else db_path  # the warehouse: a private temporary folder
+    with write_session(db_path, settings, in_warehouse=True) as con, _copies_folder(copies_beside) as copies:
+        retrying(lambda: refresh_places(con, settings))
+        # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped (the
+        # warehouse takes no decisions yet: `counterparts` refuses to write there).
+        if not warehouse.enabled(settings):
+            decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
         seen: dict[str, Path] = {}
         for n, i in enumerate(todo):
             def step(label: str, fraction: float, _n: int = n, _name: str = short_name(files[i].name)) -> None:
@@ -120,11 +124,11 @@ def load_paths(
                     progress(f"{_name}: {label}", (_n + fraction) / len(todo))
 
             results[i] = _load_one(con, files[i], i, copies / str(i), seen, settings, encoding, decimal, step)
-        if any(r.load_id is not None and r.status != "already_loaded" and r.source is not None
-               and r.source.file_format in LOG_FORMATS for r in results):  # feeds touch no counterpart
+        if not warehouse.enabled(settings) and any(
+                r.load_id is not None and r.status != "already_loaded" and r.source is not None
+                and r.source.file_format in LOG_FORMATS for r in results):  # feeds touch no counterpart
             with transaction(con, "the counterpart totals"):
-                con.execute(refresh.REFRESH_COUNTERPARTS)
-                con.execute(refresh.REFRESH_CHECKPOINTS)
+                _refresh_counts(con)
         if not any(r.load_id is not None and r.status != "already_loaded" for r in results):
             raise Discard  # nothing committed: keep the live file exactly as it was (same inode, same bytes)
         if progress:
@@ -133,6 +137,22 @@ def load_paths(
     if published:  # the file an upgrade kept (<db>.before-upgrade-N) is no longer needed
         remove_backups(db_path)
     return results
+
+
+def refresh_places(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """Countries and bundled admin areas (:func:`etl.geo.refresh.refresh_geography`) in one transaction."""
+    with transaction(con, "the countries and admin areas"):
+        refresh_geography(con, settings)
+
+
+def _refresh_counts(con: duckdb.DuckDBPyConnection) -> None:
+    """When each counterpart touched so far was first and last met, how often, and who controls each checkpoint.
+
+    On the database file, once at the end of the command (it is published whole); in the warehouse, in
+    each log's own transaction, so that a load stopped between two files leaves no counterpart behind.
+    """
+    con.execute(refresh.REFRESH_COUNTERPARTS)
+    con.execute(refresh.REFRESH_CHECKPOINTS)
 
 
 UNEXPECTED = "the loader met a problem it does not know how to explain"
@@ -163,14 +183,19 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, index: int, folder: Pa
                   else stage_log(con, snap, index, encoding, seen, decimal))
         if isinstance(staged, LoadResult):
             return staged
-        try:
+        def write() -> LoadResult:
             with transaction(con, f"the rows of {name}", outcome="nothing from this file was written"):
                 if isinstance(staged, StagedFeed):
                     loader = load_conflict if isinstance(staged.parsed, ParsedConflict) else load_feed
-                    result = loader(con, staged, settings, step)
-                else:
-                    result = validate_and_insert(con, staged.path, staged.sha, staged.info, staged.file_bytes,
-                                                 settings, step, staged.started_at)
+                    return loader(con, staged, settings, step)
+                result = validate_and_insert(con, staged.path, staged.sha, staged.info, staged.file_bytes,
+                                             settings, step, staged.started_at)
+                if warehouse.enabled(settings):  # each file is published by its own commit: its totals with it
+                    _refresh_counts(con)
+                return result
+
+        try:  # in the warehouse, run again when another load committed first (never on the database file)
+            result = retrying(write)
         except Exception as err:  # rolled back: this file left no trace
             seen.pop(staged.sha, None)  # an identical file later in the command may still load
             if not con_alive(con):
@@ -212,9 +237,11 @@ def con_alive(con: duckdb.DuckDBPyConnection) -> bool:
 
 
 @contextlib.contextmanager
-def _copies_folder(db_path: Path) -> Iterator[Path]:
-    """A private folder beside the database for the copies of the files being read (removed at the end)."""
-    folder = Path(tempfile.mkdtemp(prefix=f".{db_path.name}.reading-", dir=db_path.parent))  # 0700
+def _copies_folder(db_path: Path | None) -> Iterator[Path]:
+    """A private folder beside the database (or in the temporary folder) for the copies of the files being read
+    (removed at the end)."""
+    folder = Path(tempfile.mkdtemp(prefix=f".{db_path.name}.reading-" if db_path else "access-reading-",
+                                   dir=db_path.parent if db_path else None))  # 0700
     try:
         yield folder
     finally:

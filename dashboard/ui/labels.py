@@ -98,6 +98,7 @@ AUDIT_ACTIONS: Mapping[str, str] = {
     "load": "Loaded logs into the database",
     "boundaries": "Loaded area boundaries",
     "upgrade": "Upgraded the database",
+    "warehouse_init": "Created or checked the shared warehouse",
     "decision": "Decided on similar counterparts",
     "users_change": "Changed a user account",
     "denied": "Access refused",

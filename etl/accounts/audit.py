@@ -73,6 +73,7 @@ ACTIONS: tuple[str, ...] = (
     "load",  # python -m etl load / demo
     "boundaries",  # python -m etl boundaries
     "upgrade",  # python -m etl upgrade: the database migrated to this release's schema
+    "warehouse_init",  # python -m etl warehouse init: the shared warehouse created or checked
     "decision",  # counterpart merge / split / keep apart / undo
     "users_change",  # python -m etl users add / remove / set-role / ...
     "denied",  # access refused: a page, profile id or download outside the user's scope

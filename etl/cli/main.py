@@ -23,6 +23,7 @@ from etl.cli import audited
 from etl.cli import counterparts as counterparts_cli
 from etl.cli import crypto as crypto_cli
 from etl.cli import users as users_cli
+from etl.cli import warehouse as warehouse_cli
 from etl.config import DATA_DIR, get_settings
 from etl.errors import AccessDataError, short_name
 from etl.intake import LoadResult, load_paths
@@ -307,6 +308,7 @@ def build_parser(extra: Sequence[AddParser] = ()) -> argparse.ArgumentParser:
     crypto_cli.add_parsers(sub, add_db)  # encrypt | decrypt (the database key: etl/store/crypto.py)
     alerts_cli.add_parser(sub, add_db)  # alerts --month YYYY-MM [--region R] [--country ISO3]
     audit_cli.add_parser(sub, add_db)  # audit [--since DATE] [--action A] [--who U] [--csv FILE]
+    warehouse_cli.add_parser(sub, add_db)  # warehouse init | try-postgres (etl/store/warehouse.py)
     for add in extra:  # snapshot (etl/__main__.py)
         add(sub, add_db)
     return parser

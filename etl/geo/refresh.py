@@ -24,6 +24,9 @@ DELETE FROM admin_areas a WHERE (a.source IS DISTINCT FROM $source) <> EXISTS (
     SELECT 1 FROM boundary_layers b WHERE b.iso3 = a.iso3 AND (b.level = a.level OR (a.level = 0 AND b.level = 1)))
 """
 
+# A country not there yet (portable: the warehouse has no key for INSERT OR IGNORE to use).
+ADD_COUNTRY = "INSERT INTO countries SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM countries WHERE iso3 = ?)"
+
 
 def refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
     """Countries (operational regions), and admin areas from the bundled file where nobody loaded any.
@@ -59,4 +62,4 @@ def refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
         rows.append((rec.pcode, rec.name, 1, rec.iso3, rec.iso3, region, geom.wkb, c.y, c.x, source))
     insert_rows(con, "admin_areas", rows, replace=True)
     for iso3 in b.iso3s - set(regions):
-        con.execute("INSERT OR IGNORE INTO countries VALUES (?, ?, ?)", [iso3, country_name(iso3), REGION_FALLBACK])
+        con.execute(ADD_COUNTRY, [iso3, country_name(iso3), REGION_FALLBACK, iso3])

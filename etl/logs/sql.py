@@ -367,10 +367,13 @@ FROM (SELECT _cpid, mode(_counterpart_type) AS t, mode(counterpart_affiliation) 
 WHERE c.counterpart_id = s._cpid AND (c.counterpart_type IS NULL OR c.affiliation IS NULL OR c.level IS NULL)
 """
 
+# MERGE rather than ON CONFLICT: the warehouse (DuckLake) has no key to conflict on.
 ALIASES = """
-INSERT INTO counterpart_aliases
-SELECT _cpid, counterpart, count(*), $load_id FROM new_rows GROUP BY _cpid, counterpart
-ON CONFLICT (counterpart_id, alias) DO UPDATE SET times_seen = counterpart_aliases.times_seen + excluded.times_seen
+MERGE INTO counterpart_aliases a
+USING (SELECT _cpid, counterpart, count(*) AS n FROM new_rows GROUP BY _cpid, counterpart) s
+ON a.counterpart_id = s._cpid AND a.alias = s.counterpart
+WHEN MATCHED THEN UPDATE SET times_seen = a.times_seen + s.n
+WHEN NOT MATCHED THEN INSERT VALUES (s._cpid, s.counterpart, s.n, $load_id)
 """
 
 INSERT_CHECKPOINTS = """

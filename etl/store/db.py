@@ -33,8 +33,8 @@ from pathlib import Path
 import duckdb
 from pydantic import SecretStr
 
-from etl.config import Settings
-from etl.errors import DatabaseError
+from etl.config import Settings, get_settings
+from etl.errors import ConfigError, DatabaseError
 from etl.store import rollups
 from etl.store.crypto import HOW_TO_SET, database_key, httpfs_extension
 from etl.store.locks import flock_within
@@ -276,6 +276,10 @@ def connect_read(db_path: Path, *, settings: Settings | None = None) -> duckdb.D
     even after a load has published a new one.
     """
     key = database_key(settings)
+    if (settings or get_settings()).warehouse is not None:
+        raise ConfigError("ACCESS_WAREHOUSE is set, and reading the warehouse (the dashboard, `status`, `alerts`, "
+                          "`snapshot`) is not built yet: this would show the database file instead.",
+                          f"Unset ACCESS_WAREHOUSE to read the database file {db_path}; see docs/deployment.md.")
     if not db_path.exists():
         raise DatabaseError(
             f"No database at {db_path}.",

@@ -24,17 +24,21 @@ import datetime as dt
 import getpass
 import hashlib
 import json
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 
 from etl import __version__
 from etl.config import Settings
-from etl.errors import DatabaseError
+from etl.errors import ConfigError, DatabaseError
+from etl.store import warehouse
 from etl.store.db import open_for_write
-from etl.store.schema import ensure_schema
+from etl.store.schema import ensure_schema, is_lake
 
 REPORT_HINT = "Report this with the files if it happens again."
 NEXT_LOAD_ID = "SELECT coalesce(max(load_id), 0) + 1 FROM loads"
@@ -43,12 +47,25 @@ LOADS_COLUMNS = ("SELECT column_name FROM information_schema.columns "
 
 
 @contextmanager
-def write_session(db_path: Path, settings: Settings) -> Iterator[duckdb.DuckDBPyConnection]:
+def write_session(db_path: Path, settings: Settings, *, in_warehouse: bool = False
+                  ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to a private copy of the database, its schema ensured; published at the end.
+
+    With ``ACCESS_WAREHOUSE`` set, a connection to the warehouse instead (:func:`etl.store.warehouse.writing`),
+    for the commands that can write there (``in_warehouse``); the others are refused, saying so.
 
     :param db_path: the live database (created when missing).
     :param settings: gives the lock timeout and the database key.
     """
+    if warehouse.enabled(settings) and not in_warehouse:
+        raise ConfigError("ACCESS_WAREHOUSE is set, and this command does not write to the warehouse yet (only "
+                          "`load` and `warehouse init` do).",
+                          f"Unset ACCESS_WAREHOUSE to work on the database file {db_path}; see docs/deployment.md.")
+    if warehouse.enabled(settings):  # no copy, no lock: each transaction commits into the warehouse
+        with warehouse.writing(settings) as con:
+            ensure_schema(con)
+            yield con
+        return
     with open_for_write(db_path, settings.lock_timeout_s, settings=settings) as con:
         ensure_schema(con)
         yield con
@@ -69,6 +86,8 @@ def transaction(con: duckdb.DuckDBPyConnection, what: str, *, outcome: str = "no
     """
     con.execute("BEGIN TRANSACTION")
     try:
+        if is_lake(con):  # orders this commit after any other writer's (see etl/store/warehouse.py)
+            con.execute(warehouse.TAKE_TOKEN)
         yield con
         con.execute("COMMIT")
     except duckdb.Error as exc:
@@ -78,6 +97,37 @@ def transaction(con: duckdb.DuckDBPyConnection, what: str, *, outcome: str = "no
     except BaseException:
         _rollback(con)
         raise
+
+
+T = TypeVar("T")
+CONFLICT_RETRIES = 30  # a load that loses the race this many times in a row gives up, saying so
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) is the warehouse refusing a commit because another writer committed first."""
+    cause = exc.__cause__ if isinstance(exc, DatabaseError) else exc
+    return isinstance(cause, duckdb.TransactionException) and "conflict" in str(cause).lower()
+
+
+def retrying(write: Callable[[], T], *, retries: int = CONFLICT_RETRIES) -> T:
+    """``write()`` (one whole transaction), again from the start whenever the warehouse refuses it for a conflict.
+
+    Another load committed first: the transaction is run again on the new state (its reads, its
+    ``load_id``, its duplicate checks), after a short random wait that grows. Any other error, or a
+    conflict on the last try, goes up as it is. On the single database file there are no conflicts.
+    """
+    for attempt in range(retries):
+        try:
+            return write()
+        except DatabaseError as exc:
+            if not is_conflict(exc):
+                raise
+            if attempt == retries - 1:
+                raise DatabaseError(f"{exc.message} Other loads committed first {retries} times in a row.",
+                                    "Run the same command again: what was already loaded is recognised and "
+                                    "skipped.") from exc
+            time.sleep(random.uniform(0.05, 0.2) * min(attempt + 1, 10))  # noqa: S311 - a wait, not a secret
+    raise AssertionError("unreachable")
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:

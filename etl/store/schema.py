@@ -11,6 +11,7 @@ place in ``engagements``...) is one migration module, and this file is not edite
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import duckdb
@@ -386,6 +387,9 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     ``schema_migrations``. A database of another version is refused: an older one with the
     ``python -m etl upgrade`` command that migrates it (:mod:`etl.store.migrations`).
     """
+    if is_lake(con):  # the warehouse's schema and reference rows are written by `warehouse init` alone
+        check_lake_version(con)
+        return
     exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_info' "
                          "AND table_schema = current_schema() AND table_catalog = current_database()").fetchone()
     row = None
@@ -402,11 +406,35 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     else:
         con.execute(DDL)  # tables of this version that are missing (none, unless someone dropped one)
     con.execute("INSERT OR REPLACE INTO schema_info VALUES ('schema_version', ?)", [SCHEMA_VERSION])
-    insert_rows(con, "vocabulary", [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
-                replace=True)
-    insert_rows(con, "obstacle_categories",
-                [(t.code, PILLARS[t.code][0], t.label, PILLARS[t.code][1], t.description)
-                 for t in OBSTACLE_CATEGORIES.terms], replace=True)
+    for table, rows in reference_rows().items():
+        insert_rows(con, table, rows, replace=True)
+
+
+def reference_rows() -> dict[str, list[tuple]]:
+    """The rows every database starts with, by table: the controlled vocabularies and OCHA's obstacle categories."""
+    return {"vocabulary": [(v.name, t.code, t.label) for v in VOCABULARIES.values() for t in v.terms],
+            "obstacle_categories": [(t.code, PILLARS[t.code][0], t.label, PILLARS[t.code][1], t.description)
+                                    for t in OBSTACLE_CATEGORIES.terms]}
+
+
+def is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's current database is the DuckLake warehouse (not a DuckDB file)."""
+    row = con.execute("SELECT type FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return bool(row and row[0] == "ducklake")
+
+
+def check_lake_version(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse a warehouse with no schema yet, or of another schema version."""
+    try:
+        row = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    if row is None:
+        raise DatabaseError("The warehouse has no tables yet.", "Create them with `python -m etl warehouse init`.")
+    if row[0] != SCHEMA_VERSION:
+        raise DatabaseError(f"The warehouse has schema version {row[0]}; this version of the software needs "
+                            f"{SCHEMA_VERSION}.", "Upgrading a warehouse is not supported yet: use the release "
+                            "that made it.")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], replace: bool = False) -> None:
@@ -414,9 +442,35 @@ def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], r
     if not rows:
         return
     frame = pd.DataFrame(rows, dtype=object)
+    lake = replace and is_lake(con)
+    if lake:  # the warehouse has no keys to replace on (see etl/store/warehouse.py): delete by key, then insert
+        frame.columns = table_columns(con, table)[:len(frame.columns)]
     con.register("_rows", frame)
     try:
-        verb = "INSERT OR REPLACE" if replace else "INSERT"
+        if lake:
+            match = " AND ".join(f"r.{k} = {table}.{k}" for k in primary_keys()[table])
+            con.execute(f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM _rows r WHERE {match})")  # noqa: S608
+        verb = "INSERT OR REPLACE" if replace and not lake else "INSERT"
         con.execute(f"{verb} INTO {table} SELECT * FROM _rows")  # noqa: S608 - table names are constants
     finally:
         con.unregister("_rows")
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """The columns of ``table`` in the connection's current database, in order."""
+    return [r[0] for r in con.execute("SELECT column_name FROM duckdb_columns() WHERE database_name = "
+                                      "current_database() AND schema_name = current_schema() AND table_name = ? "
+                                      "ORDER BY column_index", [table]).fetchall()]
+
+
+@lru_cache(maxsize=1)
+def primary_keys() -> dict[str, tuple[str, ...]]:
+    """Each table's primary key columns, as the embedded schema declares them (built in memory, read from DuckDB)."""
+    con = duckdb.connect(":memory:")
+    try:
+        create_tables(con)
+        rows = con.execute("SELECT table_name, constraint_column_names FROM duckdb_constraints() WHERE "
+                           "database_name = 'memory' AND constraint_type = 'PRIMARY KEY'").fetchall()
+    finally:
+        con.close()
+    return {table: tuple(cols) for table, cols in rows}

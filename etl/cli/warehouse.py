@@ -1,0 +1,73 @@
+"""``python -m etl warehouse init | try-postgres``: the shared warehouse (DuckLake, catalog in PostgreSQL).
+
+* ``init`` creates the catalog, the data folder and the tables in the warehouse that ``ACCESS_WAREHOUSE``
+  and ``ACCESS_WAREHOUSE_DATA`` name, with the reference rows, the countries and the bundled admin areas
+  (so that the first loads do not all write them at once); on an existing warehouse it checks the
+  schema version and rewrites the reference rows. On the audit record.
+* ``try-postgres`` runs a throwaway local PostgreSQL in its own folder (``--dir``) until Ctrl+C, and
+  prints the settings that point the other commands at it (:mod:`etl.store.pgserver`).
+
+How to run a warehouse: docs/deployment.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from etl.cli import audited
+from etl.config import get_settings
+from etl.intake import refresh_places
+from etl.store import warehouse
+from etl.store.loads import retrying, write_session
+from etl.store.pgserver import LocalPostgres
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    warehouse.data_folder(settings)  # both settings checked before anything is recorded or created
+    with audited.command("warehouse_init", args.db, target=str(settings.warehouse_data)) as event:
+        done = warehouse.init(settings)
+        with write_session(args.db, settings, in_warehouse=True) as con:  # the bundled countries and areas, once, not in a first load
+            retrying(lambda: refresh_places(con, settings))
+        event.outcome = done
+    print(done)
+    return 0
+
+
+def cmd_try_postgres(args: argparse.Namespace) -> int:
+    pg = LocalPostgres(Path(args.dir).resolve(), args.port)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    with pg.running():
+        data = Path(args.dir).resolve() / "lake"
+        print(f"PostgreSQL is running on 127.0.0.1:{pg.port} (data in {pg.data}, log in {pg.log}).")
+        print("Point the other commands at it (in another terminal), then create the warehouse:")
+        print(f"  export ACCESS_WAREHOUSE='{pg.url}'")
+        print(f"  export ACCESS_WAREHOUSE_DATA='{data}'")
+        print("  python -m etl warehouse init")
+        print("Ctrl+C stops it (the folder is kept: run the same command again to restart it).", flush=True)
+        stop.wait()
+    print("PostgreSQL stopped.", file=sys.stderr)
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.ArgumentParser], None]) -> None:
+    """Register ``warehouse init`` and ``warehouse try-postgres`` on the main parser's sub-parsers."""
+    p = sub.add_parser("warehouse", help="the shared warehouse (DuckLake, catalog in PostgreSQL): init, "
+                                         "try-postgres (docs/deployment.md)")
+    actions = p.add_subparsers(dest="action", required=True)
+    p_init = actions.add_parser("init", help="create the warehouse named by ACCESS_WAREHOUSE and "
+                                             "ACCESS_WAREHOUSE_DATA (or check it and rewrite its reference rows)")
+    add_db(p_init)  # where the audit record is kept, as for the other commands
+    p_init.set_defaults(func=cmd_init)
+    p_try = actions.add_parser("try-postgres", help="run a throwaway local PostgreSQL in its own folder until "
+                                                    "Ctrl+C, for trying the warehouse (not for production)")
+    p_try.add_argument("--dir", required=True, help="its folder (created; kept after it stops)")
+    p_try.add_argument("--port", type=int, default=0, help="its port on 127.0.0.1 (default: a free one)")
+    p_try.set_defaults(func=cmd_try_postgres)
