@@ -39,7 +39,7 @@ from etl.geo.refresh import refresh_geography
 from etl.logs.load import stage_log, validate_and_insert
 from etl.logs.readers import SUPPORTED
 from etl.logs.results import LoadResult, Progress
-from etl.store import warehouse
+from etl.store import rollups, warehouse
 from etl.store.archives import check_archive
 from etl.store.db import Discard
 from etl.store.loads import retrying, transaction, write_session
@@ -192,6 +192,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, index: int, folder: Pa
                                              settings, step, staged.started_at)
                 if warehouse.enabled(settings):  # each file is published by its own commit: its totals with it
                     _refresh_counts(con)
+                    rollups.refresh(con)  # and the monthly counts (on a file: when the copy is published)
                 return result
 
         try:  # in the warehouse, run again when another load committed first (never on the database file)
