@@ -134,11 +134,20 @@ def _from_cookie() -> None:
 
 
 def set_cookie() -> None:
-    """Once after a sign-in: the page trades its one-time code for the sign-in cookie (see dashboard.session.remember)."""
-    code = st.session_state.pop(REMEMBER_CODE, None)
-    if code:
-        with st.sidebar:
-            st.html(cookie_script(code), unsafe_allow_javascript=True)
+    """After a sign-in, until the browser has done it: the page trades its one-time code for the sign-in cookie
+    (see dashboard.session.remember).
+
+    Drawn again on every run while the code waits: a run that draws it can be cut short before the browser
+    runs it (a role whose first page has its own address is switched to it at once: admin -> /data), and a
+    code spent on the first run would leave that browser asking to sign in again on its next page load."""
+    code = st.session_state.get(REMEMBER_CODE)
+    if not code:
+        return
+    if not REMEMBERED.pending(code):  # traded (or too old): nothing more to draw
+        st.session_state.pop(REMEMBER_CODE, None)
+        return
+    with st.sidebar:
+        st.html(cookie_script(code), unsafe_allow_javascript=True)
 
 
 def request_address() -> str:

@@ -81,6 +81,12 @@ class RememberedSessions:
             return None
         return found[0]
 
+    def pending(self, code: str) -> bool:
+        """Whether the one-time ``code`` is still waiting to be traded (not redeemed, not too old)."""
+        with self._lock:
+            found = self._codes.get(_digest(code))
+        return found is not None and time.monotonic() <= found[1]
+
     def session_for(self, token: str | None) -> tuple[str, Session] | None:
         """(key, session) for the token a browser presented, or None when it is unknown or forgotten."""
         if not isinstance(token, str) or not token:
