@@ -302,7 +302,7 @@ class UserStore:
         now = _utc(now)
         name = normalise_username(username)
         password = _normalise(password)
-        if not self.path.exists():
+        if not self.exists():
             with self.limits.lock:
                 return self._attempt(None, name, password, now, address)[0]
         with self._changing() as users, self.limits.lock:
@@ -492,7 +492,7 @@ class UserStore:
             before = [u.to_json() for u in users]
             yield users
             users.sort(key=lambda u: u.username)
-            if [u.to_json() for u in users] != before or not self.path.exists():
+            if [u.to_json() for u in users] != before or not self.exists():
                 self._write(users)
 
     @contextmanager
