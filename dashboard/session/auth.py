@@ -16,11 +16,11 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.session.remember import COOKIE, REMEMBERED, cookie_script
+from etl.accounts import pgstore
 from etl.accounts.records import utc_now
 from etl.accounts.roles import Scope
-from etl.accounts.signin import Outcome, Session, client_address
-from etl.accounts import pgstore
 from etl.accounts.shared_users import user_store
+from etl.accounts.signin import Outcome, Session, client_address
 from etl.accounts.users import UserStore, users_path
 from etl.config import get_settings
 from etl.errors import AccessDataError

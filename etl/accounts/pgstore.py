@@ -7,7 +7,7 @@ accounts' PostgreSQL backend is in this module; it is reached through psycopg (o
 per operation, the URL never printed).
 
 - ``users``: one row per user, the record as the users file holds it (``to_json``), checked the same
-  way when read. Every change runs in one transaction holding an advisory lock (:data:`USERS_LOCK`),
+  way when read. Every change runs in one transaction holding an advisory lock (:data:`TAKE_USERS_LOCK`),
   like the users file's ``flock``: read, change, write, commit.
 - ``attempt_names`` / ``attempt_addresses``: failed sign-ins of unknown usernames and per client
   address, which the file mode keeps in one process's memory (:class:`etl.accounts.signin.AttemptLimits`);
@@ -35,75 +35,75 @@ from etl.accounts.signin import Session
 from etl.config import Settings
 from etl.errors import AccessDataError
 
-SCHEMA = "access_accounts"
-USERS_LOCK = 7_304_201  # pg_advisory_xact_lock key of every users change (any number, the same everywhere)
-SCHEMA_LOCK = 7_304_202
-LOCK_WAIT = "10s"
+SCHEMA = "access_accounts"  # written out in the SQL below (no SQL is built from strings)
+# pg_advisory_xact_lock keys (any numbers, the same everywhere): 7304201 every change to the users,
+# 7304202 the creation of the schema.
+SET_LOCK_WAIT = "SET LOCAL lock_timeout = '10s'"  # a change waits at most this for another
 HINT = ("Check ACCESS_WAREHOUSE (host, port, user, password, database) and that PostgreSQL runs "
         "(docs/deployment.md).")
 
-SCHEMA_DDL = f"""
-SELECT pg_advisory_xact_lock({SCHEMA_LOCK});
-CREATE SCHEMA IF NOT EXISTS {SCHEMA};
-CREATE TABLE IF NOT EXISTS {SCHEMA}.users (username TEXT PRIMARY KEY, record JSONB NOT NULL);
-CREATE TABLE IF NOT EXISTS {SCHEMA}.attempt_names (
+SCHEMA_DDL = """
+SELECT pg_advisory_xact_lock(7304202);
+CREATE SCHEMA IF NOT EXISTS access_accounts;
+CREATE TABLE IF NOT EXISTS access_accounts.users (username TEXT PRIMARY KEY, record JSONB NOT NULL);
+CREATE TABLE IF NOT EXISTS access_accounts.attempt_names (
     name TEXT PRIMARY KEY, count INTEGER NOT NULL, last_at TIMESTAMPTZ, locked_until TIMESTAMPTZ);
-CREATE TABLE IF NOT EXISTS {SCHEMA}.attempt_addresses (address TEXT PRIMARY KEY, times TIMESTAMPTZ[] NOT NULL);
-CREATE TABLE IF NOT EXISTS {SCHEMA}.audit (
+CREATE TABLE IF NOT EXISTS access_accounts.attempt_addresses (address TEXT PRIMARY KEY, times TIMESTAMPTZ[] NOT NULL);
+CREATE TABLE IF NOT EXISTS access_accounts.audit (
     id BIGSERIAL PRIMARY KEY, written_at TIMESTAMPTZ NOT NULL DEFAULT now(), line TEXT NOT NULL);
-CREATE OR REPLACE FUNCTION {SCHEMA}.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION access_accounts.audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'the audit trail is append-only: % refused', TG_OP;
 END $$;
-CREATE OR REPLACE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON {SCHEMA}.audit
-    FOR EACH ROW EXECUTE FUNCTION {SCHEMA}.audit_append_only();
-CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON {SCHEMA}.audit
-    FOR EACH STATEMENT EXECUTE FUNCTION {SCHEMA}.audit_append_only();
-CREATE TABLE IF NOT EXISTS {SCHEMA}.remembered (
+CREATE OR REPLACE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON access_accounts.audit
+    FOR EACH ROW EXECUTE FUNCTION access_accounts.audit_append_only();
+CREATE OR REPLACE TRIGGER audit_no_truncate BEFORE TRUNCATE ON access_accounts.audit
+    FOR EACH STATEMENT EXECUTE FUNCTION access_accounts.audit_append_only();
+CREATE TABLE IF NOT EXISTS access_accounts.remembered (
     key TEXT PRIMARY KEY, session JSONB NOT NULL, expires_at TIMESTAMPTZ NOT NULL);
-CREATE TABLE IF NOT EXISTS {SCHEMA}.remember_codes (
+CREATE TABLE IF NOT EXISTS access_accounts.remember_codes (
     code_hash TEXT PRIMARY KEY, token TEXT NOT NULL, deadline TIMESTAMPTZ NOT NULL);
 """
 
-READ_USERS = f"SELECT record::text FROM {SCHEMA}.users ORDER BY username"
-ANY_USER = f"SELECT EXISTS (SELECT 1 FROM {SCHEMA}.users)"
-CLEAR_USERS = f"DELETE FROM {SCHEMA}.users"
-INSERT_USER = f"INSERT INTO {SCHEMA}.users (username, record) VALUES (%s, %s::jsonb)"
-TAKE_USERS_LOCK = f"SELECT pg_advisory_xact_lock({USERS_LOCK})"
+READ_USERS = "SELECT record::text FROM access_accounts.users ORDER BY username"
+ANY_USER = "SELECT EXISTS (SELECT 1 FROM access_accounts.users)"
+CLEAR_USERS = "DELETE FROM access_accounts.users"
+INSERT_USER = "INSERT INTO access_accounts.users (username, record) VALUES (%s, %s::jsonb)"
+TAKE_USERS_LOCK = "SELECT pg_advisory_xact_lock(7304201)"
 
-NAME_FAILURES = f"SELECT count, last_at, locked_until FROM {SCHEMA}.attempt_names WHERE name = %s"
-SET_NAME_FAILURES = f"""
-INSERT INTO {SCHEMA}.attempt_names (name, count, last_at, locked_until) VALUES (%s, %s, %s, %s)
+NAME_FAILURES = "SELECT count, last_at, locked_until FROM access_accounts.attempt_names WHERE name = %s"
+SET_NAME_FAILURES = """
+INSERT INTO access_accounts.attempt_names (name, count, last_at, locked_until) VALUES (%s, %s, %s, %s)
 ON CONFLICT (name) DO UPDATE SET count = excluded.count, last_at = excluded.last_at,
                                  locked_until = excluded.locked_until
 """
-ADDRESS_TIMES = f"SELECT times FROM {SCHEMA}.attempt_addresses WHERE address = %s"
-SET_ADDRESS_TIMES = f"""
-INSERT INTO {SCHEMA}.attempt_addresses (address, times) VALUES (%s, %s)
+ADDRESS_TIMES = "SELECT times FROM access_accounts.attempt_addresses WHERE address = %s"
+SET_ADDRESS_TIMES = """
+INSERT INTO access_accounts.attempt_addresses (address, times) VALUES (%s, %s)
 ON CONFLICT (address) DO UPDATE SET times = excluded.times
 """
 # Failures older than a day mean nothing to any limit (the longest is the lock, in minutes): forgotten.
-FORGET_ATTEMPTS = f"""
-DELETE FROM {SCHEMA}.attempt_names WHERE coalesce(locked_until, last_at) < now() - interval '1 day';
-DELETE FROM {SCHEMA}.attempt_addresses WHERE times[array_length(times, 1)] < now() - interval '1 day';
+FORGET_ATTEMPTS = """
+DELETE FROM access_accounts.attempt_names WHERE coalesce(locked_until, last_at) < now() - interval '1 day';
+DELETE FROM access_accounts.attempt_addresses WHERE times[array_length(times, 1)] < now() - interval '1 day';
 """
 
-APPEND_AUDIT = f"INSERT INTO {SCHEMA}.audit (line) VALUES (%s)"
-AUDIT_LINES = f"SELECT line FROM {SCHEMA}.audit ORDER BY id"
+APPEND_AUDIT = "INSERT INTO access_accounts.audit (line) VALUES (%s)"
+AUDIT_LINES = "SELECT line FROM access_accounts.audit ORDER BY id"
 
-REMEMBER = f"""
-INSERT INTO {SCHEMA}.remembered (key, session, expires_at) VALUES (%s, %s::jsonb, %s)
+REMEMBER = """
+INSERT INTO access_accounts.remembered (key, session, expires_at) VALUES (%s, %s::jsonb, %s)
 ON CONFLICT (key) DO UPDATE SET session = excluded.session, expires_at = excluded.expires_at
 """
-ADD_CODE = f"INSERT INTO {SCHEMA}.remember_codes (code_hash, token, deadline) VALUES (%s, %s, %s)"
-PURGE_REMEMBERED = f"""
-DELETE FROM {SCHEMA}.remembered WHERE expires_at <= now();
-DELETE FROM {SCHEMA}.remember_codes WHERE deadline <= now();
+ADD_CODE = "INSERT INTO access_accounts.remember_codes (code_hash, token, deadline) VALUES (%s, %s, %s)"
+PURGE_REMEMBERED = """
+DELETE FROM access_accounts.remembered WHERE expires_at <= now();
+DELETE FROM access_accounts.remember_codes WHERE deadline <= now();
 """
-REDEEM = f"DELETE FROM {SCHEMA}.remember_codes WHERE code_hash = %s RETURNING token, deadline > now()"
-SESSION_FOR = f"SELECT session::text FROM {SCHEMA}.remembered WHERE key = %s AND expires_at > now()"
-UPDATE_SESSION = f"UPDATE {SCHEMA}.remembered SET session = %s::jsonb, expires_at = %s WHERE key = %s"
-FORGET_SESSION = f"DELETE FROM {SCHEMA}.remembered WHERE key = %s"
+REDEEM = "DELETE FROM access_accounts.remember_codes WHERE code_hash = %s RETURNING token, deadline > now()"
+SESSION_FOR = "SELECT session::text FROM access_accounts.remembered WHERE key = %s AND expires_at > now()"
+UPDATE_SESSION = "UPDATE access_accounts.remembered SET session = %s::jsonb, expires_at = %s WHERE key = %s"
+FORGET_SESSION = "DELETE FROM access_accounts.remembered WHERE key = %s"
 
 
 class SharedStoreError(AccessDataError):
@@ -153,7 +153,7 @@ def connection(settings: Settings) -> Iterator[psycopg.Connection[Any]]:
                     con.execute(SCHEMA_DDL)
                     con.commit()
                     _READY.add(url)
-            con.execute(f"SET LOCAL lock_timeout = '{LOCK_WAIT}'")
+            con.execute(SET_LOCK_WAIT)
             yield con
     except psycopg.errors.LockNotAvailable:
         raise SharedStoreError("The users are being changed by another command or sign-in.",
