@@ -62,7 +62,8 @@ def _finish(proc: subprocess.Popen[str], stdin: str = "") -> str:
 def _raw(settings: Settings, sql: str) -> list[tuple]:
     assert settings.warehouse is not None
     with psycopg.connect(settings.warehouse.get_secret_value(), autocommit=True) as con:
-        return con.execute(sql).fetchall()
+        cur = con.execute(sql)
+        return cur.fetchall() if cur.description is not None else []
 
 
 def test_users_command_writes_postgres_and_the_app_store_reads_it(shared):
