@@ -85,6 +85,13 @@ def test_users_command_writes_postgres_and_the_app_store_reads_it(shared):
     listed = _finish(subprocess.Popen([sys.executable, "-m", "etl", "users", "list"], cwd=REPO, env=_env(shared),
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     assert "amina" in listed and "coordinator" in listed
+    # A users file named on the command line is refused, saying where the users are.
+    wrong = subprocess.run([sys.executable, "-m", "etl", "users", "list", "--users", str(shared.db.parent / "u.json")],
+                           cwd=REPO, env=_env(shared), capture_output=True, text=True, timeout=120)
+    assert wrong.returncode == 1 and "with ACCESS_WAREHOUSE set the users are in" in wrong.stderr
+    assert shared.warehouse is not None
+    secret = shared.warehouse.get_secret_value().split(":")[2].split("@")[0]  # the catalog's password
+    assert "Traceback" not in wrong.stderr and secret not in wrong.stderr
 
 
 def test_a_lockout_and_the_limits_earned_in_one_process_hold_in_another(shared):
