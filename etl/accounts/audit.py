@@ -117,6 +117,18 @@ def audit_path(settings: Settings | None = None) -> Path:
     return settings.db.with_name(settings.db.stem + AUDIT_SUFFIX)
 
 
+def location(settings: Settings | None = None) -> str:
+    """Where the trail is, for messages: the file, or (warehouse mode) the PostgreSQL table.
+
+    >>> location(Settings(db=Path("/srv/access/access.duckdb")))
+    '/srv/access/access.audit.jsonl'
+    """
+    settings = settings or get_settings()
+    if _shared(settings):
+        return f"the table audit of {pgstore.where(settings)}"
+    return str(audit_path(settings))
+
+
 def for_database(db: Path, settings: Settings | None = None) -> Settings:
     """The settings with ``db`` as the database: a CLI ``--db`` decides where the default audit file is."""
     settings = settings or get_settings()

@@ -85,6 +85,9 @@ def test_users_command_writes_postgres_and_the_app_store_reads_it(shared):
     listed = _finish(subprocess.Popen([sys.executable, "-m", "etl", "users", "list"], cwd=REPO, env=_env(shared),
                                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
     assert "amina" in listed and "coordinator" in listed
+    trail = _finish(subprocess.Popen([sys.executable, "-m", "etl", "audit", "--action", "users_change"], cwd=REPO,
+                                     env=_env(shared), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    assert "amina" in trail and "From the table audit of PostgreSQL access_accounts" in trail
     # A users file named on the command line is refused, saying where the users are.
     wrong = subprocess.run([sys.executable, "-m", "etl", "users", "list", "--users", str(shared.db.parent / "u.json")],
                            cwd=REPO, env=_env(shared), capture_output=True, text=True, timeout=120)
