@@ -24,6 +24,10 @@ file and race the loads. It is an append-only JSON Lines file beside the databas
   clear; the readers open the lines with the key (lines written before the key was set are read as
   they are, and ``python -m etl encrypt`` seals them). Without a key the file is plain JSON Lines.
 
+In warehouse mode (``ACCESS_WAREHOUSE``) the same lines go to an append-only PostgreSQL table instead
+of the file (:mod:`etl.accounts.pgstore`): the same sealing, the same readers and filters, one trail for
+every app replica and command line.
+
 An action that cannot be audited must not silently happen: :func:`record` raises
 :class:`AuditError` when the line cannot be written, and callers refuse the action (or, when it
 is already done, say so). Commands that change data check first with :func:`ensure_writable`.

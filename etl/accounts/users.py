@@ -19,6 +19,10 @@ not draw a page, so that the Streamlit sign-in page stays thin and the rules can
 - :meth:`UserStore.create_demo_users` makes one demo user per role with published passwords;
   :meth:`UserStore.demo_active` tells the app to show its banner while any of them can sign in.
 
+In warehouse mode (``ACCESS_WAREHOUSE``) the same class runs on PostgreSQL instead of the file
+(:class:`etl.accounts.shared_users.SharedUserStore`; open the users with
+:func:`etl.accounts.shared_users.user_store`, which picks the one the settings say).
+
 The record itself is :mod:`etl.accounts.records`, the sign-in rules that need no file
 :mod:`etl.accounts.signin`, the checks on usernames, passwords and regions :mod:`etl.accounts.rules`.
 What a role may *see* is data in :mod:`etl.accounts.roles`; :attr:`User.scope` and :attr:`Session.scope`
