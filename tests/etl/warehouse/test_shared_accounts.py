@@ -208,3 +208,24 @@ def test_a_missing_database_is_a_clear_error_without_the_password(shared):
     assert "no_such_database" in str(err.value) and password not in str(err.value)
     with pytest.raises(audit.AuditError, match="Cannot use the audit trail"):
         audit.record("sign_in", who="x", settings=wrong)
+
+
+def test_two_processes_changing_users_at_once_lose_no_change(shared, tmp_path):
+    go = tmp_path / "go-users"
+    code = f"""
+        import os, time
+        from etl.accounts.shared_users import user_store
+        store = user_store()
+        while not os.path.exists({str(go)!r}):
+            time.sleep(0.005)
+        for k in range(6):
+            store.add_user(f"{{os.environ['WHO']}}-{{k}}", {PASSWORD!r}, "hq")
+            store.set_disabled("amina", k % 2 == 0)  # both processes also change the same record, in turns
+    """
+    procs = [_python(shared, code, WHO=f"office{i}") for i in (1, 2)]
+    go.touch()
+    for proc in procs:
+        _finish(proc)
+    names = {u.username for u in user_store(shared).list_users()}
+    assert {f"office{i}-{k}" for i in (1, 2) for k in range(6)} <= names
+    assert len(_raw(shared, "SELECT username FROM access_accounts.users")) == len(names)
