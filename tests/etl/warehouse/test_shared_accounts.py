@@ -179,6 +179,7 @@ def test_a_sign_in_remembered_by_one_process_is_honoured_and_ended_by_another(sh
     """))
     made = json.loads(out.strip().splitlines()[-1])
     here = SharedRememberedSessions(shared)
+    assert here.redeem("made-up-code") is None and here.session_for("made-up-token") is None  # an attacker's guesses
     token = here.redeem(made["code"])  # the code may be posted to any replica ...
     assert token is not None and here.redeem(made["code"]) is None  # ... once
     found = here.session_for(token)
