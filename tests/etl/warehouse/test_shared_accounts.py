@@ -35,7 +35,9 @@ T0 = dt.datetime(2026, 3, 1, 9, 0, tzinfo=dt.UTC)
 @pytest.fixture(scope="module")
 def shared(local_postgres, tmp_path_factory) -> Settings:
     base = warehouse_settings(local_postgres, "accounts", tmp_path_factory.mktemp("accounts"))
-    return base.model_copy(update=CHEAP_ARGON2)
+    settings = base.model_copy(update=CHEAP_ARGON2)
+    user_store(settings).add_user("amina", PASSWORD, "coordinator", ["Asia"], now=T0)  # every test's first user
+    return settings
 
 
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -68,23 +70,24 @@ def _raw(settings: Settings, sql: str) -> list[tuple]:
 
 def test_users_command_writes_postgres_and_the_app_store_reads_it(shared):
     out = _finish(subprocess.Popen(
-        [sys.executable, "-m", "etl", "users", "add", "amina", "--role", "coordinator", "--regions", "Asia",
+        [sys.executable, "-m", "etl", "users", "add", "layla", "--role", "coordinator", "--regions", "Asia",
          "--password-stdin"], cwd=REPO, env=_env(shared), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
         stderr=subprocess.PIPE, text=True), PASSWORD + "\n")
-    assert "amina" in out
+    assert "layla" in out
     store = user_store(shared)
     assert isinstance(store, SharedUserStore)
-    assert [(u.username, u.role, u.regions) for u in store.list_users()] == [("amina", "coordinator", ("Asia",))]
-    assert store.verify("amina", PASSWORD, T0).ok
+    layla = store.get("layla")
+    assert layla is not None and (layla.role, layla.regions) == ("coordinator", ("Asia",))
+    assert store.verify("layla", PASSWORD, T0).ok
     # Nothing beside ACCESS_DB: the users live in PostgreSQL only.
     assert not (shared.db.parent / "users.json").exists()
-    rows = _raw(shared, "SELECT username, record->>'role' FROM access_accounts.users")
-    assert rows == [("amina", "coordinator")]
+    rows = _raw(shared, "SELECT username, record->>'role' FROM access_accounts.users WHERE username = 'layla'")
+    assert rows == [("layla", "coordinator")]
     # The command was audited into the PostgreSQL trail, which `python -m etl audit` reads.
     assert "users_change" in set(audit.read(shared)["action"])
     trail = _finish(subprocess.Popen([sys.executable, "-m", "etl", "audit", "--action", "users_change"], cwd=REPO,
                                      env=_env(shared), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    assert "amina" in trail and "From the table audit of PostgreSQL access_accounts" in trail
+    assert "layla" in trail and "From the table audit of PostgreSQL access_accounts" in trail
     # A users file named on the command line is refused, saying where the users are.
     wrong = subprocess.run([sys.executable, "-m", "etl", "users", "list", "--users", str(shared.db.parent / "u.json")],
                            cwd=REPO, env=_env(shared), capture_output=True, text=True, timeout=120)
@@ -139,7 +142,8 @@ def test_the_audit_table_refuses_every_change_and_removal(shared):
     assert _raw(shared, "SELECT id, line FROM access_accounts.audit ORDER BY id") == before
 
 
-def test_two_processes_appending_at_once_lose_no_event_and_sealing_works_as_in_the_file(shared, tmp_path):
+def test_two_processes_appending_at_once_lose_no_event_and_sealing_works_as_in_the_file(local_postgres, tmp_path):
+    shared = warehouse_settings(local_postgres, "sealed_audit", tmp_path)  # its own trail: sealed from the start
     n = 40
     go = tmp_path / "go"
     code = f"""
