@@ -71,13 +71,13 @@ def _default_views(max_scopes: int) -> list[tuple[Scope, Filters]]:
     from dashboard.db import filters, queries
     from dashboard.db.connection import current_version, query_as
     from dashboard.db.scope import scope_key
-    from etl.accounts.users import UserStore, users_path
+    from etl.accounts.shared_users import user_store
     from etl.config import get_settings
 
     if current_version() is None:
         return []
     settings = get_settings()
-    users = UserStore(users_path(settings), settings)
+    users = user_store(settings)
     scopes = {}
     for user in sorted(users.list_users() if users.exists() else [], key=lambda u: not u.demo):
         if not user.disabled:

@@ -28,10 +28,11 @@ if session is None or not session.scope.may(roles.AUDIT_LOG):  # the router hide
     st.stop()
 
 settings = get_settings()
-path = audit.audit_path(settings)
+where = (audit.location(settings) if settings.warehouse is not None
+         else f"`{audit.audit_path(settings).name}` beside the database")
 st.caption(f"Sign-ins (and failures), sign-outs, profile views, briefs, exports, uploads, loads, counterpart "
-           f"decisions, user changes and refused access, as appended to `{path.name}` beside the database "
-           "(never rewritten). Times are UTC. The command line reads the same file: `python -m etl audit`.")
+           f"decisions, user changes and refused access, as appended to {where} "
+           "(never rewritten). Times are UTC. The command line reads the same log: `python -m etl audit`.")
 
 try:
     everyone = audit.people(settings)

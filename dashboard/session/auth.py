@@ -16,8 +16,10 @@ from pathlib import Path
 import streamlit as st
 
 from dashboard.session.remember import COOKIE, REMEMBERED, cookie_script
+from etl.accounts import pgstore
 from etl.accounts.records import utc_now
 from etl.accounts.roles import Scope
+from etl.accounts.shared_users import user_store
 from etl.accounts.signin import Outcome, Session, client_address
 from etl.accounts.users import UserStore, users_path
 from etl.config import get_settings
@@ -37,12 +39,12 @@ class NotSignedIn(AccessDataError):
 
 @st.cache_resource(show_spinner=False)
 def _store(path: str) -> UserStore:
-    return UserStore(Path(path), get_settings())
+    return user_store(get_settings(), Path(path))  # the users in PostgreSQL in warehouse mode
 
 
 def store() -> UserStore:
     settings = get_settings()
-    return _store(str(users_path(settings)))
+    return _store(pgstore.where(settings) if pgstore.enabled(settings) else str(users_path(settings)))
 
 
 def _audit(action: str, who: str, role: str | None = None, detail: dict | None = None) -> None:

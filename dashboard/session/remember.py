@@ -15,18 +15,31 @@ page runs a short script that posts a one-time code (valid :data:`CODE_SECONDS`,
 that route; the route answers with the cookie. The page's scripts only ever see the code, never
 the token. Tokens live in this process' memory, hashed: restarting the server signs everybody out,
 and nothing about sessions is written to disk.
+
+**Behind a load balancer** (warehouse mode, ``ACCESS_WAREHOUSE`` set) the table is in the warehouse's
+PostgreSQL instead (:class:`SharedRememberedSessions`, tables of :mod:`etl.accounts.pgstore`), so a cookie
+set by one replica opens the session on every other, a sign-out on one ends it on all, and the
+one-time code may be posted to any replica. The tokens are stored hashed as in memory; a pending code's
+token is stored encrypted with a key derived from the code (which only the page holds), and deleted
+when the code is spent or runs out. Restarting a replica then signs nobody out.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 import threading
 import time
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from etl.accounts import pgstore
 from etl.accounts.records import utc_now
 from etl.accounts.signin import Session
+from etl.config import Settings, get_settings
 
 COOKIE = "access_session"
 ROUTE = "/_access/remember"
@@ -122,8 +135,105 @@ class RememberedSessions:
             del self._codes[code]
 
 
-# One table per server process: the route (app_server) and the page runs (auth) share it.
-REMEMBERED = RememberedSessions()
+def _code_key(code: str) -> bytes:
+    return hashlib.sha256(b"access-remember-code:" + code.encode()).digest()
+
+
+def _lock_token(token: str, code: str) -> str:
+    """The token encrypted with a key only the one-time code gives (stored while the code is pending)."""
+    nonce = secrets.token_bytes(12)
+    return (nonce + AESGCM(_code_key(code)).encrypt(nonce, token.encode(), None)).hex()
+
+
+def _unlock_token(stored: str, code: str) -> str | None:
+    raw = bytes.fromhex(stored)
+    try:
+        return AESGCM(_code_key(code)).decrypt(raw[:12], raw[12:], None).decode()
+    except (InvalidTag, ValueError):
+        return None
+
+
+class SharedRememberedSessions:
+    """:class:`RememberedSessions` in the warehouse's PostgreSQL database: the same on every app replica.
+
+    Sessions past their limits and spent or expired codes are deleted at each new sign-in; nothing else
+    bounds the table, since every row is a sign-in that passed the password check and its rate limits.
+    """
+
+    def __init__(self, settings: Settings, code_seconds: float = CODE_SECONDS) -> None:
+        self.settings = settings
+        self.code_seconds = code_seconds
+
+    def remember(self, session: Session) -> Remembered:
+        token, code = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+        key = _digest(token)
+        deadline = utc_now() + dt.timedelta(seconds=self.code_seconds)
+        pgstore.remember(self.settings, key, session, _digest(code), _lock_token(token, code), deadline)
+        return Remembered(key=key, code=code)
+
+    def redeem(self, code: str | None) -> str | None:
+        if not isinstance(code, str) or not code:
+            return None
+        stored = pgstore.redeem(self.settings, _digest(code))
+        return None if stored is None else _unlock_token(stored, code)
+
+    def session_for(self, token: str | None) -> tuple[str, Session] | None:
+        if not isinstance(token, str) or not token:
+            return None
+        key = _digest(token)
+        session = pgstore.session_for(self.settings, key)
+        return None if session is None else (key, session)
+
+    def is_live(self, key: str) -> bool:
+        return pgstore.session_for(self.settings, key) is not None
+
+    def update(self, key: str, session: Session) -> None:
+        pgstore.update_session(self.settings, key, session)
+
+    def forget(self, key: str | None) -> None:
+        if key is not None:
+            pgstore.forget_session(self.settings, key)
+
+
+class Remembering:
+    """The process's table of remembered sign-ins: in memory, or in PostgreSQL when the settings name a
+    warehouse (decided at each call, so that the settings in force decide)."""
+
+    def __init__(self) -> None:
+        self.local = RememberedSessions()
+        self._shared: dict[str, SharedRememberedSessions] = {}
+
+    def table(self) -> RememberedSessions | SharedRememberedSessions:
+        settings = get_settings()
+        if not pgstore.enabled(settings):
+            return self.local
+        url = pgstore.where(settings)
+        if url not in self._shared:
+            self._shared[url] = SharedRememberedSessions(settings)
+        return self._shared[url]
+
+    def remember(self, session: Session) -> Remembered:
+        return self.table().remember(session)
+
+    def redeem(self, code: str | None) -> str | None:
+        return self.table().redeem(code)
+
+    def session_for(self, token: str | None) -> tuple[str, Session] | None:
+        return self.table().session_for(token)
+
+    def is_live(self, key: str) -> bool:
+        return self.table().is_live(key)
+
+    def update(self, key: str, session: Session) -> None:
+        self.table().update(key, session)
+
+    def forget(self, key: str | None) -> None:
+        self.table().forget(key)
+
+
+# One table per server process (the route, app_server, and the page runs, auth, share it); in PostgreSQL,
+# one for every replica.
+REMEMBERED = Remembering()
 
 
 def cookie_script(code: str, route: str = ROUTE) -> str:

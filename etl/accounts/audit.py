@@ -24,6 +24,10 @@ file and race the loads. It is an append-only JSON Lines file beside the databas
   clear; the readers open the lines with the key (lines written before the key was set are read as
   they are, and ``python -m etl encrypt`` seals them). Without a key the file is plain JSON Lines.
 
+In warehouse mode (``ACCESS_WAREHOUSE``) the same lines go to an append-only PostgreSQL table instead
+of the file (:mod:`etl.accounts.pgstore`): the same sealing, the same readers and filters, one trail for
+every app replica and command line.
+
 An action that cannot be audited must not silently happen: :func:`record` raises
 :class:`AuditError` when the line cannot be written, and callers refuse the action (or, when it
 is already done, say so). Commands that change data check first with :func:`ensure_writable`.
@@ -46,12 +50,14 @@ import math
 import numbers
 import os
 import stat
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pandas as pd
 
+from etl.accounts import pgstore
 from etl.config import Settings, get_settings
 from etl.errors import AccessDataError
 from etl.formula_guard import spreadsheet_safe
@@ -59,6 +65,8 @@ from etl.store import sealed
 from etl.store.crypto import HOW_TO_SET
 from etl.store.files import write_atomic
 from etl.store.locks import flock_within
+
+T = TypeVar("T")
 
 ACTIONS: tuple[str, ...] = (
     "sign_in",  # a user signed in
@@ -111,6 +119,18 @@ def audit_path(settings: Settings | None = None) -> Path:
     if settings.audit_file is not None:
         return settings.audit_file
     return settings.db.with_name(settings.db.stem + AUDIT_SUFFIX)
+
+
+def location(settings: Settings | None = None) -> str:
+    """Where the trail is, for messages: the file, or (warehouse mode) the PostgreSQL table.
+
+    >>> location(Settings(db=Path("/srv/access/access.duckdb")))
+    '/srv/access/access.audit.jsonl'
+    """
+    settings = settings or get_settings()
+    if _shared(settings):
+        return f"the table audit of {pgstore.where(settings)}"
+    return str(audit_path(settings))
 
 
 def for_database(db: Path, settings: Settings | None = None) -> Settings:
@@ -275,8 +295,25 @@ def ensure_writable(settings: Settings | None = None) -> Path:
     Commands that change data call it before starting, so nothing happens that cannot be recorded.
     """
     path = audit_path(settings)
+    if _shared(settings):
+        _in_postgres(pgstore.check_reachable, settings)
+        return path
     os.close(_open(path))
     return path
+
+
+def _shared(settings: Settings | None) -> bool:
+    """Whether the trail is the append-only table in the warehouse's PostgreSQL (:mod:`etl.accounts.pgstore`)."""
+    return pgstore.enabled(settings or get_settings())
+
+
+def _in_postgres(action: Callable[[Settings], T], settings: Settings | None) -> T:
+    """Run one operation on the PostgreSQL trail; its failure is an :class:`AuditError`, like the file's."""
+    settings = settings or get_settings()
+    try:
+        return action(settings)
+    except pgstore.SharedStoreError as err:
+        raise AuditError(f"Cannot use the audit trail in {pgstore.where(settings)}: {err.message}", err.hint) from None
 
 
 def record(action: str, *, who: str, role: str | None = None, target: object = None, filters: object = None,
@@ -299,6 +336,9 @@ def record(action: str, *, who: str, role: str | None = None, target: object = N
     key = _key(path, settings)
     if key is not None:
         line = sealed.seal(line.rstrip(b"\n"), key, sealed.AUDIT) + b"\n"
+    if _shared(settings):
+        _in_postgres(lambda s: pgstore.append_audit(s, line), settings)
+        return
     append_line(path, line)
 
 
@@ -319,8 +359,8 @@ def seal_file(settings: Settings | None = None) -> int:
     """
     path = audit_path(settings)
     key = _key(path, settings)
-    if key is None or not path.is_file():
-        return 0
+    if key is None or _shared(settings) or not path.is_file():
+        return 0  # the PostgreSQL trail is append-only: lines written before the key stay as they are
     fd = _open_locked(path)
     try:
         with open(fd, "rb", closefd=False) as fh:
@@ -407,12 +447,20 @@ def _opened_lines(path: Path, key: bytes) -> list[str | None]:
     except OSError as exc:
         raise AuditError(f"Cannot read the audit log {path}: {exc.strerror or exc}.",
                          "Check the file is readable by this account.") from exc
+    return _opened(raw.splitlines(), key, str(path))
+
+
+def _opened(lines: Sequence[bytes], key: bytes | None, where: str) -> list[str | None]:
+    """Each line as JSON text, a sealed one opened with ``key``; None for a line that does not open."""
     out: list[str | None] = []
     tried = opened = 0
-    for line in raw.splitlines():
+    for line in lines:
         if not line.strip():
             continue
         if sealed.is_sealed(line):
+            if key is None:
+                raise AuditError(f"The audit log {where} is encrypted (it was written with a database key) and "
+                                 "no key is configured.", HOW_TO_SET)
             tried += 1
             try:
                 out.append(sealed.unseal(line, key, sealed.AUDIT).decode("ascii"))
@@ -422,7 +470,7 @@ def _opened_lines(path: Path, key: bytes) -> list[str | None]:
         else:  # written before the key was configured (``python -m etl encrypt`` seals those)
             out.append(line.decode("utf-8", "replace"))
     if tried and not opened:
-        raise AuditError(f"The configured database key does not open the audit log {path}.",
+        raise AuditError(f"The configured database key does not open the audit log {where}.",
                          "Configure the key the log was written with. " + HOW_TO_SET)
     return out
 
@@ -435,7 +483,13 @@ def _events(settings: Settings | None) -> Iterator[duckdb.DuckDBPyConnection]:
     con = duckdb.connect(":memory:")
     try:
         con.execute("SET enable_progress_bar = false")
-        if not path.is_file():
+        if _shared(settings):
+            lines = _in_postgres(pgstore.audit_lines, settings)
+            opened = _opened([line.encode("ascii") for line in lines], key, pgstore.where(settings or get_settings()))
+            con.register("audit_lines", pd.DataFrame({"line": pd.Series(opened, dtype=object)}))
+            con.execute(LOAD_LINES)
+            con.unregister("audit_lines")
+        elif not path.is_file():
             con.execute(NO_FILE)
         elif key is not None:
             con.register("audit_lines", pd.DataFrame({"line": pd.Series(_opened_lines(path, key), dtype=object)}))

@@ -19,6 +19,10 @@ not draw a page, so that the Streamlit sign-in page stays thin and the rules can
 - :meth:`UserStore.create_demo_users` makes one demo user per role with published passwords;
   :meth:`UserStore.demo_active` tells the app to show its banner while any of them can sign in.
 
+In warehouse mode (``ACCESS_WAREHOUSE``) the same class runs on PostgreSQL instead of the file
+(:class:`etl.accounts.shared_users.SharedUserStore`; open the users with
+:func:`etl.accounts.shared_users.user_store`, which picks the one the settings say).
+
 The record itself is :mod:`etl.accounts.records`, the sign-in rules that need no file
 :mod:`etl.accounts.signin`, the checks on usernames, passwords and regions :mod:`etl.accounts.rules`.
 What a role may *see* is data in :mod:`etl.accounts.roles`; :attr:`User.scope` and :attr:`Session.scope`
@@ -302,7 +306,7 @@ class UserStore:
         now = _utc(now)
         name = normalise_username(username)
         password = _normalise(password)
-        if not self.path.exists():
+        if not self.exists():
             with self.limits.lock:
                 return self._attempt(None, name, password, now, address)[0]
         with self._changing() as users, self.limits.lock:
@@ -492,7 +496,7 @@ class UserStore:
             before = [u.to_json() for u in users]
             yield users
             users.sort(key=lambda u: u.username)
-            if [u.to_json() for u in users] != before or not self.path.exists():
+            if [u.to_json() for u in users] != before or not self.exists():
                 self._write(users)
 
     @contextmanager

@@ -62,7 +62,7 @@ def _print_events(events: pd.DataFrame) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     settings = audit.for_database(args.db)
-    path = audit.audit_path(settings)
+    path = audit.location(settings)
     limit = args.limit if args.limit is not None else (audit.DEFAULT_LIMIT if args.csv else TERMINAL_LIMIT)
     chosen = {"since": args.since, "until": args.until, "action": args.action, "who": args.who,
               "target": args.target}

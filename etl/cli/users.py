@@ -16,18 +16,22 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from etl.accounts import pgstore
 from etl.accounts.records import User, UserError, utc_now
 from etl.accounts.roles import ALL_REGIONS, ROLE_NAMES, ROLES
 from etl.accounts.rules import DEMO_USERS, check_password
-from etl.accounts.users import UserStore, users_path
+from etl.accounts.shared_users import user_store
+from etl.accounts.users import UserStore
 from etl.cli import audited
 from etl.config import get_settings
 
 
 def _store(args: argparse.Namespace) -> UserStore:
     settings = get_settings()
-    path = args.users if args.users is not None else users_path(settings, args.db)
-    return UserStore(path, settings)
+    if args.users is not None and pgstore.enabled(settings):
+        raise UserError(f"--users names a file ({args.users}), but with ACCESS_WAREHOUSE set the users are in "
+                        f"{pgstore.where(settings)}.", "Leave out --users, or unset ACCESS_WAREHOUSE to manage a file.")
+    return user_store(settings, args.users, args.db)  # PostgreSQL in warehouse mode
 
 
 def _read_password(args: argparse.Namespace, username: str, store: UserStore, demo: bool = False) -> str:
