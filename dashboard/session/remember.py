@@ -177,6 +177,9 @@ class SharedRememberedSessions:
         stored = pgstore.redeem(self.settings, _digest(code))
         return None if stored is None else _unlock_token(stored, code)
 
+    def pending(self, code: str) -> bool:
+        return pgstore.code_pending(self.settings, _digest(code))
+
     def session_for(self, token: str | None) -> tuple[str, Session] | None:
         if not isinstance(token, str) or not token:
             return None
@@ -217,6 +220,9 @@ class Remembering:
 
     def redeem(self, code: str | None) -> str | None:
         return self.table().redeem(code)
+
+    def pending(self, code: str) -> bool:
+        return self.table().pending(code)
 
     def session_for(self, token: str | None) -> tuple[str, Session] | None:
         return self.table().session_for(token)

@@ -101,6 +101,7 @@ DELETE FROM access_accounts.remembered WHERE expires_at <= now();
 DELETE FROM access_accounts.remember_codes WHERE deadline <= now();
 """
 REDEEM = "DELETE FROM access_accounts.remember_codes WHERE code_hash = %s RETURNING token, deadline > now()"
+CODE_PENDING = "SELECT deadline > now() FROM access_accounts.remember_codes WHERE code_hash = %s"
 SESSION_FOR = "SELECT session::text FROM access_accounts.remembered WHERE key = %s AND expires_at > now()"
 UPDATE_SESSION = "UPDATE access_accounts.remembered SET session = %s::jsonb, expires_at = %s WHERE key = %s"
 FORGET_SESSION = "DELETE FROM access_accounts.remembered WHERE key = %s"
@@ -278,6 +279,13 @@ def redeem(settings: Settings, code_hash: str) -> str | None:
     with connection(settings) as con:
         row = con.execute(REDEEM, [code_hash]).fetchone()
     return str(row[0]) if row is not None and row[1] else None
+
+
+def code_pending(settings: Settings, code_hash: str) -> bool:
+    """Whether a one-time code still waits to be traded (not redeemed, not too old)."""
+    with connection(settings) as con:
+        row = con.execute(CODE_PENDING, [code_hash]).fetchone()
+    return bool(row and row[0])
 
 
 def session_for(settings: Settings, key: str) -> Session | None:
