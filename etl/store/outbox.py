@@ -1,0 +1,147 @@
+"""An office's outbox: every file a load committed into the database file, kept to be sent to the warehouse.
+
+An office works on its own laptop, on the database file (the embedded mode), and sends its loads to
+headquarters' warehouse when it has a link (``python -m etl sync``, :mod:`etl.sync.push`). What it
+sends is the load itself: the bytes of the file the loader parsed (its private copy,
+:mod:`etl.store.snapshots`) and the mapping file that was applied to it, so that the warehouse runs the
+same loader on the same bytes and gives the load the same ``content_sha256``. "Already loaded" is then
+the one rule that makes a load sent twice add nothing, whichever office sent it first.
+
+The outbox is a folder beside the database, ``<db>.outbox/`` (owner-only), with one folder per load
+named by its ``content_sha256``: the data file under its own name, the mapping file (if any) under its
+own name, and ``entry.json`` (the load's number, the ``--encoding`` and ``--decimal`` it was read
+with). An entry appears whole or not at all (written in a hidden folder, then renamed). With a database
+key configured (:mod:`etl.store.crypto`) the two files are sealed with a key derived from it
+(:mod:`etl.store.sealed`), as the audit log is; ``entry.json`` holds no row.
+
+An entry is written when its load's transaction commits, before the command publishes the database;
+a command that then fails leaves entries whose load is not in the database: :mod:`etl.sync.push` only
+sends entries whose ``content_sha256`` the database's ``loads`` holds.
+
+>>> outbox_path(Path("data/access.duckdb"))
+PosixPath('data/access.duckdb.outbox')
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from etl.config import Settings
+from etl.errors import ConfigError
+from etl.store.sealed import SealError, is_sealed, seal, side_key, unseal
+
+PURPOSE = "outbox"  # the sealing key's purpose (etl/store/sealed.py)
+ENTRY = "entry.json"
+
+
+def outbox_path(db_path: Path) -> Path:
+    """The outbox folder of the database file ``db_path``."""
+    return db_path.with_name(db_path.name + ".outbox")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One kept load: where it is, its key (``content_sha256``) and how it was read."""
+
+    folder: Path
+    sha: str
+    file_name: str
+    size: int  # bytes of the data file as loaded
+    load_id: int
+    encoding: str | None
+    decimal: str | None
+    mapping_name: str | None
+
+    @property
+    def stored_bytes(self) -> int:
+        """What the entry's files take on disk (the data file and its mapping file, sealed or not)."""
+        names = [self.file_name] + ([self.mapping_name] if self.mapping_name else [])
+        return sum((self.folder / n).stat().st_size for n in names)
+
+
+def _write(path: Path, data: bytes, key: bytes | None) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(seal(data, key, PURPOSE) if key else data)
+
+
+def keep(db_path: Path, sha: str, copy: Path, mapping_file: Path | None, *, load_id: int, encoding: str | None,
+         decimal: str | None, settings: Settings | None = None) -> None:
+    """Put one committed load in the outbox (nothing when an entry with this ``sha`` is there already).
+
+    :param copy: the private copy the loader parsed (its name is the file's name).
+    :param mapping_file: the mapping file applied to it (beside the file, or the folder's ``mapping.toml``).
+    :raises OSError: the outbox cannot be written (the caller says so; the load itself stands).
+    """
+    box = outbox_path(db_path)
+    box.mkdir(mode=0o700, exist_ok=True)
+    final = box / sha
+    if final.is_dir():
+        return
+    key = side_key(PURPOSE, settings)
+    folder = Path(tempfile.mkdtemp(prefix=".keeping-", dir=box))
+    try:
+        data = copy.read_bytes()
+        _write(folder / copy.name, data, key)
+        if mapping_file is not None:
+            _write(folder / mapping_file.name, mapping_file.read_bytes(), key)
+        meta = {"sha": sha, "file_name": copy.name, "size": len(data), "load_id": load_id, "encoding": encoding,
+                "decimal": decimal, "mapping_name": mapping_file.name if mapping_file else None, "sealed": bool(key)}
+        (folder / ENTRY).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        try:
+            folder.rename(final)
+        except OSError:
+            if not final.is_dir():  # else another process kept the same load meanwhile
+                raise
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def entries(db_path: Path) -> dict[str, Entry]:
+    """The outbox's entries by ``content_sha256`` (an unreadable ``entry.json`` is left out)."""
+    box = outbox_path(db_path)
+    found: dict[str, Entry] = {}
+    if not box.is_dir():
+        return found
+    for folder in sorted(box.iterdir()):
+        if folder.name.startswith("."):
+            continue
+        try:
+            meta = json.loads((folder / ENTRY).read_text(encoding="utf-8"))
+            found[meta["sha"]] = Entry(folder, meta["sha"], meta["file_name"], int(meta["size"]), int(meta["load_id"]),
+                                       meta.get("encoding"), meta.get("decimal"), meta.get("mapping_name"))
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return found
+
+
+@contextlib.contextmanager
+def opened(entry: Entry, settings: Settings | None = None) -> Iterator[Path]:
+    """The entry's data file as the loader read it, with its mapping file beside it, in a private temporary
+    folder (removed after the block): unsealed first when sealed."""
+    key = side_key(PURPOSE, settings)
+    folder = Path(tempfile.mkdtemp(prefix="access-sync-"))  # 0700
+    try:
+        for name in [entry.file_name] + ([entry.mapping_name] if entry.mapping_name else []):
+            data = (entry.folder / name).read_bytes()
+            if is_sealed(data):
+                if key is None:
+                    raise ConfigError(f"The outbox entry {entry.folder} is sealed and no database key is configured.",
+                                      "Set ACCESS_DB_KEY (or ACCESS_DB_KEY_FILE) as when the file was loaded.")
+                try:
+                    data = unseal(data, key, PURPOSE)
+                except SealError as err:
+                    raise ConfigError(f"The outbox entry {entry.folder} does not open: {err}.",
+                                      "Use the database key it was loaded with, or load the original file at "
+                                      "the warehouse.") from None
+            _write(folder / name, data, None)
+        yield folder / entry.file_name
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
