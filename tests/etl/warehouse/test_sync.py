@@ -106,7 +106,7 @@ def test_sync_twice_is_once_and_a_load_another_office_sent_is_not_duplicated(
     assert first.count("\nsent ") + first.startswith("sent ") == 3 and "3 load(s) sent" in first, first
     after_first = tables(target)
     with warehouse.reading(target) as con:
-        ids = {r[0] for r in con.execute("SELECT engagement_id FROM engagements").fetchall()}
+        ids = {r[0] for r in con.execute("SELECT source_engagement_id FROM engagements").fetchall()}
     assert ids == engagement_ids(files) and len(after_first["engagements"]) == 60  # type: ignore[arg-type]
     second = finished(sync(db, target))
     assert "0 load(s) sent" in second and "3 already there" in second and "\nsent " not in second, second
@@ -121,7 +121,7 @@ def test_sync_twice_is_once_and_a_load_another_office_sent_is_not_duplicated(
     third = finished(sync(other, target))
     assert "1 load(s) sent" in third and "1 already there" in third, third
     with warehouse.reading(target) as con:
-        ids = [r[0] for r in con.execute("SELECT engagement_id FROM engagements").fetchall()]
+        ids = [r[0] for r in con.execute("SELECT source_engagement_id FROM engagements").fetchall()]
         shas = [r[0] for r in con.execute("SELECT content_sha256 FROM loads").fetchall()]
     assert sorted(ids) == sorted(engagement_ids([*files, own])) and len(shas) == len(set(shas)) == 4
 
