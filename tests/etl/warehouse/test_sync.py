@@ -29,11 +29,16 @@ REPO = Path(__file__).resolve().parents[3]
 LOAD_KEYS = "SELECT content_sha256, file_name, rows_loaded, rows_rejected FROM loads ORDER BY load_id"
 
 
-def week(path: Path, office: str, day: int, n: int) -> Path:
-    """One office's log of ``n`` engagements on one day."""
-    return write_csv(path, [row(engagement_id=f"{office}-{day}-{i}", request_id=f"REQ-{office}-{day}-{i}",
-                                date=f"2025-03-{day:02d}", counterpart=f"Col. Person {office}{i % 7}")
-                            for i in range(n)])
+def week(path: Path, office: str, day: int, n: int, *, own_header: bool = False) -> Path:
+    """One office's log of ``n`` engagements on one day; ``own_header``: the counterpart's column is called
+    "Interlocuteur", with a mapping file beside the log that says so."""
+    rows = [row(engagement_id=f"{office}-{day}-{i}", request_id=f"REQ-{office}-{day}-{i}", date=f"2025-03-{day:02d}",
+                counterpart=f"Col. Person {office}{i % 7}") for i in range(n)]
+    if own_header:
+        rows = [{("Interlocuteur" if k == "counterpart" else k): v for k, v in r.items()} for r in rows]
+        path.with_name(path.stem + ".mapping.toml").write_text('[columns]\n"Interlocuteur" = "counterpart"\n',
+                                                               encoding="utf-8")
+    return write_csv(path, rows)
 
 
 def engagement_ids(files: list[Path]) -> set[str]:
@@ -79,10 +84,11 @@ def tables(target: Settings) -> dict[str, object]:
 
 @pytest.fixture(scope="module")
 def office(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
-    """An office's database file with three loads (three days of one week), each in its own command."""
+    """An office's database file with three loads (three days of one week), each in its own command; the
+    last with a mapping file (the warehouse must read it with the same mapping, and know it as the same load)."""
     folder = tmp_path_factory.mktemp("office")
     db = folder / "office.duckdb"
-    files = [week(folder / f"day{d}.csv", "A", d, 20) for d in (3, 4, 5)]
+    files = [week(folder / f"day{d}.csv", "A", d, 20, own_header=d == 5) for d in (3, 4, 5)]
     for path in files:
         assert [r.status for r in load_paths([path], db, settings=Settings(db=db))] == ["loaded"]
     return db, files
@@ -92,22 +98,33 @@ def test_every_committed_load_is_in_the_outbox(office: tuple[Path, list[Path]]) 
     db, files = office
     kept = outbox.entries(db)
     assert sorted(e.file_name for e in kept.values()) == sorted(p.name for p in files)
+    assert sorted(str(e.mapping_name) for e in kept.values()) == ["None", "None", "day5.mapping.toml"]
     for entry in kept.values():  # the bytes as loaded, byte for byte
         with outbox.opened(entry) as copy:
             assert copy.read_bytes() == next(p for p in files if p.name == entry.file_name).read_bytes()
     assert oct(outbox.outbox_path(db).stat().st_mode & 0o777) == "0o700"
 
 
+@pytest.fixture(scope="module")
+def synced(local_postgres: LocalPostgres, office: tuple[Path, list[Path]], tmp_path_factory: pytest.TempPathFactory
+           ) -> tuple[Settings, str, dict[str, object]]:
+    """A warehouse the office synced to once, uninterrupted: its settings, the output, its tables then."""
+    target = new_warehouse(local_postgres, "sync_twice", tmp_path_factory.mktemp("hq"))
+    first = finished(sync(office[0], target))
+    return target, first, tables(target)
+
+
 def test_sync_twice_is_once_and_a_load_another_office_sent_is_not_duplicated(
-        local_postgres: LocalPostgres, office: tuple[Path, list[Path]], tmp_path: Path) -> None:
+        synced: tuple[Settings, str, dict[str, object]], local_postgres: LocalPostgres,
+        office: tuple[Path, list[Path]], tmp_path: Path) -> None:
     db, files = office
-    target = new_warehouse(local_postgres, "sync_twice", tmp_path)
-    first = finished(sync(db, target))
+    target, first, after_first = synced
     assert first.count("\nsent ") + first.startswith("sent ") == 3 and "3 load(s) sent" in first, first
-    after_first = tables(target)
     with warehouse.reading(target) as con:
         ids = {r[0] for r in con.execute("SELECT source_engagement_id FROM engagements").fetchall()}
+        names = {r[0] for r in con.execute("SELECT counterpart_name FROM engagements").fetchall()}
     assert ids == engagement_ids(files) and len(after_first["engagements"]) == 60  # type: ignore[arg-type]
+    assert names == {f"Col. Person A{i}" for i in range(7)}  # day 5's mapping file was applied there too
     second = finished(sync(db, target))
     assert "0 load(s) sent" in second and "3 already there" in second and "\nsent " not in second, second
     assert tables(target) == after_first
@@ -127,10 +144,9 @@ def test_sync_twice_is_once_and_a_load_another_office_sent_is_not_duplicated(
 
 
 def test_an_interrupted_sync_resumes_and_ends_as_an_uninterrupted_one(
-        local_postgres: LocalPostgres, office: tuple[Path, list[Path]], tmp_path: Path) -> None:
-    db, files = office
-    whole = new_warehouse(local_postgres, "sync_whole", tmp_path / "whole")
-    finished(sync(db, whole))
+        synced: tuple[Settings, str, dict[str, object]], local_postgres: LocalPostgres,
+        office: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    db, _ = office
     cut = new_warehouse(local_postgres, "sync_cut", tmp_path / "cut")
     proc = sync(db, cut)
     assert proc.stdout is not None
@@ -143,7 +159,7 @@ def test_an_interrupted_sync_resumes_and_ends_as_an_uninterrupted_one(
     assert committed is not None and 1 <= committed[0] < 3, committed
     resumed = finished(sync(db, cut))
     assert f"{3 - committed[0]} load(s) sent" in resumed and f"{committed[0]} already there" in resumed, resumed
-    assert tables(cut) == tables(whole)
+    assert tables(cut) == synced[2]  # what the uninterrupted sync left
 
 
 def test_sync_refuses_a_wrong_address_without_a_traceback(office: tuple[Path, list[Path]], tmp_path: Path) -> None:
