@@ -130,7 +130,12 @@ def opened(entry: Entry, settings: Settings | None = None) -> Iterator[Path]:
     folder = Path(tempfile.mkdtemp(prefix="access-sync-"))  # 0700
     try:
         for name in [entry.file_name] + ([entry.mapping_name] if entry.mapping_name else []):
-            data = (entry.folder / name).read_bytes()
+            try:
+                data = (entry.folder / name).read_bytes()
+            except OSError as exc:
+                raise ConfigError(f"The outbox entry {entry.folder} is damaged: {name} cannot be read "
+                                  f"({exc.strerror or exc}).", "Load the original file at the warehouse "
+                                  "(`python -m etl load` with ACCESS_WAREHOUSE set); sync sends the others.") from None
             if is_sealed(data):
                 if key is None:
                     raise ConfigError(f"The outbox entry {entry.folder} is sealed and no database key is configured.",

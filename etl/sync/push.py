@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.config import Settings
+from etl.errors import ConfigError
 from etl.intake import LoadResult, load_paths
 from etl.store import outbox, warehouse
 from etl.store.db import reading
@@ -94,9 +95,12 @@ def push(db_path: Path, office: Settings, target: Settings,
         else:
             report.not_kept.append((load_id, name))
     for entry in todo:  # one at a time: each is committed (or not) before the next is read
-        with outbox.opened(entry, office) as path:
-            result = load_paths([path], target.db, settings=target, encoding=entry.encoding, decimal=entry.decimal,
-                                places=False)[0]
+        try:
+            with outbox.opened(entry, office) as path:
+                result = load_paths([path], target.db, settings=target, encoding=entry.encoding,
+                                    decimal=entry.decimal, places=False)[0]
+        except ConfigError as err:  # a damaged entry, or one sealed with another key: said, and the others are sent
+            result = LoadResult(Path(entry.file_name), "failed", message=str(err))
         result.path = Path(entry.file_name)
         sent = Sent(entry.file_name, entry.load_id, entry.size, result)
         report.sent.append(sent)

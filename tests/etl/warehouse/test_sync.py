@@ -126,7 +126,8 @@ def test_sync_twice_is_once_and_a_load_another_office_sent_is_not_duplicated(
     assert ids == engagement_ids(files) and len(after_first["engagements"]) == 60  # type: ignore[arg-type]
     assert names == {f"Col. Person A{i}" for i in range(7)}  # day 5's mapping file was applied there too
     second = finished(sync(db, target))
-    assert "0 load(s) sent" in second and "3 already there" in second and "\nsent " not in second, second
+    # Asked first: nothing read from the outbox, nothing sent (not sent and then found there), one summary line.
+    assert second.splitlines() == [second.strip()] and "0 load(s) sent" in second and "3 already there" in second
     assert tables(target) == after_first
     audit = db.with_suffix(".audit.jsonl").read_text(encoding="utf-8")
     assert audit.count('"sync"') == 2 and local_postgres.password not in audit
@@ -159,6 +160,7 @@ def test_an_interrupted_sync_resumes_and_ends_as_an_uninterrupted_one(
     assert committed is not None and 1 <= committed[0] < 3, committed
     resumed = finished(sync(db, cut))
     assert f"{3 - committed[0]} load(s) sent" in resumed and f"{committed[0]} already there" in resumed, resumed
+    assert "there   " not in resumed  # what was committed before the kill is known, not sent again
     assert tables(cut) == synced[2]  # what the uninterrupted sync left
 
 
