@@ -23,7 +23,7 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -84,6 +84,7 @@ def load_paths(
     encoding: str | None = None,
     decimal: str | None = None,
     places: bool = True,
+    on_result: Callable[[LoadResult], None] | None = None,
 ) -> list[LoadResult]:
     """Load files and folders into the database at ``db_path``; one result per file, in order.
 
@@ -99,6 +100,7 @@ def load_paths(
         mapping file, else what its values show (see :mod:`etl.logs.numbers`).
     :param places: refresh the countries and bundled admin areas first (``sync`` does not: the warehouse's
         reference rows are written by ``warehouse init``, not by each office).
+    :param on_result: called with each file's result as soon as it is committed or refused (``sync`` prints it).
 
     On the database file, every committed file is also kept in the outbox (:mod:`etl.store.outbox`).
     """
@@ -132,6 +134,8 @@ def load_paths(
 
             results[i] = _load_one(con, files[i], i, copies / str(i), seen, settings, encoding, decimal, step,
                                    None if warehouse.enabled(settings) else db_path)
+            if on_result:
+                on_result(results[i])
         if not warehouse.enabled(settings) and any(
                 r.load_id is not None and r.status != "already_loaded" and r.source is not None
                 and r.source.file_format in LOG_FORMATS for r in results):  # feeds touch no counterpart
