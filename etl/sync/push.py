@@ -109,8 +109,8 @@ def push(db_path: Path, office: Settings, target: Settings,
             if not paths:
                 continue
 
-            def sent(result: LoadResult) -> None:
-                _record(report, paths[result.path], result, on_sent)
+            def sent(result: LoadResult, _paths: dict[Path, outbox.Entry] = paths) -> None:
+                _record(report, _paths[result.path], result, on_sent)
 
             load_paths(list(paths), target.db, settings=target, encoding=group[0].encoding,
                        decimal=group[0].decimal, places=False, on_result=sent)
