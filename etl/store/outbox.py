@@ -8,11 +8,13 @@ same loader on the same bytes and gives the load the same ``content_sha256``. "A
 the one rule that makes a load sent twice add nothing, whichever office sent it first.
 
 The outbox is a folder beside the database, ``<db>.outbox/`` (owner-only), with one folder per load
-named by its ``content_sha256``: the data file under its own name, the mapping file (if any) under its
-own name, and ``entry.json`` (the load's number, the ``--encoding`` and ``--decimal`` it was read
-with). An entry appears whole or not at all (written in a hidden folder, then renamed). With a database
-key configured (:mod:`etl.store.crypto`) the two files are sealed with a key derived from it
-(:mod:`etl.store.sealed`), as the audit log is; ``entry.json`` holds no row.
+named by its ``content_sha256``: ``data`` (the file's bytes), ``mapping`` (the mapping file's, if any)
+and ``entry.json`` (the file's and mapping's names, the load's number, the ``--encoding`` and
+``--decimal`` it was read with). A file's name can name a counterpart, so no name appears outside
+``entry.json``. An entry appears whole or not at all (written in a hidden folder, then renamed). With a
+database key configured (:mod:`etl.store.crypto`) all three are sealed with a key derived from it
+(:mod:`etl.store.sealed`), as the audit log is; ``python -m etl encrypt`` seals the entries kept before
+(:func:`seal_entries`).
 
 An entry is written when its load's transaction commits, before the command publishes the database;
 a command that then fails leaves entries whose load is not in the database: :mod:`etl.sync.push` only
@@ -38,7 +40,7 @@ from etl.errors import ConfigError
 from etl.store.sealed import SealError, is_sealed, seal, side_key, unseal
 
 PURPOSE = "outbox"  # the sealing key's purpose (etl/store/sealed.py)
-ENTRY = "entry.json"
+ENTRY, DATA, MAPPING = "entry.json", "data", "mapping"
 
 
 def outbox_path(db_path: Path) -> Path:
@@ -59,17 +61,33 @@ class Entry:
     decimal: str | None
     mapping_name: str | None
 
-    @property
-    def stored_bytes(self) -> int:
-        """What the entry's files take on disk (the data file and its mapping file, sealed or not)."""
-        names = [self.file_name] + ([self.mapping_name] if self.mapping_name else [])
-        return sum((self.folder / n).stat().st_size for n in names)
-
 
 def _write(path: Path, data: bytes, key: bytes | None) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
         fh.write(seal(data, key, PURPOSE) if key else data)
+
+
+def _read(path: Path, key: bytes | None) -> bytes:
+    """A file of an entry, unsealed when sealed; :class:`ConfigError` when it cannot be read or opened."""
+    where = path.parent
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"The outbox entry {where} is damaged: {path.name} cannot be read ({exc.strerror or exc}).",
+                          "Load the original file at the warehouse (`python -m etl load` with ACCESS_WAREHOUSE "
+                          "set) and remove that folder.") from None
+    if not is_sealed(data):
+        return data
+    if key is None:
+        raise ConfigError(f"The outbox entry {where} is sealed and no database key is configured.",
+                          "Set ACCESS_DB_KEY (or ACCESS_DB_KEY_FILE) as when the file was loaded.")
+    try:
+        return unseal(data, key, PURPOSE)
+    except SealError as err:
+        raise ConfigError(f"The outbox entry {where} does not open: {err}.",
+                          "Use the database key it was loaded with, or load the original file at the "
+                          "warehouse.") from None
 
 
 def keep(db_path: Path, sha: str, copy: Path, mapping_file: Path | None, *, load_id: int, encoding: str | None,
@@ -89,12 +107,12 @@ def keep(db_path: Path, sha: str, copy: Path, mapping_file: Path | None, *, load
     folder = Path(tempfile.mkdtemp(prefix=".keeping-", dir=box))
     try:
         data = copy.read_bytes()
-        _write(folder / copy.name, data, key)
+        _write(folder / DATA, data, key)
         if mapping_file is not None:
-            _write(folder / mapping_file.name, mapping_file.read_bytes(), key)
+            _write(folder / MAPPING, mapping_file.read_bytes(), key)
         meta = {"sha": sha, "file_name": copy.name, "size": len(data), "load_id": load_id, "encoding": encoding,
-                "decimal": decimal, "mapping_name": mapping_file.name if mapping_file else None, "sealed": bool(key)}
-        (folder / ENTRY).write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+                "decimal": decimal, "mapping_name": mapping_file.name if mapping_file else None}
+        _write(folder / ENTRY, json.dumps(meta, ensure_ascii=False).encode("utf-8"), key)
         try:
             folder.rename(final)
         except OSError:
@@ -104,49 +122,63 @@ def keep(db_path: Path, sha: str, copy: Path, mapping_file: Path | None, *, load
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def entries(db_path: Path) -> dict[str, Entry]:
-    """The outbox's entries by ``content_sha256`` (an unreadable ``entry.json`` is left out)."""
+def seal_entries(db_path: Path, settings: Settings | None = None) -> int:
+    """Seal the entries kept before the database key was set (``python -m etl encrypt``); how many files.
+
+    Each file is replaced whole (written sealed beside it, then renamed over it); like the plain database,
+    its old blocks may stay on the disk until overwritten.
+    """
+    key = side_key(PURPOSE, settings)
+    done = 0
+    box = outbox_path(db_path)
+    if key is None or not box.is_dir():
+        return done
+    for path in sorted(box.glob("[!.]*/[!.]*")):
+        data = path.read_bytes()
+        if is_sealed(data):
+            continue
+        work = path.with_name(f".{path.name}.sealing")
+        work.unlink(missing_ok=True)
+        _write(work, data, key)
+        os.replace(work, path)
+        done += 1
+    return done
+
+
+def entries(db_path: Path, settings: Settings | None = None) -> dict[str, Entry]:
+    """The outbox's entries by ``content_sha256``.
+
+    :raises ConfigError: an entry cannot be read (damaged, or sealed and the key is missing or another).
+    """
     box = outbox_path(db_path)
     found: dict[str, Entry] = {}
     if not box.is_dir():
         return found
+    key = side_key(PURPOSE, settings)
     for folder in sorted(box.iterdir()):
         if folder.name.startswith("."):
             continue
         try:
-            meta = json.loads((folder / ENTRY).read_text(encoding="utf-8"))
+            meta = json.loads(_read(folder / ENTRY, key))
             found[meta["sha"]] = Entry(folder, meta["sha"], meta["file_name"], int(meta["size"]), int(meta["load_id"]),
                                        meta.get("encoding"), meta.get("decimal"), meta.get("mapping_name"))
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"The outbox entry {folder} is damaged: its {ENTRY} does not read.",
+                              "Load the original file at the warehouse (`python -m etl load` with ACCESS_WAREHOUSE "
+                              "set) and remove that folder.") from None
     return found
 
 
 @contextlib.contextmanager
 def opened(entry: Entry, settings: Settings | None = None) -> Iterator[Path]:
-    """The entry's data file as the loader read it, with its mapping file beside it, in a private temporary
-    folder (removed after the block): unsealed first when sealed."""
+    """The entry's data file as the loader read it, under its own name, with its mapping file beside it, in a
+    private temporary folder (removed after the block); unsealed when sealed."""
     key = side_key(PURPOSE, settings)
     folder = Path(tempfile.mkdtemp(prefix="access-sync-"))  # 0700
     try:
-        for name in [entry.file_name] + ([entry.mapping_name] if entry.mapping_name else []):
-            try:
-                data = (entry.folder / name).read_bytes()
-            except OSError as exc:
-                raise ConfigError(f"The outbox entry {entry.folder} is damaged: {name} cannot be read "
-                                  f"({exc.strerror or exc}).", "Load the original file at the warehouse "
-                                  "(`python -m etl load` with ACCESS_WAREHOUSE set); sync sends the others.") from None
-            if is_sealed(data):
-                if key is None:
-                    raise ConfigError(f"The outbox entry {entry.folder} is sealed and no database key is configured.",
-                                      "Set ACCESS_DB_KEY (or ACCESS_DB_KEY_FILE) as when the file was loaded.")
-                try:
-                    data = unseal(data, key, PURPOSE)
-                except SealError as err:
-                    raise ConfigError(f"The outbox entry {entry.folder} does not open: {err}.",
-                                      "Use the database key it was loaded with, or load the original file at "
-                                      "the warehouse.") from None
-            _write(folder / name, data, None)
+        _write(folder / entry.file_name, _read(entry.folder / DATA, key), None)
+        if entry.mapping_name:
+            _write(folder / entry.mapping_name, _read(entry.folder / MAPPING, key), None)
         yield folder / entry.file_name
     finally:
         shutil.rmtree(folder, ignore_errors=True)

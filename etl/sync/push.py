@@ -84,7 +84,7 @@ def push(db_path: Path, office: Settings, target: Settings,
     :param on_sent: called after each load is committed in the warehouse (the command prints it at once).
     """
     have = warehouse_keys(target)
-    kept = outbox.entries(db_path)
+    kept = outbox.entries(db_path, office)
     report = PushReport()
     todo: list[outbox.Entry] = []
     for load_id, sha, name in office_loads(db_path, office):
