@@ -1,11 +1,12 @@
 """Benchmark: the bytes one office's week (about 500 engagements) costs to send with ``python -m etl sync``.
 
     python bench/bench_sync.py                  # 500 engagements, a warehouse already holding 3,000 other rows
-    python bench/bench_sync.py --week 500 --others 0
+    python bench/bench_sync.py --week 500 --files 1 --others 0
 
 What it does, all on this machine: a throwaway PostgreSQL (etl/store/pgserver.py), a warehouse in it
 filled with the demo logs of the other offices (``--others`` rows), and an office's database file with
-one week: the first ``--week`` rows of one demo office's log, loaded with ``python -m etl load``. Then the
+one week: the first ``--week`` rows of one demo office's log, as ``--files`` daily exports, each loaded
+with its own ``python -m etl load``. Then the
 office syncs (:func:`etl.sync.push.push`) through a TCP proxy that counts the bytes to and from
 PostgreSQL, and the new Parquet files in the warehouse's data folder are added up. The loader runs on the
 office's machine, so what crosses its link is the catalog traffic and the data files it writes (to a
@@ -81,21 +82,29 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def one_week(source: Path, out: Path, rows: int) -> Path:
-    """The first ``rows`` data rows of a demo office's log, as that office's log of the week."""
-    with open(source, encoding="utf-8", newline="") as fh, open(out, "w", encoding="utf-8", newline="") as dst:
-        reader, writer = csv.reader(fh), csv.writer(dst)
-        writer.writerow(next(reader))
-        for n, line in enumerate(reader):
-            if n >= rows:
-                break
-            writer.writerow(line)
-    return out
+def one_week(source: Path, out: Path, rows: int, files: int) -> list[Path]:
+    """The first ``rows`` data rows of a demo office's log, as that office's ``files`` exports of the week."""
+    with open(source, encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        lines = [line for _, line in zip(range(rows), reader, strict=False)]
+    out.mkdir()
+    paths = []
+    for day in range(files):
+        path = out / f"office_day{day + 1}.csv"
+        with open(path, "w", encoding="utf-8", newline="") as dst:
+            writer = csv.writer(dst)
+            writer.writerow(header)
+            writer.writerows(lines[day::files])
+        paths.append(path)
+    return paths
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--week", type=int, default=500, help="engagements in the office's week (default 500)")
+    parser.add_argument("--files", type=int, default=7, help="exports the week comes in, each loaded on its own "
+                                                              "(default 7: one a day)")
     parser.add_argument("--others", type=int, default=3000, help="demo rows of the other offices already in the "
                                                                   "warehouse (default 3,000)")
     args = parser.parse_args()
@@ -104,9 +113,9 @@ def main() -> int:
         work.chmod(0o755)  # the throwaway server's account (when run as root) must reach its folder
         demo = write_demo_logs(work / "demo", rows=max(args.others, args.week * 12))
         office_log = next(p for p in demo if p.name == "demo_bfa_access_log.csv")
-        week = one_week(office_log, work / "office_week.csv", args.week)
+        week = one_week(office_log, work / "office_week", args.week, args.files)
         office_db = work / "office.duckdb"
-        [result] = load_paths([week], office_db, settings=Settings(db=office_db))
+        loaded = sum(r.rows_loaded for path in week for r in load_paths([path], office_db, settings=Settings(db=office_db)))
         with LocalPostgres(work / "pg").running() as pg:
             proxy = CountingProxy(pg.port)
             url = pg.new_database("bench").replace(f":{pg.port}/", f":{proxy.port}/")
@@ -124,10 +133,10 @@ def main() -> int:
             written = folder_bytes(work / "lake") - before
             again = push(office_db, Settings(db=office_db), target)
             up2, down2 = proxy.reset()
-        entry = next(iter(outbox.entries(office_db).values()))
-        print(f"Office week: {result.rows_loaded:,} engagements loaded at the office, log file {entry.size:,} bytes; "
-              f"warehouse already holding the demo logs of the other offices ({args.others:,} rows asked for).")
-        print(f"First sync: {len(report.sent)} load sent ({report.sent[0].result.rows_loaded:,} rows at the "
+        size = sum(e.size for e in outbox.entries(office_db).values())
+        print(f"Office week: {loaded:,} engagements loaded at the office from {len(week)} files of {size:,} bytes "
+              f"in all; warehouse already holding the demo logs of the other offices ({args.others:,} rows asked for).")
+        print(f"First sync: {len(report.sent)} loads sent ({sum(s.result.rows_loaded for s in report.sent):,} rows at the "
               f"warehouse); to PostgreSQL {up:,} bytes, from PostgreSQL {down:,} bytes; Parquet files written "
               f"{written:,} bytes; total over the link {up + down + written:,} bytes.")
         print(f"Second sync (nothing to send): {len(again.sent)} sent, {again.already_there} already there; "
