@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from etl.config import Settings
 from etl.intake import load_paths, refresh_places
@@ -164,10 +163,18 @@ def test_an_interrupted_sync_resumes_and_ends_as_an_uninterrupted_one(
     assert tables(cut) == synced[2]  # what the uninterrupted sync left
 
 
-def test_sync_refuses_a_wrong_address_without_a_traceback(office: tuple[Path, list[Path]], tmp_path: Path) -> None:
+def test_sync_refuses_a_wrong_address_or_password_without_a_traceback_or_the_password(
+        synced: tuple[Settings, str, dict[str, object]], office: tuple[Path, list[Path]], tmp_path: Path) -> None:
     db, _ = office
-    bad = Settings(warehouse=SecretStr("mysql://x@h/db"), warehouse_data=tmp_path)
-    proc = sync(db, bad)
-    out, err = proc.communicate(timeout=120)
-    assert proc.returncode == 1 and err.startswith("error: ACCESS_WAREHOUSE is not a PostgreSQL URL"), out + err
-    assert "Traceback" not in err
+    target = synced[0]
+    assert target.warehouse is not None
+    good = target.warehouse.get_secret_value()
+    wrong = good.replace(good.split("@")[0].rsplit(":", 1)[1], "Wr0ngPassw0rd")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "ACCESS_AUDIT_FILE": str(tmp_path / "audit.jsonl")}
+    for url, says in (("mysql://x@h/db", "error: ACCESS_WAREHOUSE is not a PostgreSQL URL"),
+                      (wrong, "error: Cannot open the warehouse")):
+        done = subprocess.run([sys.executable, "-m", "etl", "sync", "--to", url, "--data", str(target.warehouse_data),
+                               "--db", str(db)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 1 and done.stderr.startswith(says), done.stdout + done.stderr
+        assert "Traceback" not in done.stderr and "Wr0ngPassw0rd" not in done.stdout + done.stderr
+    assert "Wr0ngPassw0rd" not in (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
