@@ -146,8 +146,8 @@ def load_paths(
         if progress:
             progress("publishing the new database version", 1.0)
         published = True
-    if published:  # the file an upgrade kept (<db>.before-upgrade-N) is no longer needed
-        remove_backups(db_path)
+    if published and not warehouse.enabled(settings):  # the file an upgrade kept (<db>.before-upgrade-N) is no
+        remove_backups(db_path)  # longer needed; a load into the warehouse (or a sync) published nothing to it
     return results
 
 

@@ -178,3 +178,7 @@ def test_sync_refuses_a_wrong_address_or_password_without_a_traceback_or_the_pas
         assert done.returncode == 1 and done.stderr.startswith(says), done.stdout + done.stderr
         assert "Traceback" not in done.stderr and "Wr0ngPassw0rd" not in done.stdout + done.stderr
     assert "Wr0ngPassw0rd" not in (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
+    env["ACCESS_WAREHOUSE"] = good  # this machine works on the warehouse itself: nothing to send from
+    done = subprocess.run([sys.executable, "-m", "etl", "sync", "--to", good, "--data", str(target.warehouse_data),
+                           "--db", str(db)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and done.stderr.startswith("error: ACCESS_WAREHOUSE is set"), done.stderr
