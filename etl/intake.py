@@ -23,7 +23,7 @@ import contextlib
 import shutil
 import tempfile
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import duckdb
@@ -34,12 +34,13 @@ from etl.errors import AccessDataError, short_name
 from etl.feeds.conflict_base import ParsedConflict
 from etl.feeds.conflict_load import load_conflict
 from etl.feeds.load import StagedFeed, load_feed, stage_feed
-from etl.feeds.registry import safe_recognise
+from etl.feeds.registry import FEED_COLUMN_NAMES, safe_recognise
 from etl.geo.refresh import refresh_geography
 from etl.logs.load import stage_log, validate_and_insert
+from etl.logs.mapping import find_mapping_file
 from etl.logs.readers import SUPPORTED
 from etl.logs.results import LoadResult, Progress
-from etl.store import rollups, warehouse
+from etl.store import outbox, rollups, warehouse
 from etl.store.archives import check_archive
 from etl.store.db import Discard
 from etl.store.loads import retrying, transaction, write_session
@@ -82,6 +83,8 @@ def load_paths(
     progress: Progress | None = None,
     encoding: str | None = None,
     decimal: str | None = None,
+    places: bool = True,
+    on_result: Callable[[LoadResult], None] | None = None,
 ) -> list[LoadResult]:
     """Load files and folders into the database at ``db_path``; one result per file, in order.
 
@@ -95,6 +98,11 @@ def load_paths(
     :param encoding: the text encoding of every CSV log (``--encoding``); default: each file's, detected.
     :param decimal: the decimal separator of every log, "." or "," (``--decimal``); default: each file's
         mapping file, else what its values show (see :mod:`etl.logs.numbers`).
+    :param places: refresh the countries and bundled admin areas first (``sync`` does not: the warehouse's
+        reference rows are written by ``warehouse init``, not by each office).
+    :param on_result: called with each file's result as soon as it is committed or refused (``sync`` prints it).
+
+    On the database file, every committed file is also kept in the outbox (:mod:`etl.store.outbox`).
     """
     settings = settings or get_settings()
     db_path = db_path or settings.db
@@ -112,7 +120,8 @@ def load_paths(
     published = False
     copies_beside = None if warehouse.enabled(settings) else db_path  # the warehouse: a private temporary folder
     with write_session(db_path, settings, in_warehouse=True) as con, _copies_folder(copies_beside) as copies:
-        retrying(lambda: refresh_places(con, settings))
+        if places:
+            retrying(lambda: refresh_places(con, settings))
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped (the
         # warehouse takes no decisions yet: `counterparts` refuses to write there).
         if not warehouse.enabled(settings):
@@ -123,7 +132,10 @@ def load_paths(
                 if progress:
                     progress(f"{_name}: {label}", (_n + fraction) / len(todo))
 
-            results[i] = _load_one(con, files[i], i, copies / str(i), seen, settings, encoding, decimal, step)
+            results[i] = _load_one(con, files[i], i, copies / str(i), seen, settings, encoding, decimal, step,
+                                   None if warehouse.enabled(settings) else db_path)
+            if on_result:
+                on_result(results[i])
         if not warehouse.enabled(settings) and any(
                 r.load_id is not None and r.status != "already_loaded" and r.source is not None
                 and r.source.file_format in LOG_FORMATS for r in results):  # feeds touch no counterpart
@@ -134,8 +146,8 @@ def load_paths(
         if progress:
             progress("publishing the new database version", 1.0)
         published = True
-    if published:  # the file an upgrade kept (<db>.before-upgrade-N) is no longer needed
-        remove_backups(db_path)
+    if published and not warehouse.enabled(settings):  # the file an upgrade kept (<db>.before-upgrade-N) is no
+        remove_backups(db_path)  # longer needed; a load into the warehouse (or a sync) published nothing to it
     return results
 
 
@@ -160,7 +172,8 @@ UNEXPECTED = "the loader met a problem it does not know how to explain"
 
 
 def _load_one(con: duckdb.DuckDBPyConnection, path: Path, index: int, folder: Path, seen: dict[str, Path],
-              settings: Settings, encoding: str | None, decimal: str | None, step: Progress) -> LoadResult:
+              settings: Settings, encoding: str | None, decimal: str | None, step: Progress,
+              outbox_of: Path | None = None) -> LoadResult:
     """Copy, recognise, stage and insert one file in its own transaction; its result, never an exception.
 
     Only a failure of the database itself (:class:`DatabaseError` outside this file's rows, or an
@@ -204,6 +217,8 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, index: int, folder: Pa
             return LoadResult(path, "failed", seconds=time.monotonic() - started,
                               message=str(err) if isinstance(err, AccessDataError) else _unexpected(name, err))
         result.seconds = time.monotonic() - started
+        if outbox_of is not None and result.load_id is not None and result.status != "already_loaded":
+            _keep(outbox_of, staged.sha, snap.copy, path, feed is not None, result, encoding, decimal, settings)
         return result
     except AccessDataError as err:
         return LoadResult(path, "failed", seconds=time.monotonic() - started, message=str(err))
@@ -212,6 +227,19 @@ def _load_one(con: duckdb.DuckDBPyConnection, path: Path, index: int, folder: Pa
     finally:
         _drop_staged(con)
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _keep(db_path: Path, sha: str, copy: Path, path: Path, is_feed: bool, result: LoadResult, encoding: str | None,
+          decimal: str | None, settings: Settings) -> None:
+    """Put a committed file in the outbox; when that fails, the load stands and its result says so."""
+    try:
+        mapping = find_mapping_file(path, FEED_COLUMN_NAMES if is_feed else ())
+        outbox.keep(db_path, sha, copy, mapping, load_id=result.load_id or 0, encoding=encoding, decimal=decimal,
+                    settings=settings)
+    except (OSError, AccessDataError) as err:
+        note = (f"not kept in the outbox ({err}): `python -m etl sync` cannot send it; load the file at the "
+                "warehouse instead.")
+        result.message = f"{result.message} {note}".strip()
 
 
 def _drop_staged(con: duckdb.DuckDBPyConnection) -> None:

@@ -17,7 +17,8 @@ MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.
            "etl.feeds.cells", "etl.feeds.tables", "etl.logs.numbers", "etl.logs.readers.encodings",
            "etl.counterparts.sounds", "etl.store.scratch", "dashboard.snapshot.content", "dashboard.snapshot.notable", "dashboard.db.periods",
            "dashboard.db.filters", "dashboard.ui.comparisons",
-           "etl.analysis.alerts", "etl.analysis.sql", "etl.store.warehouse"]
+           "etl.analysis.alerts", "etl.analysis.sql", "etl.store.warehouse",
+           "etl.store.outbox", "etl.cli.sync"]
 
 
 @pytest.mark.parametrize("name", MODULES)

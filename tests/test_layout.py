@@ -26,6 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("etl.feeds",),
     ("etl.intake",),
     ("etl.demo",),
+    ("etl.sync",),
     ("etl.cli",),
     ("dashboard.registry",),
     ("dashboard.session",),

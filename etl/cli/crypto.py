@@ -24,6 +24,7 @@ from pydantic import SecretStr
 
 from etl.config import get_settings
 from etl.errors import ConfigError, DatabaseError
+from etl.store import outbox
 from etl.store.crypto import HOW_TO_SET, database_key, httpfs_extension
 from etl.store.db import make_folder, next_path, spill_folder, sql_literal, wal_path, write_lock
 
@@ -160,7 +161,8 @@ def encrypt_database(db_path: Path, keep_plain: bool = False, timeout_s: float |
 
 
 def seal_side_files(db_path: Path) -> list[Path]:
-    """Seal the audit log and the decisions mirror of ``db_path`` with the configured key; the files sealed.
+    """Seal the audit log, the decisions mirror and the outbox of ``db_path`` with the configured key; the files
+    sealed (the outbox as one).
 
     Their plain versions were written before the key was set and name counterparts (etl/store/sealed.py).
     Call with the database's writer lock held (the mirror is written under it).
@@ -175,6 +177,8 @@ def seal_side_files(db_path: Path) -> list[Path]:
     mirror_file = mirror.mirror_path(db_path, settings)
     if mirror.seal_mirror(mirror_file, settings):
         done.append(mirror_file)
+    if outbox.seal_entries(db_path, settings):  # the files kept for `sync` (etl/store/outbox.py)
+        done.append(outbox.outbox_path(db_path))
     return done
 
 

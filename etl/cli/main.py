@@ -22,6 +22,7 @@ from etl.cli import audit as audit_cli
 from etl.cli import audited
 from etl.cli import counterparts as counterparts_cli
 from etl.cli import crypto as crypto_cli
+from etl.cli import sync as sync_cli
 from etl.cli import users as users_cli
 from etl.cli import warehouse as warehouse_cli
 from etl.config import DATA_DIR, get_settings
@@ -309,6 +310,7 @@ def build_parser(extra: Sequence[AddParser] = ()) -> argparse.ArgumentParser:
     alerts_cli.add_parser(sub, add_db)  # alerts --month YYYY-MM [--region R] [--country ISO3]
     audit_cli.add_parser(sub, add_db)  # audit [--since DATE] [--action A] [--who U] [--csv FILE]
     warehouse_cli.add_parser(sub, add_db)  # warehouse init | try-postgres (etl/store/warehouse.py)
+    sync_cli.add_parser(sub, add_db)  # sync --to URL: an office's loads to the warehouse (etl/sync/)
     for add in extra:  # snapshot (etl/__main__.py)
         add(sub, add_db)
     return parser
