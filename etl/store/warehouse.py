@@ -42,7 +42,7 @@ from etl.errors import ConfigError, DatabaseError
 from etl.store import migrations
 from etl.store.crypto import httpfs_extension
 from etl.store.db import ALIAS, Discard, sql_literal
-from etl.store.lake_secrets import SECRETS_DDL, keep_pseudonym_salt
+from etl.store.lake_secrets import SECRETS_DDL, SECRETS_TABLE, keep_pseudonym_salt
 from etl.store.schema import SCHEMA_VERSION, check_lake_version, create_tables, insert_rows, reference_rows
 from etl.store.scratch import attach_scratch, detach_scratch
 
@@ -52,6 +52,8 @@ from etl.store.scratch import attach_scratch, detach_scratch
 COMMIT_TOKEN = "warehouse_commits"
 TAKE_TOKEN = f"UPDATE {COMMIT_TOKEN} SET commits = commits + 1"  # noqa: S608 - a constant
 LAKE_ONLY_DDL = f"CREATE TABLE IF NOT EXISTS {COMMIT_TOKEN} (commits BIGINT NOT NULL)"
+# Tables the warehouse has and a database file has not: the commit token and the shared secrets (the salt).
+LAKE_ONLY_TABLES = (COMMIT_TOKEN, SECRETS_TABLE)
 
 # Types DuckLake accepts but does not keep: its Parquet files hold a HUGEINT or UHUGEINT as a DOUBLE, so a
 # 128-bit hash (engagements.row_hash) came back rounded and duplicate rows were no longer recognised. The
