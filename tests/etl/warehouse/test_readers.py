@@ -26,7 +26,7 @@ from etl.config import Settings
 from etl.demo.build import write_demo_logs
 from etl.intake import load_paths
 from etl.store import lake_read, warehouse
-from etl.store.db import connect_read
+from etl.store.db import ALIAS, connect_read
 from etl.store.lake_secrets import READ_SALT, SALT
 from etl.store.pgserver import LocalPostgres
 from tests.dashboard.test_scope_oracle import LAST, check_every_view, code, plant_oracle_rows
@@ -37,9 +37,9 @@ REPO = Path(__file__).resolve().parents[3]
 FIRST = ("demo_bfa_access_log.csv", "demo_afg_access_log.xlsx", "demo_irq_access_log.json",
          "demo_awsd_incidents.csv", "demo_acled_events.csv")
 LATER = "demo_ssd_access_log.xlsx"
-# Every role with no region, the region of unknown rows, the planted last region, two regions; hq with all.
-SCOPES = [*[(role, grant) for role in ("coordinator", "negotiator", "admin", "hq")
-            for grant in ((), ("Other",), (LAST,), ("Asia", LAST))], ("hq", ("*",))]
+# Every role with the region of unknown rows, and with two regions (one the planted last region); no region; hq with all.
+SCOPES = [*[(role, grant) for role in ("coordinator", "negotiator", "admin", "hq") for grant in (("Other",), ("Asia", LAST))],
+          ("coordinator", ()), ("hq", ()), ("hq", ("*",))]
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def both(local_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
          ) -> tuple[Path, Settings, dict[str, Path]]:
     """The same demo files loaded into a DuckDB file and into a new warehouse, the oracle's rows planted in both."""
     folder = tmp_path_factory.mktemp("readers")
-    files = {p.name: p for p in write_demo_logs(folder / "logs", rows=1500)}
+    files = {p.name: p for p in write_demo_logs(folder / "logs", rows=800)}
     paths = [files[n] for n in FIRST]
     file_db = folder / "embedded.duckdb"
     assert all(r.status == "loaded" for r in load_paths(paths, file_db, settings=Settings(db=file_db)))
@@ -81,10 +81,17 @@ def test_every_scoped_view_of_the_warehouse_equals_the_oracle_and_the_file(
         both: tuple[Path, Settings, dict[str, Path]]) -> None:
     file_db, settings, _ = both
 
-    def lake() -> duckdb.DuckDBPyConnection:  # the oracle's raw tables, read from the warehouse itself
-        return warehouse.connect(settings, read_only=True)
+    shared = warehouse.connect(settings, read_only=True)
 
-    in_lake = check_every_view(connect_read(settings.db, settings=settings), lake, SCOPES)
+    def lake() -> duckdb.DuckDBPyConnection:  # the oracle's raw tables, read from the warehouse itself
+        cursor = shared.cursor()  # closed by the oracle; the connection stays open
+        cursor.execute(f"USE {ALIAS}")
+        return cursor
+
+    try:
+        in_lake = check_every_view(connect_read(settings.db, settings=settings), lake, SCOPES)
+    finally:
+        shared.close()
     in_file = check_every_view(connect_read(file_db, settings=Settings(db=file_db)), file_db, SCOPES)
     assert in_lake.keys() == in_file.keys()
     lake_rows, file_rows = _comparable(in_lake), _comparable(in_file)
@@ -92,7 +99,7 @@ def test_every_scoped_view_of_the_warehouse_equals_the_oracle_and_the_file(
     assert not differ, (f"{len(differ)} scoped views differ between the warehouse and the file, e.g. {differ[0]}: "
                         f"{list(lake_rows[differ[0]] - file_rows[differ[0]])[:2]} in the warehouse, "
                         f"{list(file_rows[differ[0]] - lake_rows[differ[0]])[:2]} in the file")
-    assert sum(sum(c.values()) for k, c in lake_rows.items() if k[2] == "engagements") > 1000
+    assert sum(sum(c.values()) for k, c in lake_rows.items() if k[2] == "engagements") > 500
 
 
 # One reader process: each line read on stdin is answered with what an hq user granted no region sees, read
