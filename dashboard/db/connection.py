@@ -22,7 +22,7 @@ from dashboard.db.scope import ensure_scope, scope_key
 from dashboard.db.scope import pseudonym_salt as scope_salt
 from etl.accounts.roles import Scope
 from etl.config import get_settings
-from etl.store.db import connect_read, data_version
+from etl.store.reader import connect_read, data_version
 
 
 def db_path() -> Path:

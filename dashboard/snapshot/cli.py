@@ -24,8 +24,8 @@ from dashboard.db.scope import ensure_scope, pseudonym_salt
 from dashboard.snapshot import content
 from etl.accounts.roles import ROLE_NAMES, scope_for
 from etl.cli import audited
-from etl.store.db import connect_read
 from etl.store.files import write_atomic
+from etl.store.reader import connect_read
 
 DEFAULT_ROLE = "coordinator"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from etl.config import get_settings
-from etl.store.db import reading
+from etl.store.reader import reading
 
 TABLES = ("engagements", "access_requests", "counterparts", "counterpart_aliases", "counterpart_review",
           "counterpart_decisions", "checkpoints", "engagement_obstacles", "engagement_conditions", "incidents",

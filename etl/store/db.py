@@ -34,7 +34,7 @@ import duckdb
 from pydantic import SecretStr
 
 from etl.config import Settings, get_settings
-from etl.errors import DatabaseError
+from etl.errors import ConfigError, DatabaseError
 from etl.store import rollups
 from etl.store.crypto import HOW_TO_SET, database_key, httpfs_extension
 from etl.store.locks import flock_within
@@ -52,17 +52,11 @@ def lock_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".lock")
 
 
-def data_version(db_path: Path, *, settings: Settings | None = None) -> tuple[int, int] | None:
+def data_version(db_path: Path) -> tuple[int, int] | None:
     """A value that changes whenever a load publishes a new version of the database.
 
-    The dashboard keys its caches on it. None when there is no database yet. In the warehouse,
-    ``(0, latest snapshot id)`` (:func:`etl.store.lake_read.latest_snapshot`, at most a few seconds old).
+    The dashboard keys its caches on it. None when there is no database yet.
     """
-    settings = settings or get_settings()
-    if settings.warehouse is not None:
-        from etl.store import lake_read  # the warehouse's modules import this one
-
-        return (0, lake_read.latest_snapshot(settings))
     try:
         st = os.stat(db_path)
     except FileNotFoundError:
@@ -273,25 +267,20 @@ def _open_error(path: Path, exc: duckdb.Error, key: SecretStr | None) -> Databas
     return DatabaseError(f"Cannot open {path}: {first}", "Check the file is a DuckDB database and the disk is not full.")
 
 
-def connect_read(db_path: Path, *, settings: Settings | None = None,
-                 version: tuple[int, int] | None = None) -> duckdb.DuckDBPyConnection:
+def connect_read(db_path: Path, *, settings: Settings | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the live database version, with the configured key. Close it when done.
 
     The file is ATTACHed to a private in-memory instance (:func:`attach`) rather than opened with
     ``duckdb.connect(path)``: DuckDB shares one instance per path inside a process, so a
     long-lived reader would keep handing out the version that was live when it first opened,
     even after a load has published a new one.
-
-    With ``ACCESS_WAREHOUSE`` set, the warehouse ATTACHed as ``access`` instead, read-only, at the
-    snapshot that ``version`` (a :func:`data_version`) names, or at the latest one
-    (:func:`etl.store.lake_read.connect_read`): the same views and queries run on it unchanged.
     """
-    settings = settings or get_settings()
-    if settings.warehouse is not None:
-        from etl.store import lake_read  # the warehouse's modules import this one
-
-        return lake_read.connect_read(settings, None if version is None else version[1])
     key = database_key(settings)
+    if (settings or get_settings()).warehouse is not None:
+        raise ConfigError("ACCESS_WAREHOUSE is set, and this command does not read the warehouse yet (the dashboard, "
+                          "`status`, `alerts` and `snapshot` do: etl/store/reader.py): it would read the database "
+                          "file instead.",
+                          f"Unset ACCESS_WAREHOUSE to read the database file {db_path}; see docs/deployment.md.")
     if not db_path.exists():
         raise DatabaseError(
             f"No database at {db_path}.",

@@ -26,7 +26,7 @@ from etl.store.db import ALIAS
 
 # How long the latest snapshot id is trusted before the catalog is asked again (seconds).
 VERSION_TTL_S = 2.0
-LATEST = f"SELECT max(snapshot_id) FROM ducklake_snapshots('{ALIAS}')"
+LATEST = f"SELECT max(snapshot_id) FROM ducklake_snapshots('{ALIAS}')"  # noqa: S608 - a constant
 
 _lock = threading.Lock()
 # Per warehouse (catalog and data folder): the connection that asks for the latest snapshot, when it

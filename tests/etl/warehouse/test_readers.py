@@ -26,9 +26,10 @@ from etl.config import Settings
 from etl.demo.build import write_demo_logs
 from etl.intake import load_paths
 from etl.store import lake_read, warehouse
-from etl.store.db import ALIAS, connect_read
+from etl.store.db import ALIAS
 from etl.store.lake_secrets import READ_SALT, SALT
 from etl.store.pgserver import LocalPostgres
+from etl.store.reader import connect_read
 from tests.dashboard.test_scope_oracle import LAST, check_every_view, code, plant_oracle_rows
 from tests.etl.warehouse.conftest import warehouse_settings
 
