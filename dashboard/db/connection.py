@@ -29,6 +29,11 @@ def db_path() -> Path:
     return get_settings().db
 
 
+def data_label() -> str:
+    """What the data is, in the sidebar: the database file's name, or the warehouse (never its URL: a password)."""
+    return "the shared warehouse" if get_settings().warehouse is not None else f"`{db_path().name}`"
+
+
 def current_version() -> tuple[int, int] | None:
     return data_version(db_path())
 
