@@ -10,19 +10,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
+from pydantic import SecretStr
 
-from etl.config import Settings
+from dashboard.snapshot.cli import build
+from etl.cli.main import main
+from etl.config import Settings, get_settings
 from etl.demo.build import write_demo_logs
 from etl.intake import load_paths
 from etl.store import lake_read, warehouse
@@ -103,6 +110,56 @@ def test_every_scoped_view_of_the_warehouse_equals_the_oracle_and_the_file(
     assert sum(sum(c.values()) for k, c in lake_rows.items() if k[2] == "engagements") > 500
 
 
+@pytest.fixture
+def in_mode(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Callable[[Settings], None]]:
+    """Switch this process's settings (read from the environment) to a mode; restored at the end."""
+    def switch(settings: Settings) -> None:
+        monkeypatch.setenv("ACCESS_DB", str(settings.db if settings.warehouse is None else tmp_path / "none.duckdb"))
+        monkeypatch.setenv("ACCESS_AUDIT_FILE", str(tmp_path / "audit.jsonl"))
+        for name, value in (("ACCESS_WAREHOUSE", settings.warehouse), ("ACCESS_WAREHOUSE_DATA", settings.warehouse_data)):
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value.get_secret_value() if isinstance(value, SecretStr) else str(value))
+        get_settings.cache_clear()
+
+    yield switch
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_status_alerts_and_snapshot_read_the_warehouse_as_they_read_the_file(
+        both: tuple[Path, Settings, dict[str, Path]], in_mode: Callable[[Settings], None],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    file_db, settings, _ = both
+    with duckdb.connect(str(file_db), read_only=True) as con:
+        last = con.execute("SELECT max(engagement_date) FROM engagements").fetchone()[0]
+    month = f"{last:%Y-%m}"
+    out: dict[str, tuple[str, str]] = {}
+    snapshots = {}
+    for mode, chosen in (("file", Settings(db=file_db)), ("warehouse", settings)):
+        in_mode(chosen)
+        assert main(["status"]) == 0
+        status = capsys.readouterr().out
+        assert main(["alerts", "--month", month, "--through", month, "--summary"]) == 0
+        out[mode] = (status, capsys.readouterr().out)
+        snapshots[mode], pdf = build(get_settings().db, dt.date(last.year, last.month, 1), None, "Asia", "coordinator")
+        assert pdf.startswith(b"%PDF")
+    assert out["warehouse"][0].startswith("Warehouse: data in ") and out["file"][0].startswith("Database: ")
+    drop_when = re.compile(r"\s+\d{4}-\d\d-\d\d \d\d:\d\d$", re.M)  # a load's time, not what it loaded
+    status_file, status_lake = (drop_when.sub("", out[m][0]).split("\n", 1)[1] for m in ("file", "warehouse"))
+    assert status_lake == status_file and "engagements" in status_lake
+    assert out["warehouse"][1] == out["file"][1] and "areas with engagements" in out["file"][1]
+    a, b = snapshots["file"], snapshots["warehouse"]
+    for field in dataclasses.fields(a):
+        x, y = getattr(a, field.name), getattr(b, field.name)
+        if isinstance(x, pd.DataFrame):
+            pd.testing.assert_frame_equal(x.reset_index(drop=True), y.reset_index(drop=True), obj=field.name)
+        else:
+            assert x == y, field.name
+    assert a.figures, "the snapshot has no key figures: the comparison above proves nothing"
+
+
 # One reader process: each line read on stdin is answered with what an hq user granted no region sees, read
 # through the dashboard's own cached door (dashboard/db/connection.py), keyed on the data version.
 READER = """
@@ -148,6 +205,8 @@ def test_two_reader_processes_see_a_new_load_without_restart_and_the_same_pseudo
     before = [ask(p) for p in readers]
     assert all(LATER not in b["files"] for b in before)
     assert [r.status for r in load_paths([files[LATER]], settings.db, settings=settings)] == ["loaded"]
+    file_db = both[0]  # the file keeps the same rows as the warehouse
+    assert [r.status for r in load_paths([files[LATER]], file_db, settings=Settings(db=file_db))] == ["loaded"]
     deadline = time.monotonic() + 10 * lake_read.VERSION_TTL_S + 30  # the version is re-read every few seconds
     after = [ask(p) for p in readers]
     while any(LATER not in a["files"] for a in after) and time.monotonic() < deadline:
