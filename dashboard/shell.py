@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 
 from dashboard.db import filters
-from dashboard.db.connection import current_version, db_path, query
+from dashboard.db.connection import current_version, data_label, db_path, query
 from dashboard.db.queries import STORED_SCHEMA_VERSION
 from dashboard.ui import freshness, narrow, sidebar, viewer
 from dashboard.ui.static_assets import ensure_leaflet
@@ -26,7 +26,12 @@ def frame() -> None:
     narrow.sidebar_closed_when_narrow()  # a tablet gets the page's full width (dashboard/ui/narrow.py)
     st.session_state["filters"] = None
     st.session_state[viewer.PAGE_REGIONS] = None  # a page whose data is not the sidebar's sets it (profiles)
-    if current_version() is None:
+    try:
+        version = current_version()
+    except DatabaseError as err:  # the warehouse's catalog cannot be reached, or has no salt yet: say what to do
+        st.error(str(err), icon=":material/database:")
+        st.stop()
+    if version is None:
         return
     problem = schema_problem()
     if problem:
@@ -37,7 +42,7 @@ def frame() -> None:
     except AccessDataError as err:
         st.sidebar.error(str(err))
     with st.sidebar:
-        st.caption(f"Data: `{db_path().name}` · filters are kept in the page address, so a link shares the view.")
+        st.caption(f"Data: {data_label()} · filters are kept in the page address, so a link shares the view.")
 
 
 def nothing_to_show() -> None:

@@ -4,6 +4,9 @@ The ETL publishes each new database version by renaming a finished copy over the
 (see ``etl/store/db.py``), so a read-only connection held here never blocks a load. Connections are
 kept per *data version* (inode + mtime of the file): when a load lands, the next rerun opens the
 new version and query caches keyed on the version miss, so users see new data without restarting.
+With ``ACCESS_WAREHOUSE`` set, the data version is the warehouse's latest DuckLake snapshot (asked of
+the catalog at most every :data:`etl.store.lake_read.VERSION_TTL_S` seconds) and each connection is
+pinned at its snapshot, so every replica sees a new load within seconds, whole or not at all.
 """
 
 from __future__ import annotations
@@ -19,11 +22,16 @@ from dashboard.db.scope import ensure_scope, scope_key
 from dashboard.db.scope import pseudonym_salt as scope_salt
 from etl.accounts.roles import Scope
 from etl.config import get_settings
-from etl.store.db import connect_read, data_version
+from etl.store.reader import connect_read, data_version
 
 
 def db_path() -> Path:
     return get_settings().db
+
+
+def data_label() -> str:
+    """What the data is, in the sidebar: the database file's name, or the warehouse (never its URL: a password)."""
+    return "the shared warehouse" if get_settings().warehouse is not None else f"`{db_path().name}`"
 
 
 def current_version() -> tuple[int, int] | None:
@@ -32,7 +40,7 @@ def current_version() -> tuple[int, int] | None:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _connection(path: str, version: tuple[int, int]) -> duckdb.DuckDBPyConnection:
-    return connect_read(Path(path))
+    return connect_read(Path(path), version=version)  # the warehouse: pinned at that snapshot
 
 
 def pseudonym_salt() -> str:

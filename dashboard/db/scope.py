@@ -39,8 +39,10 @@ from pathlib import Path
 import duckdb
 
 from etl.accounts.roles import Scope
+from etl.config import Settings, get_settings
 from etl.logs.columns import NAMES, NOTES, confidential_columns
 from etl.logs.validate import REASONS
+from etl.store import lake_read
 from etl.store.files import create_owner_only
 
 # Reference tables with nothing confidential in them: shown as they are.
@@ -59,13 +61,19 @@ CONFLICT_ACTOR_COLUMNS = ("actor1", "actor1_key", "assoc_actor_1", "actor2", "ac
 _lock = threading.Lock()
 
 
-def pseudonym_salt(db: Path) -> str:
+def pseudonym_salt(db: Path, settings: Settings | None = None) -> str:
     """The secret that keys counterpart pseudonyms (``hq``): made once, kept beside the database ``db``, owner-only.
 
     Without it a pseudonym could be computed from a guessed name; with it codes stay stable across
     restarts, users, the dashboard and the command line. Deleting the file changes every code (nothing else).
+    With ``ACCESS_WAREHOUSE`` set, the salt kept in the warehouse, the same for every replica and command
+    (:mod:`etl.store.lake_secrets`, made by ``python -m etl warehouse init``).
     """
     import secrets
+
+    settings = settings or get_settings()
+    if settings.warehouse is not None:
+        return lake_read.pseudonym_salt(settings)
 
     path = db.with_name(f"{db.stem}.pseudonym-salt")
     try:

@@ -24,8 +24,8 @@ from dashboard.db.scope import ensure_scope, pseudonym_salt
 from dashboard.snapshot import content
 from etl.accounts.roles import ROLE_NAMES, scope_for
 from etl.cli import audited
-from etl.store.db import connect_read
 from etl.store.files import write_atomic
+from etl.store.reader import connect_read
 
 DEFAULT_ROLE = "coordinator"
 
@@ -52,7 +52,7 @@ def build(db: Path, month: dt.date, country: str | None, region: str | None, rol
 
     con = connect_read(db)
     try:
-        places = con.execute("SELECT iso3, name, region FROM access.main.countries").df()
+        places = con.execute("SELECT iso3, name, region FROM access.main.countries ORDER BY iso3").df()
         place = content.find_place(lambda _sql, _params: places, country, region)
         run, k = scoped_runner(con, role, place.region, db)
         snapshot = content.gather(run, place, month, k, today or dt.date.today())

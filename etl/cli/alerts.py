@@ -18,7 +18,7 @@ from etl.analysis import sql
 from etl.analysis.alerts import Alert, add_months, alerts_by_month
 from etl.cli import audited
 from etl.geo.countries import country_iso3
-from etl.store.db import reading
+from etl.store.reader import reading
 
 
 def _month(text: str) -> dt.date:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from etl.store.db import reading
+from etl.config import get_settings
+from etl.store.reader import reading
 
 TABLES = ("engagements", "access_requests", "counterparts", "counterpart_aliases", "counterpart_review",
           "counterpart_decisions", "checkpoints", "engagement_obstacles", "engagement_conditions", "incidents",
@@ -13,7 +14,8 @@ TABLES = ("engagements", "access_requests", "counterparts", "counterpart_aliases
 
 def print_status(db_path: Path, rejected: bool = False, limit: int = 20) -> int:
     with reading(db_path) as con:
-        print(f"Database: {db_path}")
+        settings = get_settings()
+        print(f"Warehouse: data in {settings.warehouse_data}" if settings.warehouse else f"Database: {db_path}")
         loads = con.execute("""
             SELECT load_id, file_name, status, rows_read, rows_loaded, rows_rejected, rows_duplicate,
                    strftime(finished_at, '%Y-%m-%d %H:%M')

@@ -42,6 +42,7 @@ from etl.errors import ConfigError, DatabaseError
 from etl.store import migrations
 from etl.store.crypto import httpfs_extension
 from etl.store.db import ALIAS, Discard, sql_literal
+from etl.store.lake_secrets import SECRETS_DDL, SECRETS_TABLE, keep_pseudonym_salt
 from etl.store.schema import SCHEMA_VERSION, check_lake_version, create_tables, insert_rows, reference_rows
 from etl.store.scratch import attach_scratch, detach_scratch
 
@@ -51,6 +52,8 @@ from etl.store.scratch import attach_scratch, detach_scratch
 COMMIT_TOKEN = "warehouse_commits"
 TAKE_TOKEN = f"UPDATE {COMMIT_TOKEN} SET commits = commits + 1"  # noqa: S608 - a constant
 LAKE_ONLY_DDL = f"CREATE TABLE IF NOT EXISTS {COMMIT_TOKEN} (commits BIGINT NOT NULL)"
+# Tables the warehouse has and a database file has not: the commit token and the shared secrets (the salt).
+LAKE_ONLY_TABLES = (COMMIT_TOKEN, SECRETS_TABLE)
 
 # Types DuckLake accepts but does not keep: its Parquet files hold a HUGEINT or UHUGEINT as a DOUBLE, so a
 # 128-bit hash (engagements.row_hash) came back rounded and duplicate rows were no longer recognised. The
@@ -127,8 +130,12 @@ def data_folder(settings: Settings) -> Path:
     return settings.warehouse_data
 
 
-def connect(settings: Settings, *, read_only: bool = False, create: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(settings: Settings, *, read_only: bool = False, create: bool = False,
+            snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB with the warehouse ATTACHed as ``access`` and in use. Close it when done.
+
+    :param snapshot: read the warehouse as it was at this DuckLake snapshot (read-only), whatever is
+        committed later: the dashboard keeps one connection per data version (:mod:`etl.store.lake_read`).
 
     :param create: make the catalog when the PostgreSQL database holds none yet (``warehouse init``);
         otherwise a missing catalog is an error saying to run it.
@@ -154,8 +161,10 @@ def connect(settings: Settings, *, read_only: bool = False, create: bool = False
             options.append("CREATE_IF_NOT_EXISTS false")
         elif settings.warehouse_encrypted:
             options.append("ENCRYPTED")
-        if read_only:
+        if read_only or snapshot is not None:
             options.append("READ_ONLY")
+        if snapshot is not None:
+            options.append(f"SNAPSHOT_VERSION {int(snapshot)}")
         con.execute(f"ATTACH {sql_literal('ducklake:postgres:' + conninfo)} AS {ALIAS} ({', '.join(options)})")
         con.execute(f"USE {ALIAS}")
     except duckdb.Error as exc:
@@ -239,7 +248,7 @@ def lake_ddl() -> str:
             statements.append(f"CREATE TABLE IF NOT EXISTS {table} (\n    {body}\n);")
     finally:
         con.close()
-    return "\n".join([*statements, LAKE_ONLY_DDL + ";"])
+    return "\n".join([*statements, LAKE_ONLY_DDL + ";", SECRETS_DDL + ";"])
 
 
 def dropped_features() -> dict[str, list[str]]:
@@ -293,6 +302,7 @@ def init(settings: Settings) -> str:
             else:
                 check_lake_version(con)
                 done = f"the warehouse is already at schema version {SCHEMA_VERSION}; reference rows rewritten"
+            keep_pseudonym_salt(con)  # made once, shared by every reader (never rewritten)
             for table, rows in reference_rows().items():
                 con.execute(f"DELETE FROM {table}")  # noqa: S608 - table names are constants
                 insert_rows(con, table, rows)

@@ -52,45 +52,56 @@ def oracle_db(demo_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(demo_db, db)
     con = duckdb.connect(str(db))
     try:
-        con.execute("INSERT INTO countries VALUES (?, 'Zululand', ?)", [LAST_COUNTRY, LAST])
-        for iso3 in (UNKNOWN, LAST_COUNTRY):
-            # one row of each country-keyed table, copied from an existing row with the country changed
-            con.execute("INSERT INTO incidents SELECT * REPLACE (incident_id || ? AS incident_id, ? AS iso3, "
-                        "'Oracle Commander ' || ? AS perpetrator_name, 'oracle commander' AS perpetrator_key) "
-                        "FROM incidents LIMIT 1", [iso3, iso3, iso3])
-            con.execute("INSERT INTO checkpoints SELECT * REPLACE ('CK-ORACLE-' || ? AS checkpoint_id, ? AS iso3) "
-                        "FROM checkpoints WHERE controlling_counterpart_id IS NOT NULL LIMIT 1", [iso3, iso3])
-            con.execute("INSERT INTO access_requests SELECT * REPLACE ('RQ-ORACLE-' || ? AS request_id, ? AS iso3) "
-                        "FROM access_requests LIMIT 1", [iso3, iso3])
-            con.execute("INSERT INTO counterpart_review SELECT * REPLACE (? AS iso3, counterpart_id_a || ? AS "
-                        "counterpart_id_a) FROM counterpart_review LIMIT 1", [iso3, iso3])
-        # a counterpart with no region and its spelling; one whose region sorts last
-        con.execute("INSERT INTO counterparts SELECT * REPLACE ('CP-ORACLE-NONE' AS counterpart_id, NULL AS region, "
-                    "? AS iso3) FROM counterparts LIMIT 1", [UNKNOWN])
-        con.execute("INSERT INTO counterparts SELECT * REPLACE ('CP-ORACLE-LAST' AS counterpart_id, ? AS region, "
-                    "? AS iso3) FROM counterparts LIMIT 1", [LAST, LAST_COUNTRY])
-        for cid in ("CP-ORACLE-NONE", "CP-ORACLE-LAST"):
-            con.execute("INSERT INTO counterpart_aliases SELECT * REPLACE (? AS counterpart_id, 'Oracle alias ' || ? "
-                        "AS alias) FROM counterpart_aliases LIMIT 1", [cid, cid])
-        con.execute("INSERT INTO counterpart_aliases SELECT * REPLACE ('CP-ORACLE-GONE' AS counterpart_id, "
-                    "'Oracle orphan alias' AS alias) FROM counterpart_aliases LIMIT 1")
-        # conflict events and HAPI counts in four regions and the unknown country; copies in the last region
-        plant(con)
-        con.execute("INSERT INTO conflict_events SELECT * REPLACE (event_id || 'L' AS event_id, ? AS iso3) "
-                    "FROM conflict_events WHERE iso3 = 'AFG' LIMIT 3", [LAST_COUNTRY])
-        con.execute("INSERT INTO conflict_event_counts SELECT * REPLACE (? AS iso3) FROM conflict_event_counts "
-                    "WHERE iso3 = 'AFG' LIMIT 3", [LAST_COUNTRY])
+        plant_oracle_rows(con)
     finally:
         con.close()
     return db
 
 
+def plant_oracle_rows(con: duckdb.DuckDBPyConnection) -> None:
+    """Rows of an unknown country and of a region that sorts last (also planted in the warehouse's copy:
+    tests/etl/warehouse/test_readers.py)."""
+    con.execute("INSERT INTO countries VALUES (?, 'Zululand', ?)", [LAST_COUNTRY, LAST])
+    for iso3 in (UNKNOWN, LAST_COUNTRY):
+        # one row of each country-keyed table, copied from an existing row with the country changed
+        con.execute("INSERT INTO incidents SELECT * REPLACE (incident_id || ? AS incident_id, ? AS iso3, "
+                    "'Oracle Commander ' || ? AS perpetrator_name, 'oracle commander' AS perpetrator_key) "
+                    "FROM incidents t ORDER BY t.incident_id LIMIT 1", [iso3, iso3, iso3])
+        con.execute("INSERT INTO checkpoints SELECT * REPLACE ('CK-ORACLE-' || ? AS checkpoint_id, ? AS iso3) "
+                    "FROM checkpoints t WHERE controlling_counterpart_id IS NOT NULL ORDER BY t.checkpoint_id LIMIT 1", [iso3, iso3])
+        con.execute("INSERT INTO access_requests SELECT * REPLACE ('RQ-ORACLE-' || ? AS request_id, ? AS iso3) "
+                    "FROM access_requests t ORDER BY t.request_id LIMIT 1", [iso3, iso3])
+        con.execute("INSERT INTO counterpart_review SELECT * REPLACE (? AS iso3, counterpart_id_a || ? AS "
+                    "counterpart_id_a) FROM counterpart_review t ORDER BY t.counterpart_id_a, t.counterpart_id_b LIMIT 1", [iso3, iso3])
+    # a counterpart with no region and its spelling; one whose region sorts last
+    con.execute("INSERT INTO counterparts SELECT * REPLACE ('CP-ORACLE-NONE' AS counterpart_id, NULL AS region, "
+                "? AS iso3) FROM counterparts t ORDER BY t.counterpart_id LIMIT 1", [UNKNOWN])
+    con.execute("INSERT INTO counterparts SELECT * REPLACE ('CP-ORACLE-LAST' AS counterpart_id, ? AS region, "
+                "? AS iso3) FROM counterparts t ORDER BY t.counterpart_id LIMIT 1", [LAST, LAST_COUNTRY])
+    for cid in ("CP-ORACLE-NONE", "CP-ORACLE-LAST"):
+        con.execute("INSERT INTO counterpart_aliases SELECT * REPLACE (? AS counterpart_id, 'Oracle alias ' || ? "
+                    "AS alias) FROM counterpart_aliases t ORDER BY t.counterpart_id, t.alias LIMIT 1", [cid, cid])
+    con.execute("INSERT INTO counterpart_aliases SELECT * REPLACE ('CP-ORACLE-GONE' AS counterpart_id, "
+                "'Oracle orphan alias' AS alias) FROM counterpart_aliases t ORDER BY t.counterpart_id, t.alias LIMIT 1")
+    # conflict events and HAPI counts in four regions and the unknown country; copies in the last region
+    plant(con)
+    con.execute("INSERT INTO conflict_events SELECT * REPLACE (event_id || 'L' AS event_id, ? AS iso3) "
+                "FROM conflict_events t WHERE iso3 = 'AFG' ORDER BY t.event_id LIMIT 3", [LAST_COUNTRY])
+    con.execute("INSERT INTO conflict_event_counts SELECT * REPLACE (? AS iso3) FROM conflict_event_counts t "
+                "WHERE iso3 = 'AFG' ORDER BY t.month, t.admin1_pcode, t.admin2_pcode, t.event_type LIMIT 3",
+                [LAST_COUNTRY])
+
+
 # ------------------------------------------------------------------------------------ the oracle
 
+# Where the oracle reads the raw tables: a database file, or a function opening a connection (the warehouse).
+Source = Path | Callable[[], duckdb.DuckDBPyConnection]
+
+
 @functools.lru_cache(maxsize=64)
-def raw(db: Path, table: str) -> tuple[list[str], list[dict[str, object]]]:
+def raw(db: Source, table: str) -> tuple[list[str], list[dict[str, object]]]:
     """The raw table, read once per test database (the oracle copies a row before changing it)."""
-    con = duckdb.connect(str(db), read_only=True)
+    con = duckdb.connect(str(db), read_only=True) if isinstance(db, Path) else db()
     try:
         cur = con.execute(f"SELECT * FROM main.{table}")  # table names from the oracle's own list
         columns = [d[0] for d in cur.description]
@@ -108,7 +119,7 @@ def code(cid: object, salt: str = SALT) -> object:
 class Oracle:
     """What one user should see, computed in plain Python from the raw tables."""
 
-    def __init__(self, db: Path, role: str, granted: tuple[str, ...]) -> None:
+    def __init__(self, db: Source, role: str, granted: tuple[str, ...]) -> None:
         self.db = db
         self.role = role
         _, countries = raw(db, "countries")
@@ -184,7 +195,7 @@ def bag(columns: list[str], rows: list[dict[str, object]]) -> Counter:
 
 # --------------------------------------------------------------------------------------- scopes
 
-def _scopes(db: Path) -> list[tuple[str, tuple[str, ...]]]:
+def _scopes(db: Source) -> list[tuple[str, tuple[str, ...]]]:
     _, countries = raw(db, "countries")
     regions = sorted({c["region"] for c in countries} | {"Other"})
     grants: list[tuple[str, ...]] = [(), *[(r,) for r in regions], (regions[0], regions[-1])]
@@ -236,15 +247,23 @@ SPECIAL: dict[str, Callable[[Oracle, list[str], list[dict]], None]] = {
 
 
 def test_every_view_equals_the_oracle_for_every_role_and_grant(oracle_db: Path) -> None:
-    con = connect_read(oracle_db)
+    check_every_view(connect_read(oracle_db), oracle_db)
+
+
+def check_every_view(con: duckdb.DuckDBPyConnection, source: Source, scopes: list[tuple[str, tuple[str, ...]]] | None
+                     = None) -> dict[tuple[str, tuple[str, ...], str], Counter]:
+    """Every scoped view on ``con`` (closed at the end) equals the oracle over ``source``'s raw tables, for
+    ``scopes`` (default: every role and grant of :func:`_scopes`); the views' rows by (role, grant, view)."""
     checked: set[str] = set()
     failures: list[str] = []
+    seen: dict[tuple[str, tuple[str, ...], str], Counter] = {}
     try:
-        for role, granted in _scopes(oracle_db):
+        for role, granted in scopes or _scopes(source):
             search_path = ensure_scope(con, scope_for(role, granted), SALT)
-            oracle = Oracle(oracle_db, role, granted)
+            oracle = Oracle(source, role, granted)
             for view in _scope_views(con, search_path):
                 columns, shown = _view_rows(con, search_path, view)
+                seen[role, granted, view] = bag(columns, shown)
                 if view in SPECIAL:
                     try:
                         SPECIAL[view](oracle, columns, shown)
@@ -270,6 +289,7 @@ def test_every_view_equals_the_oracle_for_every_role_and_grant(oracle_db: Path) 
                   "counterpart_profiles", "rejected_rows", "review_waiting", "conflict_events",
                   "conflict_event_counts", "engagement_months", "reporting_months"):
         assert table in checked, f"no view {table} was checked"
+    return seen
 
 
 def test_the_oracle_database_trips_the_region_rules(oracle_db: Path) -> None:
