@@ -45,6 +45,8 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     :param limit: rows per level, ranked by the larger of the two scores.
     """
     where, params = f.where(dates=False)
+    where_o, params_o = f.where("o", dates=False)
+    where_c, params_c = f.where("c", dates=False)
     prev = f.previous()
     periods = [prev.start, prev.end, f.start, f.end]
     # Two periods of whole months, filtered on columns the monthly counts have (not activities or organisations):
@@ -91,19 +93,26 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
                greatest(rate_score, volume_score) AS score
         FROM g WHERE key IS NOT NULL AND engagements >= ? AND engagements_before >= ?
         QUALIFY row_number() OVER (PARTITION BY level ORDER BY score DESC, key) <= ?),
-    picked AS (  -- the engagements of the ranked places and counterparts (both periods), each once
-        SELECT * FROM e
-        WHERE {_PICKED}),
-    obstacles AS (  -- obstacles logged, by cell and category (label rows carry their engagement's date: only
-                    -- those of the two periods are joined)
-        SELECT p.admin1_pcode, p.checkpoint_id, p.counterpart_id, p.cur, o.category, count(*) AS n
-        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key
-        WHERE o.engagement_date BETWEEN ? AND ? OR o.engagement_date BETWEEN ? AND ? GROUP BY ALL),
+    picked AS (  -- the engagements of the ranked counterparts (both periods): label rows carry no counterpart
+        SELECT engagement_key, counterpart_id, cur FROM e
+        WHERE counterpart_id IN (SELECT key FROM ranked WHERE level = 'counterpart')),
     cell AS (  -- the ranked rows' cells
         SELECT * FROM cells WHERE {_PICKED}),
-    conditions AS (  -- engagements with each condition, by cell
-        SELECT p.admin1_pcode, p.checkpoint_id, p.counterpart_id, p.cur, c.condition,
-               count(DISTINCT p.engagement_key) AS n
+    obstacles AS (  -- obstacles logged, by category and cell (areas and checkpoints: the label rows' own columns;
+                    -- counterparts: the label rows of their engagements)
+        SELECT o.admin1_pcode, o.checkpoint_id, NULL::VARCHAR AS counterpart_id, o.engagement_date >= ? AS cur,
+               o.category, count(*) AS n
+        FROM engagement_obstacles o WHERE {_labels("o", where_o)} GROUP BY ALL
+        UNION ALL
+        SELECT NULL, NULL, p.counterpart_id, p.cur, o.category, count(*)
+        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key
+        WHERE o.engagement_date BETWEEN ? AND ? OR o.engagement_date BETWEEN ? AND ? GROUP BY ALL),
+    conditions AS (  -- engagements with each condition, by cell (likewise)
+        SELECT c.admin1_pcode, c.checkpoint_id, NULL::VARCHAR AS counterpart_id, c.engagement_date >= ? AS cur,
+               c.condition, count(DISTINCT c.engagement_key) AS n
+        FROM engagement_conditions c WHERE {_labels("c", where_c)} GROUP BY ALL
+        UNION ALL
+        SELECT NULL, NULL, p.counterpart_id, p.cur, c.condition, count(DISTINCT p.engagement_key)
         FROM picked p JOIN engagement_conditions c ON c.engagement_key = p.engagement_key
         WHERE c.engagement_date BETWEEN ? AND ? OR c.engagement_date BETWEEN ? AND ? GROUP BY ALL),
     mine AS (  -- the cells of each ranked row
@@ -164,13 +173,23 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     ORDER BY r.level, r.score DESC, r.key
     """
     least = max(1, min_engagements)  # a period with no engagement has no rate to compare
-    return sql, [f.start, *periods, *params, *cell_params, RATE_STEP, least, least, limit, *periods, *periods, drivers]
+    return sql, [f.start, *periods, *params, *cell_params, RATE_STEP, least, least, limit,
+                 f.start, *periods, *params_o, *periods, f.start, *periods, *params_c, *periods, drivers]
 
 
 # The rows of the ranked places and counterparts (of ``e`` or ``cells``).
 _PICKED = """admin1_pcode IN (SELECT key FROM ranked WHERE level = 'area')
            OR checkpoint_id IN (SELECT key FROM ranked WHERE level = 'checkpoint')
            OR counterpart_id IN (SELECT key FROM ranked WHERE level = 'counterpart')"""
+
+
+def _labels(alias: str, where: str) -> str:
+    """The label rows (``engagement_obstacles`` or ``engagement_conditions`` as ``alias``) of the two periods,
+    the filters ``where`` and the ranked areas and checkpoints. A label row carries its engagement's date, place
+    and filter columns (``etl.logs.sql.insert_labels``): no join to the engagements is needed for these."""
+    return f"""({alias}.engagement_date BETWEEN ? AND ? OR {alias}.engagement_date BETWEEN ? AND ?) AND {where}
+            AND ({alias}.admin1_pcode IN (SELECT key FROM ranked WHERE level = 'area')
+                 OR {alias}.checkpoint_id IN (SELECT key FROM ranked WHERE level = 'checkpoint'))"""
 
 
 def _per_level(cells: str) -> str:
