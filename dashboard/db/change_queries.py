@@ -139,16 +139,16 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
         SELECT level, key, 'condition', condition, coalesce(sum(n) FILTER (WHERE cur), 0)::BIGINT,
                coalesce(sum(n) FILTER (WHERE NOT cur), 0)::BIGINT, NULL, NULL
         FROM mine_conditions GROUP BY ALL),
+    names AS (  -- what each kind of driver is called: one equi-join on (kind, key), where five joins each guarded
+                -- by its kind ran as nested loops
+        SELECT 'checkpoint' AS kind, checkpoint_id AS part, name FROM checkpoints
+        UNION ALL SELECT 'counterpart', counterpart_id, name FROM counterparts
+        UNION ALL SELECT 'area', pcode, name FROM admin_areas
+        UNION ALL SELECT 'obstacle', category, name FROM obstacle_categories
+        UNION ALL SELECT 'condition', code, label FROM vocabulary WHERE vocabulary = 'condition'),
     top AS (
-        SELECT d.*, coalesce(CASE d.kind WHEN 'checkpoint' THEN k.name WHEN 'counterpart' THEN cp.name
-                                         WHEN 'area' THEN a.name WHEN 'obstacle' THEN oc.name ELSE v.label END,
-                             d.part) AS part_name
-        FROM d
-        LEFT JOIN checkpoints k ON d.kind = 'checkpoint' AND k.checkpoint_id = d.part
-        LEFT JOIN counterparts cp ON d.kind = 'counterpart' AND cp.counterpart_id = d.part
-        LEFT JOIN admin_areas a ON d.kind = 'area' AND a.pcode = d.part
-        LEFT JOIN obstacle_categories oc ON d.kind = 'obstacle' AND oc.category = d.part
-        LEFT JOIN vocabulary v ON d.kind = 'condition' AND v.vocabulary = 'condition' AND v.code = d.part
+        SELECT d.*, coalesce(nm.name, d.part) AS part_name
+        FROM d LEFT JOIN names nm ON nm.kind = d.kind AND nm.part = d.part
         QUALIFY row_number() OVER (PARTITION BY d.level, d.key, d.kind
                                    ORDER BY greatest(abs(coalesce(d.dn - d.dn_before, 0)), abs(d.n - d.n_before))
                                             DESC, d.part) <= ?),
