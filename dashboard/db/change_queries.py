@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dashboard.db.outcomes import IS_DENIED, Query
-from dashboard.db.periods import whole_months
 
 if TYPE_CHECKING:
     from dashboard.db.filters import Filters
@@ -51,7 +50,7 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     periods = [prev.start, prev.end, f.start, f.end]
     # Two periods of whole months, filtered on columns the monthly counts have (not activities or organisations):
     # the cells are sums of engagement_months' rows (etl/store/rollups.py), a few percent of the engagements'.
-    monthly = not f.activities and not f.organisations and all(whole_months(a, b) for a, b in ((prev.start, prev.end), (f.start, f.end)))
+    monthly = f.counted_by_month and prev.counted_by_month
     if monthly:
         cells = f"""SELECT e.admin1_pcode, e.checkpoint_id, e.counterpart_id, e.month >= ? AS cur,
                sum(e.engagements)::BIGINT AS n, sum(e.denied) AS dn
