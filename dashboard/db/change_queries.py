@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dashboard.db.outcomes import IS_DENIED, Query
-from dashboard.db.periods import whole_months
 
 if TYPE_CHECKING:
     from dashboard.db.filters import Filters
@@ -45,11 +44,13 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     :param limit: rows per level, ranked by the larger of the two scores.
     """
     where, params = f.where(dates=False)
+    where_o, params_o = f.where("o", dates=False)
+    where_c, params_c = f.where("c", dates=False)
     prev = f.previous()
     periods = [prev.start, prev.end, f.start, f.end]
     # Two periods of whole months, filtered on columns the monthly counts have (not activities or organisations):
     # the cells are sums of engagement_months' rows (etl/store/rollups.py), a few percent of the engagements'.
-    monthly = not f.activities and not f.organisations and all(whole_months(a, b) for a, b in ((prev.start, prev.end), (f.start, f.end)))
+    monthly = f.counted_by_month and prev.counted_by_month
     if monthly:
         cells = f"""SELECT e.admin1_pcode, e.checkpoint_id, e.counterpart_id, e.month >= ? AS cur,
                sum(e.engagements)::BIGINT AS n, sum(e.denied) AS dn
@@ -60,10 +61,15 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
         cells = "SELECT admin1_pcode, checkpoint_id, counterpart_id, cur, count(*) AS n, sum(denied) AS dn FROM e GROUP BY ALL"
         cell_params = []
     # Speed (docs/performance.md): ``e`` is not materialised (two scans of the table cost less than a copy of
-    # its rows); the engagements of the ranked rows are picked once (not once per level) and counted by cell
-    # (area, checkpoint, counterpart, period); each ranked row's parts, obstacles and conditions are sums of
-    # the few hundred cells it covers. An engagement is in one cell (``engagement_key`` is unique: its load and
-    # row, etl/logs/sql.py), so a row's engagements with a condition are the sum of its cells' (each counted
+    # its rows); each ranked row's parts, obstacles and conditions are sums of the few hundred cells (area,
+    # checkpoint, counterpart, period) it covers. The obstacles and conditions of the ranked areas and
+    # checkpoints are counted on the label rows' own columns (a label row carries its engagement's date, place
+    # and filter columns: etl.logs.sql.insert_labels), with no engagement read; only the ranked counterparts'
+    # engagements (a label row has no counterpart) are picked from ``e`` and joined to their label rows. With
+    # the cells from engagement_months, the page's cold run of this query fell to about 0.6-0.75 of the
+    # version that joined every ranked row's engagements (134,000 at 1M rows) to their label rows, with the
+    # same results. An engagement is in one cell (``engagement_key`` is unique: its load and row,
+    # etl/logs/sql.py), so a row's engagements with a condition are the sum of its cells' (each counted
     # DISTINCT: a condition may be logged twice on one engagement, in two spellings).
     sql = f"""
     WITH e AS NOT MATERIALIZED (
@@ -91,19 +97,26 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
                greatest(rate_score, volume_score) AS score
         FROM g WHERE key IS NOT NULL AND engagements >= ? AND engagements_before >= ?
         QUALIFY row_number() OVER (PARTITION BY level ORDER BY score DESC, key) <= ?),
-    picked AS (  -- the engagements of the ranked places and counterparts (both periods), each once
-        SELECT * FROM e
-        WHERE {_PICKED}),
-    obstacles AS (  -- obstacles logged, by cell and category (label rows carry their engagement's date: only
-                    -- those of the two periods are joined)
-        SELECT p.admin1_pcode, p.checkpoint_id, p.counterpart_id, p.cur, o.category, count(*) AS n
-        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key
-        WHERE o.engagement_date BETWEEN ? AND ? OR o.engagement_date BETWEEN ? AND ? GROUP BY ALL),
+    picked AS (  -- the engagements of the ranked counterparts (both periods): label rows carry no counterpart
+        SELECT engagement_key, counterpart_id, cur FROM e
+        WHERE counterpart_id IN (SELECT key FROM ranked WHERE level = 'counterpart')),
     cell AS (  -- the ranked rows' cells
         SELECT * FROM cells WHERE {_PICKED}),
-    conditions AS (  -- engagements with each condition, by cell
-        SELECT p.admin1_pcode, p.checkpoint_id, p.counterpart_id, p.cur, c.condition,
-               count(DISTINCT p.engagement_key) AS n
+    obstacles AS (  -- obstacles logged, by category and cell (areas and checkpoints: the label rows' own columns;
+                    -- counterparts: the label rows of their engagements)
+        SELECT o.admin1_pcode, o.checkpoint_id, NULL::VARCHAR AS counterpart_id, o.engagement_date >= ? AS cur,
+               o.category, count(*) AS n
+        FROM engagement_obstacles o WHERE {_labels("o", where_o)} GROUP BY ALL
+        UNION ALL
+        SELECT NULL, NULL, p.counterpart_id, p.cur, o.category, count(*)
+        FROM picked p JOIN engagement_obstacles o ON o.engagement_key = p.engagement_key
+        WHERE o.engagement_date BETWEEN ? AND ? OR o.engagement_date BETWEEN ? AND ? GROUP BY ALL),
+    conditions AS (  -- engagements with each condition, by cell (likewise)
+        SELECT c.admin1_pcode, c.checkpoint_id, NULL::VARCHAR AS counterpart_id, c.engagement_date >= ? AS cur,
+               c.condition, count(DISTINCT c.engagement_key) AS n
+        FROM engagement_conditions c WHERE {_labels("c", where_c)} GROUP BY ALL
+        UNION ALL
+        SELECT NULL, NULL, p.counterpart_id, p.cur, c.condition, count(DISTINCT p.engagement_key)
         FROM picked p JOIN engagement_conditions c ON c.engagement_key = p.engagement_key
         WHERE c.engagement_date BETWEEN ? AND ? OR c.engagement_date BETWEEN ? AND ? GROUP BY ALL),
     mine AS (  -- the cells of each ranked row
@@ -130,16 +143,16 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
         SELECT level, key, 'condition', condition, coalesce(sum(n) FILTER (WHERE cur), 0)::BIGINT,
                coalesce(sum(n) FILTER (WHERE NOT cur), 0)::BIGINT, NULL, NULL
         FROM mine_conditions GROUP BY ALL),
+    names AS (  -- what each kind of driver is called: one equi-join on (kind, key), where five joins each guarded
+                -- by its kind ran as nested loops
+        SELECT 'checkpoint' AS kind, checkpoint_id AS part, name FROM checkpoints
+        UNION ALL SELECT 'counterpart', counterpart_id, name FROM counterparts
+        UNION ALL SELECT 'area', pcode, name FROM admin_areas
+        UNION ALL SELECT 'obstacle', category, name FROM obstacle_categories
+        UNION ALL SELECT 'condition', code, label FROM vocabulary WHERE vocabulary = 'condition'),
     top AS (
-        SELECT d.*, coalesce(CASE d.kind WHEN 'checkpoint' THEN k.name WHEN 'counterpart' THEN cp.name
-                                         WHEN 'area' THEN a.name WHEN 'obstacle' THEN oc.name ELSE v.label END,
-                             d.part) AS part_name
-        FROM d
-        LEFT JOIN checkpoints k ON d.kind = 'checkpoint' AND k.checkpoint_id = d.part
-        LEFT JOIN counterparts cp ON d.kind = 'counterpart' AND cp.counterpart_id = d.part
-        LEFT JOIN admin_areas a ON d.kind = 'area' AND a.pcode = d.part
-        LEFT JOIN obstacle_categories oc ON d.kind = 'obstacle' AND oc.category = d.part
-        LEFT JOIN vocabulary v ON d.kind = 'condition' AND v.vocabulary = 'condition' AND v.code = d.part
+        SELECT d.*, coalesce(nm.name, d.part) AS part_name
+        FROM d LEFT JOIN names nm ON nm.kind = d.kind AND nm.part = d.part
         QUALIFY row_number() OVER (PARTITION BY d.level, d.key, d.kind
                                    ORDER BY greatest(abs(coalesce(d.dn - d.dn_before, 0)), abs(d.n - d.n_before))
                                             DESC, d.part) <= ?),
@@ -164,13 +177,23 @@ def changes(f: Filters, min_engagements: int = MIN_ENGAGEMENTS, limit: int = PER
     ORDER BY r.level, r.score DESC, r.key
     """
     least = max(1, min_engagements)  # a period with no engagement has no rate to compare
-    return sql, [f.start, *periods, *params, *cell_params, RATE_STEP, least, least, limit, *periods, *periods, drivers]
+    return sql, [f.start, *periods, *params, *cell_params, RATE_STEP, least, least, limit,
+                 f.start, *periods, *params_o, *periods, f.start, *periods, *params_c, *periods, drivers]
 
 
 # The rows of the ranked places and counterparts (of ``e`` or ``cells``).
 _PICKED = """admin1_pcode IN (SELECT key FROM ranked WHERE level = 'area')
            OR checkpoint_id IN (SELECT key FROM ranked WHERE level = 'checkpoint')
            OR counterpart_id IN (SELECT key FROM ranked WHERE level = 'counterpart')"""
+
+
+def _labels(alias: str, where: str) -> str:
+    """The label rows (``engagement_obstacles`` or ``engagement_conditions`` as ``alias``) of the two periods,
+    the filters ``where`` and the ranked areas and checkpoints. A label row carries its engagement's date, place
+    and filter columns (``etl.logs.sql.insert_labels``): no join to the engagements is needed for these."""
+    return f"""({alias}.engagement_date BETWEEN ? AND ? OR {alias}.engagement_date BETWEEN ? AND ?) AND {where}
+            AND ({alias}.admin1_pcode IN (SELECT key FROM ranked WHERE level = 'area')
+                 OR {alias}.checkpoint_id IN (SELECT key FROM ranked WHERE level = 'checkpoint'))"""
 
 
 def _per_level(cells: str) -> str:

@@ -66,6 +66,13 @@ class Filters:
         return self.period != "all" and periods.same_as_last_year(self.start, self.end, self.period)
 
     @property
+    def counted_by_month(self) -> bool:
+        """Whether ``engagement_months`` (etl/store/rollups.py) holds these filters' engagement and denial counts: a
+        period of whole months, filtered on columns it has (not activities or organisations)."""
+        return (not self.activities and not self.organisations
+                and periods.whole_months(self.start, self.end) is not None)
+
+    @property
     def partial(self) -> bool:
         """A calendar period cut short by the latest data ("this month" up to the 14th)."""
         return periods.is_partial(self.start, self.end, self.period)

@@ -80,18 +80,28 @@ def test_previous_and_last_year_figures_match_a_count_of_the_raw_rows(everyone, 
     assert _count(raw, *prev)[0] > 0 and _count(raw, *year)[0] > 0  # the comparison is not of nothing
 
 
-def test_region_comparison_counts_only_the_comparison_days(everyone, raw):
-    """1-14 Oct against 1-14 Sep: the rows of 15-30 Sep are in neither (queries._compare)."""
-    f = Filters(D(2026, 10, 1), D(2026, 10, 14), period="this_month")
-    got = {r[0]: (r[1], r[6]) for r in everyone.execute(*queries.by_region(f)).fetchall()}
-    now: dict[str, int] = defaultdict(int)
-    before: dict[str, int] = defaultdict(int)
-    for d, _, region, _, _ in raw:
-        if f.start <= d <= f.end:
-            now[region] += 1
-        elif D(2026, 9, 1) <= d <= D(2026, 9, 14):
-            before[region] += 1
-    assert got == {region: (n, before[region]) for region, n in now.items()}
+@pytest.mark.parametrize(("f", "prev"), [
+    # 1-14 Oct against 1-14 Sep: the rows of 15-30 Sep are in neither (queries._compare).
+    (Filters(D(2026, 10, 1), D(2026, 10, 14), period="this_month"), (D(2026, 9, 1), D(2026, 9, 14))),
+    # October against September, whole months: September's counts are engagement_months' (one region filtered).
+    (Filters(D(2026, 10, 1), D(2026, 10, 31), period="last_month"), (D(2026, 9, 1), D(2026, 9, 30))),
+    (Filters(D(2026, 10, 1), D(2026, 10, 31), period="last_month", regions=(MENA,)), (D(2026, 9, 1), D(2026, 9, 30))),
+])
+def test_region_comparison_counts_only_the_comparison_days(everyone, raw, f, prev):
+    assert f.previous().counted_by_month == (f.period == "last_month")  # both of by_region's ways are tried
+    got = {r[0]: (r[1], r[3], r[6], r[4]) for r in everyone.execute(*queries.by_region(f)).fetchall()}
+    now: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    before: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for d, outcome, region, _, _ in raw:
+        if f.regions and region not in f.regions:
+            continue
+        for period, (start, end) in ((now, (f.start, f.end)), (before, prev)):
+            if start <= d <= end:
+                period[region][0] += 1
+                period[region][1] += outcome == "denied"
+    assert got == {region: (n, pytest.approx(dn / n), before[region][0],
+                            pytest.approx(before[region][1] / before[region][0]) if before[region][0] else None)
+                   for region, (n, dn) in now.items()}
 
 
 def test_weekly_series_adds_up_and_starts_on_mondays(everyone, raw):
