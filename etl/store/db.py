@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import duckdb
@@ -289,11 +289,6 @@ def connect_read(db_path: Path, *, settings: Settings | None = None) -> duckdb.D
     return attach(db_path, key, read_only=True)
 
 
-@contextmanager
-def reading(db_path: Path, *, settings: Settings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Context manager around :func:`connect_read`."""
-    con = connect_read(db_path, settings=settings)
-    try:
-        yield con
-    finally:
-        con.close()
+def reading(db_path: Path, *, settings: Settings | None = None) -> closing[duckdb.DuckDBPyConnection]:
+    """:func:`connect_read` for a ``with`` block: the connection is closed at its end."""
+    return closing(connect_read(db_path, settings=settings))

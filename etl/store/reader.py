@@ -10,8 +10,7 @@ so the scoped views (``dashboard/db/scope.py``) and every page's queries run on 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing
 from pathlib import Path
 
 import duckdb
@@ -45,11 +44,6 @@ def connect_read(db_path: Path, *, settings: Settings | None = None,
     return db.connect_read(db_path, settings=settings)
 
 
-@contextmanager
-def reading(db_path: Path, *, settings: Settings | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Context manager around :func:`connect_read`."""
-    con = connect_read(db_path, settings=settings)
-    try:
-        yield con
-    finally:
-        con.close()
+def reading(db_path: Path, *, settings: Settings | None = None) -> closing[duckdb.DuckDBPyConnection]:
+    """:func:`connect_read` for a ``with`` block: the connection is closed at its end."""
+    return closing(connect_read(db_path, settings=settings))
