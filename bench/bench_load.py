@@ -119,8 +119,8 @@ def main() -> int:
     for i in range(args.runs):
         for side in ("etl", "plain"):
             db = work / f"{side}.duckdb"
-            for stale in work.glob(f"{side}.duckdb*"):
-                stale.unlink()
+            for stale in work.glob(f"{side}.duckdb*"):  # the database and what lies beside it (the outbox folder)
+                shutil.rmtree(stale) if stale.is_dir() else stale.unlink()
             if side == "etl":
                 wall, rss, out = run_with_rss([sys.executable, "-m", "etl", "load", str(logs), "--db", str(db),
                                                "--quiet"])
