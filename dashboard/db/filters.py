@@ -34,7 +34,7 @@ class Filters:
     period: str = DEFAULT_PERIOD
     extra: dict[str, str] = field(default_factory=dict, compare=False)
     names: dict[str, str] = field(default_factory=dict, compare=False)
-    """What people call the codes the filters hold (``SSD001`` -> "Upper Nile (SSD)", ``YEM`` -> "Yemen"): the
+    """What people call the codes the filters hold (``SSD001`` -> "Upper Nile, South Sudan", ``YEM`` -> "Yemen"): the
     sidebar fills it from the options it offers, :meth:`describe` writes the names."""
 
     @property
@@ -131,10 +131,10 @@ class Filters:
         by their names (:attr:`names`), a code only when no name is known.
 
         >>> Filters(dt.date(2025, 1, 1), dt.date(2025, 1, 31), areas=("SS01",), checkpoint="CP-9",
-        ...         names={"SS01": "Upper Nile (SSD)", "CP-9": "Renk bridge"}).describe()
-        '01 Jan 2025 to 31 Jan 2025; areas: Upper Nile (SSD); checkpoint Renk bridge'
+        ...         names={"SS01": "Upper Nile, South Sudan", "CP-9": "Renk bridge"}).describe()
+        '1–31 Jan 2025; areas: Upper Nile, South Sudan; checkpoint Renk bridge'
         """
-        parts = [f"{self.start:%d %b %Y} to {self.end:%d %b %Y}"] if dates else []
+        parts = [periods.describe_span(self.start, self.end)] if dates else []
         for label, values in (("regions", self.regions), ("countries", self.countries), ("areas", self.areas),
                               ("activities", self.activities), ("organisations", self.organisations)):
             if values:

@@ -35,7 +35,8 @@ SELECT 'region' AS kind, region AS value, region AS label, NULL AS parent FROM
 UNION ALL
 SELECT 'country', c.iso3, c.name, c.region FROM countries c WHERE c.iso3 IN (SELECT DISTINCT iso3 FROM engagements)
 UNION ALL
-SELECT 'area', a.pcode, a.name || ' (' || a.iso3 || ')', a.iso3 FROM admin_areas a
+SELECT 'area', a.pcode, a.name || ', ' || coalesce(c.name, a.iso3), a.iso3 FROM admin_areas a
+    LEFT JOIN countries c ON c.iso3 = a.iso3
     WHERE a.level = 1 AND a.pcode IN (SELECT DISTINCT admin1_pcode FROM engagements)
 UNION ALL
 SELECT 'activity', code, label, NULL FROM vocabulary WHERE vocabulary = 'activity'

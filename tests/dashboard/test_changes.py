@@ -377,5 +377,5 @@ def test_a_row_opens_the_map_narrowed_to_its_area(visit) -> None:  # type: ignor
         has_text="Admin area").inner_text()
     path = shot(target, "trends_changes_opened")
     assert not error_texts(target), f"errors on {target.url} (screenshot {path})"
-    assert "Admin area" in chips and "(" in chips, f"no area chosen in the sidebar: {chips!r} (screenshot {path})"
+    assert "Admin area" in chips and ", " in chips, f"no area chosen in the sidebar: {chips!r} (screenshot {path})"
     assert f"area={area}" in target.url and not visit.external

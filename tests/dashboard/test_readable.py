@@ -138,21 +138,22 @@ def test_a_zero_change_has_no_colour() -> None:
 
 
 def test_captions_name_areas_and_checkpoints_not_their_codes(demo_db: Path, use_db) -> None:
-    """An area and a checkpoint in the page address: the captions say their names (read here from the tables
-    the codes come from), never the codes."""
+    """An area and a checkpoint in the page address: the captions say their names and the area's country
+    (read here from the tables the codes come from), never the codes."""
     from tests.dashboard.conftest import sql
 
     use_db(demo_db)
-    pcode, area, iso3 = sql(demo_db, "SELECT a.pcode, a.name, a.iso3 FROM engagements e JOIN admin_areas a "
-                                     "ON a.pcode = e.admin1_pcode GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1")[0]
+    pcode, area, iso3, country = sql(demo_db, "SELECT a.pcode, a.name, a.iso3, c.name FROM engagements e JOIN admin_areas a "
+                                              "ON a.pcode = e.admin1_pcode JOIN countries c ON c.iso3 = a.iso3 "
+                                              "GROUP BY ALL ORDER BY count(*) DESC, 1 LIMIT 1")[0]
     checkpoint, name = sql(demo_db, "SELECT c.checkpoint_id, c.name FROM engagements e JOIN checkpoints c "
                                     "USING (checkpoint_id) WHERE e.admin1_pcode = ? GROUP BY ALL "
                                     "ORDER BY count(*) DESC, 1 LIMIT 1", [pcode])[0]
     at = open_page("map", {"area": pcode, "checkpoint": checkpoint, "period": "all"})
     assert not at.exception and not at.error, problems(at)
     captions = "\n".join(c.value for c in at.main.caption)
-    assert f"areas: {area} ({iso3})" in captions and f"checkpoint {name}" in captions, captions
-    assert pcode not in captions and checkpoint not in captions, captions
+    assert f"areas: {area}, {country}" in captions and f"checkpoint {name}" in captions, captions
+    assert pcode not in captions and checkpoint not in captions and f"({iso3})" not in captions, captions
     buttons = [b.label for b in at.sidebar.button]
     assert f"Clear checkpoint {name}" in buttons and not any(checkpoint in b for b in buttons), buttons
 
