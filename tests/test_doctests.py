@@ -5,7 +5,7 @@ import importlib
 
 import pytest
 
-MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.validate", "etl.geo.countries", "etl.store.db", "etl.geo.gazetteer", "etl.logs.mapping",
+MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.validate", "etl.geo.countries", "etl.geo.refresh", "etl.store.db", "etl.geo.gazetteer", "etl.logs.mapping",
            "etl.feeds.normalise", "etl.feeds.awsd", "etl.feeds.conflict_base", "etl.feeds.acled",
            "etl.feeds.hdx_hapi", "etl.demo.incidents", "etl.demo.conflict", "dashboard.ui.exports", "etl.formula_guard", "dashboard.ui.formats", "dashboard.ui.labels", "dashboard.ui.components", "dashboard.ui.change_story", "dashboard.ui.alerts",
            "dashboard.uploads", "etl.config",

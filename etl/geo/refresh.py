@@ -8,6 +8,11 @@ bundled boundary file (``settings.boundaries``) wherever nobody loaded any with
 
 from __future__ import annotations
 
+import hashlib
+import re
+from functools import lru_cache
+from pathlib import Path
+
 import duckdb
 
 from etl.config import Settings
@@ -15,14 +20,23 @@ from etl.geo.areas import REGION_FALLBACK, load_boundaries, read_regions
 from etl.geo.countries import country_name
 from etl.store.schema import insert_rows
 
+STALE = """(a.source IS DISTINCT FROM $source) <> EXISTS (
+    SELECT 1 FROM boundary_layers b WHERE b.iso3 = a.iso3 AND (b.level = a.level OR (a.level = 0 AND b.level = 1)))"""
 # Areas that a `python -m etl boundaries` load owns (see boundary_layers: that country and level,
 # and the country's outline, level 0, when it owns level 1) must come from that load, the others
 # from the current bundled file: a row from an old bundled file, or a bundled row of an owned
 # country, goes.
-DELETE_STALE_BUNDLED = """
-DELETE FROM admin_areas a WHERE (a.source IS DISTINCT FROM $source) <> EXISTS (
-    SELECT 1 FROM boundary_layers b WHERE b.iso3 = a.iso3 AND (b.level = a.level OR (a.level = 0 AND b.level = 1)))
-"""
+DELETE_STALE_BUNDLED = f"DELETE FROM admin_areas a WHERE {STALE}"  # noqa: S608 - constants
+ANY_STALE = f"SELECT EXISTS (SELECT 1 FROM admin_areas a WHERE {STALE})"  # noqa: S608 - only when stale
+
+# The key an earlier release wrote on bundled rows ("admin1.geojson@<mtime in ns>"): the file's time, which
+# differs between two clones of the same release (so each office's loads into one warehouse rewrote the others'
+# areas). Rows under such a key are adopted once (``ADOPT_LEGACY``), keeping their label points, when the bundled
+# file is still the one every release with that key shipped (its hash below); any other file replaces them.
+LEGACY_SOURCE = re.compile(r"@\d+$")
+LEGACY_BUNDLED = "admin1.geojson@sha256:e94b0b310140bac7"
+ADOPT_LEGACY = "UPDATE admin_areas SET source = ? WHERE source = ?"
+COUNTRIES = "SELECT iso3, name, region FROM countries"
 
 # A country not there yet (portable: the warehouse has no key for INSERT OR IGNORE to use).
 ADD_COUNTRY = "INSERT INTO countries SELECT ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM countries WHERE iso3 = ?)"
@@ -37,10 +51,19 @@ def refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     points (which a centroid file may have set) survive.
     """
     regions = read_regions(settings.regions)
-    insert_rows(con, "countries", [(iso3, name, region) for iso3, (name, region) in sorted(regions.items())],
-                replace=True)
-    source = f"{settings.boundaries.name}@{settings.boundaries.stat().st_mtime_ns}"
-    con.execute(DELETE_STALE_BUNDLED, {"source": source})
+    wanted = {(iso3, name, region) for iso3, (name, region) in regions.items()}
+    # Written only when they differ: in the warehouse every write is a commit other loaders may have to retry.
+    if not wanted <= set(con.execute(COUNTRIES).fetchall()):
+        insert_rows(con, "countries", sorted(wanted), replace=True)
+    source = bundled_source(settings.boundaries)
+    if source == LEGACY_BUNDLED:
+        for (legacy,) in con.execute("SELECT DISTINCT source FROM admin_areas WHERE starts_with(source, ?)",
+                                     [f"{settings.boundaries.name}@"]).fetchall():
+            if LEGACY_SOURCE.search(legacy):
+                con.execute(ADOPT_LEGACY, [source, legacy])
+    stale = con.execute(ANY_STALE, {"source": source}).fetchone()
+    if stale and stale[0]:
+        con.execute(DELETE_STALE_BUNDLED, {"source": source})
     row = con.execute("SELECT count(*) FROM admin_areas WHERE source = ?", [source]).fetchone()
     if row and row[0]:
         return
@@ -63,3 +86,24 @@ def refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     insert_rows(con, "admin_areas", rows, replace=True)
     for iso3 in b.iso3s - set(regions):
         con.execute(ADD_COUNTRY, [iso3, country_name(iso3), REGION_FALLBACK, iso3])
+
+
+def bundled_source(path: Path) -> str:
+    """The ``source`` of the bundled file's rows: its name and the start of its SHA-256, the same on every
+    machine holding the same file (its modification time is not: a clone sets it).
+
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     (Path(d) / "admin1.geojson").write_bytes(b"{}")
+    ...     bundled_source(Path(d) / "admin1.geojson")
+    2
+    'admin1.geojson@sha256:44136fa355b3678a'
+    """
+    stat = path.stat()
+    return _bundled_source(path.resolve(), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=8)
+def _bundled_source(path: Path, mtime_ns: int, size: int) -> str:  # hashed once per process and version of the file
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return f"{path.name}@sha256:{digest[:16]}"
