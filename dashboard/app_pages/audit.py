@@ -80,10 +80,11 @@ st.dataframe(per_action.assign(action=per_action["action"].map(action_words)), h
 })
 
 st.subheader("Events, newest first")
+FIT_ROWS = 10  # up to this many events the table is as tall as its rows (Streamlit's "auto"), else scrolls at 520 px
 if total > len(events):
     st.caption(f"The newest {len(events):,} of {total:,}: narrow the filters, or use `python -m etl audit --csv FILE`.")
 st.dataframe(dash_empty_text(events.assign(action=events["action"].map(action_words))), hide_index=True,
-             width="stretch", height=520, placeholder=MISSING, column_config={
+             width="stretch", height=520 if len(events) > FIT_ROWS else "auto", placeholder=MISSING, column_config={
     "ts": st.column_config.DatetimeColumn("When (UTC)", format=WHEN),
     "action": TEXT("Action"),
     "who": TEXT("Who"),
