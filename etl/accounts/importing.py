@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.accounts import pgstore
-from etl.accounts.audit import ACTIONS, event_line
+from etl.accounts.audit import ACTIONS
 from etl.accounts.records import User, UserError, _user_from_json
 from etl.accounts.rules import check_username
 from etl.accounts.users import FILE_FORMAT, UserStore
@@ -247,7 +247,16 @@ def content_key(event: str) -> str:
 
 
 def canonical_problem(text: bytes) -> str | None:
-    """What makes ``text`` something :func:`etl.accounts.audit.event_line` never writes (None: it could have)."""
+    """What makes ``text`` something :func:`etl.accounts.audit.event_line` never writes (None: it could have).
+
+    The line must be the JSON that writer makes of the same values (the same fields in the same order,
+    ASCII, no spaces, the same escapes), so that every JSON reader sees the one event the writer wrote.
+
+    >>> from etl.accounts.audit import event_line
+    >>> line = event_line("denied", who="x" * 300, when=dt.datetime(2026, 3, 1, tzinfo=dt.UTC)).rstrip()
+    >>> canonical_problem(line), canonical_problem(line.replace(b'"who":"x', b'"who":"\\\\u0078'))
+    (None, 'it is not written as the tool writes an event (spacing, escapes or a value changed by hand)')
+    """
     try:
         event = _strict_json(text.decode("ascii"))
     except UnicodeDecodeError:
@@ -266,11 +275,9 @@ def canonical_problem(text: bytes) -> str | None:
         when = dt.datetime.fromisoformat(event["ts"]) if isinstance(event["ts"], str) else None
     except ValueError:
         when = None
-    if when is None or when.utcoffset() != dt.timedelta(0):
+    if when is None or when.utcoffset() != dt.timedelta(0) or event["ts"] != when.isoformat(timespec="microseconds"):
         return "its time 'ts' is not a UTC time as the tool writes it"
-    rewritten = event_line(event["action"], who=event["who"], role=event["role"], when=when).rstrip(b"\n")
-    same_fields = json.loads(rewritten) | {k: event[k] for k in ("target", "filters", "detail")}
-    if json.dumps(same_fields, ensure_ascii=True, separators=(",", ":")).encode("ascii") != text:
+    if json.dumps(event, ensure_ascii=True, separators=(",", ":")).encode("ascii") != text:
         return "it is not written as the tool writes an event (spacing, escapes or a value changed by hand)"
     return None
 
