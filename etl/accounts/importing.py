@@ -11,7 +11,7 @@ whole before anything is written; a file that does not pass is refused with its 
   PostgreSQL unchanged (password hash, role, regions, disabled, demo, dates, failures). A user already
   there with the same record is left as it is (running the import twice adds nothing); one with a
   different record is **not** overwritten: it is listed (:attr:`UsersImport.conflicts`) and the
-  others are added. Sign-in bookkeeping (last sign-in, failures, lock) is not compared: it changes as
+  others are added; so is a new user whose single sign-on e-mail is already another user's there. Sign-in bookkeeping (last sign-in, failures, lock) is not compared: it changes as
   soon as people sign in on the server.
 - **Audit**: every event, in the file's order, appended once to the append-only table. An event's
   content key is the SHA-256 of its text (opened, when sealed); the events already in PostgreSQL are
@@ -171,6 +171,10 @@ def read_users_file(path: Path, settings: Settings) -> list[User]:
             raise InputFileError(path, f"line {line}: user '{user.username}' is listed twice (first on line "
                                  f"{first_line[user.username]}).", "Remove one of the two records. " + USERS_FIX)
         first_line[user.username] = line
+        twin = next((u for u in users if user.sso_email is not None and u.sso_email == user.sso_email), None)
+        if twin is not None:
+            raise InputFileError(path, f"line {line}: user '{user.username}' signs in with single sign-on as "
+                                 f"{user.sso_email}, like '{twin.username}'.", "Keep it on one user. " + USERS_FIX)
         users.append(user)
     return users
 
@@ -210,13 +214,13 @@ def import_users(settings: Settings, users: Sequence[User]) -> UsersImport:
         for user in users:
             record = user.to_json()
             old = there.get(user.username)
-            if old is None:
+            if old is not None:
+                (done.same if _same_user(old, record) else done.conflicts).append(user.username)
+            elif user.sso_email is not None and any(r.get("sso_email") == user.sso_email for r in there.values()):
+                done.conflicts.append(user.username)  # two users for one single sign-on identity: the first would win
+            else:
                 new.append(record)
                 done.added.append(user.username)
-            elif _same_user(old, record):
-                done.same.append(user.username)
-            else:
-                done.conflicts.append(user.username)
         pgstore.add_users(con, new)
     return done
 

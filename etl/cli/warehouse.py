@@ -70,9 +70,10 @@ def cmd_import_accounts(args: argparse.Namespace) -> int:
                 code = 1
                 event.outcome = "partly done: users left alone"
                 print(f"error: {len(done.conflicts)} user(s) are already in {pgstore.where(settings)} with another "
-                      f"record, and were left as they are: {', '.join(done.conflicts)}. Decide which record is right: "
-                      "keep the warehouse's (nothing to do), or remove it there (`python -m etl users remove NAME`) "
-                      "and run this again.", file=sys.stderr)
+                      "record (or their single sign-on e-mail is another user's there), and were left as they are: "
+                      f"{', '.join(done.conflicts)}. Decide which record is right: keep the warehouse's (nothing to "
+                      "do), or remove it there (`python -m etl users remove NAME`) and run this again.",
+                      file=sys.stderr)
         if events is not None:
             moved = importing.import_audit(settings, events, key)
             event.detail["audit_events"] = {"added": moved.appended, "already_there": moved.already}

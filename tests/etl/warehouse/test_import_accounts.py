@@ -29,6 +29,7 @@ from tests.etl.warehouse.conftest import warehouse_settings
 PASSWORD = "long enough passphrase"
 CHEAP_ARGON2 = {"ACCESS_ARGON2_MEMORY_KIB": "64", "ACCESS_ARGON2_TIME_COST": "1", "ACCESS_ARGON2_PARALLELISM": "1"}
 KEY = "the laptop's database key, long enough"
+TARGETS = ["amina", "bo", "cy", "cy", "bo"]
 
 
 @contextlib.contextmanager
@@ -58,12 +59,14 @@ def _run(argv: list[str], stdin: str = "", **env: str) -> tuple[int, str, str]:
 
 
 def _laptop(folder: Path, **env: str) -> dict[str, str]:
-    """A laptop's files made by the real user commands: three users (one disabled); the environment used."""
+    """A laptop's files made by the real user commands: three users (one disabled, one with single sign-on); the
+    environment used. Its audit file holds one event per command, their targets :data:`TARGETS`."""
     laptop = {"ACCESS_DB": str(folder / "access.duckdb"), **env}
     for name, role, regions in (("amina", "coordinator", "Asia"), ("bo", "hq", None), ("cy", "negotiator", "Asia")):
         argv = ["users", "add", name, "--role", role, "--password-stdin"] + (["--regions", regions] if regions else [])
         assert _run(argv, PASSWORD + "\n", **laptop)[0] == 0
     assert _run(["users", "disable", "cy"], **laptop)[0] == 0
+    assert _run(["users", "set-sso-email", "bo", "bo@example.org"], **laptop)[0] == 0
     return laptop
 
 
@@ -136,13 +139,15 @@ def test_a_user_already_there_with_another_record_is_listed_and_left_alone(local
     settings, env = _warehouse(local_postgres, "import_conflict", tmp_path)
     code, _, err = _run(["users", "add", "amina", "--role", "hq", "--password-stdin"], "another passphrase 1\n", **env)
     assert code == 0, err
+    # ...and holds the single sign-on identity of the laptop's bo: importing bo would give it two users.
+    assert _run(["users", "set-sso-email", "amina", "bo@example.org"], **env)[0] == 0
     before = _raw(settings, "SELECT record FROM access_accounts.users WHERE username = 'amina'")
     code, out, err = _run(["warehouse", "import-accounts", "--users", str(laptop / "users.json")], **env)
     assert code == 1
-    assert "2 added" in out and "amina" in err and "left as they are" in err
+    assert "1 added" in out and "left as they are: amina, bo." in err
     assert _raw(settings, "SELECT record FROM access_accounts.users WHERE username = 'amina'") == before
     assert before[0][0]["role"] == "hq"
-    assert sorted(r[0] for r in _raw(settings, "SELECT username FROM access_accounts.users")) == ["amina", "bo", "cy"]
+    assert sorted(r[0] for r in _raw(settings, "SELECT username FROM access_accounts.users")) == ["amina", "cy"]
 
 
 def test_audit_events_move_in_order_once_after_an_interrupted_import(local_postgres, laptop, tmp_path):
@@ -150,7 +155,7 @@ def test_audit_events_move_in_order_once_after_an_interrupted_import(local_postg
     # The laptop's trail, and a refused sign-in with a name far too long (capped by the writer, kept as it is).
     long_name = audit.event_line("sign_in_failed", who="x" * 500).decode("ascii").rstrip("\n")
     lines = [*_file_lines(laptop / "access.audit.jsonl"), long_name]
-    assert len(lines) == 5
+    assert len(lines) == len(TARGETS) + 1
     trail = tmp_path / "access.audit.jsonl"
     trail.write_text("\n".join(lines) + "\n", encoding="ascii")
     cut = tmp_path / "cut.audit.jsonl"  # what an import stopped after two events had written
@@ -161,15 +166,15 @@ def test_audit_events_move_in_order_once_after_an_interrupted_import(local_postg
         code, out, err = _run(["warehouse", "import-accounts", "--audit", str(trail)], **env)
         assert code == 0, err
         assert _moved_lines(settings) == lines  # the rest, in order; the second time nothing
-    assert "0 added, 5 already there" in out
+    assert f"0 added, {len(lines)} already there" in out
     imports = [json.loads(r[0]) for r in _raw(settings, "SELECT line FROM access_accounts.audit ORDER BY id")
                if '"action":"accounts_import"' in r[0]]  # each import on record: who, when, how many
     assert [(e["detail"]["audit_events"]["added"], e["detail"]["audit_events"]["already_there"]) for e in imports] \
-        == [(2, 0), (3, 2), (0, 5)]
+        == [(2, 0), (len(lines) - 2, 2), (0, len(lines))]
     assert all(e["who"] and e["ts"] for e in imports)
     with _environment(**env):  # `python -m etl audit` reads the moved trail, nothing damaged
         assert audit.damaged_lines() == 0
-        assert (audit.read(action="users_change")["target"].tolist()[::-1]) == ["amina", "bo", "cy", "cy"]
+        assert (audit.read(action="users_change")["target"].tolist()[::-1]) == TARGETS
 
 
 def test_a_sealed_trail_moves_sealed_with_the_same_key_and_is_refused_without_it(local_postgres, laptop, tmp_path):
@@ -188,7 +193,7 @@ def test_a_sealed_trail_moves_sealed_with_the_same_key_and_is_refused_without_it
     assert code == 0, err
     assert _moved_lines(settings, KEY) == lines  # the same sealed lines, byte for byte
     with _environment(**env, ACCESS_DB_KEY=KEY):
-        assert audit.read(action="users_change")["target"].tolist()[::-1] == ["amina", "bo", "cy", "cy"]
+        assert audit.read(action="users_change")["target"].tolist()[::-1] == TARGETS
     assert keyed["ACCESS_DB_KEY"] == KEY
     for _ in range(2):  # a plain trail into a warehouse with a key: sealed on the way in, still once
         assert _run(["warehouse", "import-accounts", "--audit", str(laptop / "access.audit.jsonl")], **env,
@@ -210,7 +215,7 @@ def test_crafted_lines_and_records_are_refused_with_their_line(local_postgres, l
     crafted = tmp_path / "crafted.audit.jsonl"
     crafted.write_text("\n".join([*lines, forged]) + "\n", encoding="ascii")
     code, _, err = _run(["warehouse", "import-accounts", "--audit", str(crafted)], **env)
-    assert code == 1 and "line 5:" in err and "'who' is given twice" in err and "Traceback" not in err
+    assert code == 1 and f"line {len(lines) + 1}:" in err and "'who' is given twice" in err and "Traceback" not in err
     assert _raw(settings, "SELECT count(*) FROM access_accounts.audit WHERE line NOT LIKE '%accounts_import%'") \
         == [(0,)]  # nothing of that file, not even its good lines
 
