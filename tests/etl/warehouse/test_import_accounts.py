@@ -230,6 +230,11 @@ def test_crafted_lines_and_records_are_refused_with_their_line(local_postgres, l
         record_line = start.count("\n")  # the "{" of that user's record, one line above its username
         code, _, err = _run(["warehouse", "import-accounts", "--users", str(users)], **env)
         assert code == 1 and f"line {record_line}:" in err and expected in err and "Traceback" not in err
+    at = text.rindex('"sso_email": null')  # cy's: made to sign in as bo's identity too
+    users.write_text(text[:at] + '"sso_email": "bo@example.org"' + text[at + len('"sso_email": null'):])
+    code, _, err = _run(["warehouse", "import-accounts", "--users", str(users)], **env)
+    cy_line = text[:text.index('"username": "cy"')].count("\n")
+    assert code == 1 and f"line {cy_line}: user 'cy' signs in with single sign-on as bo@example.org" in err
     (tmp_path / "users.json").write_text(text.replace('"demo": false,', '"demo": false', 1))
     code, _, err = _run(["warehouse", "import-accounts", "--users", str(tmp_path / "users.json")], **env)
     assert code == 1 and "not valid JSON" in err and "line " in err
