@@ -12,7 +12,7 @@ MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.
            "dashboard.session.web_guard", "etl.store.archives", "etl.store.sealed", "etl.store.schema", "etl.store.migrations",
            "etl.store.migrations.runner", "dashboard.registry",
            "etl.store.files", "etl.store.snapshots", "etl.errors", "etl.accounts.records", "etl.accounts.signin",
-           "etl.accounts.rules", "etl.accounts.users", "etl.accounts.pgstore",
+           "etl.accounts.rules", "etl.accounts.users", "etl.accounts.pgstore", "etl.accounts.importing",
            "etl.counterparts.resolver", "etl.counterparts.mirror", "etl.feeds.sind", "etl.feeds.recognise",
            "etl.feeds.cells", "etl.feeds.tables", "etl.logs.numbers", "etl.logs.readers.encodings",
            "etl.counterparts.sounds", "etl.store.scratch", "dashboard.snapshot.content", "dashboard.snapshot.notable", "dashboard.db.periods",

@@ -25,7 +25,7 @@ import contextlib
 import datetime as dt
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -37,7 +37,7 @@ from etl.errors import AccessDataError
 
 SCHEMA = "access_accounts"  # written out in the SQL below (no SQL is built from strings)
 # pg_advisory_xact_lock keys (any numbers, the same everywhere): 7304201 every change to the users,
-# 7304202 the creation of the schema.
+# 7304202 the creation of the schema, 7304203 an import of an audit file (etl.accounts.importing).
 SET_LOCK_WAIT = "SET LOCAL lock_timeout = '10s'"  # a change waits at most this for another
 HINT = ("Check ACCESS_WAREHOUSE (host, port, user, password, database) and that PostgreSQL runs "
         "(docs/deployment.md).")
@@ -90,6 +90,7 @@ DELETE FROM access_accounts.attempt_addresses WHERE times[array_length(times, 1)
 
 APPEND_AUDIT = "INSERT INTO access_accounts.audit (line) VALUES (%s)"
 AUDIT_LINES = "SELECT line FROM access_accounts.audit ORDER BY id"
+TAKE_AUDIT_IMPORT_LOCK = "SELECT pg_advisory_xact_lock(7304203)"
 
 REMEMBER = """
 INSERT INTO access_accounts.remembered (key, session, expires_at) VALUES (%s, %s::jsonb, %s)
@@ -185,6 +186,11 @@ def any_user(con: psycopg.Connection[Any]) -> bool:
 def write_users(con: psycopg.Connection[Any], records: Sequence[dict[str, Any]]) -> None:
     """Replace every user (inside the caller's transaction, under :func:`lock_users`)."""
     con.execute(CLEAR_USERS)
+    add_users(con, records)
+
+
+def add_users(con: psycopg.Connection[Any], records: Sequence[dict[str, Any]]) -> None:
+    """Add users whose names are not taken (inside the caller's transaction, under :func:`lock_users`)."""
     with con.cursor() as cur:
         cur.executemany(INSERT_USER, [(r["username"], json.dumps(r, ensure_ascii=False)) for r in records])
 
@@ -224,6 +230,17 @@ def append_audit(settings: Settings, line: bytes) -> None:
     """Append one audit line (one row, committed before this returns)."""
     with connection(settings) as con:
         con.execute(APPEND_AUDIT, [line.rstrip(b"\n").decode("ascii")])
+
+
+def append_audit_once(settings: Settings, to_append: Callable[[list[str]], Sequence[str]]) -> int:
+    """Append the lines ``to_append(every line already there, oldest first)`` chooses, in their order, in one
+    transaction; two of these at once run one after the other (an advisory lock). How many were appended."""
+    with connection(settings) as con:
+        con.execute(TAKE_AUDIT_IMPORT_LOCK)
+        lines = to_append([str(row[0]) for row in con.execute(AUDIT_LINES).fetchall()])
+        with con.cursor() as cur:
+            cur.executemany(APPEND_AUDIT, [(line,) for line in lines])
+    return len(lines)
 
 
 def audit_lines(settings: Settings) -> list[str]:

@@ -309,7 +309,7 @@ def build_parser(extra: Sequence[AddParser] = ()) -> argparse.ArgumentParser:
     crypto_cli.add_parsers(sub, add_db)  # encrypt | decrypt (the database key: etl/store/crypto.py)
     alerts_cli.add_parser(sub, add_db)  # alerts --month YYYY-MM [--region R] [--country ISO3]
     audit_cli.add_parser(sub, add_db)  # audit [--since DATE] [--action A] [--who U] [--csv FILE]
-    warehouse_cli.add_parser(sub, add_db)  # warehouse init | try-postgres (etl/store/warehouse.py)
+    warehouse_cli.add_parser(sub, add_db)  # warehouse init | import-accounts | try-postgres (etl/store/warehouse.py)
     sync_cli.add_parser(sub, add_db)  # sync --to URL: an office's loads to the warehouse (etl/sync/)
     for add in extra:  # snapshot (etl/__main__.py)
         add(sub, add_db)

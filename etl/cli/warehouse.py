@@ -4,6 +4,12 @@
   and ``ACCESS_WAREHOUSE_DATA`` name, with the reference rows, the countries and the bundled admin areas
   (so that the first loads do not all write them at once); on an existing warehouse it checks the
   schema version and rewrites the reference rows. On the audit record.
+* ``import-accounts --users FILE --audit FILE`` moves a laptop's users file and audit file into the warehouse's
+  PostgreSQL (:mod:`etl.accounts.importing`): users added unchanged, a user already there with another record
+  listed and left alone (exit code 1 after the others are added), audit events appended once, in order. It
+  sits here, not under ``users`` or ``audit``, because it is a one-time step of moving to the warehouse that
+  takes both files together and needs ``ACCESS_WAREHOUSE``; ``audit`` has no sub-commands to put it under.
+  On the audit record (who, when, how many), after the events it brings.
 * ``try-postgres`` runs a throwaway local PostgreSQL in its own folder (``--dir``) until Ctrl+C, and
   prints the settings that point the other commands at it (:mod:`etl.store.pgserver`).
 
@@ -19,10 +25,12 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from etl.accounts import importing, pgstore
 from etl.cli import audited
 from etl.config import get_settings
+from etl.errors import ConfigError
 from etl.intake import refresh_places
-from etl.store import warehouse
+from etl.store import sealed, warehouse
 from etl.store.loads import retrying, write_session
 from etl.store.pgserver import LocalPostgres
 
@@ -37,6 +45,41 @@ def cmd_init(args: argparse.Namespace) -> int:
         event.outcome = done
     print(done)
     return 0
+
+
+def cmd_import_accounts(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if not pgstore.enabled(settings):
+        raise ConfigError("import-accounts moves a laptop's users and audit trail into the warehouse, and "
+                          "ACCESS_WAREHOUSE is not set.", "Set ACCESS_WAREHOUSE (docs/deployment.md), then run it again.")
+    if args.users is None and args.audit is None:
+        raise ConfigError("Nothing to import.", "Give --users FILE, --audit FILE, or both.")
+    files = [str(p) for p in (args.users, args.audit) if p is not None]
+    code = 0
+    with audited.command("accounts_import", args.db, target=files, settings=settings) as event:
+        # Both files are read and checked whole before anything is written (a refusal is on record too).
+        users = importing.read_users_file(args.users, settings) if args.users is not None else None
+        key = sealed.side_key(sealed.AUDIT, settings)
+        events = importing.read_audit_file(args.audit, key) if args.audit is not None else None
+        if users is not None:
+            done = importing.import_users(settings, users)
+            event.detail["users"] = {"added": len(done.added), "already_there": len(done.same),
+                                     "left_alone": done.conflicts}
+            print(f"Users from {args.users}: {len(done.added)} added, {len(done.same)} already there.")
+            if done.conflicts:
+                code = 1
+                event.outcome = "partly done: users left alone"
+                print(f"error: {len(done.conflicts)} user(s) are already in {pgstore.where(settings)} with another "
+                      "record (or their single sign-on e-mail is another user's there), and were left as they are: "
+                      f"{', '.join(done.conflicts)}. Decide which record is right: keep the warehouse's (nothing to "
+                      "do), or remove it there (`python -m etl users remove NAME`) and run this again.",
+                      file=sys.stderr)
+        if events is not None:
+            moved = importing.import_audit(settings, events, key)
+            event.detail["audit_events"] = {"added": moved.appended, "already_there": moved.already}
+            print(f"Audit events from {args.audit}: {moved.appended} added, {moved.already} already there"
+                  f" (read them with `python -m etl audit`).")
+    return code
 
 
 def cmd_try_postgres(args: argparse.Namespace) -> int:
@@ -66,6 +109,12 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
                                              "ACCESS_WAREHOUSE_DATA (or check it and rewrite its reference rows)")
     add_db(p_init)  # where the audit record is kept, as for the other commands
     p_init.set_defaults(func=cmd_init)
+    p_imp = actions.add_parser("import-accounts", help="move a laptop's users file and audit file into the "
+                                                       "warehouse's PostgreSQL (twice = once; no user overwritten)")
+    p_imp.add_argument("--users", type=Path, metavar="FILE", help="the laptop's users file (users.json)")
+    p_imp.add_argument("--audit", type=Path, metavar="FILE", help="the laptop's audit file (*.audit.jsonl)")
+    add_db(p_imp)
+    p_imp.set_defaults(func=cmd_import_accounts)
     p_try = actions.add_parser("try-postgres", help="run a throwaway local PostgreSQL in its own folder until "
                                                     "Ctrl+C, for trying the warehouse (not for production)")
     p_try.add_argument("--dir", required=True, help="its folder (created; kept after it stops)")
