@@ -123,7 +123,7 @@ def load_paths(
         if places:
             retrying(lambda: refresh_places(con, settings))
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped (the
-        # warehouse takes no decisions yet: `counterparts` refuses to write there).
+        # warehouse keeps its decisions in its own catalog: no mirror file).
         if not warehouse.enabled(settings):
             decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
         seen: dict[str, Path] = {}
