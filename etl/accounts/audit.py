@@ -82,6 +82,7 @@ ACTIONS: tuple[str, ...] = (
     "boundaries",  # python -m etl boundaries
     "upgrade",  # python -m etl upgrade: the database migrated to this release's schema
     "warehouse_init",  # python -m etl warehouse init: the shared warehouse created or checked
+    "warehouse_maintain",  # python -m etl warehouse maintain: its files merged and cleaned up
     "sync",  # python -m etl sync: an office's loads sent to the warehouse
     "decision",  # counterpart merge / split / keep apart / undo
     "users_change",  # python -m etl users add / remove / set-role / ...

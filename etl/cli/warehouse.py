@@ -1,9 +1,11 @@
-"""``python -m etl warehouse init | try-postgres``: the shared warehouse (DuckLake, catalog in PostgreSQL).
+"""``python -m etl warehouse init | maintain | try-postgres``: the shared warehouse (DuckLake, catalog in PostgreSQL).
 
 * ``init`` creates the catalog, the data folder and the tables in the warehouse that ``ACCESS_WAREHOUSE``
   and ``ACCESS_WAREHOUSE_DATA`` name, with the reference rows, the countries and the bundled admin areas
   (so that the first loads do not all write them at once); on an existing warehouse it checks the
   schema version and rewrites the reference rows. On the audit record.
+* ``maintain`` runs DuckLake's own maintenance (small files merged, files no snapshot needs deleted) with a
+  safety margin for readers (:mod:`etl.store.lake_maintain`). On the audit record.
 * ``try-postgres`` runs a throwaway local PostgreSQL in its own folder (``--dir``) until Ctrl+C, and
   prints the settings that point the other commands at it (:mod:`etl.store.pgserver`).
 
@@ -22,7 +24,7 @@ from pathlib import Path
 from etl.cli import audited
 from etl.config import get_settings
 from etl.intake import refresh_places
-from etl.store import warehouse
+from etl.store import lake_maintain, warehouse
 from etl.store.loads import retrying, write_session
 from etl.store.pgserver import LocalPostgres
 
@@ -36,6 +38,18 @@ def cmd_init(args: argparse.Namespace) -> int:
             retrying(lambda: refresh_places(con, settings))
         event.outcome = done
     print(done)
+    return 0
+
+
+def cmd_maintain(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    days = lake_maintain.check_days(args.older_than)
+    warehouse.data_folder(settings)
+    with audited.command("warehouse_maintain", args.db, target=str(settings.warehouse_data),
+                         detail={"older_than_days": days}) as event:
+        done = lake_maintain.maintain(settings, days)
+        event.detail.update({"files_before": done.files_before, "files_after": done.files_after, **done.steps})
+    print("\n".join(done.lines()))
     return 0
 
 
@@ -66,6 +80,13 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
                                              "ACCESS_WAREHOUSE_DATA (or check it and rewrite its reference rows)")
     add_db(p_init)  # where the audit record is kept, as for the other commands
     p_init.set_defaults(func=cmd_init)
+    p_keep = actions.add_parser("maintain", help="merge the warehouse's small files and delete what no snapshot "
+                                                 "needs any more, keeping a safety margin (run it on a schedule)")
+    p_keep.add_argument("--older-than", type=float, default=lake_maintain.DEFAULT_DAYS, metavar="DAYS",
+                        help="keep snapshots and files younger than this many days (default "
+                             f"{lake_maintain.DEFAULT_DAYS:g}): readers and loads running now may use them")
+    add_db(p_keep)  # where the audit record is kept, as for the other commands
+    p_keep.set_defaults(func=cmd_maintain)
     p_try = actions.add_parser("try-postgres", help="run a throwaway local PostgreSQL in its own folder until "
                                                     "Ctrl+C, for trying the warehouse (not for production)")
     p_try.add_argument("--dir", required=True, help="its folder (created; kept after it stops)")

@@ -1,0 +1,94 @@
+"""``python -m etl warehouse maintain`` on a real warehouse after many small loads, and ``upgrade`` there.
+
+Oracle: the rows written to the small logs, counted here in plain Python; the data files counted on disk.
+A reader pinned to a snapshot before the maintenance keeps reading it, whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from etl.accounts import audit
+from etl.cli.main import main
+from etl.config import Settings, get_settings
+from etl.intake import load_paths
+from etl.store import lake_read, warehouse
+from etl.store.pgserver import LocalPostgres
+from tests.conftest import row, write_csv
+from tests.etl.warehouse.conftest import warehouse_settings
+from tests.etl.warehouse.test_readers import in_mode  # noqa: F401 - a fixture
+
+LOADS = 5  # small loads, each its own files (and snapshot)
+COUNT = "SELECT count(*), count(DISTINCT counterpart_id) FROM engagements"
+
+
+def _logs(folder: Path) -> tuple[list[Path], tuple[int, int]]:
+    """Small logs of a few rows each; what they hold, counted here: (engagements, distinct counterparts)."""
+    paths, names = [], set()
+    for n in range(LOADS):
+        rows = [row(engagement_id=f"M{n}-{i}", counterpart=f"Commander Number{n}x{i % 2}",
+                    date=f"2025-04-{1 + n:02d}") for i in range(3)]
+        names |= {r["counterpart"] for r in rows}
+        paths.append(write_csv(folder / f"log{n}.csv", rows))
+    return paths, (3 * LOADS, len(names))
+
+
+def _parquet_files(settings: Settings) -> int:
+    return sum(1 for _ in warehouse.data_folder(settings).rglob("*.parquet"))
+
+
+@pytest.fixture(scope="module")
+def many_loads(local_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
+               ) -> tuple[Settings, tuple[int, int]]:
+    folder = tmp_path_factory.mktemp("maintain")
+    settings = warehouse_settings(local_postgres, "maintain", folder)
+    warehouse.init(settings)
+    paths, expected = _logs(folder)
+    for path in paths:  # one command each: each commits its own small files
+        assert [r.status for r in load_paths([path], settings.db, settings=settings)] == ["loaded"]
+    return settings, expected
+
+
+def test_maintain_merges_small_files_keeps_the_data_and_a_pinned_reader_works(
+        many_loads: tuple[Settings, tuple[int, int]], in_mode: Callable[[Settings], None],  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    settings, expected = many_loads
+    pinned = lake_read.connect_read(settings, lake_read.latest_snapshot(settings, now=0.0))
+    try:
+        assert pinned.execute(COUNT).fetchone() == expected
+        on_disk = _parquet_files(settings)
+        in_mode(settings)
+        assert main(["warehouse", "maintain"]) == 0  # the default margin: 7 days
+        out = capsys.readouterr().out
+        before, after = (int(n.replace(",", "")) for n in out.split("Data files in use: ")[1].split(" after")[0]
+                         .replace(" before,", "").split())
+        assert after < before and "files merged" in out
+        # Again: the files the first run replaced were scheduled for deletion seconds ago, inside the margin.
+        assert main(["warehouse", "maintain"]) == 0
+        assert _parquet_files(settings) >= on_disk  # nothing deleted yet: younger than the margin
+        assert pinned.execute(COUNT).fetchone() == expected  # the reader pinned before still reads its snapshot
+        with warehouse.reading(settings) as con:
+            assert con.execute(COUNT).fetchone() == expected
+        # With no margin the replaced files go from the disk; the data stays.
+        assert main(["warehouse", "maintain", "--older-than", "0"]) == 0
+        assert _parquet_files(settings) < on_disk
+        with warehouse.reading(settings) as con:
+            assert con.execute(COUNT).fetchone() == expected
+            assert con.execute("SELECT sum(engagements) FROM engagement_months").fetchone() == (expected[0],)
+        trail = audit.read(get_settings(), action="warehouse_maintain")  # newest first
+        assert [json.loads(d)["older_than_days"] for d in trail["detail"]] == [0.0, 7.0, 7.0]
+    finally:
+        pinned.close()
+
+
+def test_maintain_refuses_a_negative_margin_in_one_line(
+        many_loads: tuple[Settings, tuple[int, int]], in_mode: Callable[[Settings], None],  # noqa: F811
+        capsys: pytest.CaptureFixture[str]) -> None:
+    in_mode(many_loads[0])
+    assert main(["warehouse", "maintain", "--older-than", "-1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: --older-than: -1 is not a number of days") and err.count("\n") == 1
