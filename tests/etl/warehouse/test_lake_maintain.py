@@ -1,5 +1,8 @@
 """``python -m etl warehouse maintain`` on a real warehouse after many small loads, and ``upgrade`` there.
 
+``upgrade`` never migrates a warehouse (docs/deployment.md, "Upgrading"): at this release's schema it says so,
+at another it refuses, saying what to do, and nothing changes.
+
 Oracle: the rows written to the small logs, counted here in plain Python; the data files counted on disk.
 A reader pinned to a snapshot before the maintenance keeps reading it, whole.
 """
@@ -18,6 +21,7 @@ from etl.config import Settings, get_settings
 from etl.intake import load_paths
 from etl.store import lake_read, warehouse
 from etl.store.pgserver import LocalPostgres
+from etl.store.schema import SCHEMA_VERSION
 from tests.conftest import row, write_csv
 from tests.etl.warehouse.conftest import warehouse_settings
 from tests.etl.warehouse.test_readers import in_mode  # noqa: F401 - a fixture
@@ -92,3 +96,38 @@ def test_maintain_refuses_a_negative_margin_in_one_line(
     assert main(["warehouse", "maintain", "--older-than", "-1"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: --older-than: -1 is not a number of days") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("version", ["5", "7"])
+def test_upgrade_on_the_warehouse_says_it_is_current_or_refuses_another_version_touching_nothing(
+        many_loads: tuple[Settings, tuple[int, int]], in_mode: Callable[[Settings], None],  # noqa: F811
+        capsys: pytest.CaptureFixture[str], version: str) -> None:
+    settings = many_loads[0]
+    in_mode(settings)
+    assert main(["upgrade"]) == 0
+    assert capsys.readouterr().out == f"The warehouse is already at schema version {SCHEMA_VERSION}; nothing to do.\n"
+    assert not get_settings().db.exists()  # the database file the setting names is not made nor upgraded
+
+    def tables() -> list[tuple]:
+        with warehouse.reading(settings) as con:
+            return con.execute("SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE database_name "
+                               "= 'access' ORDER BY ALL").fetchall()
+
+    before = tables()
+    with warehouse.connect(settings) as con:  # as if made by another release
+        con.execute("UPDATE schema_info SET value = ? WHERE key = 'schema_version'", [version])
+    try:
+        assert main(["upgrade"]) == 1
+        err = capsys.readouterr().err
+        if int(version) < int(SCHEMA_VERSION):
+            assert f"schema version {version}; this release needs {SCHEMA_VERSION}, and a warehouse is not migrated " \
+                   "in place" in err and "Keep the release that made it" in err
+        else:
+            assert f"schema version {version}, made by a newer release. Install the release that made it" in err
+        assert err.count("\n") == 1 and "Traceback" not in err
+        assert main(["counterparts", "merge", "CP-X", "CP-Y"]) == 1  # a writer is refused the same way
+        assert f"schema version {version}" in capsys.readouterr().err
+        assert tables() == before
+    finally:
+        with warehouse.connect(settings) as con:
+            con.execute("UPDATE schema_info SET value = ? WHERE key = 'schema_version'", [SCHEMA_VERSION])
