@@ -16,8 +16,8 @@ from pathlib import Path
 import duckdb
 
 from etl.cli import audited
-from etl.counterparts import decisions, mirror, queries, resolver
 from etl.config import get_settings
+from etl.counterparts import decisions, mirror, queries, resolver
 from etl.errors import DatabaseError
 from etl.geo.countries import country_iso3
 from etl.store import warehouse

@@ -17,6 +17,7 @@ import pytest
 from etl.cli.main import main
 from etl.config import Settings, get_settings
 from etl.counterparts import decisions
+from etl.counterparts.resolver import spelling_key, split_id
 from etl.errors import AccessDataError
 from etl.intake import load_paths
 from etl.store import lake_read, warehouse
@@ -100,6 +101,15 @@ def test_a_merge_at_the_warehouse_is_read_there_and_undone_and_the_office_is_unt
     assert main(["counterparts", "undo", "1"]) == 0
     assert _counts(settings) == before
     assert _decisions(settings) == [(1, "merge", ALI, ALIM, False)]
+
+    # A split: one spelling of IDRIS becomes its own counterpart, with the rows logged under it.
+    assert main(["counterparts", "split", IDRIS, "--alias", "colonel muhammad idris"]) == 0
+    split_off = split_id("YEM", "spelling", spelling_key("COLONEL MUHAMMAD IDRIS"))
+    for counts in _counts(settings):
+        assert counts[split_off] == _expected([log], {"COLONEL MUHAMMAD IDRIS"})[0] == 1
+        assert counts[IDRIS] == _expected([log], {"Col. Mohammed Idris"})[0] == 2
+    assert main(["counterparts", "undo", str(_decisions(settings)[-1][0])]) == 0
+    assert _counts(settings) == before
     # The office's file is another database: nothing the warehouse decided reaches it (sync brings decisions).
     assert hashlib.sha256(office.read_bytes()).hexdigest() == office_bytes
     with duckdb.connect(str(office), read_only=True) as con:
