@@ -42,7 +42,7 @@ from etl.counterparts.mirror import mirror_path, read_mirror, write_mirror
 from etl.counterparts.names import name_key
 from etl.counterparts.resolver import COLUMNS, Decision, Resolver, load_resolver, read_decisions, spelling_key, split_id
 from etl.errors import AccessDataError, DatabaseError
-from etl.store import rollups, warehouse
+from etl.store import lake_read, rollups, warehouse
 from etl.store.loads import retrying, transaction, write_session
 from etl.store.schema import insert_rows
 
@@ -424,7 +424,9 @@ def _decide_in_warehouse(db_path: Path, settings: Settings, act: Callable[[duckd
                 rollups.refresh(con)
             return result
 
-        return retrying(once)
+        result = retrying(once)
+    lake_read.forget_latest(settings)  # this process's readers see the decision at once
+    return result
 
 
 def _user(decided_by: str | None) -> str:

@@ -8,6 +8,7 @@ office's own database file, loaded with the same log, is never touched by a deci
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -88,8 +89,13 @@ def test_a_merge_at_the_warehouse_is_read_there_and_undone_and_the_office_is_unt
     before = _counts(settings)
     assert all(c[ALI] == ali and c[ALIM] == alim for c in before)
 
+    clock = time.monotonic() + 1000  # the dashboard's door trusts its answer for 2 s of this clock
+    seen = lake_read.latest_snapshot(settings, now=clock)
     assert main(["counterparts", "merge", ALIM, ALI, "--reason", "same commander"]) == 0
     assert "In the warehouse; undo with `python -m etl counterparts undo 1`" in capsys.readouterr().out
+    # The decision told this process's readers to ask again: a page's rerun shows it, not 2 s later.
+    assert lake_read.latest_snapshot(settings, now=clock + 1) > seen
+    lake_read.forget_latest(settings)  # back to the real clock
     merged = _counts(settings)
     for counts in merged:  # rows, totals and roll-up all moved, in the one transaction
         assert counts[ALI] == _expected([log], BOTH)[0] == ali + alim and ALIM not in counts
