@@ -60,18 +60,13 @@ def on_warehouse(lake: tuple[Settings, Path, Path], monkeypatch: pytest.MonkeyPa
 
 def _counts(settings: Settings) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     """Per counterpart, from a warehouse reader: engagement rows, the counterparts' totals, the monthly roll-up."""
-    with warehouse.reading(settings) as con:  # the latest snapshot now (the dashboard's door may trust one 2 s old)
-        latest = con.execute(lake_read.LATEST).fetchone()[0]
-    con = lake_read.connect_read(settings, latest)
-    try:
+    with warehouse.reading(settings) as con:  # the latest snapshot
         def per(sql: str) -> dict[str, int]:
             return {k: int(v) for k, v in con.execute(sql).fetchall()}
 
         return (per("SELECT counterpart_id, count(*) FROM engagements GROUP BY 1"),
                 per("SELECT counterpart_id, engagements FROM counterparts"),
                 per("SELECT counterpart_id, sum(engagements) FROM engagement_months GROUP BY 1"))
-    finally:
-        con.close()
 
 
 def _decisions(settings: Settings) -> list[tuple]:
