@@ -89,13 +89,17 @@ def test_maintain_merges_small_files_keeps_the_data_and_a_pinned_reader_works(
         pinned.close()
 
 
-def test_maintain_refuses_a_negative_margin_in_one_line(
+def test_a_negative_margin_and_encrypt_or_decrypt_on_the_warehouse_are_refused_in_one_line(
         many_loads: tuple[Settings, tuple[int, int]], in_mode: Callable[[Settings], None],  # noqa: F811
         capsys: pytest.CaptureFixture[str]) -> None:
     in_mode(many_loads[0])
     assert main(["warehouse", "maintain", "--older-than", "-1"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: --older-than: -1 is not a number of days") and err.count("\n") == 1
+    for argv in (["encrypt"], ["decrypt", "--out", str(get_settings().db) + ".plain"]):
+        assert main(argv) == 1
+        err = capsys.readouterr().err
+        assert f"`{argv[0]}` works on a database file, not on the warehouse" in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize("version", ["5", "7"])
