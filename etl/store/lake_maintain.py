@@ -42,14 +42,16 @@ DEFAULT_DAYS = 7.0
 # Live data files of the warehouse's tables (files of expired snapshots have an end snapshot).
 LIVE_FILES = f"SELECT count(*) FROM __ducklake_metadata_{ALIAS}.ducklake_data_file WHERE end_snapshot IS NULL"  # noqa: S608
 
-# Each step: its name for the report and its call (older_than, when it takes one, is the bound $1).
+# Each step: its name for the report, its call (older_than, when it takes one, is the bound $1), and the column
+# of its result to add up for the report (None: its rows are counted: one per snapshot or per file).
 STEPS = (
-    ("inlined data flushed", f"CALL ducklake_flush_inlined_data('{ALIAS}')", False),
-    ("snapshots expired", f"CALL ducklake_expire_snapshots('{ALIAS}', older_than => $1)", True),
-    ("files merged", f"CALL ducklake_merge_adjacent_files('{ALIAS}')", False),
-    ("files rewritten without their deleted rows", f"CALL ducklake_rewrite_data_files('{ALIAS}')", False),
-    ("old files deleted", f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => $1)", True),
-    ("orphaned files deleted", f"CALL ducklake_delete_orphaned_files('{ALIAS}', older_than => $1)", True),
+    ("rows written out of the catalog", f"CALL ducklake_flush_inlined_data('{ALIAS}')", False, "rows_flushed"),
+    ("snapshots expired", f"CALL ducklake_expire_snapshots('{ALIAS}', older_than => $1)", True, None),
+    ("small files merged", f"CALL ducklake_merge_adjacent_files('{ALIAS}')", False, "files_processed"),
+    ("files rewritten without their deleted rows", f"CALL ducklake_rewrite_data_files('{ALIAS}')", False,
+     "files_processed"),
+    ("old files deleted", f"CALL ducklake_cleanup_old_files('{ALIAS}', older_than => $1)", True, None),
+    ("orphaned files deleted", f"CALL ducklake_delete_orphaned_files('{ALIAS}', older_than => $1)", True, None),
 )
 
 
@@ -84,14 +86,19 @@ def maintain(settings: Settings, days: float = DEFAULT_DAYS) -> Maintained:
         done = Maintained(days, _count(con, LIVE_FILES))
         older_than = con.execute("SELECT now() - to_microseconds(?::BIGINT)",
                                  [int(days * 86_400 * 1_000_000)]).fetchone()[0]  # type: ignore[index]
-        for name, call, dated in STEPS:
-            def step(name: str = name, call: str = call, dated: bool = dated) -> int:
+        for name, call, dated, summed in STEPS:
+            def step(name: str = name, call: str = call, dated: bool = dated, summed: str | None = summed) -> int:
                 try:
-                    return len(con.execute(call, [older_than] if dated else []).fetchall())
+                    cursor = con.execute(call, [older_than] if dated else [])
+                    columns = [d[0] for d in cursor.description or ()]
+                    rows = cursor.fetchall()
                 except duckdb.Error as exc:  # a conflict (a load committed meanwhile) is run again by retrying
                     first = str(exc).strip().splitlines()[0][:300]
                     raise DatabaseError(f"The warehouse refused the maintenance ({name}: {first}); the earlier "
                                         "steps stand.", "Run the same command again later.") from exc
+                if summed in columns:
+                    return sum(int(r[columns.index(summed)] or 0) for r in rows)
+                return len(rows)
             done.steps[name] = retrying(step)
         done.files_after = _count(con, LIVE_FILES)
     return done
