@@ -23,6 +23,7 @@ from pathlib import Path
 
 from etl.cli import audited
 from etl.config import get_settings
+from etl.errors import ConfigError
 from etl.intake import refresh_places
 from etl.store import lake_maintain, warehouse
 from etl.store.loads import retrying, write_session
@@ -44,6 +45,9 @@ def cmd_init(args: argparse.Namespace) -> int:
 def cmd_maintain(args: argparse.Namespace) -> int:
     settings = get_settings()
     days = lake_maintain.check_days(args.older_than)
+    if not warehouse.enabled(settings):
+        raise ConfigError("ACCESS_WAREHOUSE is not set: there is no warehouse to maintain (a database file needs "
+                          "no maintenance).", warehouse.HOW_TO_SET)
     warehouse.data_folder(settings)
     with audited.command("warehouse_maintain", args.db, target=str(settings.warehouse_data),
                          detail={"older_than_days": days}) as event:

@@ -39,7 +39,7 @@ def lake(local_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactory
     warehouse.init(settings)
     assert [r.status for r in load_paths([log], settings.db, settings=settings)] == ["loaded"]
     office = folder / "office.duckdb"
-    assert [r.status for r in load_paths([log], office, settings=Settings(db=office))] == ["loaded"]
+    assert [r.status for r in load_paths([log], office, settings=Settings(db=office, warehouse=None))] == ["loaded"]
     return settings, log, office
 
 

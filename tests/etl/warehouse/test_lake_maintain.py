@@ -93,7 +93,7 @@ def test_maintain_merges_small_files_keeps_the_data_and_a_pinned_reader_works(
 
 def test_a_negative_margin_and_encrypt_or_decrypt_on_the_warehouse_are_refused_in_one_line(
         many_loads: tuple[Settings, tuple[int, int]], in_mode: Callable[[Settings], None],  # noqa: F811
-        capsys: pytest.CaptureFixture[str]) -> None:
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     in_mode(many_loads[0])
     assert main(["warehouse", "maintain", "--older-than", "-1"]) == 1
     err = capsys.readouterr().err
@@ -102,6 +102,9 @@ def test_a_negative_margin_and_encrypt_or_decrypt_on_the_warehouse_are_refused_i
         assert main(argv) == 1
         err = capsys.readouterr().err
         assert f"`{argv[0]}` works on a database file, not on the warehouse" in err and err.count("\n") == 1
+    in_mode(Settings(db=tmp_path / "office.duckdb", warehouse=None, warehouse_data=None))  # no warehouse set
+    assert main(["warehouse", "maintain"]) == 1
+    assert capsys.readouterr().err.startswith("error: ACCESS_WAREHOUSE is not set: there is no warehouse to maintain")
 
 
 @pytest.mark.parametrize("version", ["5", "7"])
