@@ -41,7 +41,7 @@ from etl.geo.areas import KM_PER_DEGREE, REGION_FALLBACK, read_regions
 from etl.geo.boundary_files import BoundaryFile, _text, read_boundary_file, tidy_geometries
 from etl.geo.countries import country_name
 from etl.geo.gazetteer import Gazetteer, NameMatch, Place, expected_lengths, iso3_from_code, read_gazetteer, reconcile
-from etl.geo.refresh import ADD_COUNTRY, refresh_geography
+from etl.geo.refresh import ADD_COUNTRY, refresh_geography, refresh_places
 from etl.store import warehouse
 from etl.store.archives import check_archive
 from etl.store.db import Discard
@@ -474,11 +474,6 @@ def _report(b: BoundaryFile, result: FileResult, unknown_country: int,
     return lines
 
 
-def _refresh_places(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    with transaction(con, "the countries and admin areas"):
-        refresh_geography(con, settings)
-
-
 def load_boundary_paths(
     paths: Sequence[Path],
     db_path: Path | None = None,
@@ -521,7 +516,7 @@ def load_boundary_paths(
     # In the warehouse each transaction commits on its own, and runs again when another writer committed first.
     with write_session(db_path, settings, in_warehouse=True) as con:
         if warehouse.enabled(settings):
-            retrying(lambda: _refresh_places(con, settings))
+            retrying(lambda: refresh_places(con, settings))
         else:
             refresh_geography(con, settings)
         retrying(lambda: apply(con))

@@ -13,6 +13,7 @@ import duckdb
 from etl.config import Settings
 from etl.geo.areas import REGION_FALLBACK, load_boundaries, read_regions
 from etl.geo.countries import country_name
+from etl.store.loads import transaction
 from etl.store.schema import insert_rows
 
 # Areas that a `python -m etl boundaries` load owns (see boundary_layers: that country and level,
@@ -63,3 +64,10 @@ def refresh_geography(con: duckdb.DuckDBPyConnection, settings: Settings) -> Non
     insert_rows(con, "admin_areas", rows, replace=True)
     for iso3 in b.iso3s - set(regions):
         con.execute(ADD_COUNTRY, [iso3, country_name(iso3), REGION_FALLBACK, iso3])
+
+
+def refresh_places(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """:func:`refresh_geography` in one transaction of its own (each writer in the warehouse: run it with
+    :func:`etl.store.loads.retrying`)."""
+    with transaction(con, "the countries and admin areas"):
+        refresh_geography(con, settings)
