@@ -35,7 +35,7 @@ from etl.feeds.conflict_base import ParsedConflict
 from etl.feeds.conflict_load import load_conflict
 from etl.feeds.load import StagedFeed, load_feed, stage_feed
 from etl.feeds.registry import FEED_COLUMN_NAMES, safe_recognise
-from etl.geo.refresh import refresh_geography
+from etl.geo.refresh import refresh_places
 from etl.logs.load import stage_log, validate_and_insert
 from etl.logs.mapping import find_mapping_file
 from etl.logs.readers import SUPPORTED
@@ -123,7 +123,7 @@ def load_paths(
         if places:
             retrying(lambda: refresh_places(con, settings))
         # A database rebuilt from the logs gets its counterpart decisions back before any name is mapped (the
-        # warehouse takes no decisions yet: `counterparts` refuses to write there).
+        # warehouse keeps its decisions in its own catalog: no mirror file).
         if not warehouse.enabled(settings):
             decisions.import_mirror(con, mirror.mirror_path(db_path, settings), settings)
         seen: dict[str, Path] = {}
@@ -149,12 +149,6 @@ def load_paths(
     if published and not warehouse.enabled(settings):  # the file an upgrade kept (<db>.before-upgrade-N) is no
         remove_backups(db_path)  # longer needed; a load into the warehouse (or a sync) published nothing to it
     return results
-
-
-def refresh_places(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
-    """Countries and bundled admin areas (:func:`etl.geo.refresh.refresh_geography`) in one transaction."""
-    with transaction(con, "the countries and admin areas"):
-        refresh_geography(con, settings)
 
 
 def _refresh_counts(con: duckdb.DuckDBPyConnection) -> None:

@@ -194,7 +194,8 @@ def _identities() -> None:
 
     history = query(counterpart_sql.DECISIONS)
     if not history.empty:
-        st.markdown("**Decisions taken** (mirrored in a file beside the database)")
+        kept = "kept in the warehouse" if get_settings().warehouse else "mirrored in a file beside the database"
+        st.markdown(f"**Decisions taken** ({kept})")
         table(history)
         active = history.loc[history.active, "decision_id"].tolist()
         if active:

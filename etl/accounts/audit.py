@@ -83,6 +83,7 @@ ACTIONS: tuple[str, ...] = (
     "upgrade",  # python -m etl upgrade: the database migrated to this release's schema
     "warehouse_init",  # python -m etl warehouse init: the shared warehouse created or checked
     "accounts_import",  # python -m etl warehouse import-accounts: a laptop's users and audit file moved in
+    "warehouse_maintain",  # python -m etl warehouse maintain: its files merged and cleaned up
     "sync",  # python -m etl sync: an office's loads sent to the warehouse
     "decision",  # counterpart merge / split / keep apart / undo
     "users_change",  # python -m etl users add / remove / set-role / ...

@@ -1,8 +1,8 @@
 """``python -m etl counterparts ...``: look at counterparts and record who is who.
 
-list / review / decisions read the database; merge / split / keep-apart / undo record a decision
-through :mod:`etl.counterparts.decisions` (one transaction, published atomically, mirrored to the decisions
-file). A decision that cannot be taken is one ``error: ...`` line and exit code 1, with the
+list / review / decisions read the database (or the warehouse, :mod:`etl.store.reader`); merge / split /
+keep-apart / undo record a decision through :mod:`etl.counterparts.decisions` (one transaction, published
+atomically, mirrored to the decisions file; in the warehouse, one warehouse transaction). A decision that cannot be taken is one ``error: ...`` line and exit code 1, with the
 database untouched (``etl.cli.main`` renders it).
 """
 
@@ -16,10 +16,12 @@ from pathlib import Path
 import duckdb
 
 from etl.cli import audited
+from etl.config import get_settings
 from etl.counterparts import decisions, mirror, queries, resolver
 from etl.errors import DatabaseError
 from etl.geo.countries import country_iso3
-from etl.store.db import reading
+from etl.store import warehouse
+from etl.store.reader import reading
 
 
 def _read(db: Path, sql: str, params: Sequence[object] = ()) -> tuple[list[str], list[tuple]]:
@@ -94,8 +96,8 @@ def cmd_decisions(args: argparse.Namespace) -> int:
 
 def _done(decision: resolver.Decision, db: Path) -> int:
     print(f"Recorded {decision.describe()}.")
-    print(f"Mirrored in {mirror.mirror_path(db)}; undo with `python -m etl counterparts undo "
-          f"{decision.decision_id}`.")
+    kept = "In the warehouse" if warehouse.enabled(get_settings()) else f"Mirrored in {mirror.mirror_path(db)}"
+    print(f"{kept}; undo with `python -m etl counterparts undo {decision.decision_id}`.")
     return 0
 
 

@@ -24,7 +24,7 @@ from pydantic import SecretStr
 
 from etl.config import get_settings
 from etl.errors import ConfigError, DatabaseError
-from etl.store import outbox
+from etl.store import outbox, warehouse
 from etl.store.crypto import HOW_TO_SET, database_key, httpfs_extension
 from etl.store.db import make_folder, next_path, spill_folder, sql_literal, wal_path, write_lock
 
@@ -213,7 +213,18 @@ def _summary(counts: dict[str, int]) -> str:
     return f"{len(counts)} tables, {sum(counts.values()):,} rows"
 
 
+def _not_on_the_warehouse(command: str) -> None:
+    """``encrypt`` and ``decrypt`` are about a database file and its key: refused when the warehouse is in use."""
+    if warehouse.enabled(get_settings()):
+        raise ConfigError(f"ACCESS_WAREHOUSE is set, and `{command}` works on a database file, not on the warehouse: "
+                          "the warehouse's files are encrypted or not from `warehouse init` on "
+                          "(ACCESS_WAREHOUSE_ENCRYPTED).",
+                          "Unset ACCESS_WAREHOUSE to work on the database file; see docs/deployment.md, "
+                          "\"Encryption at rest\".")
+
+
 def cmd_encrypt(args: argparse.Namespace) -> int:
+    _not_on_the_warehouse("encrypt")
     db = Path(args.db)
     counts = encrypt_database(db, keep_plain=args.keep_plain)
     if not counts:
@@ -229,6 +240,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
 
 
 def cmd_decrypt(args: argparse.Namespace) -> int:
+    _not_on_the_warehouse("decrypt")
     db, out = Path(args.db), Path(args.out)
     counts = decrypt_database(db, out)
     print(f"Wrote a plain copy of {db} to {out} ({_summary(counts)}, row counts checked). "

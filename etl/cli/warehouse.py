@@ -1,4 +1,4 @@
-"""``python -m etl warehouse init | try-postgres``: the shared warehouse (DuckLake, catalog in PostgreSQL).
+"""``python -m etl warehouse init | maintain | try-postgres``: the shared warehouse (DuckLake, catalog in PostgreSQL).
 
 * ``init`` creates the catalog, the data folder and the tables in the warehouse that ``ACCESS_WAREHOUSE``
   and ``ACCESS_WAREHOUSE_DATA`` name, with the reference rows, the countries and the bundled admin areas
@@ -10,6 +10,8 @@
   sits here, not under ``users`` or ``audit``, because it is a one-time step of moving to the warehouse that
   takes both files together and needs ``ACCESS_WAREHOUSE``; ``audit`` has no sub-commands to put it under.
   On the audit record (who, when, how many), after the events it brings.
+* ``maintain`` runs DuckLake's own maintenance (small files merged, files no snapshot needs deleted) with a
+  safety margin for readers (:mod:`etl.store.lake_maintain`). On the audit record.
 * ``try-postgres`` runs a throwaway local PostgreSQL in its own folder (``--dir``) until Ctrl+C, and
   prints the settings that point the other commands at it (:mod:`etl.store.pgserver`).
 
@@ -30,7 +32,7 @@ from etl.cli import audited
 from etl.config import get_settings
 from etl.errors import ConfigError
 from etl.intake import refresh_places
-from etl.store import sealed, warehouse
+from etl.store import lake_maintain, sealed, warehouse
 from etl.store.loads import retrying, write_session
 from etl.store.pgserver import LocalPostgres
 
@@ -82,6 +84,21 @@ def cmd_import_accounts(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_maintain(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    days = lake_maintain.check_days(args.older_than)
+    if not warehouse.enabled(settings):
+        raise ConfigError("ACCESS_WAREHOUSE is not set: there is no warehouse to maintain (a database file needs "
+                          "no maintenance).", warehouse.HOW_TO_SET)
+    warehouse.data_folder(settings)
+    with audited.command("warehouse_maintain", args.db, target=str(settings.warehouse_data),
+                         detail={"older_than_days": days}) as event:
+        done = lake_maintain.maintain(settings, days)
+        event.detail.update({"files_before": done.files_before, "files_after": done.files_after, **done.steps})
+    print("\n".join(done.lines()))
+    return 0
+
+
 def cmd_try_postgres(args: argparse.Namespace) -> int:
     pg = LocalPostgres(Path(args.dir).resolve(), args.port)
     stop = threading.Event()
@@ -101,7 +118,7 @@ def cmd_try_postgres(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.ArgumentParser], None]) -> None:
-    """Register ``warehouse init`` and ``warehouse try-postgres`` on the main parser's sub-parsers."""
+    """Register ``warehouse init | import-accounts | maintain | try-postgres`` on the main parser's sub-parsers."""
     p = sub.add_parser("warehouse", help="the shared warehouse (DuckLake, catalog in PostgreSQL): init, "
                                          "try-postgres (docs/deployment.md)")
     actions = p.add_subparsers(dest="action", required=True)
@@ -115,6 +132,13 @@ def add_parser(sub: argparse._SubParsersAction, add_db: Callable[[argparse.Argum
     p_imp.add_argument("--audit", type=Path, metavar="FILE", help="the laptop's audit file (*.audit.jsonl)")
     add_db(p_imp)
     p_imp.set_defaults(func=cmd_import_accounts)
+    p_keep = actions.add_parser("maintain", help="merge the warehouse's small files and delete what no snapshot "
+                                                 "needs any more, keeping a safety margin (run it on a schedule)")
+    p_keep.add_argument("--older-than", type=float, default=lake_maintain.DEFAULT_DAYS, metavar="DAYS",
+                        help="keep snapshots and files younger than this many days (default "
+                             f"{lake_maintain.DEFAULT_DAYS:g}): readers and loads running now may use them")
+    add_db(p_keep)  # where the audit record is kept, as for the other commands
+    p_keep.set_defaults(func=cmd_maintain)
     p_try = actions.add_parser("try-postgres", help="run a throwaway local PostgreSQL in its own folder until "
                                                     "Ctrl+C, for trying the warehouse (not for production)")
     p_try.add_argument("--dir", required=True, help="its folder (created; kept after it stops)")

@@ -13,6 +13,10 @@ really are two people (keep apart). Those decisions are rows of ``counterpart_de
   database without decisions, typically one rebuilt from the logs after the file was deleted,
   imports the file before it maps any name: a decision survives a full reload.
 
+In the warehouse (``ACCESS_WAREHOUSE``) a decision is one warehouse transaction, retried when another
+writer commits first, and ``counterpart_decisions`` there is the record (no mirror file): offices get
+the decisions from it.
+
 The current state is always *recomputed* from the active decisions (:func:`reapply`) rather than
 patched step by step, so undo is simply "mark the decision inactive and recompute", and a
 rebuilt database ends up exactly where the live one was.
@@ -38,7 +42,8 @@ from etl.counterparts.mirror import mirror_path, read_mirror, write_mirror
 from etl.counterparts.names import name_key
 from etl.counterparts.resolver import COLUMNS, Decision, Resolver, load_resolver, read_decisions, spelling_key, split_id
 from etl.errors import AccessDataError, DatabaseError
-from etl.store.loads import transaction, write_session
+from etl.store import lake_read, rollups, warehouse
+from etl.store.loads import retrying, transaction, write_session
 from etl.store.schema import insert_rows
 
 _FIND_IDS = "Find counterpart ids with `python -m etl counterparts list --search NAME`."
@@ -91,13 +96,14 @@ FROM cp_decided m
 WHERE m.iso3 = e.iso3 AND m.raw = e.counterpart_name AND e.counterpart_id <> m.counterpart_id
 """
 
+# MERGE rather than ON CONFLICT: the warehouse has no key to conflict on (etl/store/warehouse.py).
 _MOVE_ALIASES = """
 DELETE FROM counterpart_aliases a USING cp_moves mv WHERE a.counterpart_id = mv.old_id AND a.alias = mv.raw;
-INSERT INTO counterpart_aliases
-SELECT new_id, raw, sum(n)::INTEGER, min(first_load) FROM cp_moves GROUP BY new_id, raw
-ON CONFLICT (counterpart_id, alias) DO UPDATE SET
-    times_seen = counterpart_aliases.times_seen + excluded.times_seen,
-    load_id = least(counterpart_aliases.load_id, excluded.load_id);
+MERGE INTO counterpart_aliases a
+USING (SELECT new_id, raw, sum(n)::INTEGER AS n, min(first_load) AS first_load FROM cp_moves GROUP BY new_id, raw) s
+ON a.counterpart_id = s.new_id AND a.alias = s.raw
+WHEN MATCHED THEN UPDATE SET times_seen = a.times_seen + s.n, load_id = least(a.load_id, s.first_load)
+WHEN NOT MATCHED THEN INSERT VALUES (s.new_id, s.raw, s.n, s.first_load);
 """
 
 # The same temp tables the loader fills, so refresh.REFRESH_COUNTERPARTS / REFRESH_CHECKPOINTS do the
@@ -377,9 +383,11 @@ def _decide(db_path: Path, settings: Settings | None, act: Callable[[duckdb.Duck
 
     The mirror is written while the database's writer lock is held (so two people deciding at
     once cannot leave it behind the database) and before the new version is published: if the
-    file cannot be written, the decision is not taken at all.
+    file cannot be written, the decision is not taken at all. In the warehouse: :func:`_decide_in_warehouse`.
     """
     settings = settings or get_settings()
+    if warehouse.enabled(settings):
+        return _decide_in_warehouse(db_path, settings, act)
     if not db_path.exists():
         raise DatabaseError(f"No database at {db_path}.",
                             "Load logs first (`python -m etl load FILE`), then decide about counterparts.")
@@ -395,6 +403,29 @@ def _decide(db_path: Path, settings: Settings | None, act: Callable[[duckdb.Duck
             raise DatabaseError(f"Cannot write the decisions file {mirror} ({exc.strerror or exc}); nothing was "
                                 "changed.", "Fix the folder's permissions, or set ACCESS_DECISIONS to another "
                                 "file.") from exc
+    return result
+
+
+def _decide_in_warehouse(db_path: Path, settings: Settings, act: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """One decision as one warehouse transaction: the decision row, the rows it moves, the counterparts'
+    totals and the monthly roll-ups (they count by counterpart) commit together, or nothing does.
+
+    The transaction takes the commit token (:func:`etl.store.loads.transaction`), so a load or another
+    decision that commits first makes this one run again from the start on the new state (its checks, its
+    decision number): two people deciding at once both land, in turn, or the second is refused saying why
+    (a counterpart the first merged away). No mirror file: the warehouse's catalog is the record, backed up
+    with PostgreSQL (docs/deployment.md), and offices get the decisions from it (``sync``).
+    """
+    with write_session(db_path, settings, in_warehouse=True) as con:
+        def once() -> T:
+            with transaction(con, "the decision", outcome="nothing was changed",
+                             hint="Report this if it happens again."):
+                result = act(con)
+                rollups.refresh(con)
+            return result
+
+        result = retrying(once)
+    lake_read.forget_latest(settings)  # this process's readers see the decision at once
     return result
 
 

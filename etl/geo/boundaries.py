@@ -17,7 +17,10 @@ loads keep them and place their points on them. Files of points (centroids) only
 points of areas already loaded.
 
 Everything runs in one write session and one transaction: gazetteers are applied first (so
-``boundaries pcodes.csv SDN.geojson`` works in either order), then polygons, then points.
+``boundaries pcodes.csv SDN.geojson`` works in either order), then polygons, then points. In the
+warehouse (``ACCESS_WAREHOUSE``) that transaction commits there, after the countries and bundled areas
+(their own transaction), each run again when another writer committed first; the warehouse has no keys,
+so a replaced row is deleted first, then inserted.
 """
 
 from __future__ import annotations
@@ -38,10 +41,11 @@ from etl.geo.areas import KM_PER_DEGREE, REGION_FALLBACK, read_regions
 from etl.geo.boundary_files import BoundaryFile, _text, read_boundary_file, tidy_geometries
 from etl.geo.countries import country_name
 from etl.geo.gazetteer import Gazetteer, NameMatch, Place, expected_lengths, iso3_from_code, read_gazetteer, reconcile
-from etl.geo.refresh import refresh_geography
+from etl.geo.refresh import ADD_COUNTRY, refresh_geography, refresh_places
+from etl.store import warehouse
 from etl.store.archives import check_archive
 from etl.store.db import Discard
-from etl.store.loads import file_sha256, record_load, transaction, write_session
+from etl.store.loads import file_sha256, record_load, retrying, transaction, write_session
 
 BOUNDARY_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp", ".parquet", ".geoparquet", ".fgb")
 GAZETTEER_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".xls")
@@ -66,18 +70,20 @@ GAZETTEER_PLACES = "SELECT pcode, name, parent_pcode FROM pcodes WHERE iso3 = ? 
 PCODE_COUNTRIES = "SELECT DISTINCT pcode, iso3 FROM pcodes WHERE list_contains(?, pcode)"
 LENGTHS_OF = "SELECT admin_level, length FROM pcode_lengths WHERE iso3 = ?"
 DELETE_AREAS = "DELETE FROM admin_areas WHERE iso3 = ? AND (level = ? OR (level = 0 AND ? = 1))"
+# Replaced by deleting, then inserting: the warehouse (DuckLake) has no key for INSERT OR REPLACE to use.
+REPLACED_AREAS = "DELETE FROM admin_areas WHERE pcode IN (SELECT pcode FROM _areas)"
 INSERT_AREAS = """
-INSERT OR REPLACE INTO admin_areas (pcode, name, level, parent_pcode, iso3, region, geometry, centroid_lat,
+INSERT INTO admin_areas (pcode, name, level, parent_pcode, iso3, region, geometry, centroid_lat,
     centroid_lon, source)
 SELECT pcode, name, level::TINYINT, parent_pcode, iso3, region, geometry::BLOB, centroid_lat, centroid_lon, source
 FROM _areas
 """
+REPLACED_LAYER = "DELETE FROM boundary_layers WHERE iso3 = ? AND level = ?"
 INSERT_LAYER = """
-INSERT OR REPLACE INTO boundary_layers (iso3, level, load_id, source, fields, features, areas, matched_pcode,
+INSERT INTO boundary_layers (iso3, level, load_id, source, fields, features, areas, matched_pcode,
     matched_exact, matched_normalised, matched_fuzzy, unmatched)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
-ADD_COUNTRY = "INSERT OR IGNORE INTO countries (iso3, name, region) VALUES (?, ?, ?)"
 AREAS_OF = "SELECT pcode, name, geometry FROM admin_areas WHERE iso3 = ? AND level = ? AND geometry IS NOT NULL"
 SET_CENTROIDS = """
 UPDATE admin_areas SET centroid_lat = t.lat, centroid_lon = t.lon FROM _centroids t WHERE admin_areas.pcode = t.pcode
@@ -355,15 +361,17 @@ def _apply_polygons(con: duckdb.DuckDBPyConnection, r: _Read, settings: Settings
                                             "centroid_lat", "centroid_lon", "source"])
         con.register("_areas", frame)
         try:
+            con.execute(REPLACED_AREAS)
             con.execute(INSERT_AREAS)
         finally:
             con.unregister("_areas")
         unmatched = [{"name": m.raw, "candidates": [{"name": n, "pcode": p, "score": s} for n, p, s in m.candidates]}
                      for m in out.unmatched]
+        con.execute(REPLACED_LAYER, [out.iso3, out.level])
         con.execute(INSERT_LAYER, [out.iso3, out.level, result.load_id, r.path.name, b.fields.label, out.features,
                                    out.stored, out.by_pcode, out.count("exact"), out.count("normalised"),
                                    out.count("fuzzy"), json.dumps(unmatched, ensure_ascii=False)])
-        con.execute(ADD_COUNTRY, [out.iso3, name, region])
+        con.execute(ADD_COUNTRY, [out.iso3, name, region, out.iso3])
     result.lines = _report(b, result, unknown, regions)
     return result
 
@@ -495,8 +503,7 @@ def load_boundary_paths(
         r = item[1]
         return (0 if r.gazetteer else 2 if r.boundary and r.boundary.points else 1, item[0])
 
-    with write_session(db_path, settings) as con:
-        refresh_geography(con, settings)
+    def apply(con: duckdb.DuckDBPyConnection) -> None:
         with transaction(con, "the boundaries"):
             for i, r in sorted(todo, key=order):
                 if r.gazetteer is not None:
@@ -505,6 +512,14 @@ def load_boundary_paths(
                     results[i] = _apply_points(con, r, settings)
                 else:
                     results[i] = _apply_polygons(con, r, settings)
+
+    # In the warehouse each transaction commits on its own, and runs again when another writer committed first.
+    with write_session(db_path, settings, in_warehouse=True) as con:
+        if warehouse.enabled(settings):
+            retrying(lambda: refresh_places(con, settings))
+        else:
+            refresh_geography(con, settings)
+        retrying(lambda: apply(con))
         if not any(r is not None and r.status == "stored" for r in results):
             raise Discard
     return [r for r in results if r is not None]

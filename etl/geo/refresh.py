@@ -18,6 +18,7 @@ import duckdb
 from etl.config import Settings
 from etl.geo.areas import REGION_FALLBACK, load_boundaries, read_regions
 from etl.geo.countries import country_name
+from etl.store.loads import transaction
 from etl.store.schema import insert_rows
 
 STALE = """(a.source IS DISTINCT FROM $source) <> EXISTS (
@@ -107,3 +108,10 @@ def bundled_source(path: Path) -> str:
 def _bundled_source(path: Path, mtime_ns: int, size: int) -> str:  # hashed once per process and version of the file
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     return f"{path.name}@sha256:{digest[:16]}"
+
+
+def refresh_places(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
+    """:func:`refresh_geography` in one transaction of its own (each writer in the warehouse: run it with
+    :func:`etl.store.loads.retrying`)."""
+    with transaction(con, "the countries and admin areas"):
+        refresh_geography(con, settings)

@@ -277,9 +277,9 @@ def connect_read(db_path: Path, *, settings: Settings | None = None) -> duckdb.D
     """
     key = database_key(settings)
     if (settings or get_settings()).warehouse is not None:
-        raise ConfigError("ACCESS_WAREHOUSE is set, and this command does not read the warehouse yet (the dashboard, "
-                          "`status`, `alerts` and `snapshot` do: etl/store/reader.py): it would read the database "
-                          "file instead.",
+        raise ConfigError("ACCESS_WAREHOUSE is set, and this command does not read the warehouse (the dashboard, "
+                          "`status`, `alerts`, `snapshot` and `counterparts` do: etl/store/reader.py): it would read "
+                          "the database file instead.",
                           f"Unset ACCESS_WAREHOUSE to read the database file {db_path}; see docs/deployment.md.")
     if not db_path.exists():
         raise DatabaseError(

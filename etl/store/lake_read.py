@@ -60,6 +60,15 @@ def latest_snapshot(settings: Settings, *, now: float | None = None) -> int:
         return _probes[key][2]
 
 
+def forget_latest(settings: Settings) -> None:
+    """Ask the catalog afresh at the next :func:`latest_snapshot`: this process just committed (a decision
+    taken on a dashboard page is then shown by the page's rerun, not up to :data:`VERSION_TTL_S` later)."""
+    with _lock:
+        probe = _probes.get(_key(settings))
+        if probe is not None:
+            _probes[_key(settings)] = (probe[0], float("-inf"), probe[2])
+
+
 def connect_read(settings: Settings, snapshot: int | None = None) -> duckdb.DuckDBPyConnection:
     """A read-only connection to the warehouse at ``snapshot`` (default: the latest). Close it when done."""
     return warehouse.connect(settings, read_only=True,

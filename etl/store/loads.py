@@ -1,7 +1,7 @@
 """The one way to write: a write session, one transaction in it, and a ``loads`` row for every file.
 
-Every command that changes the database (``load``, ``boundaries``, the counterpart decisions)
-does the same three things, so they are written once, here:
+Every command that changes the database (``load``, ``boundaries``, the counterpart decisions, in
+either mode) does the same three things, so they are written once, here:
 
 * :func:`write_session`: the database opened for writing on a private copy, under the writer
   lock (:func:`etl.store.db.open_for_write`), with its schema in place; published when the
@@ -58,8 +58,8 @@ def write_session(db_path: Path, settings: Settings, *, in_warehouse: bool = Fal
     :param settings: gives the lock timeout and the database key.
     """
     if warehouse.enabled(settings) and not in_warehouse:
-        raise ConfigError("ACCESS_WAREHOUSE is set, and this command does not write to the warehouse yet (only "
-                          "`load` and `warehouse init` do).",
+        raise ConfigError("ACCESS_WAREHOUSE is set, and this command does not write to the warehouse (`load`, "
+                          "`boundaries`, `counterparts` decisions and `warehouse` do).",
                           f"Unset ACCESS_WAREHOUSE to work on the database file {db_path}; see docs/deployment.md.")
     if warehouse.enabled(settings):  # no copy, no lock: each transaction commits into the warehouse
         with warehouse.writing(settings) as con:

@@ -432,9 +432,19 @@ def check_lake_version(con: duckdb.DuckDBPyConnection) -> None:
     if row is None:
         raise DatabaseError("The warehouse has no tables yet.", "Create them with `python -m etl warehouse init`.")
     if row[0] != SCHEMA_VERSION:
-        raise DatabaseError(f"The warehouse has schema version {row[0]}; this version of the software needs "
-                            f"{SCHEMA_VERSION}.", "Upgrading a warehouse is not supported yet: use the release "
-                            "that made it.")
+        raise lake_version_problem(str(row[0]))
+
+
+def lake_version_problem(version: str) -> DatabaseError:
+    """Why a warehouse at ``version`` (not this release's) is refused, and what to do (docs/deployment.md, "Upgrading")."""
+    if version.isdigit() and int(version) > int(SCHEMA_VERSION):
+        return DatabaseError(f"The warehouse has schema version {version}, made by a newer release.",
+                             f"Install the release that made it (this one knows schema versions up to {SCHEMA_VERSION}).")
+    return DatabaseError(f"The warehouse has schema version {version}; this release needs {SCHEMA_VERSION}, and a "
+                         "warehouse is not migrated in place (the migrations are written for the database file, with "
+                         "keys and indexes DuckLake does not have).",
+                         "Keep the release that made it on the server and at the offices; see \"Upgrading\" in "
+                         "docs/deployment.md.")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], replace: bool = False) -> None:

@@ -275,6 +275,18 @@ def dropped_features() -> dict[str, list[str]]:
     return {"keys": keys, "indexes": indexes, "sequences": sequences, "defaults": defaults}
 
 
+def check_upgrade(settings: Settings) -> str:
+    """What ``python -m etl upgrade`` says about the warehouse: at this release's schema, nothing to do.
+
+    Any other version is refused (:func:`etl.store.schema.lake_version_problem`): the migrations are written for
+    the database file and are not run on the warehouse (docs/migrations.md says what a release that changes
+    the schema must ship for it).
+    """
+    with reading(settings) as con:
+        check_lake_version(con)
+    return f"The warehouse is already at schema version {SCHEMA_VERSION}; nothing to do."
+
+
 def init(settings: Settings) -> str:
     """Create the warehouse (catalog, data folder, tables, reference rows), or check an existing one; what was done.
 
