@@ -93,12 +93,12 @@ WHERE m.iso3 = e.iso3 AND m.raw = e.counterpart_name AND e.counterpart_id <> m.c
 
 _MOVE_ALIASES = """
 DELETE FROM counterpart_aliases a USING cp_moves mv WHERE a.counterpart_id = mv.old_id AND a.alias = mv.raw;
-INSERT INTO counterpart_aliases
-SELECT new_id, raw, sum(n)::INTEGER, min(first_load) FROM cp_moves GROUP BY new_id, raw
-ON CONFLICT (counterpart_id, alias) DO UPDATE SET
-    times_seen = counterpart_aliases.times_seen + excluded.times_seen,
-    load_id = least(counterpart_aliases.load_id, excluded.load_id);
-"""
+MERGE INTO counterpart_aliases a
+USING (SELECT new_id, raw, sum(n)::INTEGER AS n, min(first_load) AS first_load FROM cp_moves GROUP BY new_id, raw) s
+ON a.counterpart_id = s.new_id AND a.alias = s.raw
+WHEN MATCHED THEN UPDATE SET times_seen = a.times_seen + s.n, load_id = least(a.load_id, s.first_load)
+WHEN NOT MATCHED THEN INSERT VALUES (s.new_id, s.raw, s.n, s.first_load);
+"""  # MERGE rather than ON CONFLICT: the warehouse (DuckLake) has no key to conflict on
 
 # The same temp tables the loader fills, so refresh.REFRESH_COUNTERPARTS / REFRESH_CHECKPOINTS do the
 # recounting (inside a load they are simply refreshed once more at its end).
@@ -367,6 +367,12 @@ def _undo(con: duckdb.DuckDBPyConnection, decision_id: int, by: str) -> Decision
     for snap in json.loads(d.prior_state or "[]"):
         con.execute(_RESTORE, snap)
     return d
+
+
+def undo_received(con: duckdb.DuckDBPyConnection, decision_id: int, by: str) -> Decision:
+    """Undo a decision in the caller's transaction: one the office received from headquarters, undone there since
+    (:mod:`etl.sync.pull`)."""
+    return _undo(con, decision_id, by)
 
 
 T = TypeVar("T")
