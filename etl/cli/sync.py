@@ -133,7 +133,7 @@ def _print_pull(got: PullReport, where: str) -> None:
 def _list_conflicts(args: argparse.Namespace) -> int:
     """``sync --conflicts``: what earlier syncs found and did not overwrite, optionally of some regions only."""
     regions = list(split_regions(args.regions)) if args.regions else None
-    with audited.command("sync_conflicts", args.db, detail={"regions": regions}) as event:
+    with audited.command("sync", args.db, detail={"listed": "conflicts", "regions": regions}) as event:
         with reading(args.db, settings=get_settings()) as con:
             rows = con.execute(sql.LIST_CONFLICTS, {"regions": regions}).fetchall()
         event.detail["conflicts"] = len(rows)

@@ -97,7 +97,7 @@ def regions_of(given: str | None, settings: Settings) -> tuple[str, ...]:
 def _fetch(target: Settings, have: list[str], regions: list[str]) -> _Fetched:
     """Everything the office receives, read at the warehouse in one read-only session."""
     with warehouse.reading(target) as con:
-        loads = con.execute(sql.WH_LOADS, {"have": have, "regions": regions}).fetch_arrow_table()
+        loads = con.execute(sql.WH_LOADS, {"have": have, "regions": regions}).to_arrow_table()
         ids = [int(i) for i in loads.column("load_id").to_pylist()]
         tables = {"hq_loads": loads}
         if ids:
@@ -107,7 +107,7 @@ def _fetch(target: Settings, have: list[str], regions: list[str]) -> _Fetched:
                                 ("hq_conditions", sql.WH_LABELS.format(table="engagement_conditions")),
                                 ("hq_requests", sql.WH_REQUESTS), ("hq_counterparts", sql.WH_COUNTERPARTS),
                                 ("hq_checkpoints", sql.WH_CHECKPOINTS)):
-                tables[name] = con.execute(query, scope).fetch_arrow_table()
+                tables[name] = con.execute(query, scope).to_arrow_table()
         rows = con.execute(sql.WH_DECISIONS.format(columns=", ".join(COLUMNS)), {"regions": regions}).fetchall()
     return _Fetched(tables, [Decision(*r) for r in rows])
 

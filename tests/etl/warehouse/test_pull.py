@@ -29,6 +29,7 @@ from etl.store.loads import transaction, write_session
 from etl.store.pgserver import LocalPostgres
 from etl.sync import pull as pull_module
 from etl.sync.pull import pull
+from etl.sync.push import push
 from tests.conftest import row, write_csv
 from tests.etl.warehouse.tables import rows_of
 from tests.etl.warehouse.test_sync import REPO, new_warehouse
@@ -113,9 +114,9 @@ def run_sync(db: Path, target: Settings, *args: str, ok: bool = True) -> subproc
 
 
 @pytest.fixture(scope="module")
-def world(local_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """B and C sync first; A loads, takes its own decisions and sends its loads; headquarters decides about
-    Yemeni counterparts; a copy of A's file is kept before it receives anything."""
+def world(local_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """B and C send their loads first; A loads, takes its own decisions and sends its load; headquarters decides
+    about Yemeni counterparts; a copy of A's file is kept before it receives anything."""
     folder = tmp_path_factory.mktemp("pull")
     target = new_warehouse(local_postgres, "pull_world", folder / "hq")
     b_files = [log(folder / "b_somalia.csv", "BS", 6, somali=True),
@@ -127,8 +128,8 @@ def world(local_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactor
                                 outcome="denied")])]
     c_files = [log(folder / "c_yemen.csv", "C", 7)]
     b, c = office_db(folder, "b", b_files), office_db(folder, "c", c_files)
-    run_sync(b, target, "--regions", EHA)
-    run_sync(c, target, "--regions", MENA)
+    for db in (b, c):
+        assert not push(db, Settings(db=db), target).failed
     a_rows = [row(engagement_id=f"A-{i}", request_id=f"REQ-A-{i}",
                   counterpart="Colonel Person A1" if i == 4 else f"Col. Person A{i % 3}") for i in range(6)]
     a_files = [write_csv(folder / "a_yemen.csv", a_rows)]
@@ -137,7 +138,7 @@ def world(local_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactor
     decisions.split(a, cp("Col. Person A1"), "Colonel Person A1", decided_by="office", settings=office)
     decisions.merge(a, cp("Col. Person A0"), cp("Col. Person A2"), keep=cp("Col. Person A0"), decided_by="office",
                     settings=office)
-    run_sync(a, target, "--push-only")
+    assert not push(a, office, target).failed
     with write_session(target.db, target, in_warehouse=True) as con:
         with transaction(con, "headquarters' decisions"):
             decisions._merge(con, cp("Col. Person C1"), cp("Col. Person C2"), cp("Col. Person C1"), "same", "hq")
@@ -149,10 +150,125 @@ def world(local_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactor
             con.execute("UPDATE engagements SET region = 'Atlantis' WHERE source_engagement_id = 'C-6'")
     before = folder / "a_before.duckdb"
     shutil.copy(a, before)
-    return {"target": target, "a": a, "b": b, "c": c, "before": before, "folder": folder,
-            "files": {"a": a_files, "b": b_files, "c": c_files}}
+    done = run_sync(a, target, "--regions", MENA)  # the whole command: send (nothing new), then receive
+    return {"target": target, "a": a, "before": before, "folder": folder, "out": done.stdout,
+            "files": [*a_files, *b_files, *c_files]}
 
 
-def test_smoke(world):
-    out = run_sync(world["a"], world["target"], "--regions", MENA)
-    print(out.stdout, out.stderr)
+def test_an_office_receives_its_regions_rows_of_every_office_and_nothing_else(world: dict) -> None:
+    expected = yemeni_ids(world["files"]) - {"C-5", "C-6"}  # the two rows headquarters holds without MENA
+    with reading(world["a"], settings=Settings(db=world["a"])) as con:
+        ids = [r[0] for r in con.execute("SELECT source_engagement_id FROM engagements").fetchall()]
+        assert sorted(ids) == sorted(expected)  # B's Yemeni rows of its mixed log, C's, A's own; each once
+        for table in ("engagements", "access_requests", "counterparts", "checkpoints"):
+            assert one(con, f"SELECT list(DISTINCT iso3) FROM {table}") == ["YEM"], table  # noqa: S608
+        for table in ("engagement_obstacles", "engagement_conditions", "engagement_months", "reporting_months"):
+            assert one(con, f"SELECT list(DISTINCT region) FROM {table}") == [MENA], table  # noqa: S608
+        assert one(con, "SELECT count(*) FROM counterpart_aliases WHERE alias LIKE '%BS%' OR alias = "
+                        "'Col. Person BM1'") == 0  # B's Somali counterparts are not even named
+        loads = con.execute("SELECT file_name, pulled_from IS NOT NULL, rows_loaded FROM loads ORDER BY load_id"
+                            ).fetchall()
+        assert loads == [("a_yemen.csv", False, 6), ("b_mixed.csv", True, 4), ("c_yemen.csv", True, 5)]
+        # Every received engagement has its two obstacles and two conditions (the log's), under its new key.
+        assert one(con, "SELECT count(*) FROM engagements e JOIN engagement_obstacles o USING (engagement_key)") == \
+            one(con, "SELECT count(*) FROM engagement_conditions") == 2 * len(expected)
+        assert one(con, "SELECT count(DISTINCT engagement_key >> 32 = load_id) FROM engagements") == 1
+        assert one(con, "SELECT sum(engagements) FROM engagement_months") == len(expected)
+        assert one(con, "SELECT engagements FROM counterparts WHERE counterpart_id = ?", [cp("Col. Person BM0")]) == 4
+    assert "received b_mixed.csv: 4 new rows" in world["out"] and "b_somalia" not in world["out"]
+
+
+def test_the_same_engagement_changed_in_two_places_is_listed_and_the_office_keeps_its_own(world: dict) -> None:
+    with reading(world["a"], settings=Settings(db=world["a"])) as con:
+        outcome = one(con, "SELECT outcome FROM engagements WHERE source_engagement_id = 'A-0'")
+        listed = con.execute("SELECT office_version->>'outcome', warehouse_version->>'outcome', "
+                             "warehouse_version->>'load' FROM sync_conflicts WHERE kind = 'engagement'").fetchall()
+    assert outcome == "granted_with_conditions" and listed == [("granted_with_conditions", "denied", "b_mixed.csv")]
+    shown = run_sync(world["a"], world["target"], "--conflicts").stdout
+    assert "engagement E-" in shown and '"outcome":"denied"' in shown and "3 conflict(s)." in shown, shown
+    assert run_sync(world["a"], world["target"], "--conflicts", "--regions", EHA).stdout.startswith("No conflicts")
+
+
+def test_headquarters_decisions_are_taken_unless_they_contradict_the_offices_own(world: dict) -> None:
+    with reading(world["a"], settings=Settings(db=world["a"])) as con:
+        by_name = dict(con.execute("SELECT counterpart_name, list(DISTINCT counterpart_id) FROM engagements "
+                                   "GROUP BY ALL").fetchall())
+        listed = sorted(r[0] for r in con.execute("SELECT warehouse_version->>'decision' FROM sync_conflicts "
+                                                  "WHERE kind = 'counterpart_decision'").fetchall())
+        active = {r[0] for r in con.execute("SELECT action FROM counterpart_decisions WHERE active").fetchall()}
+    assert by_name["Col. Person C2"] == by_name["Col. Person C1"] == [cp("Col. Person C1")]  # HQ's merge taken
+    assert by_name["Col. Person C0"] == [cp("Col. Person C0")]  # HQ merged C0 into A1, which the office split
+    assert by_name["Colonel Person A1"] != by_name["Col. Person A1"]  # the office's split stands
+    assert by_name["Col. Person A2"] == by_name["Col. Person A0"]  # the office's merge stands (HQ: keep apart)
+    apart = sorted((cp("Col. Person A0"), cp("Col. Person A2")))
+    assert sorted(x.split(":")[1].split("(")[0].strip() for x in listed) == sorted([
+        f"keep {apart[0]} and {apart[1]} apart", f"merge {cp('Col. Person C0')} into {cp('Col. Person A1')}"])
+    assert active == {"merge", "split"}
+    assert "2 new conflict(s)" not in world["out"] and "3 new conflict(s)" in world["out"]
+
+
+def test_receiving_twice_is_once(world: dict) -> None:
+    after_first = snapshot(world["a"])
+    report = pull(world["a"], Settings(db=world["a"]), world["target"], (MENA,), shown(world["target"]))
+    assert (report.received, report.decisions, report.conflicts) == ([], 0, [])
+    assert snapshot(world["a"]) == after_first
+
+
+def test_an_interrupted_pull_leaves_the_file_as_it_was_and_the_next_one_completes(
+        world: dict, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    office = tmp_path / "a.duckdb"
+    shutil.copy(world["before"], office)
+    settings = Settings(db=office)
+    digest = hashlib.sha256(office.read_bytes()).hexdigest()
+
+    def cut(*args: object) -> bool:  # the rows are written; the laptop goes before the decisions
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(pull_module, "_take_decisions", cut)
+    with pytest.raises(KeyboardInterrupt):
+        pull(office, settings, world["target"], (MENA,), shown(world["target"]))
+    assert hashlib.sha256(office.read_bytes()).hexdigest() == digest
+    monkeypatch.undo()
+    pull(office, settings, world["target"], (MENA,), shown(world["target"]))
+    assert snapshot(office) == snapshot(world["a"])  # as the uninterrupted command left A's file
+
+
+def test_no_region_named_is_refused_and_a_row_without_a_region_is_never_received(world: dict, tmp_path: Path) -> None:
+    for args in ((), ("--regions", " , ")):
+        done = run_sync(world["a"], world["target"], *args, ok=False)
+        assert done.stderr.startswith("error: sync receives the rows of the office's regions, and none is named"), \
+            done.stderr
+    # An office naming every region there is (and the made-up one): still not the row whose region is NULL.
+    office = tmp_path / "everything.duckdb"
+    every = (MENA, EHA, "Asia", "Eastern Europe", "Latin America and Caribbean", "West and Central Africa", "Atlantis")
+    pull(office, Settings(db=office), world["target"], every, "all")
+    with reading(office, settings=Settings(db=office)) as con:
+        ids = {r[0] for r in con.execute("SELECT source_engagement_id FROM engagements").fetchall()}
+    every_row = set()
+    for path in world["files"]:
+        with open(path, encoding="utf-8", newline="") as fh:
+            every_row |= {r["engagement_id"] for r in csv.DictReader(fh)}
+    assert ids == every_row - {"C-5"}  # C-6 is in "Atlantis": named, so received
+
+
+def test_a_decision_undone_at_headquarters_is_undone_at_the_office(world: dict, tmp_path: Path) -> None:
+    target = world["target"]
+    office = tmp_path / "a.duckdb"
+    shutil.copy(world["a"], office)
+    with write_session(target.db, target, in_warehouse=True) as con:
+        with transaction(con, "the undo"):
+            decisions._undo(con, 1, "hq")  # headquarters' merge of C2 into C1
+    report = pull(office, Settings(db=office), target, (MENA,), shown(target))
+    with reading(office, settings=Settings(db=office)) as con:
+        ids = {r[0]: r[1] for r in con.execute("SELECT counterpart_name, any_value(counterpart_id) FROM engagements "
+                                               "GROUP BY ALL").fetchall()}
+    assert report.undone == 1 and ids["Col. Person C2"] == cp("Col. Person C2")
+    with open(office.parent / "a.counterpart_decisions.csv", encoding="utf-8", newline="") as fh:  # the mirror file
+        mirrored = [(r["counterpart_id_b"], r["active"]) for r in csv.DictReader(fh) if r["action"] == "merge"]
+    assert (cp("Col. Person C2"), "false") in mirrored and (cp("Col. Person C2"), "true") not in mirrored
+
+
+def shown(target: Settings) -> str:
+    from etl.cli.sync import shown_url
+    assert target.warehouse is not None
+    return shown_url(target.warehouse.get_secret_value())
