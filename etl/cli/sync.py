@@ -74,8 +74,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return _list_conflicts(args)
     if args.to is None:
         raise ConfigError("sync needs the warehouse's address.", "Give --to postgresql://USER@HOST:PORT/DBNAME.")
-    if args.push_only and args.pull_only:
-        raise ConfigError("--push-only and --pull-only together do nothing.", "Give one of them, or neither (both halves).")
     regions = () if args.push_only else regions_of(args.regions, settings)  # refused before anything is sent
     data = args.data or settings.warehouse_data
     if data is None:
