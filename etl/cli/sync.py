@@ -74,7 +74,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
         return _list_conflicts(args)
     if args.to is None:
         raise ConfigError("sync needs the warehouse's address.", "Give --to postgresql://USER@HOST:PORT/DBNAME.")
-    regions = () if args.push_only else regions_of(args.regions, settings)  # refused before anything is sent
     data = args.data or settings.warehouse_data
     if data is None:
         raise ConfigError("sync needs the warehouse's data folder.",
@@ -82,6 +81,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     target = settings.model_copy(update={"warehouse": SecretStr(args.to),
                                          "warehouse_data": Path(data).expanduser().resolve()})
     warehouse.catalog_conninfo(SecretStr(args.to))  # a malformed URL is refused before anything is recorded
+    regions = () if args.push_only else regions_of(args.regions, settings)  # refused before anything is sent
     where = shown_url(args.to)
     report: PushReport | None = None
     with audited.command("sync", args.db, target=where, detail={"data": str(data), "regions": list(regions)}) as event:
