@@ -47,9 +47,12 @@ from etl.store.loads import record_load, transaction, write_session
 from etl.store.schema import table_columns
 from etl.sync import sql
 
-NO_REGION = ConfigError("sync receives the rows of the office's regions, and none is named.",
-                        "Name them with --regions \"MENA,...\" or ACCESS_OFFICE_REGIONS (as the engagements' region "
-                        "column names them; `python -m etl status` lists them).")
+REGION_HINT = ("Name them with --regions or ACCESS_OFFICE_REGIONS, comma-separated, as the region column of the "
+               "countries list names them (data/regions.csv), e.g. --regions \"Middle East and North Africa\".")
+
+
+def _no_region() -> ConfigError:
+    return ConfigError("sync receives the rows of the office's regions, and none is named.", REGION_HINT)
 
 
 @dataclass
@@ -73,7 +76,6 @@ class PullReport:
     decisions: int = 0  # headquarters' decisions taken here
     undone: int = 0  # received decisions undone here because headquarters undid them
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (kind, subject) found by this pull
-    wire_rows: int = 0  # rows read at the warehouse
 
     @property
     def rows_new(self) -> int:
@@ -90,13 +92,18 @@ def regions_of(given: str | None, settings: Settings) -> tuple[str, ...]:
     """The office's regions: ``--regions`` if given, else ``ACCESS_OFFICE_REGIONS``; refused when none."""
     regions = split_regions(given) if given is not None else settings.office_regions
     if not regions:
-        raise NO_REGION
+        raise _no_region()
     return regions
 
 
 def _fetch(target: Settings, have: list[str], regions: list[str]) -> _Fetched:
     """Everything the office receives, read at the warehouse in one read-only session."""
     with warehouse.reading(target) as con:
+        known = {r[0] for r in con.execute(sql.WH_REGIONS).fetchall()}
+        unknown = [r for r in regions if r not in known]
+        if unknown:  # a typo would otherwise receive nothing, silently
+            raise ConfigError(f"The warehouse has no region {', '.join(repr(r) for r in unknown)}; its regions are "
+                              f"{', '.join(sorted(known)) or 'none yet'}.", REGION_HINT)
         loads = con.execute(sql.WH_LOADS, {"have": have, "regions": regions}).to_arrow_table()
         ids = [int(i) for i in loads.column("load_id").to_pylist()]
         tables = {"hq_loads": loads}
@@ -229,7 +236,7 @@ def pull(db_path: Path, office: Settings, target: Settings, regions: tuple[str, 
     :param where: the warehouse as recorded in ``loads.pulled_from`` (its address without the password).
     """
     if not regions:
-        raise NO_REGION
+        raise _no_region()
     report = PullReport(regions)
     with write_session(db_path, office) as con:
         have = [r[0] for r in con.execute(sql.OFFICE_KEYS).fetchall()]
@@ -239,7 +246,6 @@ def pull(db_path: Path, office: Settings, target: Settings, regions: tuple[str, 
             first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
             raise DatabaseError(f"Reading the warehouse failed ({first}); nothing was received.",
                                 "Run `python -m etl sync` again; report this if it happens again.") from exc
-        report.wire_rows = sum(t.num_rows for t in fetched.tables.values()) + len(fetched.decisions)
         before = {r[0] for r in con.execute("SELECT kind || ':' || subject FROM sync_conflicts").fetchall()}
         with transaction(con, "the rows received from the warehouse", outcome="nothing was received",
                          hint="Run `python -m etl sync` again; report this if it happens again."):

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 # ----------------------------------------------------------------------------------- read at the warehouse
 
+# The regions there are: those of the warehouse's countries (a region an office names must be one of them).
+WH_REGIONS = "SELECT DISTINCT region FROM countries WHERE region IS NOT NULL"
+
 # The warehouse's loads the office has not got and that hold rows of its regions, oldest first.
 WH_LOADS = """
 SELECT l.load_id, l.content_sha256, l.file_name, l.source_path, l.file_bytes, l.file_format, l.encoding, l.sheets,

@@ -229,9 +229,12 @@ def test_no_region_named_is_refused_and_a_row_without_a_region_is_never_received
         done = run_sync(world["a"], world["target"], *args, ok=False)
         assert done.stderr.startswith("error: sync receives the rows of the office's regions, and none is named"), \
             done.stderr
-    # An office naming every region there is (and the made-up one): still not the row whose region is NULL.
+    # A region the warehouse does not know (a typo, or rows someone labelled with it): refused, saying which exist.
+    done = run_sync(world["a"], world["target"], "--pull-only", "--regions", f"{MENA}, Atlantis", ok=False)
+    assert done.stderr.startswith("error: The warehouse has no region 'Atlantis'; its regions are Asia, "), done.stderr
+    # An office naming every region there is: still not the rows whose region is NULL or unknown.
     office = tmp_path / "everything.duckdb"
-    every = (MENA, EHA, "Asia", "Eastern Europe", "Latin America and Caribbean", "West and Central Africa", "Atlantis")
+    every = (MENA, EHA, "Asia", "Eastern Europe", "Latin America and Caribbean", "West and Central Africa")
     pull(office, Settings(db=office), world["target"], every, "all")
     with reading(office, settings=Settings(db=office)) as con:
         ids = {r[0] for r in con.execute("SELECT source_engagement_id FROM engagements").fetchall()}
@@ -239,7 +242,7 @@ def test_no_region_named_is_refused_and_a_row_without_a_region_is_never_received
     for path in world["files"]:
         with open(path, encoding="utf-8", newline="") as fh:
             every_row |= {r["engagement_id"] for r in csv.DictReader(fh)}
-    assert ids == every_row - {"C-5"}  # C-6 is in "Atlantis": named, so received
+    assert ids == every_row - {"C-5", "C-6"}
 
 
 def test_a_decision_undone_at_headquarters_is_undone_at_the_office(world: dict, tmp_path: Path) -> None:
