@@ -68,8 +68,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise ConfigError("ACCESS_WAREHOUSE is set: this process works on the warehouse itself, and sync sends an "
                           "office's database file to it.",
                           "Unset ACCESS_WAREHOUSE on the office's machine and name the warehouse with --to.")
-    if not args.db.is_file():
-        raise ConfigError(f"{args.db}: no such database file.", "Give the office's database with --db.")
+    if not args.db.is_file() and not args.pull_only:
+        raise ConfigError(f"{args.db}: no such database file.", "Give the office's database with --db (a new office "
+                          "with no file yet: --pull-only creates it from the warehouse).")
     if args.conflicts:
         return _list_conflicts(args)
     if args.to is None:

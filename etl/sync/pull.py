@@ -11,8 +11,9 @@ regions (``--regions`` or ``ACCESS_OFFICE_REGIONS``: never "every region" by def
    rejected rows (they have no region), no row of another region, not even another region's file names.
 2. **Write at the office**, in one write session and one transaction (:mod:`etl.store.loads`): the file
    is worked on as a private copy under the writer lock and published whole, roll-ups rebuilt, as after
-   a load; anything failing (or the process being killed) leaves the file as it was, and the next sync
-   starts again from step 1. Each received load becomes an office load with the office's next
+   a load, and the countries and bundled admin areas refreshed as a load refreshes them (a new office's
+   file is created so); anything failing (or the process being killed) leaves the file as it was, and the
+   next sync starts again from step 1. Each received load becomes an office load with the office's next
    ``load_id`` and ``pulled_from`` = the warehouse; its rows get that ``load_id`` (and an
    ``engagement_key`` made of it). An engagement the office already has with the same values is a
    duplicate (skipped); with other values, a **conflict**: listed in ``sync_conflicts``, the office's
@@ -42,6 +43,7 @@ from etl.counterparts.mirror import mirror_path, write_mirror
 from etl.counterparts.names import name_key
 from etl.counterparts.resolver import COLUMNS, Decision, Resolver, read_decisions, spelling_key
 from etl.errors import ConfigError, DatabaseError
+from etl.geo.refresh import refresh_geography
 from etl.store import warehouse
 from etl.store.loads import record_load, transaction, write_session
 from etl.store.schema import table_columns
@@ -252,6 +254,7 @@ def pull(db_path: Path, office: Settings, target: Settings, regions: tuple[str, 
             for name, table in fetched.tables.items():
                 con.register(name, table)
             try:
+                refresh_geography(con, office)  # countries and bundled areas, as every load refreshes them
                 if "hq_engagements" in fetched.tables:
                     report.received = _write_rows(con, fetched, where)
                 changed = _take_decisions(con, fetched.decisions, where, report)

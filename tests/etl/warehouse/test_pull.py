@@ -238,8 +238,9 @@ def test_no_region_named_is_refused_and_a_row_without_a_region_is_never_received
     office = tmp_path / "everything.duckdb"
     every = (MENA, EHA, "Asia", "Eastern Europe", "Latin America and Caribbean", "West and Central Africa")
     pull(office, Settings(db=office), world["target"], every, "all")
-    with reading(office, settings=Settings(db=office)) as con:
+    with reading(office, settings=Settings(db=office)) as con:  # a new file: made by the pull, places and all
         ids = {r[0] for r in con.execute("SELECT source_engagement_id FROM engagements").fetchall()}
+        assert one(con, "SELECT region FROM countries WHERE iso3 = 'SOM'") == EHA
     every_row = set()
     for path in world["files"]:
         with open(path, encoding="utf-8", newline="") as fh:
