@@ -32,6 +32,8 @@ from etl.sync.push import PushReport, Sent, push
 WHAT_TO_DO = {
     "engagement": "the office keeps its row. Find which is right (the office's log or the other office's); correct "
                   "the wrong log and load it again where it was logged.",
+    "request": "the office keeps its request (the first engagement that named it here set its date, activity, "
+               "area...). Find which log is right and correct the other; the engagements of both are kept.",
     "counterpart_decision": "the office keeps its decision. To take headquarters' instead, undo the office's "
                             "(`python -m etl counterparts undo N`) and sync again; else ask headquarters to undo theirs.",
 }

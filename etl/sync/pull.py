@@ -17,7 +17,8 @@ regions (``--regions`` or ``ACCESS_OFFICE_REGIONS``: never "every region" by def
    ``load_id`` and ``pulled_from`` = the warehouse; its rows get that ``load_id`` (and an
    ``engagement_key`` made of it). An engagement the office already has with the same values is a
    duplicate (skipped); with other values, a **conflict**: listed in ``sync_conflicts``, the office's
-   row kept. Headquarters' decisions are taken here as the office's own would be (the decision row, then
+   row kept; likewise a request (country, organisation, logged request id) the office has with other
+   attributes (activity, date, area, people, priority). Headquarters' decisions are taken here as the office's own would be (the decision row, then
    :func:`etl.counterparts.decisions.reapply`), unless they contradict one of the office's (a pair merged
    there and kept apart or split here...): a conflict, listed, the office's decision kept. A decision
    received before and undone at headquarters since is undone here. The decisions file beside the
@@ -135,6 +136,7 @@ def _write_rows(con: duckdb.DuckDBPyConnection, fetched: _Fetched, where: str) -
     _copy(con, sql.INSERT_ENGAGEMENTS, "engagements", sql.ENGAGEMENT_VALUES)
     for table, source in (("engagement_obstacles", "hq_obstacles"), ("engagement_conditions", "hq_conditions")):
         _copy(con, sql.INSERT_LABELS, table, sql.LABEL_VALUES, source=source)
+    con.execute(sql.REQUEST_CONFLICTS, {"warehouse": where})  # before the office's requests gain the new ones
     for table, source, key in (("access_requests", "hq_requests", "request_id"),
                                ("counterparts", "hq_counterparts", "counterpart_id"),
                                ("checkpoints", "hq_checkpoints", "checkpoint_id")):

@@ -120,6 +120,23 @@ WHERE p.class = 'conflict'
                   AND s.warehouse_version::VARCHAR = ({_VERSION.format(e='h', l='hl')})::VARCHAR)
 """  # noqa: S608 - constants
 
+# The same request (country, organisation and the logged request id) with other attributes at the warehouse than
+# here: each side's request row comes from the first engagement that named it there.
+_REQUEST = ("json_object('source_request_id', {r}.source_request_id, 'organisation', {r}.organisation, "
+            "'activity', {r}.activity, 'requested_date', {r}.requested_date, 'admin1_pcode', {r}.admin1_pcode, "
+            "'people_targeted', {r}.people_targeted, 'priority', {r}.priority, 'load_id', {r}.load_id)")
+REQUEST_CONFLICTS = f"""
+INSERT INTO sync_conflicts
+SELECT 'request', o.request_id, o.iso3, (SELECT region FROM countries c WHERE c.iso3 = o.iso3),
+       {_REQUEST.format(r='o')}, {_REQUEST.format(r='h')}, $warehouse, now()
+FROM access_requests o JOIN hq_requests h ON h.request_id = o.request_id
+WHERE h.request_id IN (SELECT request_id FROM pull_rows WHERE class = 'new')
+  AND (o.activity, o.requested_date, o.admin1_pcode, o.people_targeted, o.priority)
+      IS DISTINCT FROM (h.activity, h.requested_date, h.admin1_pcode, h.people_targeted, h.priority)
+  AND NOT EXISTS (SELECT 1 FROM sync_conflicts s WHERE s.kind = 'request' AND s.subject = o.request_id
+                  AND s.warehouse = $warehouse)
+"""  # noqa: S608 - constants
+
 INSERT_DECISION = "INSERT INTO counterpart_decisions ({columns}) VALUES ({marks})"
 RECEIVED_DECISIONS = "SELECT decision_id, warehouse_decision_id FROM sync_decisions WHERE warehouse = ?"
 RECORD_RECEIVED = "INSERT INTO sync_decisions VALUES (?, ?, ?, now())"

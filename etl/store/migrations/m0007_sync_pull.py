@@ -11,7 +11,7 @@ rows of its regions that other offices sent to the warehouse, and headquarters' 
 - ``sync_decisions``: which of the office's counterpart decisions were received, and their number at the
   warehouse (so that a decision undone there is undone here); empty before schema 7;
 - ``sync_conflicts``: what the office and the warehouse hold differently and sync did not overwrite (the
-  same engagement changed in two places; a counterpart decided one way here and another there), the
+  same engagement or request changed in two places; a counterpart decided one way here and another there), the
   office's version and the warehouse's; empty before schema 7.
 """
 

@@ -116,7 +116,10 @@ def world(local_postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactor
                               **(SOMALI if i % 2 else {})) for i in range(8)]
                          # A's engagement A-0, logged by B with another outcome (the same id changed in two places)
                          + [row(engagement_id="A-0", request_id="REQ-A-0", counterpart="Col. Person A0",
-                                outcome="denied")])]
+                                outcome="denied"),
+                            # A's request REQ-A-3, logged by B first, requested on another day
+                            row(engagement_id="BM-R", request_id="REQ-A-3", request_date="2025-02-20",
+                                counterpart="Col. Person BM0")])]
     c_files = [log(folder / "c_yemen.csv", "C", 7)]
     b, c = office_db(folder, "b", b_files), office_db(folder, "c", c_files)
     for db in (b, c):
@@ -159,24 +162,29 @@ def test_an_office_receives_its_regions_rows_of_every_office_and_nothing_else(wo
                         "'Col. Person BM1'") == 0  # B's Somali counterparts are not even named
         loads = con.execute("SELECT file_name, pulled_from IS NOT NULL, rows_loaded FROM loads ORDER BY load_id"
                             ).fetchall()
-        assert loads == [("a_yemen.csv", False, 6), ("b_mixed.csv", True, 4), ("c_yemen.csv", True, 5)]
+        assert loads == [("a_yemen.csv", False, 6), ("b_mixed.csv", True, 5), ("c_yemen.csv", True, 5)]
         # Every received engagement has its two obstacles and two conditions (the log's), under its new key.
         assert one(con, "SELECT count(*) FROM engagements e JOIN engagement_obstacles o USING (engagement_key)") == \
             one(con, "SELECT count(*) FROM engagement_conditions") == 2 * len(expected)
         assert one(con, "SELECT count(DISTINCT engagement_key >> 32 = load_id) FROM engagements") == 1
         assert one(con, "SELECT sum(engagements) FROM engagement_months") == len(expected)
-        assert one(con, "SELECT engagements FROM counterparts WHERE counterpart_id = ?", [cp("Col. Person BM0")]) == 4
-    assert "received b_mixed.csv: 4 new rows" in world["out"] and "b_somalia" not in world["out"]
+        assert one(con, "SELECT engagements FROM counterparts WHERE counterpart_id = ?", [cp("Col. Person BM0")]) == 5
+    assert "received b_mixed.csv: 5 new rows" in world["out"] and "b_somalia" not in world["out"]
 
 
-def test_the_same_engagement_changed_in_two_places_is_listed_and_the_office_keeps_its_own(world: dict) -> None:
+def test_the_same_engagement_or_request_changed_in_two_places_is_listed_and_the_office_keeps_its_own(
+        world: dict) -> None:
     with reading(world["a"], settings=Settings(db=world["a"])) as con:
         outcome = one(con, "SELECT outcome FROM engagements WHERE source_engagement_id = 'A-0'")
         listed = con.execute("SELECT office_version->>'outcome', warehouse_version->>'outcome', "
                              "warehouse_version->>'load' FROM sync_conflicts WHERE kind = 'engagement'").fetchall()
+        requested = one(con, "SELECT requested_date::VARCHAR FROM access_requests WHERE source_request_id = 'REQ-A-3'")
+        request = con.execute("SELECT office_version->>'requested_date', warehouse_version->>'requested_date' "
+                              "FROM sync_conflicts WHERE kind = 'request'").fetchall()
     assert outcome == "granted_with_conditions" and listed == [("granted_with_conditions", "denied", "b_mixed.csv")]
+    assert requested == "2025-03-01" and request == [("2025-03-01", "2025-02-20")]
     shown = run_sync(world["a"], world["target"], "--conflicts").stdout
-    assert "engagement E-" in shown and '"outcome":"denied"' in shown and "3 conflict(s)." in shown, shown
+    assert "engagement E-" in shown and '"outcome":"denied"' in shown and "4 conflict(s)." in shown, shown
     assert run_sync(world["a"], world["target"], "--conflicts", "--regions", EHA).stdout.startswith("No conflicts")
 
 
@@ -195,7 +203,7 @@ def test_headquarters_decisions_are_taken_unless_they_contradict_the_offices_own
     assert sorted(x.split(":")[1].split("(")[0].strip() for x in listed) == sorted([
         f"keep {apart[0]} and {apart[1]} apart", f"merge {cp('Col. Person C0')} into {cp('Col. Person A1')}"])
     assert active == {"merge", "split"}
-    assert "3 new conflict(s)" in world["out"]
+    assert "4 new conflict(s)" in world["out"]
 
 
 def test_receiving_twice_is_once(world: dict) -> None:
