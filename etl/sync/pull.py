@@ -39,7 +39,7 @@ import pyarrow as pa
 
 from etl.config import Settings, split_regions
 from etl.counterparts import refresh
-from etl.counterparts.decisions import reapply, undo_received
+from etl.counterparts.decisions import import_mirror, reapply, undo_received
 from etl.counterparts.mirror import mirror_path, write_mirror
 from etl.counterparts.names import name_key
 from etl.counterparts.resolver import COLUMNS, Decision, Resolver, read_decisions, spelling_key
@@ -220,7 +220,7 @@ def _take_decisions(con: duckdb.DuckDBPyConnection, theirs: list[Decision], wher
                                                                       "decided_by": d.decided_by,
                                                                       "decided_at": d.decided_at.isoformat()})})
             continue
-        row = con.execute("SELECT coalesce(max(decision_id), 0) + 1 FROM counterpart_decisions").fetchone()
+        row = con.execute(sql.NEXT_DECISION).fetchone()
         mine = int(row[0]) if row else 1
         con.execute(sql.INSERT_DECISION.format(columns=", ".join(COLUMNS), marks=", ".join("?" * len(COLUMNS))),
                     list(dataclasses.astuple(dataclasses.replace(d, decision_id=mine))))
@@ -242,6 +242,7 @@ def pull(db_path: Path, office: Settings, target: Settings, regions: tuple[str, 
     if not regions:
         raise _no_region()
     report = PullReport(regions)
+    mirror = mirror_path(db_path, office)
     with write_session(db_path, office) as con:
         have = [r[0] for r in con.execute(sql.OFFICE_KEYS).fetchall()]
         try:
@@ -250,27 +251,25 @@ def pull(db_path: Path, office: Settings, target: Settings, regions: tuple[str, 
             first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
             raise DatabaseError(f"Reading the warehouse failed ({first}); nothing was received.",
                                 "Run `python -m etl sync` again; report this if it happens again.") from exc
-        before = {r[0] for r in con.execute("SELECT kind || ':' || subject FROM sync_conflicts").fetchall()}
+        before = set(con.execute(sql.CONFLICT_KEYS).fetchall())
         with transaction(con, "the rows received from the warehouse", outcome="nothing was received",
                          hint="Run `python -m etl sync` again; report this if it happens again."):
             for name, table in fetched.tables.items():
                 con.register(name, table)
             try:
+                import_mirror(con, mirror, office)  # a rebuilt database gets its own decisions back first
                 refresh_geography(con, office)  # countries and bundled areas, as every load refreshes them
                 if "hq_engagements" in fetched.tables:
                     report.received = _write_rows(con, fetched, where)
                 changed = _take_decisions(con, fetched.decisions, where, report)
                 if report.rows_new or changed:
                     reapply(con)  # the office's decisions (and those just taken) on every row, received or not
-                report.conflicts = [tuple(k.split(":", 1)) for k in (  # type: ignore[misc]
-                    r[0] for r in con.execute("SELECT kind || ':' || subject FROM sync_conflicts").fetchall())
-                    if k not in before]
+                report.conflicts = [(k, s) for k, s in con.execute(sql.CONFLICT_KEYS).fetchall() if (k, s) not in before]
             finally:
                 for name in fetched.tables:
                     con.unregister(name)
             every = read_decisions(con)
         if report.decisions or report.undone:
-            mirror = mirror_path(db_path, office)
             try:
                 write_mirror(mirror, every, office)
             except OSError as exc:

@@ -137,6 +137,8 @@ WHERE h.request_id IN (SELECT request_id FROM pull_rows WHERE class = 'new')
                   AND s.warehouse = $warehouse)
 """  # noqa: S608 - constants
 
+NEXT_DECISION = "SELECT coalesce(max(decision_id), 0) + 1 FROM counterpart_decisions"
+CONFLICT_KEYS = "SELECT kind, subject FROM sync_conflicts ORDER BY found_at, kind, subject"
 INSERT_DECISION = "INSERT INTO counterpart_decisions ({columns}) VALUES ({marks})"
 RECEIVED_DECISIONS = "SELECT decision_id, warehouse_decision_id FROM sync_decisions WHERE warehouse = ?"
 RECORD_RECEIVED = "INSERT INTO sync_decisions VALUES (?, ?, ?, now())"

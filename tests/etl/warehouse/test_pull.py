@@ -276,3 +276,20 @@ def test_a_decision_undone_at_headquarters_is_undone_at_the_office(world: dict, 
 def shown(target: Settings) -> str:
     assert target.warehouse is not None
     return shown_url(target.warehouse.get_secret_value())
+
+
+def test_a_rebuilt_office_file_gets_its_own_decisions_back_before_headquarters_are_weighed(
+        world: dict, tmp_path: Path) -> None:
+    """The office's file rebuilt from its logs (no decisions in it), its decisions file beside it: a pull imports
+    the file first, as a decision would, so headquarters' contradicting decisions are still listed, not taken."""
+    files = [p for p in world["files"] if p.name == "a_yemen.csv"]
+    office = office_db(tmp_path, "a", files)
+    shutil.copy(world["a"].with_name("a.counterpart_decisions.csv"), tmp_path / "a.counterpart_decisions.csv")
+    report = pull(office, Settings(db=office), world["target"], (MENA,), shown(world["target"]))
+    with reading(office, settings=Settings(db=office)) as con:
+        by_name = dict(con.execute("SELECT counterpart_name, any_value(counterpart_id) FROM engagements "
+                                   "GROUP BY ALL").fetchall())
+    assert by_name["Colonel Person A1"] != by_name["Col. Person A1"] and report.decisions == 0
+    assert by_name["Col. Person C0"] == cp("Col. Person C0")  # HQ's merge into A1 (split here): not taken
+    assert sorted(k for k, _ in report.conflicts) == ["counterpart_decision", "counterpart_decision", "engagement",
+                                                      "request"]
