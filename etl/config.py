@@ -239,6 +239,12 @@ class Settings(BaseSettings):
         "(DuckLake's own encryption: a key per file, kept in the catalog, so the catalog must be protected like "
         "the data). Read only when the warehouse is created; later connections follow what the catalog says.",
     )
+    office_regions: Annotated[tuple[str, ...], NoDecode] = Field(
+        (),
+        description="The regions an office receives from the warehouse when it syncs (`python -m etl sync`), "
+        "comma-separated, as `engagements.region` names them (e.g. MENA). Unset: sync sends and receives "
+        "nothing until a region is named here or with --regions (never every region).",
+    )
     public_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         (),
         description="The addresses (scheme://host[:port], comma-separated) browsers use to open the dashboard; "
@@ -280,6 +286,11 @@ class Settings(BaseSettings):
     def trusted_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """``trusted_proxies`` as networks (a bare address is a network of one)."""
         return _networks(self.trusted_proxies)
+    @field_validator("office_regions", mode="before")
+    @classmethod
+    def _split_regions(cls, value: object) -> object:
+        return split_regions(value) if isinstance(value, str) else value
+
     @field_validator("public_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
@@ -295,6 +306,15 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: str | None) -> str | None:
         return (value or "").strip() or None
+
+
+def split_regions(text: str) -> tuple[str, ...]:
+    """Region names as people type them, comma-separated (a name may hold spaces), each once, in order.
+
+    >>> split_regions(" MENA, East and Horn of Africa,,MENA ")
+    ('MENA', 'East and Horn of Africa')
+    """
+    return tuple(dict.fromkeys(" ".join(v.split()) for v in text.split(",") if v.strip()))
 
 
 def _networks(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:

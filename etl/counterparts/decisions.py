@@ -104,7 +104,7 @@ USING (SELECT new_id, raw, sum(n)::INTEGER AS n, min(first_load) AS first_load F
 ON a.counterpart_id = s.new_id AND a.alias = s.raw
 WHEN MATCHED THEN UPDATE SET times_seen = a.times_seen + s.n, load_id = least(a.load_id, s.first_load)
 WHEN NOT MATCHED THEN INSERT VALUES (s.new_id, s.raw, s.n, s.first_load);
-"""
+"""  # MERGE rather than ON CONFLICT: the warehouse (DuckLake) has no key to conflict on
 
 # The same temp tables the loader fills, so refresh.REFRESH_COUNTERPARTS / REFRESH_CHECKPOINTS do the
 # recounting (inside a load they are simply refreshed once more at its end).
@@ -373,6 +373,12 @@ def _undo(con: duckdb.DuckDBPyConnection, decision_id: int, by: str) -> Decision
     for snap in json.loads(d.prior_state or "[]"):
         con.execute(_RESTORE, snap)
     return d
+
+
+def undo_received(con: duckdb.DuckDBPyConnection, decision_id: int, by: str) -> Decision:
+    """Undo a decision in the caller's transaction: one the office received from headquarters, undone there since
+    (:mod:`etl.sync.pull`)."""
+    return _undo(con, decision_id, by)
 
 
 T = TypeVar("T")

@@ -352,7 +352,7 @@ def version_problem(stored: str | None, db_path: Path | str) -> DatabaseError | 
     """Why a database whose ``schema_info`` says ``stored`` cannot be used by this software, and what to do; None if it can.
 
     >>> print(version_problem("3", "data/access.duckdb"))
-    data/access.duckdb has schema version 3; this version of the software needs 6. Run `python -m etl upgrade --db data/access.duckdb` to upgrade it in place (the previous file is kept beside it).
+    data/access.duckdb has schema version 3; this version of the software needs 7. Run `python -m etl upgrade --db data/access.duckdb` to upgrade it in place (the previous file is kept beside it).
     """
     if stored == SCHEMA_VERSION:
         return None

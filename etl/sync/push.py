@@ -27,8 +27,9 @@ from etl.intake import LoadResult, load_paths
 from etl.store import outbox, warehouse
 from etl.store.db import reading
 
+# The office's own loads (not those it received from the warehouse, etl/sync/pull.py).
 OFFICE_LOADS = ("SELECT load_id, content_sha256, file_name FROM loads WHERE content_sha256 IS NOT NULL "
-                "ORDER BY load_id")
+                "AND pulled_from IS NULL ORDER BY load_id")
 WAREHOUSE_KEYS = "SELECT DISTINCT content_sha256 FROM loads WHERE content_sha256 IS NOT NULL"
 
 

@@ -287,6 +287,15 @@ def test_the_monthly_counts_follow_a_load_and_a_merge(tmp_path):
 
 
 @pytest.mark.parametrize("version", PAST)
+def test_every_load_of_an_upgraded_database_was_made_there_and_nothing_was_received(upgraded, version):
+    """Schema 7: an office's loads before it could sync were its own (``pulled_from`` NULL); nothing received yet."""
+    u = upgraded[version]
+    loads = as_dicts(u.after["loads"])
+    assert len(loads) == len(u.original["loads"][1]) > 0 and {r["pulled_from"] for r in loads} == {None}
+    assert u.after["sync_decisions"][1] == [] and u.after["sync_conflicts"][1] == []
+
+
+@pytest.mark.parametrize("version", PAST)
 def test_the_migrations_are_on_record(upgraded, version):
     recorded = {r["version"]: r for r in as_dicts(upgraded[version].after["schema_migrations"])}
     assert sorted(recorded) == [m.version for m in migrations.registry()]

@@ -7,7 +7,8 @@ from collections import Counter
 import duckdb
 
 # Columns that record when a row was written, not what it says: never equal between two loads.
-CLOCK = {("loads", "started_at"), ("loads", "finished_at"), ("schema_migrations", "applied_at")}
+CLOCK = {("loads", "started_at"), ("loads", "finished_at"), ("schema_migrations", "applied_at"),
+         ("sync_conflicts", "found_at"), ("sync_decisions", "received_at")}
 
 
 def user_tables(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -66,7 +66,7 @@ def sync(office_db: Path, target: Settings, **popen: object) -> subprocess.Popen
            "ACCESS_AUDIT_FILE": str(office_db.with_suffix(".audit.jsonl"))}
     env.pop("ACCESS_WAREHOUSE", None)
     return subprocess.Popen([sys.executable, "-m", "etl", "sync", "--to", url.replace(f":{password}@", "@"),
-                             "--data", str(target.warehouse_data), "--db", str(office_db)],
+                             "--data", str(target.warehouse_data), "--db", str(office_db), "--push-only"],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
 
 
@@ -174,7 +174,8 @@ def test_sync_refuses_a_wrong_address_or_password_without_a_traceback_or_the_pas
     for url, says in (("mysql://x@h/db", "error: ACCESS_WAREHOUSE is not a PostgreSQL URL"),
                       (wrong, "error: Cannot open the warehouse")):
         done = subprocess.run([sys.executable, "-m", "etl", "sync", "--to", url, "--data", str(target.warehouse_data),
-                               "--db", str(db)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+                               "--db", str(db), "--push-only"], cwd=REPO, env=env, capture_output=True, text=True,
+                              timeout=120)
         assert done.returncode == 1 and done.stderr.startswith(says), done.stdout + done.stderr
         assert "Traceback" not in done.stderr and "Wr0ngPassw0rd" not in done.stdout + done.stderr
     assert "Wr0ngPassw0rd" not in (tmp_path / "audit.jsonl").read_text(encoding="utf-8")
