@@ -213,9 +213,8 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
     from etl.store.migrations.runner import read_version, upgrade
     from etl.store.schema import SCHEMA_VERSION
 
-    if warehouse.enabled(get_settings()):  # checked, never migrated in place: nothing changes, nothing to audit
-        print(warehouse.check_upgrade(get_settings()))  # (docs/deployment.md, "Upgrading")
-        return 0
+    if warehouse.enabled(get_settings()):  # one warehouse transaction (etl/store/lake_upgrade.py), or a refusal
+        return _upgrade_warehouse(args)
     if args.db.exists() and read_version(args.db) == int(SCHEMA_VERSION):
         # `tasks.py run` asks at every start: a database already current is not worth an audit line.
         print(f"{args.db} is already at schema version {SCHEMA_VERSION}; nothing to do.")
@@ -226,6 +225,35 @@ def cmd_upgrade(args: argparse.Namespace) -> int:
         event.detail.update({"from_version": result.from_version, "to_version": result.to_version,
                              "migrations": [m.version for m in result.applied]})
     print(result.message)
+    return 0
+
+
+def _upgrade_warehouse(args: argparse.Namespace) -> int:
+    """``upgrade`` with ACCESS_WAREHOUSE set: the pending migrations in one commit; at this version, nothing."""
+    import duckdb
+
+    from etl.store import warehouse
+    from etl.store.lake_upgrade import upgrade_lake
+    from etl.store.schema import SCHEMA_VERSION
+
+    settings = get_settings()
+    with warehouse.reading(settings) as con:
+        try:
+            row = con.execute("SELECT value FROM schema_info WHERE key = 'schema_version'").fetchone()
+        except duckdb.CatalogException:  # no tables yet: upgrade_lake says to run `warehouse init`
+            row = None
+    if row is not None and row[0] == SCHEMA_VERSION:  # asked at every start, as for the file: not audited
+        print(warehouse.check_upgrade(settings))
+        return 0
+    with audited.command("upgrade", args.db, target=str(settings.warehouse_data)) as event:
+        found, applied = upgrade_lake(settings)
+        event.outcome = "done" if applied else "nothing to do"
+        event.detail.update({"warehouse": True, "from_version": found, "to_version": int(SCHEMA_VERSION),
+                             "migrations": [m.version for m in applied]})
+    steps = ", ".join(f"{m.version} ({m.name})" for m in applied)
+    print(f"Upgraded the warehouse from schema version {found} to {SCHEMA_VERSION} (migrations {steps}), in one "
+          "commit: readers and loads saw the old schema or the new one." if applied else
+          f"The warehouse is already at schema version {SCHEMA_VERSION}; nothing to do.")
     return 0
 
 

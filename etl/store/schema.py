@@ -440,11 +440,9 @@ def lake_version_problem(version: str) -> DatabaseError:
     if version.isdigit() and int(version) > int(SCHEMA_VERSION):
         return DatabaseError(f"The warehouse has schema version {version}, made by a newer release.",
                              f"Install the release that made it (this one knows schema versions up to {SCHEMA_VERSION}).")
-    return DatabaseError(f"The warehouse has schema version {version}; this release needs {SCHEMA_VERSION}, and a "
-                         "warehouse is not migrated in place (the migrations are written for the database file, with "
-                         "keys and indexes DuckLake does not have).",
-                         "Keep the release that made it on the server and at the offices; see \"Upgrading\" in "
-                         "docs/deployment.md.")
+    return DatabaseError(f"The warehouse has schema version {version}; this release needs {SCHEMA_VERSION}.",
+                         "Upgrade it with `python -m etl upgrade` (ACCESS_WAREHOUSE set; one commit, loads may go on), "
+                         "or keep the release that made it; see \"Upgrading\" in docs/deployment.md.")
 
 
 def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: list[tuple], replace: bool = False) -> None:

@@ -276,11 +276,10 @@ def dropped_features() -> dict[str, list[str]]:
 
 
 def check_upgrade(settings: Settings) -> str:
-    """What ``python -m etl upgrade`` says about the warehouse: at this release's schema, nothing to do.
+    """What ``python -m etl upgrade`` says about a warehouse at this release's schema: nothing to do.
 
-    Any other version is refused (:func:`etl.store.schema.lake_version_problem`): the migrations are written for
-    the database file and are not run on the warehouse (docs/migrations.md says what a release that changes
-    the schema must ship for it).
+    Another version is refused (:func:`etl.store.schema.lake_version_problem`); an older one is upgraded by
+    :func:`etl.store.lake_upgrade.upgrade_lake`.
     """
     with reading(settings) as con:
         check_lake_version(con)

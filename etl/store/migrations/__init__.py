@@ -4,7 +4,11 @@ Each released schema version after the first has one module here, ``m<NNNN>_<nam
 docstring says what it changes and why, with
 
 - ``VERSION: int``: the schema version the database has once it is applied (``NNNN``);
-- ``def apply(con) -> None``: the change, on a connection to the database at ``VERSION - 1``.
+- ``def apply(con) -> None``: the change, on a connection to the database at ``VERSION - 1``;
+- ``apply_lake`` (optional): the same change on the shared warehouse (DuckLake: no keys, indexes,
+  sequences or defaults), or ``apply`` itself when it needs none of them. A release whose pending
+  migrations all have one upgrades a warehouse in place (:mod:`etl.store.lake_upgrade`); without it the
+  warehouse is refused, saying so.
 
 :func:`registry` finds them in order; :mod:`etl.store.migrations.runner` applies the pending ones
 to a private copy of the database, each in its own transaction, and records each one in
@@ -42,6 +46,7 @@ class Migration:
     name: str
     summary: str  # the first line of the module's docstring
     apply: Callable[[duckdb.DuckDBPyConnection], None]
+    apply_lake: Callable[[duckdb.DuckDBPyConnection], None] | None = None  # its warehouse form, if it has one
 
 
 def registry() -> list[Migration]:
@@ -60,7 +65,8 @@ def registry() -> list[Migration]:
         doc = (module.__doc__ or "").strip()
         if getattr(module, "VERSION", None) != version or not callable(getattr(module, "apply", None)) or not doc:
             raise RuntimeError(f"{module.__name__}: needs VERSION = {version}, def apply(con) and a docstring.")
-        found.append(Migration(version, match.group(2), doc.splitlines()[0], module.apply))
+        found.append(Migration(version, match.group(2), doc.splitlines()[0], module.apply,
+                               getattr(module, "apply_lake", None)))
     found.sort(key=lambda m: m.version)
     expected = list(range(BASE_VERSION + 1, BASE_VERSION + 1 + len(found)))
     if [m.version for m in found] != expected:

@@ -48,3 +48,6 @@ def apply(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("ALTER TABLE loads ADD COLUMN IF NOT EXISTS pulled_from VARCHAR")
     con.execute(SYNC_DECISIONS)
     con.execute(SYNC_CONFLICTS)
+
+
+apply_lake = apply  # a column and two tables without keys: the warehouse (DuckLake) takes the same statements
