@@ -101,7 +101,7 @@ AUDIT_ACTIONS: Mapping[str, str] = {
     "warehouse_init": "Created or checked the shared warehouse",
     "accounts_import": "Moved a laptop's users and audit trail into the warehouse",
     "warehouse_maintain": "Merged and cleaned up the shared warehouse's files",
-    "sync": "Sent the office's loads to the warehouse",
+    "sync": "Synced the office with the warehouse (sent, received)",
     "decision": "Decided on similar counterparts",
     "users_change": "Changed a user account",
     "denied": "Access refused",

@@ -84,7 +84,7 @@ ACTIONS: tuple[str, ...] = (
     "warehouse_init",  # python -m etl warehouse init: the shared warehouse created or checked
     "accounts_import",  # python -m etl warehouse import-accounts: a laptop's users and audit file moved in
     "warehouse_maintain",  # python -m etl warehouse maintain: its files merged and cleaned up
-    "sync",  # python -m etl sync: an office's loads sent to the warehouse
+    "sync",  # python -m etl sync: an office's loads sent to the warehouse, its regions' rows received
     "decision",  # counterpart merge / split / keep apart / undo
     "users_change",  # python -m etl users add / remove / set-role / ...
     "denied",  # access refused: a page, profile id or download outside the user's scope

@@ -96,14 +96,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
                                            "bytes": s.file_bytes} for s in report.sent],
                                  "already_there": report.already_there,
                                  "not_in_outbox": [n for _, n in report.not_kept]})
+            _print_push_summary(report, where)  # before the way back: said even if that is then refused
         if regions:
             got = pull(args.db, settings, target, regions, where)
             event.detail.update({"received": [{"file": r.file_name, "office_load_id": r.office_load_id, "new": r.new,
                                                "duplicate": r.duplicate, "conflict": r.conflict} for r in got.received],
                                  "decisions_taken": got.decisions, "decisions_undone": got.undone,
                                  "conflicts": len(got.conflicts)})
-    if report is not None:
-        _print_push_summary(report, where)
     if regions:
         _print_pull(got, where)
     return 1 if report is not None and report.failed else 0
