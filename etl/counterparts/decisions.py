@@ -38,7 +38,7 @@ import duckdb
 
 from etl.config import Settings, get_settings
 from etl.counterparts import refresh
-from etl.counterparts.mirror import mirror_path, read_mirror, write_mirror
+from etl.counterparts.mirror import mirror_path, read_mirror, write_mirror_or_refuse
 from etl.counterparts.names import name_key
 from etl.counterparts.resolver import COLUMNS, Decision, Resolver, load_resolver, read_decisions, spelling_key, split_id
 from etl.errors import AccessDataError, DatabaseError
@@ -403,12 +403,7 @@ def _decide(db_path: Path, settings: Settings | None, act: Callable[[duckdb.Duck
             import_mirror(con, mirror, settings)  # a rebuilt database gets its earlier decisions back first
             result = act(con)
             every = read_decisions(con)
-        try:
-            write_mirror(mirror, every, settings)
-        except OSError as exc:
-            raise DatabaseError(f"Cannot write the decisions file {mirror} ({exc.strerror or exc}); nothing was "
-                                "changed.", "Fix the folder's permissions, or set ACCESS_DECISIONS to another "
-                                "file.") from exc
+        write_mirror_or_refuse(mirror, every, settings, "nothing was changed")
     return result
 
 

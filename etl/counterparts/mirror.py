@@ -21,7 +21,7 @@ from pathlib import Path
 
 from etl.config import Settings, get_settings
 from etl.counterparts.resolver import ACTIONS, COLUMNS, SPLIT_BY, Decision
-from etl.errors import InputFileError
+from etl.errors import DatabaseError, InputFileError
 from etl.store import sealed
 from etl.store.crypto import HOW_TO_SET
 from etl.store.files import write_atomic
@@ -65,6 +65,16 @@ def write_mirror(path: Path, decisions: Sequence[Decision], settings: Settings |
     if key is not None:
         data = sealed.seal(data, key, sealed.DECISIONS) + b"\n"
     _replace(path, data)
+
+
+def write_mirror_or_refuse(path: Path, decisions: Sequence[Decision], settings: Settings, outcome: str) -> None:
+    """:func:`write_mirror` inside a write session: a file that cannot be written refuses the whole change, saying
+    ``outcome`` ("nothing was changed") and how to fix it."""
+    try:
+        write_mirror(path, decisions, settings)
+    except OSError as exc:
+        raise DatabaseError(f"Cannot write the decisions file {path} ({exc.strerror or exc}); {outcome}.",
+                            "Fix the folder's permissions, or set ACCESS_DECISIONS to another file.") from exc
 
 
 def _replace(path: Path, data: bytes) -> None:

@@ -40,7 +40,7 @@ import pyarrow as pa
 from etl.config import Settings, split_regions
 from etl.counterparts import refresh
 from etl.counterparts.decisions import import_mirror, reapply, undo_received
-from etl.counterparts.mirror import mirror_path, write_mirror
+from etl.counterparts.mirror import mirror_path, write_mirror_or_refuse
 from etl.counterparts.names import name_key
 from etl.counterparts.resolver import COLUMNS, Decision, Resolver, read_decisions, spelling_key
 from etl.errors import ConfigError, DatabaseError
@@ -270,10 +270,5 @@ def pull(db_path: Path, office: Settings, target: Settings, regions: tuple[str, 
                     con.unregister(name)
             every = read_decisions(con)
         if report.decisions or report.undone:
-            try:
-                write_mirror(mirror, every, office)
-            except OSError as exc:
-                raise DatabaseError(f"Cannot write the decisions file {mirror} ({exc.strerror or exc}); nothing was "
-                                    "received.", "Fix the folder's permissions, or set ACCESS_DECISIONS to another "
-                                    "file.") from exc
+            write_mirror_or_refuse(mirror, every, office, "nothing was received")
     return report
