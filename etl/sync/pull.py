@@ -48,7 +48,7 @@ from etl.geo.refresh import refresh_geography
 from etl.store import warehouse
 from etl.store.loads import record_load, transaction, write_session
 from etl.store.schema import table_columns
-from etl.sync import sql
+from etl.sync import pull_boundaries, sql
 
 REGION_HINT = ("Name them with --regions or ACCESS_OFFICE_REGIONS, comma-separated, as the region column of the "
                "countries list names them (data/regions.csv), e.g. --regions \"Middle East and North Africa\".")
@@ -79,6 +79,7 @@ class PullReport:
     decisions: int = 0  # headquarters' decisions taken here
     undone: int = 0  # received decisions undone here because headquarters undid them
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (kind, subject) found by this pull
+    boundaries: int = 0  # headquarters' boundary layers (country and level) stored here
 
     @property
     def rows_new(self) -> int:
@@ -89,6 +90,7 @@ class PullReport:
 class _Fetched:
     tables: dict[str, pa.Table]
     decisions: list[Decision]
+    layers: pull_boundaries.LayerPlan
 
 
 def regions_of(given: str | None, settings: Settings) -> tuple[str, ...]:
@@ -99,7 +101,8 @@ def regions_of(given: str | None, settings: Settings) -> tuple[str, ...]:
     return regions
 
 
-def _fetch(target: Settings, have: list[str], regions: list[str]) -> _Fetched:
+def _fetch(target: Settings, have: list[str], regions: list[str], layers: dict[tuple[str, int], tuple],
+           where: str) -> _Fetched:
     """Everything the office receives, read at the warehouse in one read-only session."""
     with warehouse.reading(target) as con:
         known = {r[0] for r in con.execute(sql.WH_REGIONS).fetchall()}
@@ -119,7 +122,8 @@ def _fetch(target: Settings, have: list[str], regions: list[str]) -> _Fetched:
                                 ("hq_checkpoints", sql.WH_CHECKPOINTS)):
                 tables[name] = con.execute(query, scope).to_arrow_table()
         rows = con.execute(sql.WH_DECISIONS.format(columns=", ".join(COLUMNS)), {"regions": regions}).fetchall()
-    return _Fetched(tables, [Decision(*r) for r in rows])
+        plan = pull_boundaries.fetch(con, regions, layers, where)
+    return _Fetched(tables, [Decision(*r) for r in rows], plan)
 
 
 def _copy(con: duckdb.DuckDBPyConnection, template: str, table: str, overrides: dict[str, str], **parts: str) -> None:
@@ -246,7 +250,7 @@ def pull(db_path: Path, office: Settings, target: Settings, regions: tuple[str, 
     with write_session(db_path, office) as con:
         have = [r[0] for r in con.execute(sql.OFFICE_KEYS).fetchall()]
         try:
-            fetched = _fetch(target, have, list(regions))
+            fetched = _fetch(target, have, list(regions), pull_boundaries.office_layers(con), where)
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
             raise DatabaseError(f"Reading the warehouse failed ({first}); nothing was received.",
@@ -261,6 +265,7 @@ def pull(db_path: Path, office: Settings, target: Settings, regions: tuple[str, 
                 refresh_geography(con, office)  # countries and bundled areas, as every load refreshes them
                 if "hq_engagements" in fetched.tables:
                     report.received = _write_rows(con, fetched, where)
+                report.boundaries = pull_boundaries.apply(con, fetched.layers, office, where)
                 changed = _take_decisions(con, fetched.decisions, where, report)
                 if report.rows_new or changed:
                     reapply(con)  # the office's decisions (and those just taken) on every row, received or not
