@@ -7,7 +7,9 @@ regions (``--regions`` or ``ACCESS_OFFICE_REGIONS``: never "every region" by def
    ``content_sha256``: the office's own loads, sent by push, are not received back) and that hold rows
    of the office's regions; of those loads, the engagements whose ``region`` is one of the office's
    (a NULL or unknown region never matches), their obstacles and conditions, requests, counterparts and
-   checkpoints; headquarters' counterpart decisions about the regions' countries. Nothing else: no
+   checkpoints; headquarters' counterpart decisions about the regions' countries; the boundary layers
+   headquarters loaded (``python -m etl boundaries``) for those countries that the office lacks or received
+   before and that were loaded again since (:mod:`etl.sync.pull_boundaries`). Nothing else: no
    rejected rows (they have no region), no row of another region, not even another region's file names.
 2. **Write at the office**, in one write session and one transaction (:mod:`etl.store.loads`): the file
    is worked on as a private copy under the writer lock and published whole, roll-ups rebuilt, as after
@@ -22,7 +24,11 @@ regions (``--regions`` or ``ACCESS_OFFICE_REGIONS``: never "every region" by def
    :func:`etl.counterparts.decisions.reapply`), unless they contradict one of the office's (a pair merged
    there and kept apart or split here...): a conflict, listed, the office's decision kept. A decision
    received before and undone at headquarters since is undone here. The decisions file beside the
-   database is rewritten, as after a decision.
+   database is rewritten, as after a decision. Headquarters' boundary layers are stored as a ``boundaries``
+   load stores them (:func:`etl.geo.boundaries.store_layer`: the countries' bundled areas of that level give
+   way), each received file an office load with ``pulled_from``; a layer the office loaded itself from
+   another file is kept, and listed as a ``boundaries`` conflict. Engagements already at the office are not
+   placed again on received areas: its next loads are.
 
 Received twice, a load is once: its ``content_sha256`` is then the office's.
 """
