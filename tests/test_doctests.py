@@ -18,7 +18,7 @@ MODULES = ["etl.vocab", "etl.logs.columns", "etl.counterparts.names", "etl.logs.
            "etl.counterparts.sounds", "etl.store.scratch", "dashboard.snapshot.content", "dashboard.snapshot.notable", "dashboard.db.periods",
            "dashboard.db.filters", "dashboard.ui.comparisons",
            "etl.analysis.alerts", "etl.analysis.sql", "etl.store.warehouse",
-           "etl.store.outbox", "etl.cli.sync"]
+           "etl.store.outbox", "etl.cli.sync", "etl.sync.pull_boundaries"]
 
 
 @pytest.mark.parametrize("name", MODULES)

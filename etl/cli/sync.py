@@ -36,6 +36,8 @@ WHAT_TO_DO = {
                "area...). Find which log is right and correct the other; the engagements of both are kept.",
     "counterpart_decision": "the office keeps its decision. To take headquarters' instead, undo the office's "
                             "(`python -m etl counterparts undo N`) and sync again; else ask headquarters to undo theirs.",
+    "boundaries": "the office keeps the boundaries it loaded. To take headquarters' instead, load their file here "
+                  "(`python -m etl boundaries FILE`); else ask headquarters to load the office's.",
 }
 
 
@@ -102,6 +104,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             event.detail.update({"received": [{"file": r.file_name, "office_load_id": r.office_load_id, "new": r.new,
                                                "duplicate": r.duplicate, "conflict": r.conflict} for r in got.received],
                                  "decisions_taken": got.decisions, "decisions_undone": got.undone,
+                                 "boundary_layers": got.boundaries,
                                  "conflicts": len(got.conflicts)})
     if regions:
         _print_pull(got, where)
@@ -123,7 +126,8 @@ def _print_pull(got: PullReport, where: str) -> None:
         print(f"received {short_name(r.file_name)}: {r.new:,} new rows of {', '.join(got.regions)}, {r.duplicate:,} "
               f"already here, {r.conflict:,} in conflict (office load {r.office_load_id})")
     print(f"Received from {where}: {len(got.received)} load(s), {got.rows_new:,} new rows of {', '.join(got.regions)}; "
-          f"{got.decisions} counterpart decision(s) taken, {got.undone} undone; {len(got.conflicts)} new conflict(s).")
+          f"{got.decisions} counterpart decision(s) taken, {got.undone} undone; {got.boundaries} boundary layer(s); "
+          f"{len(got.conflicts)} new conflict(s).")
     if got.conflicts:
         print("Conflicts (nothing was overwritten; `python -m etl sync --conflicts` lists them all):")
         for kind, subject in got.conflicts:

@@ -78,6 +78,8 @@ INSERT INTO admin_areas (pcode, name, level, parent_pcode, iso3, region, geometr
 SELECT pcode, name, level::TINYINT, parent_pcode, iso3, region, geometry::BLOB, centroid_lat, centroid_lon, source
 FROM _areas
 """
+AREA_COLUMNS = ("pcode", "name", "level", "parent_pcode", "iso3", "region", "geometry", "centroid_lat",
+                "centroid_lon", "source")
 REPLACED_LAYER = "DELETE FROM boundary_layers WHERE iso3 = ? AND level = ?"
 INSERT_LAYER = """
 INSERT INTO boundary_layers (iso3, level, load_id, source, fields, features, areas, matched_pcode,
@@ -356,24 +358,37 @@ def _apply_polygons(con: duckdb.DuckDBPyConnection, r: _Read, settings: Settings
             c = outline.representative_point()
             rows = rows + [(out.iso3, name, 0, None, out.iso3, region, shapely.to_wkb(outline), c.y, c.x,
                             r.path.name)]
-        con.execute(DELETE_AREAS, [out.iso3, out.level, out.level])
-        frame = pd.DataFrame(rows, columns=["pcode", "name", "level", "parent_pcode", "iso3", "region", "geometry",
-                                            "centroid_lat", "centroid_lon", "source"])
-        con.register("_areas", frame)
-        try:
-            con.execute(REPLACED_AREAS)
-            con.execute(INSERT_AREAS)
-        finally:
-            con.unregister("_areas")
+        frame = pd.DataFrame(rows, columns=list(AREA_COLUMNS))
         unmatched = [{"name": m.raw, "candidates": [{"name": n, "pcode": p, "score": s} for n, p, s in m.candidates]}
                      for m in out.unmatched]
-        con.execute(REPLACED_LAYER, [out.iso3, out.level])
-        con.execute(INSERT_LAYER, [out.iso3, out.level, result.load_id, r.path.name, b.fields.label, out.features,
-                                   out.stored, out.by_pcode, out.count("exact"), out.count("normalised"),
-                                   out.count("fuzzy"), json.dumps(unmatched, ensure_ascii=False)])
-        con.execute(ADD_COUNTRY, [out.iso3, name, region, out.iso3])
+        store_layer(con, [out.iso3, out.level, result.load_id, r.path.name, b.fields.label, out.features,
+                          out.stored, out.by_pcode, out.count("exact"), out.count("normalised"),
+                          out.count("fuzzy"), json.dumps(unmatched, ensure_ascii=False)], frame, name, region)
     result.lines = _report(b, result, unknown, regions)
     return result
+
+
+def store_layer(con: duckdb.DuckDBPyConnection, layer: Sequence[object], areas: object, name: str,
+                region: str) -> None:
+    """One country and level's areas and its ``boundary_layers`` row, in place of what was there.
+
+    The country's areas of that level (and its outline, level 0, with level 1) go first, whatever their
+    source (the bundled file's, an earlier load's); then ``areas`` (a data frame or Arrow table of
+    ``AREA_COLUMNS``) and the layer (``INSERT_LAYER``'s values: iso3, level, load_id, source, ...). The
+    country is added to ``countries`` as ``name`` of ``region`` if missing. A ``boundaries`` load stores each
+    country so, and so does a sync receiving headquarters' layers (:mod:`etl.sync.pull_boundaries`).
+    """
+    iso3, level = layer[0], layer[1]
+    con.execute(DELETE_AREAS, [iso3, level, level])
+    con.register("_areas", areas)
+    try:
+        con.execute(REPLACED_AREAS)
+        con.execute(INSERT_AREAS)
+    finally:
+        con.unregister("_areas")
+    con.execute(REPLACED_LAYER, [iso3, level])
+    con.execute(INSERT_LAYER, list(layer))
+    con.execute(ADD_COUNTRY, [iso3, name, region, iso3])
 
 
 def _apply_points(con: duckdb.DuckDBPyConnection, r: _Read, settings: Settings) -> FileResult:

@@ -7,7 +7,9 @@ regions (``--regions`` or ``ACCESS_OFFICE_REGIONS``: never "every region" by def
    ``content_sha256``: the office's own loads, sent by push, are not received back) and that hold rows
    of the office's regions; of those loads, the engagements whose ``region`` is one of the office's
    (a NULL or unknown region never matches), their obstacles and conditions, requests, counterparts and
-   checkpoints; headquarters' counterpart decisions about the regions' countries. Nothing else: no
+   checkpoints; headquarters' counterpart decisions about the regions' countries; the boundary layers
+   headquarters loaded (``python -m etl boundaries``) for those countries that the office lacks or received
+   before and that were loaded again since (:mod:`etl.sync.pull_boundaries`). Nothing else: no
    rejected rows (they have no region), no row of another region, not even another region's file names.
 2. **Write at the office**, in one write session and one transaction (:mod:`etl.store.loads`): the file
    is worked on as a private copy under the writer lock and published whole, roll-ups rebuilt, as after
@@ -22,7 +24,11 @@ regions (``--regions`` or ``ACCESS_OFFICE_REGIONS``: never "every region" by def
    :func:`etl.counterparts.decisions.reapply`), unless they contradict one of the office's (a pair merged
    there and kept apart or split here...): a conflict, listed, the office's decision kept. A decision
    received before and undone at headquarters since is undone here. The decisions file beside the
-   database is rewritten, as after a decision.
+   database is rewritten, as after a decision. Headquarters' boundary layers are stored as a ``boundaries``
+   load stores them (:func:`etl.geo.boundaries.store_layer`: the countries' bundled areas of that level give
+   way), each received file an office load with ``pulled_from``; a layer the office loaded itself from
+   another file is kept, and listed as a ``boundaries`` conflict. Engagements already at the office are not
+   placed again on received areas: its next loads are.
 
 Received twice, a load is once: its ``content_sha256`` is then the office's.
 """
@@ -48,7 +54,7 @@ from etl.geo.refresh import refresh_geography
 from etl.store import warehouse
 from etl.store.loads import record_load, transaction, write_session
 from etl.store.schema import table_columns
-from etl.sync import sql
+from etl.sync import pull_boundaries, sql
 
 REGION_HINT = ("Name them with --regions or ACCESS_OFFICE_REGIONS, comma-separated, as the region column of the "
                "countries list names them (data/regions.csv), e.g. --regions \"Middle East and North Africa\".")
@@ -79,6 +85,7 @@ class PullReport:
     decisions: int = 0  # headquarters' decisions taken here
     undone: int = 0  # received decisions undone here because headquarters undid them
     conflicts: list[tuple[str, str]] = field(default_factory=list)  # (kind, subject) found by this pull
+    boundaries: int = 0  # headquarters' boundary layers (country and level) stored here
 
     @property
     def rows_new(self) -> int:
@@ -89,6 +96,7 @@ class PullReport:
 class _Fetched:
     tables: dict[str, pa.Table]
     decisions: list[Decision]
+    layers: pull_boundaries.LayerPlan
 
 
 def regions_of(given: str | None, settings: Settings) -> tuple[str, ...]:
@@ -99,7 +107,8 @@ def regions_of(given: str | None, settings: Settings) -> tuple[str, ...]:
     return regions
 
 
-def _fetch(target: Settings, have: list[str], regions: list[str]) -> _Fetched:
+def _fetch(target: Settings, have: list[str], regions: list[str], layers: dict[tuple[str, int], tuple],
+           where: str) -> _Fetched:
     """Everything the office receives, read at the warehouse in one read-only session."""
     with warehouse.reading(target) as con:
         known = {r[0] for r in con.execute(sql.WH_REGIONS).fetchall()}
@@ -119,7 +128,8 @@ def _fetch(target: Settings, have: list[str], regions: list[str]) -> _Fetched:
                                 ("hq_checkpoints", sql.WH_CHECKPOINTS)):
                 tables[name] = con.execute(query, scope).to_arrow_table()
         rows = con.execute(sql.WH_DECISIONS.format(columns=", ".join(COLUMNS)), {"regions": regions}).fetchall()
-    return _Fetched(tables, [Decision(*r) for r in rows])
+        plan = pull_boundaries.fetch(con, regions, layers, where)
+    return _Fetched(tables, [Decision(*r) for r in rows], plan)
 
 
 def _copy(con: duckdb.DuckDBPyConnection, template: str, table: str, overrides: dict[str, str], **parts: str) -> None:
@@ -246,7 +256,7 @@ def pull(db_path: Path, office: Settings, target: Settings, regions: tuple[str, 
     with write_session(db_path, office) as con:
         have = [r[0] for r in con.execute(sql.OFFICE_KEYS).fetchall()]
         try:
-            fetched = _fetch(target, have, list(regions))
+            fetched = _fetch(target, have, list(regions), pull_boundaries.office_layers(con), where)
         except duckdb.Error as exc:
             first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
             raise DatabaseError(f"Reading the warehouse failed ({first}); nothing was received.",
@@ -261,6 +271,7 @@ def pull(db_path: Path, office: Settings, target: Settings, regions: tuple[str, 
                 refresh_geography(con, office)  # countries and bundled areas, as every load refreshes them
                 if "hq_engagements" in fetched.tables:
                     report.received = _write_rows(con, fetched, where)
+                report.boundaries = pull_boundaries.apply(con, fetched.layers, office, where)
                 changed = _take_decisions(con, fetched.decisions, where, report)
                 if report.rows_new or changed:
                     reapply(con)  # the office's decisions (and those just taken) on every row, received or not

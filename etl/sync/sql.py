@@ -157,3 +157,38 @@ SELECT kind, subject, iso3, region, office_version::VARCHAR, warehouse_version::
 FROM sync_conflicts WHERE $regions IS NULL OR list_contains($regions, region)
 ORDER BY found_at, kind, subject
 """
+
+# ----------------------------------------------------------------------------------- boundaries (pull_boundaries.py)
+
+# The office's boundary layers, the file each came from and whether it was received (and from where).
+OFFICE_LAYERS = """
+SELECT b.iso3, b.level, l.content_sha256, l.pulled_from, b.source, b.load_id, b.areas, l.started_at::VARCHAR
+FROM boundary_layers b LEFT JOIN loads l ON l.load_id = b.load_id
+"""
+# Headquarters' boundary layers of the office's regions' countries, with the load that stored each.
+_LAYER = ("b.iso3, b.level, b.source, b.fields, b.features, b.areas, b.matched_pcode, b.matched_exact, "
+          "b.matched_normalised, b.matched_fuzzy, b.unmatched::VARCHAR AS unmatched")
+WH_LAYERS = f"""
+SELECT {_LAYER}, l.content_sha256, l.file_name, l.source_path, l.file_bytes, l.file_format,
+       l.column_mapping::VARCHAR AS column_mapping, l.ignored_columns::VARCHAR AS ignored_columns, l.started_at,
+       l.rows_read, l.rows_loaded, l.rows_rejected, l.rows_duplicate
+FROM boundary_layers b JOIN loads l ON l.load_id = b.load_id
+WHERE b.iso3 IN (SELECT iso3 FROM countries WHERE list_contains($regions, region))
+ORDER BY b.iso3, b.level
+"""  # noqa: S608 - constants
+# The areas of the layers being received ($wanted: 'ISO3:level', with 'ISO3:0' for a level-1 layer's outline).
+WH_LAYER_AREAS = """
+SELECT a.pcode, a.name, a.level, a.parent_pcode, a.iso3, a.region, a.geometry, a.centroid_lat, a.centroid_lon, a.source
+FROM admin_areas a
+WHERE a.iso3 IN (SELECT iso3 FROM countries WHERE list_contains($regions, region))
+  AND list_contains($wanted, a.iso3 || ':' || a.level::VARCHAR)
+"""
+BOUNDARY_CONFLICT = """
+INSERT INTO sync_conflicts
+SELECT 'boundaries', $subject, $iso3, (SELECT region FROM countries WHERE iso3 = $iso3), $office, $theirs,
+       $warehouse, now()
+WHERE NOT EXISTS (SELECT 1 FROM sync_conflicts WHERE kind = 'boundaries' AND subject = $subject
+                  AND warehouse = $warehouse AND warehouse_version::VARCHAR = $theirs::JSON::VARCHAR)
+"""
+# The office now holds headquarters' layer (received, or loaded from the same file): no longer a conflict.
+BOUNDARY_SETTLED = "DELETE FROM sync_conflicts WHERE kind = 'boundaries' AND subject = ? AND warehouse = ?"
