@@ -28,8 +28,12 @@ from etl.store import outbox, warehouse
 from etl.store.db import reading
 
 # The office's own loads (not those it received from the warehouse, etl/sync/pull.py).
+# The office's own loads of logs and feeds. Not its boundaries or gazetteers (`python -m etl boundaries`): they
+# place the office's rows on its areas, and the warehouse keeps headquarters' own (a different layer is listed as
+# a conflict by the way back, etl/sync/pull_boundaries.py), so they are not sent.
+LOCAL_ONLY_FORMATS = ("boundaries", "gazetteer")
 OFFICE_LOADS = ("SELECT load_id, content_sha256, file_name FROM loads WHERE content_sha256 IS NOT NULL "
-                "AND pulled_from IS NULL ORDER BY load_id")
+                "AND pulled_from IS NULL AND NOT list_contains(?::VARCHAR[], file_format) ORDER BY load_id")
 WAREHOUSE_KEYS = "SELECT DISTINCT content_sha256 FROM loads WHERE content_sha256 IS NOT NULL"
 
 
@@ -73,7 +77,7 @@ def warehouse_keys(target: Settings) -> set[str]:
 def office_loads(db_path: Path, settings: Settings) -> list[tuple[int, str, str]]:
     """(load_id, content_sha256, file name) of every load in the office's database file, oldest first."""
     with reading(db_path, settings=settings) as con:
-        return [(int(a), str(b), str(c)) for a, b, c in con.execute(OFFICE_LOADS).fetchall()]
+        return [(int(a), str(b), str(c)) for a, b, c in con.execute(OFFICE_LOADS, [list(LOCAL_ONLY_FORMATS)]).fetchall()]
 
 
 def push(db_path: Path, office: Settings, target: Settings,

@@ -21,6 +21,7 @@ from etl.geo.refresh import bundled_source
 from etl.store.db import reading
 from etl.store.pgserver import LocalPostgres
 from etl.sync.pull import pull
+from etl.sync.push import push
 from tests.conftest import realdata
 from tests.etl.warehouse.tables import rows_of
 from tests.etl.warehouse.test_pull import MENA, shown
@@ -109,6 +110,9 @@ def test_a_layer_the_office_loaded_itself_is_kept_and_the_difference_listed(hq: 
     assert q(office, listed) == [("YEM", MENA, own.name, YEM[1])]
     again = pull(office, Settings(db=office), hq["target"], (MENA,), shown(hq["target"]))
     assert again.conflicts == [] and len(q(office, listed)) == 1  # listed once, however often it is found
+    # Nor is the office's own layer sent: no "not in the outbox, load it at the warehouse" for it.
+    sent = push(office, Settings(db=office), hq["target"])
+    assert (sent.sent, sent.not_kept, sent.already_there) == ([], [], 0)
 
 
 def test_a_layer_headquarters_loaded_again_replaces_the_one_received_before(hq: dict, tmp_path: Path) -> None:
