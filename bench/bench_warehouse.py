@@ -48,6 +48,8 @@ def main() -> int:
                          help=f"folder for the warehouse, kept and reused while the ETL is unchanged ({OUT}); "
                               "the embedded file is bench_pages' (bench/out/pages)")
     p_pages.add_argument("--no-write", action="store_true", help="do not update docs/performance.md")
+    p_pages.add_argument("--report-only", action="store_true",
+                         help="rewrite the docs from the results the last run saved in the work folder, without measuring")
     args = parser.parse_args()
     if args.what == "load":
         from bench.warehouse import load

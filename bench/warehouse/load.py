@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from bench.bench_load import cpu_snapshot, others_busy, run_with_rss
-from bench.warehouse.common import ROOT, counts, check_counts, env, machine_load, new_warehouse, write_section
+from bench.warehouse.common import ROOT, check_counts, counts, machine_load, new_warehouse, write_section
 
 
 def demo_logs(work: Path, rows: int, seed: int) -> list[dict]:

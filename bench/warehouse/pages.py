@@ -25,8 +25,8 @@ import sys
 import time
 from pathlib import Path
 
-from bench.pages.common import CpuMeter, encode, fmt_s, median, run_json
-from bench.warehouse.common import ROOT, Warehouse, env, machine_load, new_warehouse, write_section
+from bench.pages.common import CpuMeter, decode, encode, fmt_s, median, run_json
+from bench.warehouse.common import ROOT, Warehouse, machine_load, new_warehouse, write_section
 
 EMBEDDED_WORK = ROOT / "bench" / "out" / "pages"
 TARGET_S = 0.25  # the page target at 1M rows (docs/performance.md)
@@ -109,6 +109,12 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
     from bench.pages.data import build, make_views
     from etl.store.pgserver import LocalPostgres
 
+    if args.report_only:  # the docs from the results an earlier run saved
+        res = json.loads((args.work / f"pages_{args.rows}.json").read_text(), object_hook=decode)
+        lines = report(res, args.query_timeout)
+        print("\n".join(lines))
+        write_section("bench_warehouse_pages", section(res, lines))
+        return 0
     print(f"Machine at the start: {machine_load()}", flush=True)
     emb = build(args.rows, args.seed, EMBEDDED_WORK)
     db = Path(emb["db"])
