@@ -152,8 +152,10 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
             print(f"  cold run {r + 1}/{args.runs} done ({machine_load()})", flush=True)
         for side, where in sides.items():
             out = worker(spec, {**where, "views": [v["queries"] for v in views], "timeout": args.query_timeout,
-                                "runs": args.runs}, "warm")
+                                "runs": args.runs, "catalog": side == "warehouse"}, "warm")
             for i, v in enumerate(views):
+                if side == "warehouse":
+                    v["catalog"] = out["catalog"][str(i)]
                 v.setdefault("warm_q", {})[side] = out["runs"][str(i)]
                 v.setdefault("warm", {})[side] = [sum(args.query_timeout if x is None else x for x in q)
                                                   for q in out["runs"][str(i)]]
@@ -179,13 +181,15 @@ def q_median(runs: list[list[float | None]], j: int, timeout: float) -> float:
 def report(res: dict, timeout: float) -> list[str]:
     """The table (per page and filter set) and, for warehouse pages over the target, the queries that dominate."""
     views = res["views"]
-    out = ["| page | filters | file cold | warehouse cold | ratio | file warm | warehouse warm | ratio |",
-           "|---|---|---:|---:|---:|---:|---:|---:|"]
+    out = ["| page | filters | queries | file cold | warehouse cold | ratio | file warm | warehouse warm | ratio "
+           "| catalog queries, warm (their time) |",
+           "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for v in views:
         fc, wc = median(v["cold"]["file"]), median(v["cold"]["warehouse"])
         fw, ww = median(v["warm"]["file"]), median(v["warm"]["warehouse"])
-        out.append(f"| {v['page']} | {v['filters']} | {fmt_s(fc)} | {fmt_s(wc)} | {wc / fc:.1f}x | {fmt_s(fw)} "
-                   f"| {fmt_s(ww)} | {ww / fw:.1f}x |")
+        cat = f"{v['catalog'][0]} ({v['catalog'][1]:,.0f} ms)" if "catalog" in v else "–"
+        out.append(f"| {v['page']} | {v['filters']} | {len(v['queries'])} | {fmt_s(fc)} | {fmt_s(wc)} | {wc / fc:.1f}x "
+                   f"| {fmt_s(fw)} | {fmt_s(ww)} | {ww / fw:.1f}x | {cat} |")
     every = [x for v in views for x in v["connect"]["file"]]
     lake_c = [x for v in views for x in v["connect"]["warehouse"]]
     cold = {s: median([median(v["cold"][s]) for v in views]) for s in ("file", "warehouse")}
