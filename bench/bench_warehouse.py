@@ -15,6 +15,7 @@ This is not a test: it prints its figures and records them, it asserts nothing a
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -66,7 +67,15 @@ def main() -> int:
     return pages.run(args)
 
 
+def interrupted(*_: object) -> None:
+    raise KeyboardInterrupt
+
+
 if __name__ == "__main__":
+    # Ctrl+C, or SIGINT/SIGTERM sent to a run in the background (where SIGINT starts out ignored): the same
+    # clean stop, the throwaway server included.
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     try:
         sys.exit(main())
     except KeyboardInterrupt:  # the server was stopped by its context manager on the way out
