@@ -4,8 +4,8 @@
 
 The app's path (``dashboard/db/connection.py``): the readers' door :func:`etl.store.reader.connect_read`
 (the database file ATTACHed as ``access``, or the warehouse ATTACHed at its latest snapshot when the spec
-names one), the scoped views of ``hq`` (every region, counterparts as pseudonyms, small cells hidden:
-:func:`dashboard.db.scope.ensure_scope`), then each query on a cursor with the scope's ``search_path``,
+names one), the scoped views of ``hq`` granted every region (the scope that may open every page: names in
+clear, small cells hidden; :func:`dashboard.db.scope.ensure_scope`), then each query on a cursor with the scope's ``search_path``,
 fetched into pandas. With ``"catalog"`` in the spec, the warm worker runs every page once more with
 DuckLake's metadata log on and reports, per page, the queries sent to the catalog and their milliseconds.
 *Connect* is everything before the first query: ATTACH, the latest snapshot asked of
@@ -25,13 +25,15 @@ from pydantic import SecretStr
 
 from bench.pages.common import decode
 from dashboard.db.scope import ensure_scope, pseudonym_salt
-from etl.accounts.roles import scope_for
+from etl.accounts.roles import ALL_REGIONS, scope_for
 from etl.config import Settings
 from etl.store import reader
 
 # DuckLake's own log of the queries it sends to its catalog (PostgreSQL), with their time.
 CATALOG_LOG = "SELECT count(*), coalesce(sum(elapsed_ms), 0) FROM duckdb_logs_parsed('DuckLakeMetadata')"
-SCOPE = scope_for("hq", ())  # what the demo-hq user sees: the heaviest views (pseudonyms, small cells hidden)
+# hq granted every region ("*"): the one scope that opens every page (plain hq may not open a counterpart's
+# profile), names in clear; small cells are still hidden.
+SCOPE = scope_for("hq", (ALL_REGIONS,))
 
 
 def main() -> None:
