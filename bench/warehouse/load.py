@@ -143,7 +143,7 @@ def run(args) -> int:  # type: ignore[no-untyped-def]
           "hash, rejected rows = planted bad rows).")
     (work / f"load_{args.rows}.json").write_text(json.dumps(rounds, indent=1))
     if not args.no_write:
-        write_section("bench_warehouse_load", section(args, rounds))
+        write_section(f"bench_warehouse_load_{args.rows}", section(args, rounds))  # one section per size
     return 0
 
 
@@ -167,7 +167,7 @@ def section(args, rounds: list[dict]) -> str:  # type: ignore[no-untyped-def]
     cmd = f"python bench/bench_warehouse.py load --rows {args.rows}" + (
         f" --mode {' --mode '.join(args.mode)}" if args.mode != ["split", "each"] else "")
     return "\n".join([
-        "### Loading: offices at once into the warehouse (`bench/bench_warehouse.py load`)", "",
+        f"### Loading {args.rows:,} rows: offices at once into the warehouse (`bench/bench_warehouse.py load`)", "",
         f"Command: `{cmd}` ({dt.datetime.now().strftime('%Y-%m-%d %H:%M')}, {platform.machine()}, "
         f"{os.cpu_count()} cores shared with other work, Python {platform.python_version()}, DuckDB "
         f"{duckdb.__version__}, PostgreSQL from {__import__('etl.store.pgserver', fromlist=['x']).postgres_bin()}; "

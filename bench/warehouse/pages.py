@@ -221,7 +221,7 @@ def section(res: dict, lines: list[str]) -> str:
         f"Command: `{res['command']}` ({res['when']}, {platform.machine()}, {os.cpu_count()} cores shared with "
         f"other work, Python {platform.python_version()}, DuckDB {duckdb.__version__}; other processes kept "
         f"{res['busy']:.2f} cores busy on average; machine at the end: {res['load']}). The embedded file is "
-        f"`bench_pages.py`'s {res['rows']:,}-row demo ({emb['summary'].removeprefix('Summary: ')}); the warehouse "
+        f"`bench_pages.py`'s {res['rows']:,}-row demo ({emb['summary'].removeprefix('Summary: ').rstrip('.')}); the warehouse "
         f"holds the same: `python -m etl demo` of the same size and seed with `ACCESS_WAREHOUSE` set "
         f"({built['seconds']:.0f} s to load into the warehouse, against {emb['seconds']:.0f} s into the file when "
         "each was built, not in the same run), checked to have the same row count in every table the pages read. "
