@@ -73,25 +73,33 @@ def fresh(db: Path) -> None:
 
 def load_at_once(shares: list[list[dict]], wh_env: dict[str, str], work: Path) -> tuple[float, list[float]]:
     """Start one ``python -m etl load`` per office together; (wall from start to the last exit, each office's wall)."""
-    procs = {}
+    procs: dict[int, tuple[int, subprocess.Popen, object, list[str]]] = {}
     start = time.perf_counter()
-    for j, share in enumerate(shares):
-        out = open(work / f"office{j + 1}.out", "w+")  # noqa: SIM115 - closed below
-        cmd = [sys.executable, "-m", "etl", "load", *[str(f["path"]) for f in share],
-               "--db", str(work / f"office{j + 1}.duckdb"), "--quiet"]
-        procs[subprocess.Popen(cmd, cwd=ROOT, env=wh_env, stdout=out, stderr=subprocess.STDOUT).pid] = (j, out, cmd)
     walls = [0.0] * len(shares)
     failed = []
-    while procs:
-        pid, status, _ = os.wait4(-1, 0)
-        if pid not in procs:
-            continue
-        j, out, cmd = procs.pop(pid)
-        walls[j] = time.perf_counter() - start
-        if os.waitstatus_to_exitcode(status) != 0:
-            out.seek(0)
-            failed.append(f"office {j + 1} failed: {' '.join(cmd[2:5])} ...\n{out.read()[-2000:]}")
-        out.close()
+    try:
+        for j, share in enumerate(shares):
+            out = open(work / f"office{j + 1}.out", "w+")  # noqa: SIM115 - closed below
+            cmd = [sys.executable, "-m", "etl", "load", *[str(f["path"]) for f in share],
+                   "--db", str(work / f"office{j + 1}.duckdb"), "--quiet"]
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=wh_env, stdout=out, stderr=subprocess.STDOUT)
+            procs[proc.pid] = (j, proc, out, cmd)
+        while procs:
+            pid, status, _ = os.wait4(-1, 0)
+            if pid not in procs:
+                continue
+            j, proc, out, cmd = procs.pop(pid)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            walls[j] = time.perf_counter() - start
+            if proc.returncode != 0:
+                out.seek(0)
+                failed.append(f"office {j + 1} failed: {' '.join(cmd[2:5])} ...\n{out.read()[-2000:]}")
+            out.close()
+    finally:  # interrupted: the offices still loading are stopped too (before the server is)
+        for _, proc, out, _ in procs.values():
+            proc.terminate()
+            proc.wait()
+            out.close()
     if failed:
         raise SystemExit("\n".join(failed))
     return max(walls), walls

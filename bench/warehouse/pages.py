@@ -100,7 +100,9 @@ def same_rows(db: Path, wh: Warehouse, counterpart: str) -> list[str]:
 
 
 def worker(spec_path: Path, spec: dict, mode: str) -> dict:
-    spec_path.write_text(json.dumps(spec, default=encode))
+    fd = os.open(spec_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # it holds the catalog's URL (a password)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(json.dumps(spec, default=encode))
     out, _ = run_json([sys.executable, "-m", "bench.warehouse.worker", str(spec_path), mode])
     return out
 
