@@ -229,9 +229,8 @@ def section(res: dict, lines: list[str]) -> str:
         "each was built, not in the same run), checked to have the same row count in every table the pages read. "
         f"Filters: the last 12 months ({info['start']} to {info['end']}), and the same narrowed to "
         f"{info['region']}. Both sides are read the app's way: `etl/store/reader.py` (the warehouse pinned at its "
-        "latest snapshot), the scoped views of `hq` granted every region (`*`: the scope that may open every page; names in clear, "
-        "small cells hidden), each query on a cursor, "
-        "fetched into pandas. **Cold**: a fresh process and connection for the page (connect included: ATTACH, "
+        "latest snapshot), the scoped views of `hq` granted every region (`*`: the scope that may open every page; "
+        "names and notes in clear), each query on a cursor, fetched into pandas. **Cold**: a fresh process and connection for the page (connect included: ATTACH, "
         "the catalog asked for the latest snapshot, the salt, the scope's views), the two sides alternately. "
         "**Warm**: one connection per side, the page run again and again. Medians.", "",
         *lines, ""])

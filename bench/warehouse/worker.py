@@ -4,9 +4,10 @@
 
 The app's path (``dashboard/db/connection.py``): the readers' door :func:`etl.store.reader.connect_read`
 (the database file ATTACHed as ``access``, or the warehouse ATTACHed at its latest snapshot when the spec
-names one), the scoped views of ``hq`` granted every region (the scope that may open every page: names in
-clear, small cells hidden; :func:`dashboard.db.scope.ensure_scope`), then each query on a cursor with the scope's ``search_path``,
-fetched into pandas. With ``"catalog"`` in the spec, the warm worker runs every page once more with
+names one), the scoped views of ``hq`` granted every region (the scope that may open every page: names
+and notes in clear; :func:`dashboard.db.scope.ensure_scope`), then each query on a cursor with the
+scope's ``search_path``, fetched into pandas (the disclosure rules, applied to the results in Python,
+are not timed). With ``"catalog"`` in the spec, the warm worker runs every page once more with
 DuckLake's metadata log on and reports, per page, the queries sent to the catalog and their milliseconds.
 *Connect* is everything before the first query: ATTACH, the latest snapshot asked of
 the catalog, the pseudonym salt, the scope's views. Imports happen before the clock starts.
@@ -32,7 +33,7 @@ from etl.store import reader
 # DuckLake's own log of the queries it sends to its catalog (PostgreSQL), with their time.
 CATALOG_LOG = "SELECT count(*), coalesce(sum(elapsed_ms), 0) FROM duckdb_logs_parsed('DuckLakeMetadata')"
 # hq granted every region ("*"): the one scope that opens every page (plain hq may not open a counterpart's
-# profile), names in clear; small cells are still hidden.
+# profile), names and notes in clear.
 SCOPE = scope_for("hq", (ALL_REGIONS,))
 
 
