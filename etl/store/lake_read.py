@@ -81,10 +81,13 @@ def pseudonym_salt(settings: Settings) -> str:
     with _lock:
         if key in _salts:
             return _salts[key]
-    con = warehouse.connect(settings, read_only=True)
-    try:
-        salt = lake_secrets.pseudonym_salt(con)
-    finally:
-        con.close()
+    latest_snapshot(settings)  # the connection that asks for versions (opened once per process) reads it too
     with _lock:
+        probe = _probes.get(key)
+        con = probe[0] if probe is not None else warehouse.connect(settings, read_only=True)
+        try:
+            salt = lake_secrets.pseudonym_salt(con)
+        finally:
+            if probe is None:  # gone meanwhile (the catalog dropped it): the one opened here
+                con.close()
         return _salts.setdefault(key, salt)
