@@ -61,7 +61,7 @@ def test_a_plain_entry_is_the_private_copy_itself_and_anything_else_is_copied(tm
     name, not read and written again; a file that has other names or that others may read is copied instead, so
     that no later change to it reaches the entry. Oracle: the bytes written here, and the files' inode numbers."""
     db, plain = tmp_path / "office.duckdb", Settings(db=tmp_path / "office.duckdb")
-    payload = "date,counterpart\n2026-01-05,Ms. Link\n".encode()
+    payload = b"date,counterpart\n2026-01-05,Ms. Link\n"
     reading = tmp_path / ".reading"
     reading.mkdir(mode=0o700)
     private = reading / "log.csv"
