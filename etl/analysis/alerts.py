@@ -39,7 +39,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import pandas as pd
-from scipy import stats
 
 from etl.analysis import sql
 
@@ -142,6 +141,8 @@ def expected_rate(denied: Sequence[float], engaged: Sequence[float], months: Seq
 
 def _tails(observed: int, mu: float, variance: float) -> tuple[float, float]:
     """P(X >= observed) and P(X <= observed) for a count with mean ``mu`` and ``variance`` (negative binomial)."""
+    from scipy import stats  # here, not at the top: every `python -m etl` command imports this module (0.5 s)
+
     if mu <= 0:
         return (0.0 if observed > 0 else 1.0), 1.0
     if variance <= mu * (1 + 1e-9):

@@ -135,3 +135,13 @@ def test_a_second_load_waits_for_the_first(tmp_path):
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT count(*) FROM engagements").fetchone() == (100_001,)
     con.close()
+
+
+def test_every_command_starts_without_the_statistics_libraries() -> None:
+    """`python -m etl load` (any command) imports what every sub-command needs to be listed, not scipy: the alerts
+    import it when they compute (0.5 s of every command's start otherwise, docs/performance.md)."""
+    code = ("import sys, dashboard.snapshot.cli, etl.cli.main; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('scipy', 'statsmodels')))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert out.stdout.strip() == "[]"

@@ -54,3 +54,38 @@ def test_a_damaged_entry_says_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="damaged.*Load the original file at the warehouse"), \
             outbox.opened(entry, Settings(db=db)):
         pass
+
+
+def test_a_plain_entry_is_the_private_copy_itself_and_anything_else_is_copied(tmp_path: Path) -> None:
+    """Without a key the loader's private copy (owner-only, one name) becomes the entry's data file by a second
+    name, not read and written again; a file that has other names or that others may read is copied instead, so
+    that no later change to it reaches the entry. Oracle: the bytes written here, and the files' inode numbers."""
+    db, plain = tmp_path / "office.duckdb", Settings(db=tmp_path / "office.duckdb")
+    payload = b"date,counterpart\n2026-01-05,Ms. Link\n"
+    reading = tmp_path / ".reading"
+    reading.mkdir(mode=0o700)
+    private = reading / "log.csv"
+    private.write_bytes(payload)
+    private.chmod(0o600)
+    outbox.keep(db, "a" * 64, private, None, load_id=1, encoding=None, decimal=None, settings=plain)
+    data = outbox.outbox_path(db) / ("a" * 64) / "data"
+    assert data.stat().st_ino == private.stat().st_ino  # the same file: no byte read or written again
+    private.unlink()  # the loader removes its folder of copies: the entry keeps the bytes
+    assert data.read_bytes() == payload and oct(data.stat().st_mode & 0o777) == "0o600"
+    assert outbox.entries(db, plain)["a" * 64].size == len(payload)
+
+    shared = tmp_path / "shared.csv"  # a second name: whoever holds it could change the entry's bytes
+    shared.write_bytes(payload)
+    shared.chmod(0o600)
+    (tmp_path / "other-name.csv").hardlink_to(shared)
+    wide = tmp_path / "wide.csv"  # readable by others
+    wide.write_bytes(payload)
+    wide.chmod(0o644)
+    for sha, source in (("b" * 64, shared), ("c" * 64, wide)):
+        outbox.keep(db, sha, source, None, load_id=2, encoding=None, decimal=None, settings=plain)
+        kept = outbox.outbox_path(db) / sha / "data"
+        assert kept.stat().st_ino != source.stat().st_ino and kept.stat().st_nlink == 1
+        assert oct(kept.stat().st_mode & 0o777) == "0o600"
+        source.write_bytes(b"changed afterwards")
+        assert kept.read_bytes() == payload
+        assert outbox.entries(db, plain)[sha].size == len(payload)
