@@ -455,6 +455,11 @@ class Visit:
         wait_for_app(self.page)
         if sign_in and self.page.locator('[data-testid="stForm"]').filter(has_text="Password").count():
             sign_in_with(self.page, self.user, TEST_PASSWORD)
+            # The app sets its sign-in cookie just after the first page is drawn (a code traded by a fetch), and
+            # a download is served only with it (dashboard/session/media_owners.py): on a busy machine a click
+            # could come first. Waited for here, so every test starts signed in as a browser stays.
+            if session_cookie(self.page, wait_s=60):
+                wait_for_app(self.page)  # and whatever rerun the trade started
 
 
 @pytest.fixture
@@ -491,6 +496,16 @@ ERRORS = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 
 
 BUSY = '[data-testid="stSkeleton"], [data-testid="stStatusWidgetRunningIcon"], [data-testid="stSpinner"]'
+
+
+def session_cookie(page, wait_s: float = 0.0) -> dict | None:  # type: ignore[no-untyped-def]
+    """The app's sign-in cookie in the page's browser context; with ``wait_s``, waited for that long at most."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        cookie = next((c for c in page.context.cookies() if c["name"] == "access_session"), None)
+        if cookie is not None or time.monotonic() >= deadline:
+            return cookie
+        page.wait_for_timeout(200)
 
 
 def sign_in_with(page, username: str, password: str) -> None:

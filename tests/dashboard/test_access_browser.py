@@ -12,7 +12,6 @@ import csv
 import html
 import json
 import re
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,6 +24,7 @@ from tests.dashboard.conftest import (
     Server,
     Visit,
     running_server,
+    session_cookie,
     shot,
     sign_in_with,
     sql,
@@ -117,12 +117,7 @@ def test_signing_out_ends_the_session(visit: Visit) -> None:
 
 def _session_cookie(visit: Visit, wait_s: float = 0.0) -> dict | None:
     """The session cookie; with ``wait_s``, waited for (the app sets it just after the page is drawn)."""
-    deadline = time.monotonic() + wait_s
-    while True:
-        cookie = next((c for c in visit.page.context.cookies() if c["name"] == "access_session"), None)
-        if cookie is not None or time.monotonic() >= deadline:
-            return cookie
-        visit.page.wait_for_timeout(200)
+    return session_cookie(visit.page, wait_s)
 
 
 def _asks_to_sign_in(page) -> bool:  # type: ignore[no-untyped-def]
