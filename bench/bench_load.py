@@ -29,6 +29,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.docs import put_block  # noqa: E402 - after the path that makes `bench` importable
+
 PLAIN = """
 import sys, duckdb
 con = duckdb.connect(sys.argv[1])
@@ -171,16 +173,7 @@ other than the benchmark's{contended}.
 
 Targets: validated load within 3x of the plain load (aim 2x); peak memory under 2 GB.
 <!-- bench_load:end -->"""
-        doc = ROOT / "docs" / "performance.md"
-        text = doc.read_text(encoding="utf-8") if doc.exists() else "# Performance\n\nFigures measured by the " \
-            "benchmarks in `bench/`, with the command that produced them. Benchmarks are not tests.\n"
-        if "<!-- bench_load:start -->" in text:
-            head, rest = text.split("<!-- bench_load:start -->", 1)
-            text = head + section + rest.split("<!-- bench_load:end -->", 1)[1]
-        else:
-            text = text.rstrip("\n") + "\n\n" + section + "\n"
-        doc.write_text(text, encoding="utf-8")
-        print(f"\nwrote {doc}")
+        put_block(section, "<!-- bench_load:start -->", "<!-- bench_load:end -->")
     if args.work is None:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -29,8 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.docs import put_block  # noqa: E402 - after the path that makes `bench` importable
+
 DEFAULT_WORK = ROOT / "bench" / "out" / "pages"  # shared with bench_pages.py: the same demo databases
-DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench_scope:start -->", "<!-- bench_scope:end -->"
 
 
@@ -111,14 +112,7 @@ def main() -> None:
                      + (f"{hq * 1000:,.0f} ms | {hq / base:.2f}x |" if hq else "– | – |"))
     lines += ["", END]
     if not args.no_write:
-        text = DOC.read_text(encoding="utf-8")
-        block = "\n".join(lines)
-        if START in text:
-            text = text[:text.index(START)] + block + text[text.index(END) + len(END):]
-        else:
-            text = text.rstrip("\n") + "\n\n## Scope views\n\n" + block + "\n"
-        DOC.write_text(text, encoding="utf-8")
-        print(f"written to {DOC}")
+        put_block("\n".join(lines), START, END, heading="## Scope views\n\n")
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 DEFAULT_WORK = ROOT / "bench" / "out" / "pages"
-DOC = ROOT / "docs" / "performance.md"
 START, END = "<!-- bench_pages:start -->", "<!-- bench_pages:end -->"
 # Targets from the issue.
 TARGET_MEDIAN_S = {1_000_000: 0.25, 10_000_000: 2.0}

@@ -7,8 +7,9 @@ import datetime as dt
 import os
 import platform
 
+from bench.docs import put_block
 from bench.pages.browser import TYPING_S
-from bench.pages.common import DOC, END, ROOT, START, TARGET_APP_MB, TARGET_DRAW_S, TARGET_MEDIAN_S, fmt_s, median, p95
+from bench.pages.common import END, ROOT, START, TARGET_APP_MB, TARGET_DRAW_S, TARGET_MEDIAN_S, fmt_s, median, p95
 from bench.pages.pandas_run import CUT_TIES, RANKED_BY, UNORDERED_COLUMNS
 
 # ------------------------------------------------------------------------------------ report
@@ -265,11 +266,4 @@ def write_doc(args: argparse.Namespace, results: list[dict]) -> None:
         parts += ["", r["markdown"]]
     parts.append(END)
     section = "\n".join(parts)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Performance\n"
-    if START in text:
-        head, rest = text.split(START, 1)
-        text = head + section + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
-    print(f"\nwrote {DOC}")
+    put_block(section, START, END)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
+from bench.docs import put_block
+
 ROOT = Path(__file__).resolve().parents[2]
-DOC = ROOT / "docs" / "performance.md"
 WAREHOUSE_VARS = ("ACCESS_WAREHOUSE", "ACCESS_WAREHOUSE_DATA", "ACCESS_WAREHOUSE_ENCRYPTED")
 
 
@@ -95,12 +96,4 @@ def machine_load() -> str:
 def write_section(name: str, section: str) -> None:
     """Put ``section`` between the markers ``<!-- NAME:start -->`` and ``<!-- NAME:end -->`` of the docs."""
     start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
-    text = DOC.read_text(encoding="utf-8")
-    block = f"{start}\n{section.strip()}\n{end}"
-    if start in text:
-        head, rest = text.split(start, 1)
-        text = head + block + rest.split(end, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    DOC.write_text(text, encoding="utf-8")
-    print(f"\nwrote {DOC}")
+    put_block(f"{start}\n{section.strip()}\n{end}", start, end)
